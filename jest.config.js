@@ -1,0 +1,23 @@
+/** Native-ESM jest: the IPFS packages are ESM-only (see ../shared/STACK-NOTES.md). */
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts}/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+    },
+  ],
+  testTimeout: 60000,
+};

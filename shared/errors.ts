@@ -1,0 +1,145 @@
+/**
+ * One error root with stable codes. Every failure a caller can see is a {@link ProvenaError}; the HTTP layer
+ * maps `code` to a status in one place (shared/http/errors.ts) and answers `{error: {code, message, details?}}`.
+ *
+ * Codes are part of the public contract: never rename one, only add.
+ */
+
+/** Every stable error code, grouped by the status the HTTP layer gives it. */
+export const ErrorCodes = {
+  // 400
+  VALIDATION_FAILED: 400,
+  BODY_NOT_JSON: 400,
+  BODY_TOO_LARGE: 413,
+  // 401
+  AUTH_MISSING: 401,
+  AUTH_HEADER_INVALID: 401,
+  AUTH_TIMESTAMP_OUT_OF_RANGE: 401,
+  AUTH_NONCE_REUSED: 401,
+  AUTH_SIGNATURE_MALFORMED: 401,
+  AUTH_SIGNATURE_MALLEABLE: 401,
+  AUTH_SIGNATURE_INVALID: 401,
+  // 403
+  FORBIDDEN_NOT_OWNER: 403,
+  FORBIDDEN: 403,
+  // 404
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  DATASET_NOT_FOUND: 404,
+  CONTENT_NOT_FOUND: 404,
+  BLOB_NOT_FOUND: 404,
+  // 405
+  METHOD_NOT_ALLOWED: 405,
+  // 409
+  CONFLICT: 409,
+  VERSION_CONFLICT: 409,
+  DATASET_DELISTED: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  // 500/502/503
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+  DEPENDENCY_FAILED: 502,
+  CHAIN_UNAVAILABLE: 503,
+  CONTENT_STORE_UNAVAILABLE: 503,
+} as const;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** One field-level problem: where (`path`, as in zod) and what. */
+export interface FieldIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * The root of every Provena error.
+ *
+ * @example
+ * ```ts
+ * throw new ProvenaError('DATASET_NOT_FOUND', `No dataset ${id}`);
+ * ```
+ */
+export class ProvenaError extends Error {
+  override readonly name: string = 'ProvenaError';
+  readonly code: ErrorCode;
+  readonly details: FieldIssue[] | Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: FieldIssue[] | Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** The HTTP status this error maps to. */
+  get status(): number {
+    return ErrorCodes[this.code];
+  }
+
+  /** The wire form: `{error: {code, message, details?}}`. */
+  toJSON(): { error: { code: ErrorCode; message: string; details?: unknown } } {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+/** A request body, header, query, event or file failed its zod schema. `details` lists each field path. */
+export class ValidationError extends ProvenaError {
+  override readonly name = 'ValidationError';
+  constructor(message: string, issues: FieldIssue[], cause?: unknown) {
+    super('VALIDATION_FAILED', message, { details: issues, cause });
+  }
+}
+
+/** The signed-request check failed: the caller is not authenticated. Nothing was changed. */
+export class AuthError extends ProvenaError {
+  override readonly name = 'AuthError';
+}
+
+/** The caller is authenticated but may not do this. */
+export class ForbiddenError extends ProvenaError {
+  override readonly name = 'ForbiddenError';
+}
+
+/** The thing asked for does not exist. */
+export class NotFoundError extends ProvenaError {
+  override readonly name = 'NotFoundError';
+}
+
+/** A conditional write lost a race or a state rule forbids the change. */
+export class ConflictError extends ProvenaError {
+  override readonly name = 'ConflictError';
+}
+
+/** Configuration failed validation at start. The message names each bad variable. */
+export class ConfigError extends ProvenaError {
+  override readonly name = 'ConfigError';
+  constructor(message: string, issues: FieldIssue[]) {
+    super('CONFIG_INVALID', message, { details: issues });
+  }
+}
+
+/** An external system (chain, DynamoDB, S3, IPFS) failed in a way the caller may retry. */
+export class DependencyError extends ProvenaError {
+  override readonly name = 'DependencyError';
+}
+
+/**
+ * Turns zod issues into {@link FieldIssue}s with plain paths.
+ *
+ * @example
+ * ```ts
+ * const r = schema.safeParse(x);
+ * if (!r.success) throw new ValidationError('bad body', toFieldIssues(r.error.issues));
+ * ```
+ */
+export function toFieldIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldIssue[] {
+  return issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: i.message,
+  }));
+}
+
+/** True when `err` is a {@link ProvenaError} with one of `codes`. */
+export function hasCode(err: unknown, ...codes: ErrorCode[]): err is ProvenaError {
+  return err instanceof ProvenaError && codes.includes(err.code);
+}
