@@ -1,0 +1,172 @@
+/**
+ * The embedded stack: every component Provena needs, on this machine, on loopback, speaking the real
+ * protocols. `npm start` runs it; the integration tests run the very same thing.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
+import { z } from 'zod';
+import { deployProvena, readDeployment, writeDeployment, type Deployment } from '../contracts/deploy.js';
+import { createDynamoClient } from '../shared/adapters/aws/dynamo.js';
+import { ensureTables, tableDefinitions } from '../shared/adapters/aws/tables.js';
+import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from '../shared/adapters/local/embeddedChain.js';
+import { startEmbeddedDynamo } from '../shared/adapters/local/embeddedDynamo.js';
+import { startEmbeddedS3 } from '../shared/adapters/local/embeddedS3.js';
+import { startHttpServer } from '../shared/adapters/local/httpServer.js';
+import { parseConfig } from '../shared/config.js';
+
+/** Repo root (handler paths in the route table are relative to it). */
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** The embedded stack's own settings (the API's settings are derived from them). */
+export const StackConfigSchema = z.object({
+  /** Where all local state lives; a restart with the same directory keeps listings. */
+  PROVENA_DATA_DIR: z.string().min(1).default('.provena'),
+  PROVENA_API_PORT: port.default(8787),
+  PROVENA_CHAIN_PORT: port.default(8545),
+  PROVENA_DYNAMODB_PORT: port.default(8000),
+  PROVENA_S3_PORT: port.default(4568),
+  /** Use this chain instead of starting a Hardhat node (its deployer key must be funded). */
+  PROVENA_CHAIN_RPC_URL: z.url().optional(),
+  /** Deploys the contracts; defaults to Hardhat's first dev account (local chains only). */
+  PROVENA_DEPLOYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
+  PROVENA_TABLE_DATASETS: z.string().default('provena-datasets'),
+  PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
+  PROVENA_TABLE_IDEMPOTENCY: z.string().default('provena-idempotency'),
+  PROVENA_BUCKET_DATA: z.string().default('provena-data'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  /** When set, a JSON file describing the running stack is written there once it is ready. */
+  PROVENA_READY_FILE: z.string().optional(),
+});
+export type StackConfig = z.output<typeof StackConfigSchema>;
+
+/** What a running stack tells its users (also written to the ready file). */
+export interface StackInfo {
+  apiUrl: string;
+  rpcUrl: string;
+  chainId: number;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  ipfsDir: string;
+  dataDir: string;
+  deployment: Deployment;
+  deploymentFile: string;
+  chainLog?: string;
+}
+
+export interface RunningStack {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+async function deployOrReuse(rpcUrl: string, chainId: number, deployerKey: string, dir: string): Promise<{ deployment: Deployment; file: string; reused: boolean }> {
+  const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+  try {
+    const existing = readDeployment(dir, chainId);
+    if (existing) {
+      const codes = await Promise.all(Object.values(existing.contracts).map((a) => provider.getCode(a)));
+      // A restarted Hardhat node starts empty: redeploy when any contract is gone.
+      if (codes.every((c) => c !== '0x')) return { deployment: existing, file: join(dir, `${chainId}.json`), reused: true };
+    }
+    const signer = new NonceManager(new Wallet(deployerKey, provider));
+    const deployment = await deployProvena(signer);
+    return { deployment, file: writeDeployment(dir, deployment), reused: false };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
+ * Starts the chain (or uses `PROVENA_CHAIN_RPC_URL`), deploys the contracts, starts dynalite and s3rver with
+ * tables and buckets, and serves the API handlers. Sets the API's environment variables in this process, as
+ * Lambda would have them.
+ */
+export async function startStack(env: Record<string, string | undefined>, log: (line: string) => void = () => {}): Promise<RunningStack> {
+  const cfg = parseConfig(StackConfigSchema, env);
+  const dataDir = resolve(cfg.PROVENA_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+
+  try {
+    let chain: EmbeddedChain | undefined;
+    let rpcUrl = cfg.PROVENA_CHAIN_RPC_URL;
+    let chainId: number;
+    if (rpcUrl) {
+      const p = new JsonRpcProvider(rpcUrl);
+      chainId = Number((await p.getNetwork()).chainId);
+      p.destroy();
+    } else {
+      log(`starting chain (hardhat node) on 127.0.0.1:${cfg.PROVENA_CHAIN_PORT} ...`);
+      chain = await startEmbeddedChain({ root: ROOT, port: cfg.PROVENA_CHAIN_PORT, logDir: join(dataDir, 'logs') });
+      stops.push(() => (chain as EmbeddedChain).close());
+      rpcUrl = chain.rpcUrl;
+      chainId = chain.chainId;
+    }
+    const deployerKey = cfg.PROVENA_DEPLOYER_KEY ?? devAccountKey(0);
+    const { deployment, file: deploymentFile, reused } = await deployOrReuse(rpcUrl, chainId, deployerKey, join(dataDir, 'deployments'));
+    log(`contracts ${reused ? 'found' : 'deployed'}: ${Object.entries(deployment.contracts).map(([n, a]) => `${n}=${a}`).join(' ')}`);
+
+    const dynamo = await startEmbeddedDynamo({ dir: join(dataDir, 'dynamodb'), port: cfg.PROVENA_DYNAMODB_PORT });
+    stops.push(() => dynamo.close());
+    const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
+    const created = await ensureTables(
+      client,
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY }),
+    );
+    client.destroy();
+    if (created.length) log(`created tables: ${created.join(', ')}`);
+
+    const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3'), port: cfg.PROVENA_S3_PORT, buckets: [cfg.PROVENA_BUCKET_DATA] });
+    stops.push(() => s3.close());
+
+    const ipfsDir = join(dataDir, 'ipfs');
+    mkdirSync(ipfsDir, { recursive: true });
+
+    // The API reads its configuration from the environment exactly as a Lambda does.
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      PROVENA_LOG_LEVEL: cfg.PROVENA_LOG_LEVEL,
+      PROVENA_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      PROVENA_TABLE_DATASETS: cfg.PROVENA_TABLE_DATASETS,
+      PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
+      PROVENA_S3_ENDPOINT: s3.endpoint,
+      PROVENA_S3_FORCE_PATH_STYLE: 'true',
+      PROVENA_BUCKET_DATA: cfg.PROVENA_BUCKET_DATA,
+      PROVENA_CONTENT_STORE: 'local',
+      PROVENA_IPFS_DIR: ipfsDir,
+      PROVENA_CHAIN_RPC_URL: rpcUrl,
+      PROVENA_CHAIN_ID: String(chainId),
+      PROVENA_CONTRACTS: JSON.stringify(deployment.contracts),
+    });
+
+    const api = await startHttpServer({ root: ROOT, port: cfg.PROVENA_API_PORT });
+    stops.push(() => api.close());
+
+    const info: StackInfo = {
+      apiUrl: api.url,
+      rpcUrl,
+      chainId,
+      dynamodbEndpoint: dynamo.endpoint,
+      s3Endpoint: s3.endpoint,
+      ipfsDir,
+      dataDir,
+      deployment,
+      deploymentFile,
+      ...(chain ? { chainLog: chain.logFile } : {}),
+    };
+    if (cfg.PROVENA_READY_FILE) writeFileSync(cfg.PROVENA_READY_FILE, JSON.stringify(info, null, 2));
+    return { info, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm start`: brings up the embedded stack and serves the API until Ctrl-C.
+ * Settings come from environment variables (see `npm start -- --help`).
+ */
+import { ConfigError } from '../shared/errors.js';
+import { startStack } from './stack.js';
+
+const HELP = `Usage: npm start [-- --help]
+
+Starts Provena on this machine, on loopback only: a Hardhat chain with the contracts deployed, DynamoDB
+(dynalite), S3 (s3rver), an in-process IPFS store, and the HTTP API serving the Lambda handlers.
+
+Environment (all optional):
+  PROVENA_DATA_DIR        where state lives (default .provena); a restart keeps listings
+  PROVENA_API_PORT        API port (default 8787)
+  PROVENA_CHAIN_PORT      Hardhat node port (default 8545)
+  PROVENA_DYNAMODB_PORT   dynalite port (default 8000)
+  PROVENA_S3_PORT         s3rver port (default 4568)
+  PROVENA_CHAIN_RPC_URL   use this chain instead of starting one
+  PROVENA_DEPLOYER_KEY    key that deploys the contracts (default: Hardhat dev account #0)
+  PROVENA_LOG_LEVEL       DEBUG | INFO | WARN | ERROR | SILENT (default WARN)
+  PROVENA_READY_FILE      write a JSON description of the running stack here
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const t0 = Date.now();
+const log = (line: string) => process.stdout.write(`[provena] ${line}\n`);
+try {
+  const { info, stop } = await startStack(process.env, log);
+  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  process.stdout.write(
+    [
+      '',
+      `  API        ${info.apiUrl}   (health: ${info.apiUrl}/v1/health, docs: ${info.apiUrl}/v1/openapi.json)`,
+      `  chain      ${info.rpcUrl}   (chain id ${info.chainId}${info.chainLog ? `, log ${info.chainLog}` : ''})`,
+      `  contracts  ${info.deploymentFile}`,
+      `  DynamoDB   ${info.dynamodbEndpoint}   (dynalite)`,
+      `  S3         ${info.s3Endpoint}   (s3rver)`,
+      `  IPFS       in-process UnixFS store at ${info.ipfsDir}`,
+      `  data       ${info.dataDir}`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down ...`);
+    stop().then(
+      () => {
+        log('stopped cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`[provena] ${err.message}\n`);
+  } else {
+    process.stderr.write(`[provena] failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exit(1);
+}

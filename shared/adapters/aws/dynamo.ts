@@ -1,0 +1,26 @@
+/** DynamoDB client construction shared by the DynamoDB adapters. */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+
+/** Where DynamoDB is. `endpoint` is set for the embedded dynalite and left out on AWS. */
+export interface DynamoConfig {
+  region: string;
+  endpoint?: string;
+}
+
+/**
+ * Creates a DynamoDB client. For a local endpoint it supplies static credentials (dynalite checks none), so
+ * the embedded stack needs no AWS account.
+ */
+export function createDynamoClient(config: DynamoConfig): DynamoDBClient {
+  const options: DynamoDBClientConfig = { region: config.region, maxAttempts: 3 };
+  if (config.endpoint) {
+    options.endpoint = config.endpoint;
+    if (!process.env.AWS_ACCESS_KEY_ID) options.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  }
+  return new DynamoDBClient(options);
+}
+
+/** True for the SDK's "condition failed" error, by name (the class differs across SDK copies). */
+export function isConditionFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}

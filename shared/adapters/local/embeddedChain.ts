@@ -1,0 +1,87 @@
+/**
+ * The embedded chain: a real `hardhat node` (JSON-RPC over HTTP on loopback, chain id 31337) as a child
+ * process. Its output goes to a log file; its well-known dev accounts are funded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { HDNodeWallet } from 'ethers';
+
+export interface EmbeddedChain {
+  rpcUrl: string;
+  port: number;
+  chainId: number;
+  logFile: string;
+  close(): Promise<void>;
+}
+
+/** Hardhat's public dev mnemonic: its accounts are funded on the local node. Test-only: never use on a real chain. */
+export const HARDHAT_DEV_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/** The i-th funded dev account's private key (m/44'/60'/0'/0/i), as Hardhat derives it. */
+export function devAccountKey(index: number): string {
+  return HDNodeWallet.fromPhrase(HARDHAT_DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
+}
+
+async function rpc(url: string, method: string): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(body.error.message);
+  return body.result;
+}
+
+/** Starts `hardhat node` on 127.0.0.1:`port` and waits until it answers `eth_chainId`. */
+export async function startEmbeddedChain(options: { root: string; port: number; logDir: string; timeoutMs?: number }): Promise<EmbeddedChain> {
+  const require = createRequire(join(options.root, 'package.json'));
+  const cli = join(dirname(require.resolve('hardhat/package.json')), 'internal', 'cli', 'bootstrap.js');
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = join(options.logDir, 'chain.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, '--config', join(options.root, 'hardhat.config.cjs'), 'node', '--hostname', '127.0.0.1', '--port', String(options.port)],
+    { cwd: options.root, env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+
+  const rpcUrl = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let chainId = 0;
+  for (;;) {
+    if (exited !== null) throw new Error(`hardhat node exited with code ${exited}; see ${logFile}`);
+    try {
+      chainId = Number(await rpc(rpcUrl, 'eth_chainId'));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`hardhat node did not answer on ${rpcUrl} within ${options.timeoutMs ?? 60_000} ms; see ${logFile}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  return {
+    rpcUrl,
+    port: options.port,
+    chainId,
+    logFile,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The embedded HTTP API: a plain Node server that turns each request into an API Gateway HTTP API (payload
+ * v2) event and calls the same handler module CDK deploys as a Lambda, chosen from the same route table.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ProvenaError } from '../../errors.js';
+import { errorResponse } from '../../http/respond.js';
+import { matchPath, routes, type RouteDef } from '../../http/routes.js';
+
+type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpServerOptions {
+  /** Repo root: route handler paths are relative to it. */
+  root: string;
+  host?: string;
+  port: number;
+  /** Bytes read from a body before answering 413 (the handlers check their own limit too). */
+  maxBodyBytes?: number;
+  /** Called once per request with what happened (for the console). */
+  onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
+  'access-control-allow-headers': 'content-type,idempotency-key,x-provena-address,x-provena-timestamp,x-provena-nonce,x-provena-signature',
+  'access-control-expose-headers': 'location,idempotent-replayed',
+};
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new ProvenaError('BODY_TOO_LARGE', `Body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Builds the payload-v2 event API Gateway would send for this request. */
+export function toApiGatewayEvent(req: IncomingMessage, route: RouteDef, params: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = new Date();
+  const text = body.toString('utf8');
+  // Binary bodies travel base64-encoded, as API Gateway does for non-text content.
+  const isText = body.length === 0 || Buffer.from(text, 'utf8').equals(body);
+  return {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: isText ? text : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const headers: Record<string, string> = { ...CORS };
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+}
+
+/** Starts the embedded API on loopback. Handler modules are loaded once, on first use. */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const loaded = new Map<string, Promise<Handler>>();
+  const load = (route: RouteDef): Promise<Handler> => {
+    let h = loaded.get(route.handler);
+    if (!h) {
+      h = import(pathToFileURL(join(options.root, route.handler)).href).then((m: { handler: Handler }) => m.handler);
+      loaded.set(route.handler, h);
+    }
+    return h;
+  };
+  const limit = (options.maxBodyBytes ?? 6 * 1024 * 1024) + 1;
+
+  const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const method = req.method ?? 'GET';
+    const done = (result: APIGatewayProxyStructuredResultV2) => {
+      send(res, result);
+      options.onRequest?.({ method, path, status: result.statusCode ?? 200, ms: Math.round(performance.now() - started) });
+    };
+    if (method === 'OPTIONS') return done({ statusCode: 204 });
+    const candidates = routes.map((r) => ({ r: r as RouteDef, params: matchPath(r.path, path) })).filter((c) => c.params);
+    const hit = candidates.find((c) => c.r.method === method);
+    if (!hit) {
+      const err = candidates.length
+        ? new ProvenaError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${candidates.map((c) => c.r.method).join(', ')}`)
+        : new ProvenaError('ROUTE_NOT_FOUND', `No route ${method} ${path}; see GET /v1/openapi.json`);
+      return done(errorResponse(err));
+    }
+    readBody(req, limit)
+      .then(async (body) => {
+        const handler = await load(hit.r);
+        const context = { awsRequestId: randomUUID(), functionName: hit.r.name } as Context;
+        return handler(toApiGatewayEvent(req, hit.r, hit.params ?? {}, body), context);
+      })
+      .then(done, (err: unknown) => done(errorResponse(err)));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

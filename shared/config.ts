@@ -1,0 +1,77 @@
+/**
+ * Configuration, read once at the edge (a Lambda's cold start, `npm start`, the CLI) and validated with zod.
+ * A bad or missing value fails at start with a message naming each variable.
+ *
+ * Only configuration differs between the embedded stack and the cloud: endpoints are set for dynalite/s3rver
+ * and left empty for AWS.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { Address } from './schemas/common.js';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const url = z.url({ protocol: /^https?$/ });
+
+/** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}`. */
+const ContractAddresses = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), Address));
+
+/** The environment variables the API handlers read. */
+export const ApiConfigSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  /** DynamoDB endpoint; set for dynalite, empty for AWS. */
+  PROVENA_DYNAMODB_ENDPOINT: url.optional(),
+  PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
+  PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
+  /** S3 endpoint; set for s3rver, empty for AWS. */
+  PROVENA_S3_ENDPOINT: url.optional(),
+  PROVENA_S3_FORCE_PATH_STYLE: bool.default(false),
+  PROVENA_BUCKET_DATA: z.string().min(3).default('provena-data'),
+  /** `local`: the in-process UnixFS store under PROVENA_IPFS_DIR; `kubo`: a real IPFS node at PROVENA_KUBO_URL. */
+  PROVENA_CONTENT_STORE: z.enum(['local', 'kubo']).default('local'),
+  PROVENA_IPFS_DIR: z.string().min(1).optional(),
+  PROVENA_KUBO_URL: url.optional(),
+  PROVENA_CHAIN_RPC_URL: url,
+  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  PROVENA_CONTRACTS: ContractAddresses.default({}),
+  /** Accepted clock skew of signed requests, seconds. */
+  PROVENA_AUTH_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Largest request body accepted, bytes (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
+  PROVENA_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
+}).superRefine((c, ctx) => {
+  if (c.PROVENA_CONTENT_STORE === 'local' && !c.PROVENA_IPFS_DIR) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_IPFS_DIR'], message: 'required when PROVENA_CONTENT_STORE=local' });
+  }
+  if (c.PROVENA_CONTENT_STORE === 'kubo' && !c.PROVENA_KUBO_URL) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_KUBO_URL'], message: 'required when PROVENA_CONTENT_STORE=kubo' });
+  }
+});
+export type ApiConfig = z.output<typeof ApiConfigSchema>;
+
+/**
+ * Parses `env` with `schema`, throwing a {@link ConfigError} whose message names every bad variable.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(ApiConfigSchema, process.env);
+ * ```
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  // Empty strings mean "unset": CDK and shells often pass them for optional values.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = schema.safeParse(cleaned);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
+  const lines = issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, issues);
+}

@@ -1,0 +1,69 @@
+/**
+ * Wire primitives shared by every schema. Amounts travel as decimal strings (bigint has no JSON form);
+ * addresses are accepted in any case and returned checksummed.
+ */
+import { getAddress, isAddress } from 'ethers';
+import { CID } from 'multiformats/cid';
+import { z } from 'zod';
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+/**
+ * An EVM address; output is EIP-55 checksummed.
+ *
+ * @example
+ * ```ts
+ * Address.parse('0xabc…') // => '0xAbC…'
+ * ```
+ */
+export const Address = z
+  .string()
+  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s), { message: 'must be a 0x-prefixed 20-byte address' })
+  .transform((s) => getAddress(s))
+  .meta({ description: 'EVM address (EIP-55 checksummed on output)', example: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
+export type Address = z.output<typeof Address>;
+
+/** A non-negative integer amount of token base units, as a decimal string (uint256 range). */
+export const TokenAmount = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,77})$/, 'must be a non-negative integer as a decimal string (base units)')
+  .refine((s) => BigInt(s) <= MAX_UINT256, 'must fit in uint256')
+  .meta({ description: 'Token base units as a decimal string', example: '1500' });
+
+/** A strictly positive {@link TokenAmount}. */
+export const PositiveTokenAmount = TokenAmount.refine((s) => BigInt(s) > 0n, 'must be greater than zero');
+
+/** A 0x-prefixed 32-byte hex string. */
+export const Bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
+
+/** A CID string (any version/base that multiformats can parse). Output is normalized to its string form. */
+export const CidString = z
+  .string()
+  .max(200)
+  .refine((s) => {
+    try {
+      CID.parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid CID')
+  .meta({ description: 'IPFS CID', example: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' });
+
+/** Basis points: 1..10000. */
+export const Bps = z.number().int().min(1).max(10_000);
+
+/** An ISO-8601 timestamp string. */
+export const IsoDate = z.iso.datetime();
+
+/** A page request: `limit` (1..100, default 20) and an opaque `cursor` from the previous page. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2000).optional(),
+});
+export type PageQuery = z.output<typeof PageQuery>;
+
+/** A page of `T` with the cursor for the next page (absent on the last page). */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().optional() });
+}

@@ -1,0 +1,164 @@
+/**
+ * Dataset listings: what an owner sends (`DatasetInput`, `DatasetPatch`) and what the API returns (`Dataset`).
+ * These schemas are the contract between the SDK, the Lambdas, the worker and the Python trainer.
+ */
+import { z } from 'zod';
+import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf } from './common.js';
+
+const Tag = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'tags are lowercase letters, digits and dashes');
+
+const ColumnName = z.string().min(1).max(128);
+
+/** Column types the anonymizer and trainer understand. */
+export const ColumnType = z.enum(['string', 'integer', 'float', 'boolean', 'date', 'datetime', 'text', 'categorical']);
+
+/** The shape of the data: a table with typed columns, or free text. */
+export const DataSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('tabular'),
+    columns: z.array(z.object({ name: ColumnName, type: ColumnType, description: z.string().max(500).optional() })).min(1).max(1000),
+  }),
+  z.object({ kind: z.literal('text'), description: z.string().min(1).max(2000) }),
+]);
+
+/** What a license lets a lab do. Only training is offered: labs never receive raw data. */
+export const AllowedUse = z.enum(['training']);
+
+/** Commercial terms snapshotted into each license at purchase. */
+export const LicenseTerms = z.object({
+  paymentToken: Address,
+  /** Price of one training sample, in the payment token's base units. */
+  pricePerSample: PositiveTokenAmount,
+  allowedUses: z.array(AllowedUse).min(1).max(1),
+  /** License durations on offer, in days. */
+  expiryOptionsDays: z.array(z.number().int().min(1).max(3650)).min(1).max(10),
+  /** Whether a license holder may fetch the decrypted data itself. Off by default: training-only. */
+  rawAccess: z.boolean().default(false),
+});
+
+/** One royalty recipient and its share. */
+export const RoyaltyShare = z.object({ recipient: Address, bps: z.number().int().min(1).max(10_000) });
+
+/** Shares in basis points that sum to exactly 10000, each recipient once. */
+export const RoyaltySplit = z
+  .array(RoyaltyShare)
+  .min(1)
+  .max(100)
+  .superRefine((shares, ctx) => {
+    const total = shares.reduce((s, r) => s + r.bps, 0);
+    if (total !== 10_000) ctx.addIssue({ code: 'custom', message: `basis points must sum to 10000 (got ${total})` });
+    const seen = new Set<string>();
+    shares.forEach((r, i) => {
+      if (seen.has(r.recipient)) ctx.addIssue({ code: 'custom', path: [i, 'recipient'], message: 'duplicate recipient' });
+      seen.add(r.recipient);
+    });
+  });
+
+/** How the worker anonymizes rows before training. */
+export const AnonymizationPolicy = z.object({
+  /** Columns dropped outright (names, emails, account numbers). */
+  identifierColumns: z.array(ColumnName).max(200).default([]),
+  /** Columns generalized until each combination appears at least `k` times. */
+  quasiIdentifiers: z.object({ columns: z.array(ColumnName).max(50), k: z.number().int().min(2).max(1000) }).optional(),
+  /** Redact emails, phone numbers and similar PII inside free text. */
+  redactTextPii: z.boolean().default(true),
+});
+
+const datasetFields = {
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(20_000).default(''),
+  tags: z.array(Tag).max(20).default([]),
+  dataSchema: DataSchema,
+  sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  sampleCount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  license: LicenseTerms,
+  royaltySplit: RoyaltySplit,
+  anonymization: AnonymizationPolicy,
+};
+
+function checkColumns(
+  value: { dataSchema?: z.output<typeof DataSchema> | undefined; anonymization?: z.output<typeof AnonymizationPolicy> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const { dataSchema, anonymization } = value;
+  if (dataSchema?.kind !== 'tabular' || !anonymization) return;
+  const names = new Set(dataSchema.columns.map((c) => c.name));
+  anonymization.identifierColumns.forEach((c, i) => {
+    if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['anonymization', 'identifierColumns', i], message: `unknown column "${c}"` });
+  });
+  anonymization.quasiIdentifiers?.columns.forEach((c, i) => {
+    if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['anonymization', 'quasiIdentifiers', 'columns', i], message: `unknown column "${c}"` });
+  });
+}
+
+/**
+ * The body of `POST /v1/datasets`.
+ *
+ * @example
+ * ```ts
+ * const input = DatasetInput.parse(JSON.parse(body)); // throws with field paths
+ * ```
+ */
+export const DatasetInput = z.strictObject(datasetFields).superRefine(checkColumns);
+export type DatasetInput = z.output<typeof DatasetInput>;
+export type DatasetInputWire = z.input<typeof DatasetInput>;
+
+/** The body of `PATCH /v1/datasets/{id}`: any subset of fields, plus the version being edited (optimistic lock). */
+export const DatasetPatch = z
+  .strictObject({
+    ...Object.fromEntries(Object.entries(datasetFields).map(([k, v]) => [k, v.optional()])),
+    expectedVersion: z.number().int().min(1).optional(),
+  } as { [K in keyof typeof datasetFields]: z.ZodOptional<(typeof datasetFields)[K]> } & { expectedVersion: z.ZodOptional<z.ZodNumber> })
+  .superRefine(checkColumns)
+  .refine((p) => Object.keys(p).some((k) => k !== 'expectedVersion'), { message: 'nothing to update' });
+export type DatasetPatch = z.output<typeof DatasetPatch>;
+
+/** Lifecycle of a listing. Delisting stops new sales; existing licenses stay valid. */
+export const DatasetStatus = z.enum(['active', 'delisted']);
+
+/** A listing as stored and returned. */
+export const Dataset = z.object({
+  id: z.string(),
+  owner: Address,
+  version: z.number().int().min(1),
+  status: DatasetStatus,
+  /** CID of this version's JSON manifest on IPFS. */
+  manifestCid: CidString,
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+  ...datasetFields,
+  description: z.string(),
+  tags: z.array(Tag),
+  license: LicenseTerms.extend({ rawAccess: z.boolean() }),
+});
+export type Dataset = z.output<typeof Dataset>;
+
+/** Query of `GET /v1/datasets`. */
+export const DatasetListQuery = PageQuery.extend({
+  tag: Tag.optional(),
+  owner: Address.optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  status: DatasetStatus.default('active'),
+});
+export type DatasetListQuery = z.output<typeof DatasetListQuery>;
+
+/** A page of listings. */
+export const DatasetPage = pageOf(Dataset);
+export type DatasetPage = z.output<typeof DatasetPage>;
+
+/** The manifest written to IPFS for every listing version: self-describing, so it can be verified alone. */
+export const DatasetManifest = z.object({
+  schema: z.literal('provena.dataset-manifest/v1'),
+  datasetId: z.string(),
+  version: z.number().int().min(1),
+  owner: Address,
+  previous: CidString.optional(),
+  status: DatasetStatus,
+  listing: z.object(datasetFields),
+  createdAt: IsoDate,
+});
+export type DatasetManifest = z.output<typeof DatasetManifest>;
