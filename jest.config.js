@@ -19,5 +19,7 @@ export default {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
     },
   ],
+  globalSetup: '<rootDir>/test/support/globalSetup.js',
+  globalTeardown: '<rootDir>/test/support/globalTeardown.js',
   testTimeout: 60000,
 };

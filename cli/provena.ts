@@ -1,0 +1,180 @@
+/**
+ * `npx provena`: the command line for data owners, labs and recipients. It uses the SDK; every mutating call
+ * is signed with the key from `--key-file` or PROVENA_PRIVATE_KEY.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { Wallet } from 'ethers';
+import { z } from 'zod';
+import { ProvenaError } from '../shared/errors.js';
+import { Address } from '../shared/schemas/common.js';
+import { ApiError, ProvenaClient } from '../shared/sdk/client.js';
+import { exampleListing } from './example-listing.js';
+
+const GlobalOptions = z.object({
+  api: z.url(),
+  chainId: z.coerce.number().int().positive().optional(),
+  keyFile: z.string().optional(),
+  account: Address.optional(),
+  json: z.boolean().default(false),
+});
+type GlobalOptions = z.output<typeof GlobalOptions>;
+
+const PrivateKey = z.string().trim().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a private key is 32 bytes of hex');
+
+function loadKey(opts: GlobalOptions): Wallet | undefined {
+  const raw = opts.keyFile ? readFileSync(opts.keyFile, 'utf8') : process.env.PROVENA_PRIVATE_KEY;
+  if (raw === undefined) return undefined;
+  const r = PrivateKey.safeParse(raw);
+  if (!r.success) throw new ProvenaError('VALIDATION_FAILED', `${opts.keyFile ? `--key-file ${opts.keyFile}` : 'PROVENA_PRIVATE_KEY'}: ${r.error.issues[0]?.message}`);
+  return new Wallet(r.data.startsWith('0x') ? r.data : `0x${r.data}`);
+}
+
+async function client(cmd: Command): Promise<{ api: ProvenaClient; opts: GlobalOptions; wallet: Wallet | undefined }> {
+  const opts = GlobalOptions.parse(cmd.optsWithGlobals());
+  const wallet = loadKey(opts);
+  let chainId = opts.chainId;
+  if (chainId === undefined) {
+    const health = await new ProvenaClient({ baseUrl: opts.api, chainId: 0 }).health();
+    chainId = health.chainId;
+  }
+  return {
+    api: new ProvenaClient({ baseUrl: opts.api, chainId, ...(wallet ? { signer: wallet } : {}), ...(opts.account ? { account: opts.account } : {}) }),
+    opts,
+    wallet,
+  };
+}
+
+function readJson(file: string): unknown {
+  const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ProvenaError('BODY_NOT_JSON', `${file === '-' ? 'stdin' : file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function print(opts: { json: boolean }, value: unknown, human: () => string): void {
+  process.stdout.write(`${opts.json ? JSON.stringify(value, null, 2) : human()}\n`);
+}
+
+function summary(d: { id: string; title: string; status: string; version: number; owner: string; license: { pricePerSample: string }; manifestCid: string }): string {
+  return `${d.id}  v${d.version}  ${d.status.padEnd(8)}  ${d.license.pricePerSample.padStart(8)}/sample  ${d.title}\n    owner ${d.owner}  manifest ${d.manifestCid}`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('provena')
+    .description('Provena: list datasets, license them for training, collect royalties.')
+    .addOption(new Option('--api <url>', 'API base URL').env('PROVENA_API_URL').default('http://127.0.0.1:8787'))
+    .addOption(new Option('--chain-id <id>', 'chain id of the deployment (default: asked from the API)').env('PROVENA_CHAIN_ID'))
+    .addOption(new Option('--key-file <path>', 'file holding your private key (hex); or set PROVENA_PRIVATE_KEY'))
+    .addOption(new Option('--account <address>', 'act for this ERC-1271 smart account (your key is its owner)'))
+    .option('--json', 'print JSON', false)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const dataset = program.command('dataset').description('create, change and browse dataset listings');
+
+  dataset
+    .command('template')
+    .description('print a complete example listing to start from (JSON)')
+    .option('--payment-token <address>', 'ERC-20 that prices are in (default: from the API)')
+    .action(async (o: { paymentToken?: string }, cmd: Command) => {
+      const { api, wallet } = await client(cmd);
+      const token = o.paymentToken ?? (await api.health()).contracts.PaymentToken ?? '0x0000000000000000000000000000000000000000';
+      process.stdout.write(`${JSON.stringify(exampleListing(wallet?.address ?? '0x0000000000000000000000000000000000000001', token), null, 2)}\n`);
+    });
+
+  dataset
+    .command('create')
+    .description('list a dataset from a JSON file (see `provena dataset template`)')
+    .requiredOption('-f, --file <path>', 'listing JSON file, or - for stdin')
+    .option('--idempotency-key <key>', 'makes a retried create return the first result')
+    .action(async (o: { file: string; idempotencyKey?: string }, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const d = await api.createDataset(readJson(o.file) as never, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
+      print(opts, d, () => `listed ${summary(d)}`);
+    });
+
+  dataset
+    .command('update <id>')
+    .description('change a listing (owner only) from a JSON file of the fields to change')
+    .requiredOption('-f, --file <path>', 'JSON with the fields to change, or - for stdin')
+    .option('--expected-version <n>', 'fail if the listing is no longer at this version')
+    .action(async (id: string, o: { file: string; expectedVersion?: string }, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const patch = readJson(o.file) as Record<string, unknown>;
+      if (o.expectedVersion) patch.expectedVersion = Number(o.expectedVersion);
+      const d = await api.updateDataset(id, patch as never);
+      print(opts, d, () => `updated ${summary(d)}`);
+    });
+
+  dataset
+    .command('delist <id>')
+    .description('delist (owner only): no new licenses; existing ones stay valid')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const d = await api.delistDataset(id);
+      print(opts, d, () => `delisted ${summary(d)}`);
+    });
+
+  dataset
+    .command('show <id>')
+    .description('show one listing')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { api } = await client(cmd);
+      process.stdout.write(`${JSON.stringify(await api.getDataset(id), null, 2)}\n`);
+    });
+
+  dataset
+    .command('list')
+    .description('search listings, newest first')
+    .option('--tag <tag>', 'only listings with this tag')
+    .option('--owner <address>', 'only this owner\'s listings')
+    .option('-q, --query <text>', 'text in title, description or tags')
+    .addOption(new Option('--status <status>', 'listing status').choices(['active', 'delisted']).default('active'))
+    .option('--limit <n>', 'page size (1-100)', '20')
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .action(async (o: { tag?: string; owner?: string; query?: string; status: 'active' | 'delisted'; limit: string; cursor?: string }, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const page = await api.listDatasets({
+        ...(o.tag ? { tag: o.tag } : {}),
+        ...(o.owner ? { owner: o.owner } : {}),
+        ...(o.query ? { q: o.query } : {}),
+        status: o.status,
+        limit: Number(o.limit),
+        ...(o.cursor ? { cursor: o.cursor } : {}),
+      });
+      print(opts, page, () =>
+        [...page.items.map(summary), page.items.length ? '' : '(no listings)', page.nextCursor ? `more: --cursor ${page.nextCursor}` : ''].filter(Boolean).join('\n'),
+      );
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ApiError || err instanceof ProvenaError) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      if (Array.isArray(err.details)) for (const d of err.details as { path: unknown[]; message: string }[]) process.stderr.write(`  ${d.path.join('.')}: ${d.message}\n`);
+      return 1;
+    }
+    if (err instanceof z.ZodError) {
+      for (const i of err.issues) process.stderr.write(`error: --${i.path.join('.')}: ${i.message}\n`);
+      return 2;
+    }
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}${cause}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.env.PROVENA_CLI_MAIN === '1') {
+  process.exitCode = await main(process.argv.slice(2));
+}

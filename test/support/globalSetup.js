@@ -1,0 +1,51 @@
+// Starts the embedded stack once for the integration tests, exactly as `npm start` does (same script), on
+// free loopback ports and a fresh data directory. Tests find it through PROVENA_TEST_STACK (a ready file).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function globalSetup(globalConfig) {
+  const wantsIntegration = (globalConfig.selectedProjects ?? []).length === 0 || globalConfig.selectedProjects.includes('integration');
+  if (!wantsIntegration) return;
+  const dir = mkdtempSync(join(tmpdir(), 'provena-test-'));
+  const ready = join(dir, 'ready.json');
+  const env = {
+    ...process.env,
+    PROVENA_DATA_DIR: join(dir, 'data'),
+    PROVENA_API_PORT: String(await freePort()),
+    PROVENA_CHAIN_PORT: String(await freePort()),
+    PROVENA_DYNAMODB_PORT: String(await freePort()),
+    PROVENA_S3_PORT: String(await freePort()),
+    PROVENA_READY_FILE: ready,
+    PROVENA_LOG_LEVEL: process.env.PROVENA_LOG_LEVEL ?? 'SILENT',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(ready)) {
+    if (child.exitCode !== null) throw new Error(`embedded stack exited (${child.exitCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`embedded stack not ready in 120 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  JSON.parse(readFileSync(ready, 'utf8'));
+  process.env.PROVENA_TEST_STACK = ready;
+  globalThis.__PROVENA_STACK__ = child;
+}
