@@ -1,0 +1,31 @@
+/**
+ * The CDK app. Reads its configuration once (see ../lib/InfraConfig.ts for every variable and which ones
+ * `cdk deploy` needs), then builds one stack per stage: `Provena-<stage>`.
+ *
+ * The stack is environment-agnostic (no account/region lookups) so `cdk synth` works offline; `cdk deploy`
+ * takes the account and region from the AWS profile.
+ */
+import { Annotations, App } from 'aws-cdk-lib';
+import { readInfraConfig } from '../lib/InfraConfig.js';
+import { ProvenaStack } from '../lib/ProvenaStack.js';
+
+let config;
+try {
+  config = readInfraConfig(process.env);
+} catch (err) {
+  // A short message beats a stack trace from inside zod: it names each bad variable.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+}
+
+const app = new App();
+const stack = new ProvenaStack(app, `Provena-${config.stage}`, {
+  config,
+  description: `Provena marketplace (${config.stage})`,
+  tags: { project: 'provena', stage: config.stage },
+});
+for (const name of config.defaulted) {
+  // Surfaces in `cdk synth`/`cdk deploy` output; `--strict` turns these into failures.
+  Annotations.of(stack).addWarningV2(`provena:synth-default:${name}`, `${name} is unset: using a synth-only local default; set it before cdk deploy`);
+}
+app.synth();

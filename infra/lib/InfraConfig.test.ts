@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEPLOY_REQUIRED, readInfraConfig } from './InfraConfig.js';
+
+describe('readInfraConfig', () => {
+  it('synthesizes the dev stage with no environment, recording the synth-only defaults', () => {
+    const c = readInfraConfig({});
+    expect(c.stage).toBe('dev');
+    expect(c.keyBackend).toBe('kms');
+    expect(c.gpuMaxCapacity).toBe(2);
+    expect(c.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']);
+    expect(c.defaulted).toEqual([...DEPLOY_REQUIRED]);
+  });
+
+  it('names every deploy-required variable missing for a non-dev stage', () => {
+    expect(() => readInfraConfig({ PROVENA_STAGE: 'prod', PROVENA_CHAIN_ID: '8453' })).toThrow(
+      /PROVENA_CHAIN_RPC_URL: required[\s\S]*PROVENA_CONTRACTS: required[\s\S]*PROVENA_KUBO_URL: required/,
+    );
+  });
+
+  it('rejects a non-GPU instance type, naming the variable', () => {
+    expect(() => readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,m7i.large' })).toThrow(/PROVENA_GPU_INSTANCE_TYPES/);
+  });
+
+  it('rejects contract addresses that are not addresses', () => {
+    expect(() => readInfraConfig({ PROVENA_CONTRACTS: '{"PaymentToken":"0x1234"}' })).toThrow(/PROVENA_CONTRACTS/);
+  });
+
+  it('parses a full deploy configuration and checksums contract addresses', () => {
+    const c = readInfraConfig({
+      PROVENA_STAGE: 'prod',
+      PROVENA_CHAIN_RPC_URL: 'https://mainnet.base.org',
+      PROVENA_CHAIN_ID: '8453',
+      PROVENA_CONTRACTS: '{"PaymentToken":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8"}',
+      PROVENA_KUBO_URL: 'https://kubo.internal:5001',
+      PROVENA_KEY_BACKEND: 'lit',
+      PROVENA_LIT_NETWORK: 'datil',
+      PROVENA_GPU_MAX_SPOT_PRICE: '1.10',
+    });
+    expect(c.contracts).toEqual({ PaymentToken: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
+    expect(c.defaulted).toEqual([]);
+    expect(c.gpuMaxSpotPrice).toBe('1.10');
+    expect(c.keyBackend).toBe('lit');
+  });
+});

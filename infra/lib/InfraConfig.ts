@@ -1,0 +1,137 @@
+/**
+ * The CDK app's configuration: read once from the environment by `infra/bin/app.ts` and validated with zod.
+ *
+ * Synth-time defaults: with no environment at all, `npx cdk synth` must work (CI, reviews, tests), so the
+ * `dev` stage falls back to local-only endpoints (a Hardhat/anvil RPC on 127.0.0.1, chain 31337, a Kubo on
+ * 127.0.0.1, no contracts). Those values are useless on AWS, so:
+ *  - every other stage fails here, naming each missing variable in {@link DEPLOY_REQUIRED};
+ *  - `dev` records which ones it defaulted (`defaulted`), and the app turns them into synth warnings, so
+ *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
+ */
+import { z } from 'zod';
+import { parseConfig } from '../../shared/config.js';
+import { Address } from '../../shared/schemas/common.js';
+
+/** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */
+export const DEPLOY_REQUIRED = [
+  'PROVENA_CHAIN_RPC_URL',
+  'PROVENA_CHAIN_ID',
+  'PROVENA_CONTRACTS',
+  'PROVENA_KUBO_URL',
+] as const;
+
+/** Synth-only defaults for {@link DEPLOY_REQUIRED}, applied for the `dev` stage alone. */
+const DEV_DEFAULTS = {
+  PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
+  PROVENA_CHAIN_ID: 31337,
+  PROVENA_CONTRACTS: {} as Record<string, string>,
+  PROVENA_KUBO_URL: 'http://127.0.0.1:5001',
+} satisfies Record<(typeof DEPLOY_REQUIRED)[number], unknown>;
+
+const url = z.url({ protocol: /^https?$/ });
+
+const JsonContracts = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), Address));
+
+const InstanceTypes = z
+  .string()
+  .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t !== ''))
+  .pipe(
+    z
+      .array(
+        // GPU families only (g4dn, g5, g6, g6e ...): the trainer needs CUDA; the enclave needs >= 4 vCPUs,
+        // which every xlarge-or-bigger size has.
+        z.string().regex(/^g\d+[a-z]*\.(\d+)?xlarge$/, 'must be a GPU instance type such as g5.xlarge (xlarge or larger)'),
+      )
+      .min(1, 'needs at least one instance type')
+      .max(20, 'an Auto Scaling mixed instances policy takes at most 20 overrides'),
+  );
+
+/** Raw environment schema (strings in, typed values out). */
+export const InfraEnvSchema = z
+  .object({
+    /** Stage name: prefixes the stack name; `dev` is the only stage with synth defaults and DESTROY policies. */
+    PROVENA_STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lowercase letters, digits and dashes, at most 16').default('dev'),
+    PROVENA_CHAIN_RPC_URL: url.optional(),
+    PROVENA_CHAIN_ID: z.coerce.number().int().positive().optional(),
+    PROVENA_CONTRACTS: JsonContracts.optional(),
+    PROVENA_KUBO_URL: url.optional(),
+    /** Who releases dataset keys to attested workers: AWS KMS (attestation-conditioned) or Lit Protocol. */
+    PROVENA_KEY_BACKEND: z.enum(['kms', 'lit']).default('kms'),
+    PROVENA_LIT_NETWORK: z.enum(['datil-dev', 'datil-test', 'datil']).default('datil-dev'),
+    /** Email for alarms (DLQ not empty, API 5xx); no subscription when unset. */
+    PROVENA_ALARM_EMAIL: z.email().optional(),
+    PROVENA_GPU_INSTANCE_TYPES: InstanceTypes.default(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']),
+    /** Max Spot price, USD/hour; unset caps at the on-demand price (AWS's recommendation). */
+    PROVENA_GPU_MAX_SPOT_PRICE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal USD/hour price such as 1.20').optional(),
+    PROVENA_GPU_MAX_CAPACITY: z.coerce.number().int().min(0).max(100).default(2),
+    /** `s3://bucket/key.tar.gz` of the built worker agent (gpu-workers/agent); the user data runs it. */
+    PROVENA_GPU_AGENT_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/, 'must be s3://bucket/key').optional(),
+    /** PCR0 (SHA-384, hex) of the enclave image allowed to decrypt with the key-gate KMS key. */
+    PROVENA_ENCLAVE_PCR0: z.string().regex(/^[0-9a-fA-F]{96}$/, 'must be 96 hex digits (SHA-384)').optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.PROVENA_STAGE === 'dev') return;
+    for (const name of DEPLOY_REQUIRED) {
+      if (c[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `required for stage "${c.PROVENA_STAGE}" (only dev has synth-only defaults)` });
+      }
+    }
+  });
+
+/** The validated configuration the stack is built from. */
+export interface InfraConfig {
+  readonly stage: string;
+  readonly chainRpcUrl: string;
+  readonly chainId: number;
+  readonly contracts: Readonly<Record<string, string>>;
+  readonly kuboUrl: string;
+  readonly keyBackend: 'kms' | 'lit';
+  readonly litNetwork: string;
+  readonly alarmEmail?: string;
+  readonly gpuInstanceTypes: readonly string[];
+  readonly gpuMaxSpotPrice?: string;
+  readonly gpuMaxCapacity: number;
+  readonly gpuAgentS3Uri?: string;
+  readonly enclavePcr0?: string;
+  /** Deploy-required variables that fell back to a synth-only default (dev only). */
+  readonly defaulted: readonly string[];
+}
+
+/**
+ * Parses the CDK app's environment. Throws a ConfigError naming every bad or missing variable.
+ *
+ * @example
+ * ```ts
+ * const config = readInfraConfig(process.env);
+ * ```
+ */
+export function readInfraConfig(env: Record<string, string | undefined>): InfraConfig {
+  const e = parseConfig(InfraEnvSchema, env);
+  const defaulted = DEPLOY_REQUIRED.filter((n) => e[n] === undefined);
+  return {
+    stage: e.PROVENA_STAGE,
+    chainRpcUrl: e.PROVENA_CHAIN_RPC_URL ?? DEV_DEFAULTS.PROVENA_CHAIN_RPC_URL,
+    chainId: e.PROVENA_CHAIN_ID ?? DEV_DEFAULTS.PROVENA_CHAIN_ID,
+    contracts: e.PROVENA_CONTRACTS ?? DEV_DEFAULTS.PROVENA_CONTRACTS,
+    kuboUrl: e.PROVENA_KUBO_URL ?? DEV_DEFAULTS.PROVENA_KUBO_URL,
+    keyBackend: e.PROVENA_KEY_BACKEND,
+    litNetwork: e.PROVENA_LIT_NETWORK,
+    ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),
+    gpuInstanceTypes: e.PROVENA_GPU_INSTANCE_TYPES,
+    ...(e.PROVENA_GPU_MAX_SPOT_PRICE !== undefined && { gpuMaxSpotPrice: e.PROVENA_GPU_MAX_SPOT_PRICE }),
+    gpuMaxCapacity: e.PROVENA_GPU_MAX_CAPACITY,
+    ...(e.PROVENA_GPU_AGENT_S3_URI !== undefined && { gpuAgentS3Uri: e.PROVENA_GPU_AGENT_S3_URI }),
+    ...(e.PROVENA_ENCLAVE_PCR0 !== undefined && { enclavePcr0: e.PROVENA_ENCLAVE_PCR0.toLowerCase() }),
+    defaulted,
+  };
+}

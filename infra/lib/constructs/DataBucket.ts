@@ -1,0 +1,59 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Props for {@link DataBucket}. */
+export interface DataBucketProps {
+  /** `true` outside dev: RETAIN the bucket and its key. */
+  readonly protectData: boolean;
+}
+
+/**
+ * The ciphertext bucket (`PROVENA_BUCKET_DATA`). Objects are already encrypted client-side with per-dataset
+ * keys; SSE-KMS with a customer key is the at-rest layer, and the S3 Bucket Key keeps KMS request costs flat
+ * for multipart uploads of large datasets.
+ */
+export class DataBucket extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: DataBucketProps) {
+    super(scope, id);
+    const policy = props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Provena data bucket SSE-KMS key',
+      enableKeyRotation: true,
+      removalPolicy: policy,
+    });
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        // Abandoned multipart uploads are billed but invisible; drop them.
+        { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Versioning guards against overwrite mistakes; old ciphertext versions are not kept forever.
+        { id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) },
+      ],
+      cors: [
+        {
+          // Browsers upload parts straight to S3 with presigned URLs; the URL's signature is the authorization,
+          // so any origin may PUT. ETag must be readable to complete the multipart upload.
+          allowedMethods: [s3.HttpMethods.PUT],
+          allowedOrigins: ['*'],
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3000,
+        },
+      ],
+      // No autoDeleteObjects: it adds a CDK-provided Lambda; a non-empty dev bucket must be emptied by hand.
+      removalPolicy: policy,
+    });
+  }
+}

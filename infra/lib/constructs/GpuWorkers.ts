@@ -1,0 +1,247 @@
+import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { KeyGate } from './KeyGate.js';
+
+/**
+ * GPU AMI: the AWS Deep Learning Base AMI (NVIDIA driver, AL2023), resolved at deploy time from its public
+ * SSM parameter, so synth needs no account lookups.
+ */
+const GPU_AMI_PARAMETER = '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id';
+
+/** Props for {@link GpuWorkers}. */
+export interface GpuWorkersProps {
+  readonly stage: string;
+  /** GPU instance types for the mixed instances policy (more types = more Spot pools = fewer interruptions). */
+  readonly instanceTypes: readonly string[];
+  /** USD/hour; unset caps at the on-demand price. */
+  readonly maxSpotPrice?: string;
+  readonly maxCapacity: number;
+  readonly dataBucket: s3.Bucket;
+  readonly keyGate: KeyGate;
+  /** PCR0 of the enclave image allowed to unwrap dataset keys (KMS backend). */
+  readonly enclavePcr0?: string;
+  /** `s3://bucket/key` of the worker agent tarball (`main.js` at its root); unset: instances idle. */
+  readonly agentS3Uri?: string;
+  /** Settings the agent needs beside the AWS resources (chain, IPFS, key backend). */
+  readonly agentEnv: Readonly<Record<string, string>>;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Spot GPU capacity for training workers.
+ *
+ * - `jobs` queue (with a DLQ after 3 receives): the API enqueues, the agent claims.
+ * - An Auto Scaling group, min 0, 100% Spot over several GPU types (capacity-optimized, capacity rebalance),
+ *   from a launch template with Nitro Enclaves on, IMDSv2 required and an encrypted root volume.
+ * - Step scaling on the backlog (visible + in-flight messages), so workers exist only while there is work
+ *   and an instance is not removed while the jobs it holds are in flight (in-flight counts as backlog).
+ * - A minimal instance role: read the data bucket, consume the queue, write its log group, protect itself from
+ *   scale-in while training, and kms:Decrypt on the key-gate key only with an enclave attestation (PCR0).
+ *
+ * Public subnets with no inbound rules and no NAT gateway: the agent needs outbound HTTPS (chain RPC, Kubo,
+ * AWS APIs) and a NAT gateway would cost more than the idle fleet; S3 traffic goes through a free gateway
+ * endpoint.
+ */
+export class GpuWorkers extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly group: autoscaling.AutoScalingGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: GpuWorkersProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'JobsDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Training runs longer than any fixed timeout; the agent extends visibility while it works (heartbeat).
+      visibilityTimeout: Duration.minutes(15),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+    });
+
+    // Cast: CDK's Vpc class does not satisfy its own IVpc under exactOptionalPropertyTypes (same object).
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 3,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    }) as ec2.IVpc;
+    const securityGroup = new ec2.SecurityGroup(this, 'Sg', {
+      vpc,
+      description: 'Provena GPU workers: no inbound; outbound for AWS APIs, chain RPC and IPFS',
+      allowAllOutbound: true,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Provena GPU worker instances',
+    });
+    props.dataBucket.grantRead(this.role);
+    this.queue.grantConsumeMessages(this.role);
+    logGroup.grantWrite(this.role);
+    props.keyGate.grantAttestedDecrypt(this.role, props.enclavePcr0);
+    const agent = props.agentS3Uri === undefined ? undefined : parseS3Uri(props.agentS3Uri);
+    if (agent !== undefined) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${Stack.of(this).partition}:s3:::${agent.bucket}/${agent.key}`] }),
+      );
+    }
+
+    const userData = ec2.UserData.forLinux();
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.fromSsmParameter(GPU_AMI_PARAMETER, { os: ec2.OperatingSystemType.LINUX, userData }),
+      userData,
+      role: this.role,
+      securityGroup,
+      associatePublicIpAddress: true,
+      requireImdsv2: true,
+      // The agent runs on the host, not in a container: one hop is enough and keeps IMDS out of reach of
+      // anything forwarded further.
+      httpPutResponseHopLimit: 1,
+      nitroEnclaveEnabled: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(150, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
+    });
+
+    const [firstType, ...moreTypes] = props.instanceTypes;
+    if (firstType === undefined) throw new Error('GpuWorkers needs at least one instance type');
+    // A fixed name: the role's SetInstanceProtection statement and the agent's config need it, and a reference
+    // to the generated name would make a cycle (launch template -> role policy / user data -> group -> template).
+    const groupName = `provena-${props.stage}-gpu-workers`;
+    this.group = new autoscaling.AutoScalingGroup(this, 'Group', {
+      autoScalingGroupName: groupName,
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      minCapacity: 0,
+      maxCapacity: props.maxCapacity,
+      capacityRebalance: true,
+      mixedInstancesPolicy: {
+        launchTemplate: this.launchTemplate,
+        launchTemplateOverrides: [firstType, ...moreTypes].map((t) => ({ instanceType: new ec2.InstanceType(t) })),
+        instancesDistribution: {
+          onDemandBaseCapacity: 0,
+          onDemandPercentageAboveBaseCapacity: 0,
+          spotAllocationStrategy: autoscaling.SpotAllocationStrategy.CAPACITY_OPTIMIZED,
+          ...(props.maxSpotPrice !== undefined && { spotMaxPrice: props.maxSpotPrice }),
+        },
+      },
+    });
+    Tags.of(this.group).add('Name', `provena-${props.stage}-gpu-worker`);
+
+    // The agent marks its own instance protected while training so a scale-in picks an idle one.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['autoscaling:SetInstanceProtection'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'autoscaling',
+            resource: 'autoScalingGroup',
+            resourceName: `*:autoScalingGroupName/${groupName}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    const backlog = new cloudwatch.MathExpression({
+      label: 'Training backlog (visible + in flight)',
+      expression: 'visible + inflight',
+      usingMetrics: {
+        visible: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        inflight: this.queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      },
+      period: Duration.minutes(1),
+    });
+    const cap = (n: number): number => Math.min(n, props.maxCapacity);
+    this.group.scaleOnMetric('ScaleOnBacklog', {
+      metric: backlog,
+      adjustmentType: autoscaling.AdjustmentType.EXACT_CAPACITY,
+      // One job per worker up to the cap; 0 only once nothing is queued or in flight.
+      scalingSteps: [
+        { upper: 0, change: 0 },
+        { lower: 1, change: cap(1) },
+        { lower: 2, change: cap(2) },
+        { lower: 4, change: cap(4) },
+        { lower: 8, change: props.maxCapacity },
+      ],
+      evaluationPeriods: 3,
+      estimatedInstanceWarmup: Duration.minutes(5),
+    });
+
+    const env: Record<string, string> = {
+      ...props.agentEnv,
+      AWS_REGION: Stack.of(this).region,
+      PROVENA_STAGE: props.stage,
+      PROVENA_JOBS_QUEUE_URL: this.queue.queueUrl,
+      PROVENA_BUCKET_DATA: props.dataBucket.bucketName,
+      PROVENA_KEY_GATE_KEY_ARN: props.keyGate.key.keyArn,
+      PROVENA_LOG_GROUP: logGroup.logGroupName,
+      PROVENA_ASG_NAME: groupName,
+    };
+    userData.addCommands(...workerUserData(env, props.agentS3Uri));
+  }
+}
+
+function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`not an s3://bucket/key URI: ${uri}`);
+  return { bucket: m[1], key: m[2] };
+}
+
+/** Shell lines: enclave allocator, agent config in /etc/provena/worker.env, then the agent as a systemd unit. */
+function workerUserData(env: Readonly<Record<string, string>>, agentS3Uri: string | undefined): string[] {
+  // systemd EnvironmentFile accepts single-quoted values; none of ours (URLs, ARNs, JSON of addresses) has one.
+  const envLines = Object.entries(env).map(([k, v]) => `${k}='${v}'`);
+  return [
+    'set -euo pipefail',
+    'dnf install -y aws-nitro-enclaves-cli aws-nitro-enclaves-cli-devel nodejs22 || dnf install -y aws-nitro-enclaves-cli nodejs',
+    // Leave the host enough CPU/memory to feed the GPU; the enclave only holds keys and decrypts.
+    "sed -i -e 's/^memory_mib:.*/memory_mib: 4096/' -e 's/^cpu_count:.*/cpu_count: 2/' /etc/nitro_enclaves/allocator.yaml",
+    'systemctl enable --now nitro-enclaves-allocator.service',
+    'mkdir -p /etc/provena /opt/provena/agent',
+    "cat > /etc/provena/worker.env <<'PROVENA_ENV'",
+    ...envLines,
+    'PROVENA_ENV',
+    ...(agentS3Uri === undefined
+      ? ['echo "PROVENA_GPU_AGENT_S3_URI was not set at deploy: no worker agent to start" | systemd-cat -t provena-agent']
+      : [
+          `aws s3 cp '${agentS3Uri}' /tmp/provena-agent.tar.gz`,
+          'tar -xzf /tmp/provena-agent.tar.gz -C /opt/provena/agent',
+          "cat > /etc/systemd/system/provena-agent.service <<'PROVENA_UNIT'",
+          '[Unit]',
+          'Description=Provena GPU worker agent',
+          'After=network-online.target nitro-enclaves-allocator.service',
+          '[Service]',
+          'EnvironmentFile=/etc/provena/worker.env',
+          'WorkingDirectory=/opt/provena/agent',
+          'ExecStart=/usr/bin/env node --enable-source-maps /opt/provena/agent/main.js',
+          'Restart=on-failure',
+          '[Install]',
+          'WantedBy=multi-user.target',
+          'PROVENA_UNIT',
+          'systemctl daemon-reload',
+          'systemctl enable --now provena-agent.service',
+        ]),
+  ];
+}

@@ -1,0 +1,231 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { ApiConfigSchema } from '../../../shared/config.js';
+import { routes, type RouteDef, type RouteName } from '../../../shared/http/routes.js';
+
+/** The repository root: route handler paths are relative to it. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** What one route's Lambda may touch. Read-only routes get read grants only. */
+export interface RouteAccess {
+  readonly datasets?: 'read' | 'write';
+  /** `write`: signed routes record the request nonce with a conditional put; `describe`: health probe. */
+  readonly nonces?: 'describe' | 'write';
+  /** Powertools idempotency records (mutations only). */
+  readonly idempotency?: 'write';
+  /** `upload`: presign PUT/multipart uploads of ciphertext; `probe`: HeadBucket only (health). */
+  readonly bucket?: 'probe' | 'upload';
+}
+
+/**
+ * Least-privilege grants per route. A `Record<RouteName, …>`, so adding a route to the table without deciding
+ * what it may touch fails type-checking here. (Could move into `RouteDef` as an `access` field.)
+ */
+export const routeAccess: Record<RouteName, RouteAccess> = {
+  // The health route probes each component (DescribeTable, HeadBucket) and reads nothing else.
+  getHealth: { datasets: 'read', nonces: 'describe', bucket: 'probe' },
+  getOpenApi: {},
+  createDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
+  listDatasets: { datasets: 'read' },
+  getDataset: { datasets: 'read' },
+  updateDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
+  delistDataset: { datasets: 'write', nonces: 'write', idempotency: 'write' },
+};
+
+/** Env names the handlers read (`ApiConfigSchema`); AWS_REGION is set by Lambda itself and reserved. */
+type ApiEnvName = Exclude<keyof z.input<typeof ApiConfigSchema>, 'AWS_REGION'>;
+
+/** Props for {@link HttpApi}. */
+export interface HttpApiProps {
+  readonly stage: string;
+  // Concrete CDK classes, not I* interfaces: CDK's classes don't satisfy its interfaces under
+  // exactOptionalPropertyTypes (optional members typed `T | undefined`).
+  readonly tables: { readonly datasets: dynamodb.Table; readonly nonces: dynamodb.Table; readonly idempotency: dynamodb.Table };
+  readonly bucket: s3.Bucket;
+  readonly chainRpcUrl: string;
+  readonly chainId: number;
+  readonly contracts: Readonly<Record<string, string>>;
+  readonly kuboUrl: string;
+  /** Steady-state requests per second across the stage. @default 50 */
+  readonly throttleRateLimit?: number;
+  /** @default 100 */
+  readonly throttleBurstLimit?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** `true` outside dev: RETAIN log groups. */
+  readonly protectData: boolean;
+}
+
+/** esbuild's ESM output has no `require`; some CommonJS deps (ethers' deps, Powertools) still call it. */
+const REQUIRE_BANNER = "import { createRequire as __provenaCreateRequire } from 'node:module'; const require = __provenaCreateRequire(import.meta.url);";
+
+/** Stand-in entry for a handler file that does not exist yet; only used when this stack is not bundled. */
+const UNBUNDLED_STANDIN = fileURLToPath(import.meta.url);
+
+/**
+ * The public API: an API Gateway HTTP API (payload v2) with one `NodejsFunction` per entry of the route
+ * table (`shared/http/routes.ts`), the same handler modules the embedded server dispatches to.
+ */
+export class HttpApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  /** Lambda per route name. */
+  readonly functions: ReadonlyMap<RouteName, nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: HttpApiProps) {
+    super(scope, id);
+    const protect = props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    const apiEnv = {
+      PROVENA_LOG_LEVEL: props.stage === 'dev' ? 'DEBUG' : 'INFO',
+      PROVENA_TABLE_DATASETS: props.tables.datasets.tableName,
+      PROVENA_TABLE_NONCES: props.tables.nonces.tableName,
+      PROVENA_BUCKET_DATA: props.bucket.bucketName,
+      PROVENA_CONTENT_STORE: 'kubo',
+      PROVENA_KUBO_URL: props.kuboUrl,
+      PROVENA_CHAIN_RPC_URL: props.chainRpcUrl,
+      PROVENA_CHAIN_ID: String(props.chainId),
+      PROVENA_CONTRACTS: JSON.stringify(props.contracts),
+    } satisfies Partial<Record<ApiEnvName, string>>;
+    // Fail at synth, not at the first cold start, if the handlers' own schema would reject this env.
+    // (Tokens such as table names are long placeholder strings here, which the schema accepts.)
+    const check = ApiConfigSchema.safeParse({ ...apiEnv, AWS_REGION: 'synth' });
+    if (!check.success) {
+      throw new Error(`The API Lambda environment fails ApiConfigSchema:\n${check.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    }
+    const environment: Record<string, string> = {
+      ...apiEnv,
+      // Not in ApiConfigSchema yet: the Powertools idempotency persistence layer's table.
+      PROVENA_TABLE_IDEMPOTENCY: props.tables.idempotency.tableName,
+      POWERTOOLS_SERVICE_NAME: 'provena-api',
+      POWERTOOLS_LOG_LEVEL: apiEnv.PROVENA_LOG_LEVEL,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const bundled = Stack.of(this).bundlingRequired;
+    const fns = new Map<RouteName, nodejs.NodejsFunction>();
+    for (const route of routes as readonly (RouteDef & { name: RouteName })[]) {
+      let entry = path.join(repoRoot, route.handler);
+      if (!existsSync(entry)) {
+        if (bundled) throw new Error(`Route ${route.name}: handler file ${route.handler} does not exist`);
+        entry = UNBUNDLED_STANDIN;
+      }
+      const logGroup = new logs.LogGroup(this, `${route.name}Logs`, { retention, removalPolicy: protect });
+      const fn = new nodejs.NodejsFunction(this, `${route.name}Fn`, {
+        entry,
+        handler: 'handler',
+        projectRoot: repoRoot,
+        depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: route.memoryMb ?? 512,
+        timeout: Duration.seconds(route.timeoutSeconds ?? 10),
+        description: `${route.method} ${route.path}: ${route.summary}`,
+        environment,
+        logGroup,
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: 'node22',
+          mainFields: ['module', 'main'],
+          banner: REQUIRE_BANNER,
+          minify: true,
+          sourceMap: true,
+          // The NODEJS_22_X runtime ships AWS SDK v3; bundling it would only add cold-start weight.
+          externalModules: ['@aws-sdk/*'],
+        },
+      });
+      this.grant(fn, routeAccess[route.name], props);
+      fns.set(route.name, fn);
+    }
+    this.functions = fns;
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: `Provena API (${props.stage})`,
+      createDefaultStage: false,
+      corsPreflight: {
+        // Requests are authorized by an EIP-712 signature in headers, not cookies: any origin, no credentials.
+        allowOrigins: ['*'],
+        allowMethods: [apigwv2.CorsHttpMethod.ANY],
+        allowHeaders: ['*'],
+        exposeHeaders: ['*'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    for (const route of routes) {
+      const fn = fns.get(route.name);
+      if (fn === undefined) throw new Error(`no function for ${route.name}`);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.name}Integration`, fn, {
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+        }),
+      });
+    }
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy: protect });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit ?? 50, burstLimit: props.throttleBurstLimit ?? 100 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+  }
+
+  /** The API's base URL (the `$default` stage has no path prefix). */
+  get url(): string {
+    const u = this.stage.url;
+    if (u === undefined) throw new Error('stage has no URL');
+    return u;
+  }
+
+  private grant(fn: lambda.IFunction, access: RouteAccess, props: HttpApiProps): void {
+    if (access.datasets === 'read') props.tables.datasets.grantReadData(fn);
+    if (access.datasets === 'write') props.tables.datasets.grantReadWriteData(fn);
+    // A nonce is recorded with a conditional put (or update) and never scanned or deleted (TTL removes it).
+    if (access.nonces === 'write') props.tables.nonces.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    if (access.idempotency === 'write') props.tables.idempotency.grantReadWriteData(fn);
+    if (access.nonces === 'describe') props.tables.nonces.grant(fn, 'dynamodb:DescribeTable');
+    // HeadBucket is authorized by s3:ListBucket on the bucket itself (no object access).
+    if (access.bucket === 'probe') {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    }
+    if (access.bucket === 'upload') {
+      // Presigned URLs carry the Lambda's authority: PUT + multipart (s3:PutObject, s3:Abort*) and, for an
+      // SSE-KMS multipart upload, kms:GenerateDataKey and kms:Decrypt (S3 decrypts the data key to complete).
+      props.bucket.grantPut(fn);
+      props.bucket.encryptionKey?.grantDecrypt(fn);
+    }
+  }
+}
+
