@@ -6,20 +6,36 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getAddress, type Signer } from 'ethers';
-import { MockUSD__factory } from './typechain/index.js';
+import {
+  AttestationRegistry__factory,
+  DatasetRegistry__factory,
+  LicenseManager__factory,
+  MockUSD__factory,
+} from './typechain/index.js';
+
+/** Seconds after a job ends during which its last usage reports may still land (default of {@link deployProvena}). */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 3600;
 
 /** Where a set of contracts lives on one chain. */
 export interface Deployment {
   chainId: number;
   deployer: string;
   blockNumber: number;
-  /** Contract name -> checksummed address. Always has `PaymentToken`. */
+  /**
+   * Contract name -> checksummed address. Always has `PaymentToken`, `DatasetRegistry`, `AttestationRegistry`,
+   * `LicenseManager` (escrow, settlement, royalty pools and claims) and `TrainingLicense` (the license ERC-721,
+   * created by the LicenseManager).
+   */
   contracts: Record<string, string>;
 }
 
 export interface DeployOptions {
   /** An existing ERC-20 to use as the payment token. When absent, a MockUSD is deployed (local chains only). */
   paymentToken?: string;
+  /** Report grace period in seconds after a job ends; default {@link DEFAULT_GRACE_PERIOD_SECONDS}. */
+  gracePeriodSeconds?: number;
+  /** Extra accounts given ATTESTOR_ROLE (they approve worker keys). The deployer holds every role anyway. */
+  attestors?: string[];
 }
 
 /** Deploys every contract and returns their addresses. Waits for each deployment to be mined. */
@@ -37,9 +53,34 @@ export async function deployProvena(signer: Signer, options: DeployOptions = {})
     contracts.PaymentToken = getAddress(await token.getAddress());
   }
 
+  const deployer = getAddress(await signer.getAddress());
+  const registry = await new DatasetRegistry__factory(signer).deploy();
+  await registry.waitForDeployment();
+  contracts.DatasetRegistry = getAddress(await registry.getAddress());
+
+  const attestations = await new AttestationRegistry__factory(signer).deploy(deployer);
+  await attestations.waitForDeployment();
+  contracts.AttestationRegistry = getAddress(await attestations.getAddress());
+
+  const manager = await new LicenseManager__factory(signer).deploy(
+    contracts.PaymentToken,
+    contracts.DatasetRegistry,
+    contracts.AttestationRegistry,
+    options.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS,
+    deployer,
+  );
+  await manager.waitForDeployment();
+  contracts.LicenseManager = getAddress(await manager.getAddress());
+  contracts.TrainingLicense = getAddress((await manager.contractsInUse()).licenseToken);
+
+  const attestorRole = await attestations.ATTESTOR_ROLE();
+  for (const attestor of options.attestors ?? []) {
+    await (await attestations.grantRole(attestorRole, getAddress(attestor))).wait();
+  }
+
   return {
     chainId: Number(chainId),
-    deployer: getAddress(await signer.getAddress()),
+    deployer,
     blockNumber: await provider.getBlockNumber(),
     contracts,
   };

@@ -1,0 +1,120 @@
+/**
+ * EIP-712 messages of Provena's contracts, and helpers that sign them with any ethers Signer (a Wallet for the
+ * GPU worker's attested key, a JsonRpcSigner in the browser). The types here mirror the Solidity typehashes
+ * exactly; contracts/test checks them against the deployed contracts.
+ *
+ * @example
+ * const domain = licenseManagerDomain(31337n, deployment.contracts.LicenseManager);
+ * const signature = await signUsageReport(workerWallet, domain, { jobId: 1n, datasetIds: [1n], samples: [10n], amounts: [10_000n] });
+ */
+import type { Signer, TypedDataDomain } from 'ethers';
+
+/** Domain of the LicenseManager: usage reports and royalty claims. */
+export function licenseManagerDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+  return { name: 'Provena LicenseManager', version: '1', chainId, verifyingContract };
+}
+
+/** Domain of the DatasetRegistry: gasless registrations. */
+export function datasetRegistryDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+  return { name: 'Provena DatasetRegistry', version: '1', chainId, verifyingContract };
+}
+
+/** Cumulative usage of one job: totals since the job started, per dataset. `amounts[i] == samples[i] * price`. */
+export interface UsageReportMessage {
+  jobId: bigint;
+  datasetIds: bigint[];
+  samples: bigint[];
+  amounts: bigint[];
+}
+
+export const USAGE_REPORT_TYPES = {
+  UsageReport: [
+    { name: 'jobId', type: 'uint256' },
+    { name: 'datasetIds', type: 'uint256[]' },
+    { name: 'samples', type: 'uint256[]' },
+    { name: 'amounts', type: 'uint256[]' },
+  ],
+} as const;
+
+/** The royalty split of a registration: explicit (`recipients`/`bps`, bps sum 10,000) or Merkle (`merkleRoot`/`totalUnits`). */
+export interface SplitMessage {
+  recipients: string[];
+  bps: number[];
+  merkleRoot: string;
+  totalUnits: bigint;
+}
+
+/** A registration as the DatasetRegistry takes it (the `Registration` struct). */
+export interface RegistrationInput {
+  manifestCid: string;
+  pricePerSample: bigint;
+  split: SplitMessage;
+}
+
+export const REGISTRATION_TYPES = {
+  Registration: [
+    { name: 'owner', type: 'address' },
+    { name: 'manifestCid', type: 'string' },
+    { name: 'pricePerSample', type: 'uint256' },
+    { name: 'recipients', type: 'address[]' },
+    { name: 'bps', type: 'uint16[]' },
+    { name: 'merkleRoot', type: 'bytes32' },
+    { name: 'totalUnits', type: 'uint64' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const;
+
+/** A gasless claim: `recipient` lets a relayer claim its royalties in `datasetIds`, paid to `to`. */
+export interface ClaimMessage {
+  recipient: string;
+  datasetIds: bigint[];
+  to: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export const CLAIM_TYPES = {
+  Claim: [
+    { name: 'recipient', type: 'address' },
+    { name: 'datasetIds', type: 'uint256[]' },
+    { name: 'to', type: 'address' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const;
+
+// ethers wants mutable arrays in its types record.
+type Types = Record<string, { name: string; type: string }[]>;
+const types = (t: Record<string, readonly { name: string; type: string }[]>): Types =>
+  Object.fromEntries(Object.entries(t).map(([k, v]) => [k, [...v]]));
+
+/** Signs a usage report with the worker's attested key. */
+export function signUsageReport(signer: Signer, domain: TypedDataDomain, report: UsageReportMessage): Promise<string> {
+  return signer.signTypedData(domain, types(USAGE_REPORT_TYPES), report);
+}
+
+/** Signs a registration for `owner` (the signer's address) with nonce `nonce` (from `DatasetRegistry.nonces`). */
+export function signRegistration(
+  signer: Signer,
+  domain: TypedDataDomain,
+  message: { owner: string; registration: RegistrationInput; nonce: bigint; deadline: bigint },
+): Promise<string> {
+  const { owner, registration, nonce, deadline } = message;
+  return signer.signTypedData(domain, types(REGISTRATION_TYPES), {
+    owner,
+    manifestCid: registration.manifestCid,
+    pricePerSample: registration.pricePerSample,
+    recipients: registration.split.recipients,
+    bps: registration.split.bps,
+    merkleRoot: registration.split.merkleRoot,
+    totalUnits: registration.split.totalUnits,
+    nonce,
+    deadline,
+  });
+}
+
+/** Signs a claim (nonce from `LicenseManager.claimNonces(recipient)`). */
+export function signClaim(signer: Signer, domain: TypedDataDomain, claim: ClaimMessage): Promise<string> {
+  return signer.signTypedData(domain, types(CLAIM_TYPES), claim);
+}

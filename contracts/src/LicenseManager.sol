@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
+import {IAttestationRegistry} from "./interfaces/IAttestationRegistry.sol";
+import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
+import {ILicenseManager} from "./interfaces/ILicenseManager.sol";
+import {ITrainingLicense} from "./interfaces/ITrainingLicense.sol";
+import {Errors} from "./libraries/Errors.sol";
+import {RoyaltyPools} from "./RoyaltyPools.sol";
+import {TrainingLicense} from "./TrainingLicense.sol";
+import {Job, License, Terms, UsageReport} from "./types/DataTypes.sol";
+
+/// @title LicenseManager
+/// @notice See {ILicenseManager}. Holds the escrowed budgets and the royalty pools of one payment token. No admin
+/// function moves tokens: the only transfers out are refunds to license holders and claims by recipients.
+contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausable {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    bytes32 public constant USAGE_REPORT_TYPEHASH =
+        keccak256("UsageReport(uint256 jobId,uint256[] datasetIds,uint256[] samples,uint256[] amounts)");
+    /// @notice Most datasets in one license.
+    uint256 public constant MAX_DATASETS = 32;
+
+    IAttestationRegistry private immutable _attestations;
+    ITrainingLicense private immutable _licenseToken;
+    uint40 private immutable _gracePeriod;
+
+    uint256 private _licenseCount;
+    uint256 private _jobCount;
+    mapping(uint256 licenseId => License) private _licenses;
+    mapping(uint256 licenseId => uint256[]) private _licenseDatasets;
+    mapping(uint256 licenseId => mapping(uint256 datasetId => Terms)) private _terms;
+    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => mapping(uint256 datasetId => uint256 samples)) private _settledSamples;
+
+    /// @param token The payment token. Must not charge fees (measured at purchase) or rebase (not detectable).
+    /// @param gracePeriod Seconds after a job's end during which its last reports may still land.
+    constructor(
+        IERC20 token,
+        IDatasetRegistry registry,
+        IAttestationRegistry attestations,
+        uint40 gracePeriod,
+        address admin
+    ) RoyaltyPools(token, registry) EIP712("Provena LicenseManager", "1") {
+        _attestations = attestations;
+        _gracePeriod = gracePeriod;
+        _licenseToken = new TrainingLicense(admin);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------------------------------ sales
+
+    /// @inheritdoc ILicenseManager
+    function purchase(uint256[] calldata datasetIds, uint256 budget, uint40 expiry)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 licenseId)
+    {
+        // Checks
+        uint256 n = datasetIds.length;
+        if (n == 0) revert Errors.LicenseManager_NoDatasets();
+        if (n > MAX_DATASETS) revert Errors.LicenseManager_TooManyDatasets(n, MAX_DATASETS);
+        if (budget == 0) revert Errors.LicenseManager_ZeroBudget();
+        if (budget > type(uint96).max) revert Errors.LicenseManager_BudgetTooLarge(budget);
+        if (expiry <= block.timestamp) revert Errors.LicenseManager_ExpiryNotInFuture(expiry);
+
+        // Effects (terms snapshotted now: later price changes never apply to this license)
+        licenseId = ++_licenseCount;
+        for (uint256 i; i < n; ++i) {
+            uint256 datasetId = datasetIds[i];
+            (bool listed, uint128 price, uint64 totalUnits,) = _registry.saleTerms(datasetId);
+            if (!listed) revert Errors.LicenseManager_DatasetNotListed(datasetId);
+            if (_terms[licenseId][datasetId].licensed) revert Errors.LicenseManager_DuplicateDataset(datasetId);
+            _terms[licenseId][datasetId] = Terms({pricePerSample: price, totalUnits: totalUnits, licensed: true});
+            _initPool(datasetId, totalUnits);
+        }
+        _licenseDatasets[licenseId] = datasetIds;
+        _licenses[licenseId] = License({
+            budget: uint96(budget),
+            unallocated: uint96(budget),
+            expiry: expiry,
+            purchasedAt: uint40(block.timestamp)
+        });
+        emit LicensePurchased(licenseId, msg.sender, budget, expiry, datasetIds);
+
+        // Interactions: measure what arrived, so a fee-on-transfer token cannot leave escrow short.
+        uint256 balanceBefore = _token.balanceOf(address(this));
+        _token.safeTransferFrom(msg.sender, address(this), budget);
+        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+        if (received != budget) revert Errors.LicenseManager_FeeOnTransferToken(budget, received);
+        _licenseToken.mint(msg.sender, licenseId);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function openJob(uint256 licenseId, uint256 budget, uint256 maxRatePerSecond) external returns (uint256 jobId) {
+        // Checks
+        _requireHolder(licenseId);
+        License storage license = _licenses[licenseId];
+        if (block.timestamp >= license.expiry) revert Errors.LicenseManager_LicenseExpired(licenseId, license.expiry);
+        if (budget == 0) revert Errors.LicenseManager_ZeroBudget();
+        if (budget > license.unallocated) {
+            revert Errors.LicenseManager_InsufficientUnallocated(licenseId, budget, license.unallocated);
+        }
+        if (maxRatePerSecond == 0) revert Errors.LicenseManager_ZeroRate();
+
+        // Effects
+        license.unallocated -= uint96(budget); // budget <= unallocated < 2^96
+        jobId = ++_jobCount;
+        _jobs[jobId] = Job({
+            budget: uint96(budget),
+            spent: 0,
+            licenseId: uint64(licenseId),
+            maxRatePerSecond: uint96(Math.min(maxRatePerSecond, type(uint96).max)),
+            startedAt: uint40(block.timestamp),
+            endedAt: 0,
+            expiry: license.expiry,
+            refunded: false
+        });
+        emit JobOpened(jobId, licenseId, budget, maxRatePerSecond);
+    }
+
+    // ------------------------------------------------------------------------------------------ settlement
+
+    /// @inheritdoc ILicenseManager
+    function submitReport(UsageReport calldata report, bytes calldata signature) external returns (uint256 paid) {
+        // Checks
+        uint256 jobId = report.jobId;
+        uint256 n = report.datasetIds.length;
+        if (n == 0 || report.samples.length != n || report.amounts.length != n) {
+            revert Errors.LicenseManager_LengthMismatch();
+        }
+        Job memory job = _jobs[jobId];
+        if (job.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
+        uint256 end = _effectiveEnd(job);
+        if (block.timestamp > end + _gracePeriod) revert Errors.LicenseManager_ReportWindowClosed(jobId, end + _gracePeriod);
+        _requireApprovedSigner(report, signature);
+
+        // Effects: per dataset, pay only the increase over what this job already settled (cumulative reports make
+        // replays and stale reports pay nothing).
+        for (uint256 i; i < n; ++i) {
+            paid += _settle(report, i, job.licenseId);
+        }
+        if (paid == 0) return 0;
+
+        uint256 spent = job.spent + paid;
+        if (spent > job.budget) revert Errors.LicenseManager_BudgetExceeded(jobId, paid, job.budget - job.spent);
+        uint256 allowed = uint256(job.maxRatePerSecond) * (Math.min(block.timestamp, end) - job.startedAt);
+        if (spent > allowed) revert Errors.LicenseManager_RateCapExceeded(jobId, spent, allowed);
+        _jobs[jobId].spent = uint96(spent); // <= budget < 2^96
+        // No interactions: royalties move between internal balances only.
+    }
+
+    /// @dev Reverts unless `signature` is an EIP-712 `UsageReport` signature by a key approved for the job.
+    /// The domain binds chain id and this contract; the struct binds the job.
+    function _requireApprovedSigner(UsageReport calldata report, bytes calldata signature) private view {
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    USAGE_REPORT_TYPEHASH,
+                    report.jobId,
+                    keccak256(abi.encodePacked(report.datasetIds)),
+                    keccak256(abi.encodePacked(report.samples)),
+                    keccak256(abi.encodePacked(report.amounts))
+                )
+            )
+        );
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        if (err != ECDSA.RecoverError.NoError) revert Errors.LicenseManager_InvalidSignature();
+        if (!_attestations.isApproved(report.jobId, signer)) {
+            revert Errors.LicenseManager_UnapprovedWorker(report.jobId, signer);
+        }
+    }
+
+    /// @dev Settles one dataset of a report; returns what it paid into the dataset's pool.
+    function _settle(UsageReport calldata report, uint256 i, uint256 licenseId) private returns (uint256 amount) {
+        uint256 jobId = report.jobId;
+        uint256 datasetId = report.datasetIds[i];
+        uint256 samples = report.samples[i];
+        uint256 reportedAmount = report.amounts[i];
+        Terms memory terms = _terms[licenseId][datasetId];
+        if (!terms.licensed) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
+        uint256 expected = samples * terms.pricePerSample;
+        if (reportedAmount != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, reportedAmount);
+        uint256 settled = _settledSamples[jobId][datasetId];
+        if (samples <= settled) return 0;
+        amount = (samples - settled) * terms.pricePerSample;
+        _settledSamples[jobId][datasetId] = samples;
+        _payIntoPool(datasetId, amount, terms.totalUnits);
+        emit RoyaltyAccrued(datasetId, jobId, samples, amount);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function endJob(uint256 jobId) external {
+        // Checks
+        Job storage job = _existingJob(jobId);
+        _requireHolder(job.licenseId);
+        if (job.endedAt != 0) revert Errors.LicenseManager_JobEnded(jobId);
+        // Effects
+        job.endedAt = uint40(block.timestamp);
+        emit JobEnded(jobId, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc ILicenseManager
+    function refund(uint256 jobId) external nonReentrant returns (uint256 amount) {
+        // Checks
+        Job storage job = _existingJob(jobId);
+        _requireHolder(job.licenseId);
+        if (job.refunded) revert Errors.LicenseManager_AlreadyRefunded(jobId);
+        uint256 closesAt = _effectiveEnd(job) + _gracePeriod;
+        if (block.timestamp <= closesAt) revert Errors.LicenseManager_GraceNotOver(jobId, closesAt + 1);
+        // Effects
+        job.refunded = true;
+        amount = job.budget - job.spent;
+        emit JobRefunded(jobId, msg.sender, amount);
+        // Interactions (pull: only the holder can trigger, and only to itself)
+        if (amount != 0) _token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function reclaimUnallocated(uint256 licenseId) external nonReentrant returns (uint256 amount) {
+        // Checks
+        _requireHolder(licenseId);
+        License storage license = _licenses[licenseId];
+        amount = license.unallocated;
+        if (amount == 0) revert Errors.LicenseManager_NothingToRefund();
+        // Effects
+        license.unallocated = 0;
+        emit UnallocatedReclaimed(licenseId, msg.sender, amount);
+        // Interactions
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------------------------------ admin
+
+    /// @inheritdoc ILicenseManager
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ILicenseManager
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------------------------------ views
+
+    /// @inheritdoc ILicenseManager
+    function getLicense(uint256 licenseId) external view returns (License memory) {
+        return _licenses[licenseId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function datasetsOf(uint256 licenseId) external view returns (uint256[] memory) {
+        return _licenseDatasets[licenseId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function termsOf(uint256 licenseId, uint256 datasetId) external view returns (Terms memory) {
+        return _terms[licenseId][datasetId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function getJob(uint256 jobId) external view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function settledSamples(uint256 jobId, uint256 datasetId) external view returns (uint256) {
+        return _settledSamples[jobId][datasetId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function refundableAt(uint256 jobId) external view returns (uint256) {
+        return _effectiveEnd(_existingJob(jobId)) + _gracePeriod + 1;
+    }
+
+    /// @notice The payment token, the registries and the license NFT this manager uses.
+    function contractsInUse()
+        external
+        view
+        returns (address token, address registry, address attestations, address licenseToken, uint40 gracePeriod)
+    {
+        return (address(_token), address(_registry), address(_attestations), address(_licenseToken), _gracePeriod);
+    }
+
+    /// @notice The EIP-712 domain separator (name "Provena LicenseManager", version "1").
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ------------------------------------------------------------------------------------------ internals
+
+    /// @dev A job stops accruing at its end or its license's expiry, whichever is first.
+    function _effectiveEnd(Job memory job) private pure returns (uint256) {
+        return job.endedAt != 0 && job.endedAt < job.expiry ? job.endedAt : job.expiry;
+    }
+
+    function _existingJob(uint256 jobId) private view returns (Job storage job) {
+        job = _jobs[jobId];
+        if (job.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
+    }
+
+    function _requireHolder(uint256 licenseId) private view {
+        if (_licenseToken.ownerOf(licenseId) != msg.sender) {
+            revert Errors.LicenseManager_NotLicenseHolder(licenseId, msg.sender);
+        }
+    }
+}

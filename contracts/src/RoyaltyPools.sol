@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
+import {IRoyaltyPools} from "./interfaces/IRoyaltyPools.sol";
+import {Errors} from "./libraries/Errors.sol";
+import {PoolMath} from "./libraries/PoolMath.sol";
+import {Pool, Position, UnitsProof} from "./types/DataTypes.sol";
+
+/// @title RoyaltyPools
+/// @notice See {IRoyaltyPools}. The settlement side ({LicenseManager}) calls {_payIntoPool}; recipients pull.
+abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant CLAIM_TYPEHASH =
+        keccak256("Claim(address recipient,uint256[] datasetIds,address to,uint256 nonce,uint256 deadline)");
+
+    /// @dev Per pool, written on claims only: total units (snapshotted from the registry when first sold) and the
+    /// total claimed, which a Merkle split whose leaves over-commit units could otherwise push above what was paid in.
+    struct PoolMeta {
+        uint64 totalUnits;
+        uint192 claimed;
+    }
+
+    IERC20 internal immutable _token;
+    IDatasetRegistry internal immutable _registry;
+
+    mapping(uint256 datasetId => Pool) private _pools;
+    mapping(uint256 datasetId => PoolMeta) private _poolMeta;
+    mapping(uint256 datasetId => mapping(address account => Position)) private _positions;
+
+    constructor(IERC20 token, IDatasetRegistry registry) {
+        _token = token;
+        _registry = registry;
+    }
+
+    // ------------------------------------------------------------------------------------------ claims
+
+    /// @inheritdoc IRoyaltyPools
+    function claim(uint256[] calldata datasetIds) external nonReentrant returns (uint256 amount) {
+        return _claim(msg.sender, msg.sender, datasetIds);
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function claimWithProofs(UnitsProof[] calldata proofs, uint256[] calldata datasetIds)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        for (uint256 i; i < proofs.length; ++i) _proveUnits(msg.sender, proofs[i]);
+        return _claim(msg.sender, msg.sender, datasetIds);
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function claimWithSig(
+        address recipient,
+        UnitsProof[] calldata proofs,
+        uint256[] calldata datasetIds,
+        address to,
+        uint256 deadline,
+        bytes calldata signature
+    ) external nonReentrant returns (uint256 amount) {
+        // Checks
+        if (to == address(0)) revert Errors.RoyaltyPools_ZeroAddress();
+        if (block.timestamp > deadline) revert Errors.RoyaltyPools_SignatureExpired(deadline);
+        bytes32 structHash = keccak256(
+            abi.encode(CLAIM_TYPEHASH, recipient, keccak256(abi.encodePacked(datasetIds)), to, _useNonce(recipient), deadline)
+        );
+        if (!SignatureChecker.isValidSignatureNow(recipient, _hashTypedDataV4(structHash), signature)) {
+            revert Errors.RoyaltyPools_InvalidSignature(recipient);
+        }
+        for (uint256 i; i < proofs.length; ++i) _proveUnits(recipient, proofs[i]);
+        return _claim(recipient, to, datasetIds);
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function proveUnits(address account, UnitsProof calldata proof) external {
+        _proveUnits(account, proof);
+    }
+
+    // ------------------------------------------------------------------------------------------ views
+
+    /// @inheritdoc IRoyaltyPools
+    function claimable(uint256 datasetId, address account) external view returns (uint256) {
+        Position memory position = _positions[datasetId][account];
+        uint256 units = position.units != 0 ? position.units : _registry.explicitUnits(datasetId, account);
+        return PoolMath.entitled(units, _pools[datasetId].accPerUnit) - position.claimed;
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function getPool(uint256 datasetId)
+        external
+        view
+        returns (Pool memory pool, uint64 totalUnits, uint256 paidIn, uint256 claimed)
+    {
+        pool = _pools[datasetId];
+        PoolMeta memory meta = _poolMeta[datasetId];
+        totalUnits = meta.totalUnits;
+        paidIn = totalUnits == 0 ? 0 : PoolMath.paidIn(pool, totalUnits);
+        claimed = meta.claimed;
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function positionOf(uint256 datasetId, address account) external view returns (Position memory) {
+        return _positions[datasetId][account];
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function claimNonces(address recipient) external view returns (uint256) {
+        return nonces(recipient);
+    }
+
+    // ------------------------------------------------------------------------------------------ internals
+
+    /// @dev Records a pool's total units the first time one of its datasets is sold; the split is immutable.
+    function _initPool(uint256 datasetId, uint64 totalUnits) internal {
+        if (_poolMeta[datasetId].totalUnits == 0) _poolMeta[datasetId].totalUnits = totalUnits;
+    }
+
+    /// @dev O(1) in the number of recipients: one accumulator update.
+    function _payIntoPool(uint256 datasetId, uint256 amount, uint256 totalUnits) internal {
+        _pools[datasetId] = PoolMath.accrue(_pools[datasetId], amount, totalUnits);
+    }
+
+    function _proveUnits(address account, UnitsProof calldata proof) private {
+        if (_positions[proof.datasetId][account].units != 0) return; // already known: proofs are one-time
+        (,,, bytes32 root) = _registry.saleTerms(proof.datasetId);
+        if (proof.units == 0) revert Errors.RoyaltyPools_NotRecipient(proof.datasetId, account);
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, uint256(proof.units)))));
+        if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof.proof, root, leaf)) {
+            revert Errors.RoyaltyPools_InvalidProof(proof.datasetId, account);
+        }
+        _positions[proof.datasetId][account].units = proof.units;
+        emit UnitsProven(proof.datasetId, account, proof.units);
+    }
+
+    /// @dev Callers hold the reentrancy lock. Checks-effects-interactions: every position is written before the
+    /// single transfer at the end.
+    function _claim(address recipient, address to, uint256[] calldata datasetIds) private returns (uint256 total) {
+        for (uint256 i; i < datasetIds.length; ++i) total += _settlePosition(datasetIds[i], recipient);
+        emit RoyaltiesClaimed(recipient, to, total);
+        // Interactions
+        if (total != 0) _token.safeTransfer(to, total);
+    }
+
+    /// @dev Checks and effects of one dataset's claim; returns what the recipient is owed there.
+    function _settlePosition(uint256 datasetId, address recipient) private returns (uint256 owed) {
+        // Checks
+        Position memory position = _positions[datasetId][recipient];
+        if (position.units == 0) {
+            position.units = _registry.explicitUnits(datasetId, recipient);
+            if (position.units == 0) revert Errors.RoyaltyPools_NotRecipient(datasetId, recipient);
+        }
+        Pool memory pool = _pools[datasetId];
+        uint256 entitled = PoolMath.entitled(position.units, pool.accPerUnit);
+        owed = entitled - position.claimed;
+        if (owed == 0) return 0;
+        PoolMeta memory meta = _poolMeta[datasetId];
+        uint256 claimedAfter = meta.claimed + owed;
+        uint256 paidIn = PoolMath.paidIn(pool, meta.totalUnits);
+        if (claimedAfter > paidIn) revert Errors.RoyaltyPools_PoolOverdrawn(datasetId, owed, paidIn - meta.claimed);
+        // Effects
+        _positions[datasetId][recipient] = Position({units: position.units, claimed: uint192(entitled)});
+        _poolMeta[datasetId].claimed = uint192(claimedAfter);
+    }
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IRoyaltyPools} from "./IRoyaltyPools.sol";
+import {Job, License, Terms, UsageReport} from "../types/DataTypes.sol";
+
+/// @title ILicenseManager
+/// @notice Sells training licenses (budget held in escrow, terms snapshotted), runs training jobs that draw on them,
+/// settles signed cumulative usage reports into royalty pools, and refunds unused budget after a grace period.
+interface ILicenseManager is IRoyaltyPools {
+    /// @notice Emitted when `lab` bought license `licenseId`.
+    event LicensePurchased(uint256 indexed licenseId, address indexed lab, uint256 budget, uint40 expiry, uint256[] datasetIds);
+    /// @notice Emitted when job `jobId` was opened on `licenseId`.
+    event JobOpened(uint256 indexed jobId, uint256 indexed licenseId, uint256 budget, uint256 maxRatePerSecond);
+    /// @notice Emitted for each dataset a report paid for: `cumulativeSamples` is the job's new total for it.
+    event RoyaltyAccrued(uint256 indexed datasetId, uint256 indexed jobId, uint256 cumulativeSamples, uint256 amount);
+    /// @notice Emitted when the lab ended job `jobId`.
+    event JobEnded(uint256 indexed jobId, uint40 endedAt);
+    /// @notice Emitted when a job's unused budget was refunded to the license holder.
+    event JobRefunded(uint256 indexed jobId, address indexed to, uint256 amount);
+    /// @notice Emitted when the license's budget not given to any job was returned to its holder.
+    event UnallocatedReclaimed(uint256 indexed licenseId, address indexed to, uint256 amount);
+
+    /// @notice Buys a license for `datasetIds` with `budget` of the payment token, pulled from the caller into escrow.
+    /// @dev Emits {LicensePurchased}; mints the license NFT to the caller.
+    /// Requirements: not paused; 1..32 distinct listed datasets; 0 < budget <= type(uint96).max;
+    /// `expiry > block.timestamp`; the token delivers exactly `budget` (fee-on-transfer tokens revert).
+    function purchase(uint256[] calldata datasetIds, uint256 budget, uint40 expiry) external returns (uint256 licenseId);
+
+    /// @notice Opens a training job drawing `budget` from the license, draining at most `maxRatePerSecond`.
+    /// @dev Emits {JobOpened}. Requirements: caller holds the license; the license has not expired;
+    /// `budget` <= the license's unallocated budget; `maxRatePerSecond > 0`.
+    function openJob(uint256 licenseId, uint256 budget, uint256 maxRatePerSecond) external returns (uint256 jobId);
+
+    /// @notice Settles a cumulative usage report signed by a worker key approved for the job; anyone may submit.
+    /// Pays, per dataset, only the increase over the job's last settled total into the dataset's pool; replayed or
+    /// stale reports pay nothing.
+    /// @dev Emits {RoyaltyAccrued} for each dataset paid. No token moves.
+    /// Requirements: the job exists; its report window (end or expiry, plus the grace period) is open;
+    /// the signature recovers to a key the attestation registry approved for `report.jobId`; every dataset is
+    /// licensed and `amounts[i] == samples[i] * price`; the job's total stays within its budget and within
+    /// `maxRatePerSecond * elapsed`.
+    /// @return paid The amount paid into pools by this report.
+    function submitReport(UsageReport calldata report, bytes calldata signature) external returns (uint256 paid);
+
+    /// @notice Ends a job. Reports may still land during the grace period.
+    /// @dev Emits {JobEnded}. Requirements: caller holds the license; the job has not ended.
+    function endJob(uint256 jobId) external;
+
+    /// @notice Sends the job's unused budget to the caller (the license holder) once its report window closed.
+    /// @dev Emits {JobRefunded}. Requirements: caller holds the license; `block.timestamp > refundableAt(jobId)`;
+    /// not refunded before.
+    function refund(uint256 jobId) external returns (uint256 amount);
+
+    /// @notice Sends the license's budget not given to any job to the caller (the license holder).
+    /// @dev Emits {UnallocatedReclaimed}. Requirements: caller holds the license; something is unallocated.
+    function reclaimUnallocated(uint256 licenseId) external returns (uint256 amount);
+
+    /// @notice Stops (or resumes) new sales. Reports, claims and refunds are never paused.
+    /// @dev Requirements: caller has PAUSER_ROLE.
+    function pause() external;
+
+    /// @notice Resumes new sales. Requirements: caller has PAUSER_ROLE.
+    function unpause() external;
+
+    /// @notice The license's escrow record.
+    function getLicense(uint256 licenseId) external view returns (License memory);
+
+    /// @notice The datasets a license covers.
+    function datasetsOf(uint256 licenseId) external view returns (uint256[] memory);
+
+    /// @notice The terms snapshotted for `datasetId` when the license was bought.
+    function termsOf(uint256 licenseId, uint256 datasetId) external view returns (Terms memory);
+
+    /// @notice The job's record.
+    function getJob(uint256 jobId) external view returns (Job memory);
+
+    /// @notice The samples settled so far for `datasetId` in `jobId`.
+    function settledSamples(uint256 jobId, uint256 datasetId) external view returns (uint256);
+
+    /// @notice When the job's report window closes; refunds are possible strictly after it.
+    function refundableAt(uint256 jobId) external view returns (uint256);
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Pool, Position, UnitsProof} from "../types/DataTypes.sol";
+
+/// @title IRoyaltyPools
+/// @notice Per-dataset royalty pools. Settlement raises a pool's amount-per-unit accumulator in O(1), whatever the
+/// number of recipients; each recipient pulls `units * accPerUnit - claimed`. Explicit splits read units from the
+/// registry; Merkle splits prove `(account, units)` once, after which claims need no proof.
+interface IRoyaltyPools {
+    /// @notice Emitted when a Merkle recipient's units were proven and stored.
+    event UnitsProven(uint256 indexed datasetId, address indexed account, uint64 units);
+    /// @notice Emitted when `recipient` claimed `amount` in total across datasets, sent to `to`.
+    event RoyaltiesClaimed(address indexed recipient, address indexed to, uint256 amount);
+
+    /// @notice Claims the caller's royalties in every listed dataset and sends them to the caller.
+    /// @dev Emits {RoyaltiesClaimed}. Requirements: the caller is a recipient of each dataset (explicit split, or
+    /// units proven before). Reentrancy-guarded; pull only.
+    /// @return amount The total sent.
+    function claim(uint256[] calldata datasetIds) external returns (uint256 amount);
+
+    /// @notice Proves the caller's units in Merkle splits, then claims as {claim}.
+    /// @dev Emits {UnitsProven} for each new proof and {RoyaltiesClaimed}.
+    /// Requirements: each proof is valid for the caller against the dataset's Merkle root.
+    function claimWithProofs(UnitsProof[] calldata proofs, uint256[] calldata datasetIds) external returns (uint256 amount);
+
+    /// @notice Gasless claim: a relayer submits `recipient`'s EIP-712 `Claim` signature; funds go to `to`.
+    /// @dev Emits as {claimWithProofs}. Consumes `recipient`'s nonce. ERC-1271 recipients are supported.
+    /// Requirements: `block.timestamp <= deadline`; a valid signature over the current nonce; `to` is not zero.
+    function claimWithSig(
+        address recipient,
+        UnitsProof[] calldata proofs,
+        uint256[] calldata datasetIds,
+        address to,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 amount);
+
+    /// @notice Stores `account`'s units in a Merkle split; anyone may submit a valid proof. No-op when already stored.
+    /// @dev Emits {UnitsProven}. Requirements: a valid proof with non-zero units.
+    function proveUnits(address account, UnitsProof calldata proof) external;
+
+    /// @notice What `account` could claim now from `datasetId` (0 for a Merkle recipient whose units are not yet proven).
+    function claimable(uint256 datasetId, address account) external view returns (uint256);
+
+    /// @notice A pool's accumulator, its total units, everything paid in and everything claimed.
+    function getPool(uint256 datasetId)
+        external
+        view
+        returns (Pool memory pool, uint64 totalUnits, uint256 paidIn, uint256 claimed);
+
+    /// @notice `account`'s stored position in `datasetId`'s pool.
+    function positionOf(uint256 datasetId, address account) external view returns (Position memory);
+
+    /// @notice The next nonce `recipient` must sign for {claimWithSig}.
+    function claimNonces(address recipient) external view returns (uint256);
+}

@@ -1,0 +1,176 @@
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { Wallet, type JsonRpcSigner } from 'ethers';
+import { datasetRegistryDomain, signRegistration, type RegistrationInput } from '../eip712.js';
+import { OwnedSmartAccount__factory } from '../typechain/index.js';
+import { expectRevert } from './helpers/errors.js';
+import { deploySystem, mined, registerExplicit, ZERO_ROOT, type System } from './helpers/fixture.js';
+
+let sys: System;
+let snap: string;
+let owner: JsonRpcSigner;
+let other: JsonRpcSigner;
+let a: string;
+let b: string;
+
+const reg = (split: Partial<RegistrationInput['split']> = {}, extra: Partial<RegistrationInput> = {}): RegistrationInput => ({
+  manifestCid: 'bafy-manifest',
+  pricePerSample: 1000n,
+  split: { recipients: [a, b], bps: [7000, 3000], merkleRoot: ZERO_ROOT, totalUnits: 0n, ...split },
+  ...extra,
+});
+
+beforeAll(async () => {
+  sys = await deploySystem();
+  [owner, other] = sys.people as [JsonRpcSigner, JsonRpcSigner];
+  a = await sys.people[2]!.getAddress();
+  b = await sys.people[3]!.getAddress();
+  snap = await sys.chain.snapshot();
+});
+beforeEach(async () => {
+  await sys.chain.revertTo(snap);
+  snap = await sys.chain.snapshot();
+});
+
+describe('register', () => {
+  test('an empty manifest reverts', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({}, { manifestCid: '' })), 'DatasetRegistry_EmptyManifest');
+  });
+  test('a zero price reverts', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({}, { pricePerSample: 0n })), 'DatasetRegistry_ZeroPrice');
+  });
+  test('mismatched or empty explicit splits revert', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({ bps: [10000] })), 'DatasetRegistry_InvalidSplit');
+    await expectRevert(sys.registry.connect(owner).register(reg({ recipients: [], bps: [] })), 'DatasetRegistry_InvalidSplit');
+    expect(await sys.registry.datasetCount()).toBe(0n);
+  });
+  test('more than 32 recipients revert', async () => {
+    const many = Array.from({ length: 33 }, () => Wallet.createRandom().address);
+    await expectRevert(
+      sys.registry.connect(owner).register(reg({ recipients: many, bps: many.map(() => 1) })),
+      'DatasetRegistry_TooManyRecipients',
+      [33n, 32n],
+    );
+  });
+  test('a repeated recipient reverts', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({ recipients: [a, a], bps: [5000, 5000] })), 'DatasetRegistry_DuplicateRecipient', [a]);
+  });
+  test('bps not summing to 10,000 revert', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({ bps: [7000, 2999] })), 'DatasetRegistry_BpsSumNot10000', [9999n]);
+  });
+  test('a valid explicit split stores version 1, listed, owner, 10,000 units and each recipient\'s bps', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a, b], bps: [7000, 3000] });
+    const d = await sys.registry.getDataset(id);
+    expect(id).toBe(1n);
+    expect([d.owner, d.version, d.listed, d.pricePerSample, d.totalUnits, d.merkleRoot]).toEqual([
+      await owner.getAddress(), 1n, true, 1000n, 10_000n, ZERO_ROOT,
+    ]);
+    expect(await sys.registry.explicitUnits(id, a)).toBe(7000n);
+    expect(await sys.registry.explicitUnits(id, b)).toBe(3000n);
+    expect(await sys.registry.recipientsOf(id)).toEqual([a, b]);
+  });
+  test('a valid registration emits DatasetRegistered', async () => {
+    const rc = await mined(sys.registry.connect(owner).register(reg()));
+    const log = sys.registry.interface.parseLog(rc.logs[0]!);
+    expect(log?.name).toBe('DatasetRegistered');
+    expect(log?.args.toArray()).toEqual([1n, await owner.getAddress(), 'bafy-manifest', 1000n, ZERO_ROOT, 10_000n]);
+  });
+  test('a Merkle split with zero units or explicit recipients reverts', async () => {
+    const root = `0x${'11'.repeat(32)}`;
+    await expectRevert(sys.registry.connect(owner).register(reg({ recipients: [], bps: [], merkleRoot: root, totalUnits: 0n })), 'DatasetRegistry_InvalidSplit');
+    await expectRevert(sys.registry.connect(owner).register(reg({ merkleRoot: root, totalUnits: 5n })), 'DatasetRegistry_InvalidSplit');
+  });
+  test('a valid Merkle split stores root and total units', async () => {
+    const root = `0x${'11'.repeat(32)}`;
+    await mined(sys.registry.connect(owner).register(reg({ recipients: [], bps: [], merkleRoot: root, totalUnits: 12345n })));
+    expect(await sys.registry.saleTerms(1n)).toEqual([true, 1000n, 12345n, root]);
+  });
+});
+
+describe('registerWithSig', () => {
+  const sign = async (signer: JsonRpcSigner | Wallet, ownerAddr: string, r: RegistrationInput, nonce: bigint, deadline: bigint) =>
+    signRegistration(signer, datasetRegistryDomain(sys.chain.chainId, await sys.registry.getAddress()), { owner: ownerAddr, registration: r, nonce, deadline });
+
+  test('an expired deadline reverts', async () => {
+    const o = await owner.getAddress();
+    const deadline = (await sys.chain.latestTimestamp()) - 1n;
+    const sig = await sign(owner, o, reg(), 0n, deadline);
+    await expectRevert(sys.registry.connect(other).registerWithSig(reg(), o, deadline, sig), 'DatasetRegistry_SignatureExpired', [deadline]);
+  });
+  test('a signature by someone else, for another nonce, or over other terms reverts', async () => {
+    const o = await owner.getAddress();
+    const deadline = (await sys.chain.latestTimestamp()) + 3600n;
+    const byOther = await sign(other, o, reg(), 0n, deadline);
+    await expectRevert(sys.registry.connect(other).registerWithSig(reg(), o, deadline, byOther), 'DatasetRegistry_InvalidSignature', [o]);
+    const wrongNonce = await sign(owner, o, reg(), 1n, deadline);
+    await expectRevert(sys.registry.connect(other).registerWithSig(reg(), o, deadline, wrongNonce), 'DatasetRegistry_InvalidSignature');
+    const good = await sign(owner, o, reg(), 0n, deadline);
+    await expectRevert(sys.registry.connect(other).registerWithSig(reg({}, { pricePerSample: 1n }), o, deadline, good), 'DatasetRegistry_InvalidSignature');
+    expect(await sys.registry.datasetCount()).toBe(0n);
+  });
+  test('a relayer registers for the owner who signed, and the signature cannot be replayed', async () => {
+    const o = await owner.getAddress();
+    const deadline = (await sys.chain.latestTimestamp()) + 3600n;
+    const sig = await sign(owner, o, reg(), 0n, deadline);
+    await mined(sys.registry.connect(other).registerWithSig(reg(), o, deadline, sig));
+    expect((await sys.registry.getDataset(1n)).owner).toBe(o);
+    expect(await sys.registry.nonces(o)).toBe(1n);
+    await expectRevert(sys.registry.connect(other).registerWithSig(reg(), o, deadline, sig), 'DatasetRegistry_InvalidSignature');
+  });
+  test('an ERC-1271 contract wallet owner is accepted through its owner\'s signature', async () => {
+    const eoa = Wallet.createRandom();
+    const account = await new OwnedSmartAccount__factory(sys.admin).deploy(eoa.address);
+    await account.waitForDeployment();
+    const accountAddr = await account.getAddress();
+    const deadline = (await sys.chain.latestTimestamp()) + 3600n;
+    const sig = await signRegistration(eoa, datasetRegistryDomain(sys.chain.chainId, await sys.registry.getAddress()), {
+      owner: accountAddr, registration: reg(), nonce: 0n, deadline,
+    });
+    await mined(sys.registry.connect(other).registerWithSig(reg(), accountAddr, deadline, sig));
+    expect((await sys.registry.getDataset(1n)).owner).toBe(accountAddr);
+  });
+});
+
+describe('update', () => {
+  test('a non-owner cannot update', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await expectRevert(sys.registry.connect(other).update(id, 5n, 'x'), 'DatasetRegistry_NotOwner', [id, await other.getAddress()]);
+  });
+  test('a delisted dataset cannot be updated', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await mined(sys.registry.connect(owner).delist(id));
+    await expectRevert(sys.registry.connect(owner).update(id, 5n, 'x'), 'DatasetRegistry_AlreadyDelisted', [id]);
+  });
+  test('a zero price reverts', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await expectRevert(sys.registry.connect(owner).update(id, 0n, 'x'), 'DatasetRegistry_ZeroPrice');
+  });
+  test('the owner\'s update bumps the version and stores price and manifest', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const rc = await mined(sys.registry.connect(owner).update(id, 2500n, 'bafy-v2'));
+    const d = await sys.registry.getDataset(id);
+    expect([d.version, d.pricePerSample, d.manifestCid]).toEqual([2n, 2500n, 'bafy-v2']);
+    expect(sys.registry.interface.parseLog(rc.logs[0]!)?.args.toArray()).toEqual([id, 2n, 'bafy-v2', 2500n]);
+  });
+});
+
+describe('delist', () => {
+  test('an unknown dataset reverts', async () => {
+    await expectRevert(sys.registry.connect(owner).delist(9n), 'DatasetRegistry_UnknownDataset', [9n]);
+  });
+  test('a non-owner cannot delist', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await expectRevert(sys.registry.connect(other).delist(id), 'DatasetRegistry_NotOwner');
+    expect((await sys.registry.getDataset(id)).listed).toBe(true);
+  });
+  test('delisting twice reverts', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await mined(sys.registry.connect(owner).delist(id));
+    await expectRevert(sys.registry.connect(owner).delist(id), 'DatasetRegistry_AlreadyDelisted');
+  });
+  test('the owner delists and DatasetDelisted is emitted', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const rc = await mined(sys.registry.connect(owner).delist(id));
+    expect(sys.registry.interface.parseLog(rc.logs[0]!)?.name).toBe('DatasetDelisted');
+    expect((await sys.registry.saleTerms(id))[0]).toBe(false);
+  });
+});
