@@ -1,0 +1,292 @@
+import { describe, it, expect } from '@jest/globals';
+import fc from 'fast-check';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProvenaError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { decryptStream, decryptToFile, encryptStream, generateDataKey, TAG_LENGTH } from './chunkedAead.js';
+import type { DecryptOptions, EncryptedChunk, ExpectedChunk, StreamParams } from './chunkedAead.js';
+
+const CHUNK = 64;
+
+async function* pieces(data: Uint8Array, pieceSize = 7): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.length; i += pieceSize) yield data.subarray(i, i + pieceSize);
+}
+
+async function* bytesOf(chunks: readonly EncryptedChunk[], pieceSize = 13): AsyncGenerator<Uint8Array> {
+  const all = Buffer.concat(chunks.map((c) => c.ciphertext));
+  yield* pieces(all, pieceSize);
+}
+
+interface Sealed {
+  chunks: EncryptedChunk[];
+  params: StreamParams;
+  expected: ExpectedChunk[];
+  plaintextSize: number;
+}
+
+async function seal(data: Uint8Array, key: Buffer, datasetId = 'ds_a', version = 1, chunkSize = CHUNK): Promise<Sealed> {
+  const enc = encryptStream(pieces(data), { key, datasetId, version, chunkSize });
+  const chunks: EncryptedChunk[] = [];
+  for await (const c of enc) chunks.push(c);
+  const s = enc.summary();
+  return { chunks, params: s.params, expected: s.chunks, plaintextSize: s.plaintextSize };
+}
+
+/** Consumes a decryption, returning what was yielded before any error and the error. */
+async function open(source: AsyncIterable<Uint8Array>, opts: DecryptOptions): Promise<{ out: Buffer; error: unknown }> {
+  const got: Buffer[] = [];
+  try {
+    for await (const p of decryptStream(source, opts)) got.push(p);
+    return { out: Buffer.concat(got), error: undefined };
+  } catch (error) {
+    return { out: Buffer.concat(got), error };
+  }
+}
+
+function codeOf(err: unknown): ErrorCode | undefined {
+  return err instanceof ProvenaError ? err.code : undefined;
+}
+
+describe('chunked AES-256-GCM stream', () => {
+  const key = generateDataKey();
+
+  it.each([0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK + 3, 4 * CHUNK])('round-trips %i bytes', async (size) => {
+    const data = randomBytes(size);
+    const s = await seal(data, key);
+
+    const { out, error } = await open(bytesOf(s.chunks), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+
+    expect(error).toBeUndefined();
+    expect(out.equals(data)).toBe(true);
+    expect(s.plaintextSize).toBe(size);
+    expect(s.chunks.at(-1)!.final).toBe(true);
+    expect(s.chunks.filter((c) => c.final)).toHaveLength(1);
+    expect(s.chunks).toHaveLength(Math.max(1, Math.ceil(size / CHUNK)));
+  });
+
+  it('marks every chunk but the last full-sized and non-final', async () => {
+    const s = await seal(randomBytes(3 * CHUNK + 5), key);
+
+    expect(s.chunks.map((c) => [c.index, c.final, c.plaintextLength, c.ciphertext.length])).toEqual([
+      [0, false, CHUNK, CHUNK + TAG_LENGTH],
+      [1, false, CHUNK, CHUNK + TAG_LENGTH],
+      [2, false, CHUNK, CHUNK + TAG_LENGTH],
+      [3, true, 5, 5 + TAG_LENGTH],
+    ]);
+  });
+
+  it('draws a fresh salt per encryption, so the same key and data give different ciphertext', async () => {
+    const data = randomBytes(100);
+    const a = await seal(data, key);
+    const b = await seal(data, key);
+
+    expect(a.params.salt).not.toBe(b.params.salt);
+    expect(a.chunks[0]!.ciphertext.equals(b.chunks[0]!.ciphertext)).toBe(false);
+  });
+
+  it('round-trips random data with random chunk and piece sizes (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 500 }), async (data, chunkSize, pieceSize) => {
+        const enc = encryptStream(pieces(data, pieceSize), { key, datasetId: 'p', version: 3, chunkSize });
+        const chunks: EncryptedChunk[] = [];
+        for await (const c of enc) chunks.push(c);
+        const { params, chunks: expected } = enc.summary();
+        const { out, error } = await open(bytesOf(chunks, pieceSize), { key, datasetId: 'p', version: 3, params, chunks: expected });
+        expect(error).toBeUndefined();
+        expect(out.equals(Buffer.from(data))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  describe('attacks fail with a stable code and yield none of the bad chunk', () => {
+    const data = randomBytes(4 * CHUNK + 10);
+
+    async function attack(
+      mutate: (s: Sealed) => { chunks: EncryptedChunk[]; expected?: ExpectedChunk[]; key?: Buffer; datasetId?: string; version?: number },
+    ): Promise<{ code: ErrorCode | undefined; out: Buffer; badIndex: number | undefined }> {
+      const s = await seal(data, key);
+      const m = mutate(s);
+      const { out, error } = await open(bytesOf(m.chunks), {
+        key: m.key ?? key,
+        datasetId: m.datasetId ?? 'ds_a',
+        version: m.version ?? 1,
+        params: s.params,
+        chunks: m.expected ?? s.expected,
+      });
+      expect(error).toBeDefined();
+      const details = (error as { details?: { index?: number } }).details;
+      const badIndex = details?.index;
+      // Only whole, verified chunks before the bad one may have been yielded.
+      expect(out.equals(data.subarray(0, out.length))).toBe(true);
+      expect(out.length % CHUNK).toBe(0);
+      if (badIndex !== undefined) expect(out.length).toBeLessThanOrEqual(badIndex * CHUNK);
+      return { code: codeOf(error), out, badIndex };
+    }
+
+    it('a flipped bit in a stored chunk -> CHUNK_DIGEST_MISMATCH', async () => {
+      const r = await attack((s) => {
+        const c = s.chunks.map((x) => ({ ...x, ciphertext: Buffer.from(x.ciphertext) }));
+        c[2]!.ciphertext[5]! ^= 0x01;
+        return { chunks: c };
+      });
+      expect(r.code).toBe('CHUNK_DIGEST_MISMATCH');
+      expect(r.badIndex).toBe(2);
+      expect(r.out.length).toBe(2 * CHUNK);
+    });
+
+    it('a flipped bit with a matching forged digest -> CHUNK_AUTH_FAILED', async () => {
+      const r = await attack((s) => {
+        const c = s.chunks.map((x) => ({ ...x, ciphertext: Buffer.from(x.ciphertext) }));
+        c[1]!.ciphertext[0]! ^= 0x80;
+        const expected = s.expected.slice();
+        expected[1] = { ciphertextSize: c[1]!.ciphertext.length, sha256: sha(c[1]!.ciphertext) };
+        return { chunks: c, expected };
+      });
+      expect(r.code).toBe('CHUNK_AUTH_FAILED');
+      expect(r.out.length).toBe(CHUNK);
+    });
+
+    it('reordered chunks -> CHUNK_DIGEST_MISMATCH, and CHUNK_AUTH_FAILED when the manifest is reordered too', async () => {
+      const storeOnly = await attack((s) => ({ chunks: [s.chunks[0]!, s.chunks[2]!, s.chunks[1]!, ...s.chunks.slice(3)] }));
+      const both = await attack((s) => ({
+        chunks: [s.chunks[1]!, s.chunks[0]!, ...s.chunks.slice(2)],
+        expected: [s.expected[1]!, s.expected[0]!, ...s.expected.slice(2)],
+      }));
+
+      expect(storeOnly.code).toBe('CHUNK_DIGEST_MISMATCH');
+      expect(storeOnly.out.length).toBe(CHUNK);
+      expect(both.code).toBe('CHUNK_AUTH_FAILED');
+      expect(both.out.length).toBe(0);
+    });
+
+    it.each([
+      ['another dataset', 'ds_b', 1],
+      ['another version', 'ds_a', 2],
+    ])('a chunk from %s (same key, manifest forged to match) -> CHUNK_AUTH_FAILED', async (_label, otherId, otherVersion) => {
+      const other = await seal(data, key, otherId, otherVersion);
+      const r = await attack((s) => {
+        const chunks = s.chunks.slice();
+        chunks[1] = other.chunks[1]!;
+        const expected = s.expected.slice();
+        expected[1] = other.expected[1]!;
+        return { chunks, expected };
+      });
+      expect(r.code).toBe('CHUNK_AUTH_FAILED');
+      expect(r.out.length).toBe(CHUNK);
+    });
+
+    it('decrypting a whole stream as another dataset -> CHUNK_AUTH_FAILED on the first chunk', async () => {
+      const r = await attack((s) => ({ chunks: s.chunks, datasetId: 'ds_other' }));
+      expect(r.code).toBe('CHUNK_AUTH_FAILED');
+      expect(r.out.length).toBe(0);
+    });
+
+    it('the object cut short (last chunk dropped) -> CIPHERTEXT_TRUNCATED', async () => {
+      const r = await attack((s) => ({ chunks: s.chunks.slice(0, -1) }));
+      expect(r.code).toBe('CIPHERTEXT_TRUNCATED');
+    });
+
+    it('object and manifest both cut short -> CIPHERTEXT_TRUNCATED, nothing of the new last chunk yielded', async () => {
+      const r = await attack((s) => ({ chunks: s.chunks.slice(0, -1), expected: s.expected.slice(0, -1) }));
+      expect(r.code).toBe('CIPHERTEXT_TRUNCATED');
+      expect(r.badIndex).toBe(3);
+      expect(r.out.length).toBe(3 * CHUNK);
+    });
+
+    it('an object cut mid-chunk -> CIPHERTEXT_TRUNCATED', async () => {
+      const r = await attack((s) => {
+        const c = s.chunks.slice();
+        c[4] = { ...c[4]!, ciphertext: c[4]!.ciphertext.subarray(0, 5) };
+        return { chunks: c };
+      });
+      expect(r.code).toBe('CIPHERTEXT_TRUNCATED');
+      expect(r.out.length).toBe(4 * CHUNK);
+    });
+
+    it('extra bytes after the final chunk -> CIPHERTEXT_TRAILING_DATA', async () => {
+      const r = await attack((s) => ({ chunks: [...s.chunks, s.chunks[0]!] }));
+      expect(r.code).toBe('CIPHERTEXT_TRAILING_DATA');
+      expect(r.out.length).toBe(4 * CHUNK);
+    });
+
+    it('a chunk appended after a short final chunk -> MANIFEST_MISMATCH before reading (impossible layout)', async () => {
+      const extra = await seal(randomBytes(CHUNK), key);
+      const r = await attack((s) => ({ chunks: [...s.chunks, extra.chunks[0]!], expected: [...s.expected, extra.expected[0]!] }));
+      expect(r.code).toBe('MANIFEST_MISMATCH');
+      expect(r.out.length).toBe(0);
+    });
+
+    it('a full-sized final chunk followed by a listed extra chunk -> CIPHERTEXT_TRAILING_DATA', async () => {
+      const exact = randomBytes(2 * CHUNK);
+      const s = await seal(exact, key);
+      const extra = await seal(randomBytes(CHUNK), key);
+      const { out, error } = await open(bytesOf([...s.chunks, extra.chunks[0]!]), {
+        key, datasetId: 'ds_a', version: 1, params: s.params, chunks: [...s.expected, extra.expected[0]!],
+      });
+      expect(codeOf(error)).toBe('CIPHERTEXT_TRAILING_DATA');
+      expect(out.equals(exact.subarray(0, CHUNK))).toBe(true);
+    });
+
+    it('a wrong key -> DATA_KEY_MISMATCH before any byte is read', async () => {
+      let pulled = 0;
+      const s = await seal(data, key);
+      async function* counting(): AsyncGenerator<Uint8Array> {
+        for await (const b of bytesOf(s.chunks)) {
+          pulled += 1;
+          yield b;
+        }
+      }
+      const { out, error } = await open(counting(), { key: generateDataKey(), datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+
+      expect(codeOf(error)).toBe('DATA_KEY_MISMATCH');
+      expect(out.length).toBe(0);
+      expect(pulled).toBe(0);
+    });
+  });
+
+  describe('decryptToFile', () => {
+    it('writes the plaintext and leaves no temporary file', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'provena-aead-'));
+      try {
+        const data = randomBytes(3 * CHUNK + 1);
+        const s = await seal(data, key);
+
+        const n = await decryptToFile(bytesOf(s.chunks), join(dir, 'out.csv'), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+
+        expect(n).toBe(data.length);
+        expect((await readFile(join(dir, 'out.csv'))).equals(data)).toBe(true);
+        expect(await readdir(dir)).toEqual(['out.csv']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it.each([
+      ['a tampered chunk', 'CHUNK_DIGEST_MISMATCH'],
+      ['a truncated object', 'CIPHERTEXT_TRUNCATED'],
+    ])('leaves no file at all on %s', async (label, code) => {
+      const dir = await mkdtemp(join(tmpdir(), 'provena-aead-'));
+      try {
+        const s = await seal(randomBytes(5 * CHUNK), key);
+        const chunks = s.chunks.map((c) => ({ ...c, ciphertext: Buffer.from(c.ciphertext) }));
+        if (label === 'a tampered chunk') chunks[3]!.ciphertext[0]! ^= 1;
+        else chunks.pop();
+
+        const p = decryptToFile(bytesOf(chunks), join(dir, 'out.csv'), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+
+        await expect(p).rejects.toMatchObject({ code });
+        expect(await readdir(dir)).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+function sha(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}

@@ -1,0 +1,470 @@
+/**
+ * Chunked AES-256-GCM for one dataset version: streaming, with flat memory, and a ciphertext that cannot be
+ * tampered with, reordered, truncated, extended or moved to another dataset/version without detection.
+ *
+ * ## Construction (format version 1, AAD version 1)
+ * - A fresh 256-bit **data key** per dataset version ({@link generateDataKey}); it is what the key gate wraps.
+ * - Per encryption a random 256-bit **salt** (kept in the manifest). HKDF-SHA256(dataKey, salt) derives
+ *   - the **stream key**, with `info = "provena/chunked-aead/v1/key" ‖ datasetId ‖ version ‖ chunkSize`
+ *     (length-prefixed), so the same data key re-used for another dataset/version still yields another key, and
+ *   - a 256-bit **key commitment** (`info = "provena/chunked-aead/v1/commit"`), stored in the manifest. GCM is not
+ *     key-committing; checking the commitment first turns "wrong key" into one clear error before any chunk is
+ *     read, and rules out ciphertexts that decrypt validly under two keys.
+ * - Chunk `i` uses nonce `0x00000000 ‖ uint64be(i)` under the stream key.
+ *   **Safety bound:** a (key, nonce) pair must never repeat. Within a stream the counter is unique (we cap a
+ *   stream at 2^32 chunks). Across streams the stream key differs unless two salts collide: with n encryptions
+ *   under one data key the chance is about n²/2^257, i.e. nil, even if a caller wrongly re-uses a data key. GCM's
+ *   per-message limit (2^36 - 32 bytes) is respected by capping the chunk size at {@link MAX_CHUNK_SIZE}; with
+ *   deterministic nonces there is no 2^32-messages random-nonce limit.
+ * - Each chunk's **associated data** (AAD v1) is
+ *   `u8 formatVersion ‖ u8 flags(bit0 = final) ‖ u64be index ‖ u32be plaintextLength ‖ u32be chunkSize ‖
+ *    u16be len ‖ datasetId(utf8) ‖ u16be len ‖ version(decimal utf8)`.
+ *   Every non-final chunk holds exactly `chunkSize` plaintext bytes; the last holds 0..chunkSize and is marked
+ *   final (an empty input still produces one empty final chunk), so a stream that ends without a final chunk,
+ *   or goes on after one, is detected.
+ * - Each chunk's SHA-256 (of ciphertext ‖ tag) goes into the manifest. On decryption it is checked before
+ *   decrypting, then the GCM tag, and only then is that chunk's plaintext yielded.
+ *
+ * Memory: one chunk in flight plus at most one source piece of read-ahead (the encryptor must see one byte past
+ * a chunk to know it is not the last).
+ */
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DecipherGCM } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { IntegrityError } from './errors.js';
+
+/** The ciphertext layout version written to manifests. */
+export const FORMAT_VERSION = 1 as const;
+/** The associated-data layout version written to manifests. */
+export const AAD_VERSION = 1 as const;
+/** The cipher name written to manifests. */
+export const CIPHER_ALG = 'AES-256-GCM' as const;
+/** The nonce scheme written to manifests: HKDF per-stream key, 32 zero bits ‖ 64-bit chunk counter. */
+export const NONCE_SCHEME = 'hkdf-sha256-stream-key+counter64' as const;
+/** Default plaintext bytes per chunk: 4 MiB. */
+export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+/** Largest allowed chunk (256 MiB): bounds memory and stays far below GCM's 64 GiB per-message limit. */
+export const MAX_CHUNK_SIZE = 256 * 1024 * 1024;
+/** GCM tag length in bytes; each chunk's ciphertext is plaintext length + this. */
+export const TAG_LENGTH = 16;
+/** Most chunks in one stream (2^32): keeps the counter far from overflow and indices exact in JS numbers. */
+export const MAX_CHUNKS = 2 ** 32;
+
+const KEY_LENGTH = 32;
+const SALT_LENGTH = 32;
+const INFO_KEY = 'provena/chunked-aead/v1/key';
+const INFO_COMMIT = 'provena/chunked-aead/v1/commit';
+
+/** The per-encryption parameters a decryptor needs besides the key; they travel in the manifest. */
+export interface StreamParams {
+  formatVersion: typeof FORMAT_VERSION;
+  aadVersion: typeof AAD_VERSION;
+  chunkSize: number;
+  /** 32 random bytes, hex. */
+  salt: string;
+  /** HKDF-derived commitment to the data key, hex (32 bytes). */
+  keyCommitment: string;
+}
+
+/** Which dataset version a stream belongs to; bound into every chunk's key and AAD. */
+export interface StreamBinding {
+  datasetId: string;
+  version: number;
+}
+
+/** One encrypted chunk as produced by {@link encryptStream}. */
+export interface EncryptedChunk {
+  index: number;
+  final: boolean;
+  plaintextLength: number;
+  /** Ciphertext followed by the 16-byte GCM tag. */
+  ciphertext: Buffer;
+  /** SHA-256 of `ciphertext`, lowercase hex. */
+  sha256: string;
+}
+
+/** What the manifest records per chunk and what {@link decryptStream} checks against. */
+export interface ExpectedChunk {
+  ciphertextSize: number;
+  /** Lowercase hex SHA-256 of the chunk's ciphertext ‖ tag. */
+  sha256: string;
+}
+
+/** Options of {@link encryptStream}. */
+export interface EncryptOptions extends StreamBinding {
+  /** The 32-byte data key. */
+  key: Uint8Array;
+  /** Plaintext bytes per chunk (default {@link DEFAULT_CHUNK_SIZE}). */
+  chunkSize?: number;
+  /** Fixed salt, for reproducible test vectors only; omit in production (a random one is drawn). */
+  salt?: Uint8Array;
+}
+
+/** Options of {@link decryptStream}. */
+export interface DecryptOptions extends StreamBinding {
+  key: Uint8Array;
+  /** From the manifest. */
+  params: StreamParams;
+  /** From the manifest, in index order. */
+  chunks: readonly ExpectedChunk[];
+}
+
+/** Totals of a finished encryption, for the manifest. */
+export interface EncryptSummary {
+  params: StreamParams;
+  chunkCount: number;
+  plaintextSize: number;
+  ciphertextSize: number;
+  chunks: ExpectedChunk[];
+}
+
+/**
+ * An encryption in progress: iterate it once to get the chunks; `params` is known up front, `summary()` after
+ * the iteration finished.
+ */
+export interface EncryptedStream extends AsyncIterable<EncryptedChunk> {
+  readonly params: StreamParams;
+  /** Totals and per-chunk digests; throws if the iteration has not completed. */
+  summary(): EncryptSummary;
+}
+
+/**
+ * Draws a fresh 256-bit data key. One per dataset version; never re-use it for another.
+ *
+ * @example
+ * ```ts
+ * const key = generateDataKey();
+ * ```
+ */
+export function generateDataKey(): Buffer {
+  return randomBytes(KEY_LENGTH);
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== KEY_LENGTH) throw new IntegrityError('DATA_KEY_MISMATCH', `data key must be ${KEY_LENGTH} bytes, got ${key.length}`);
+}
+
+function checkChunkSize(chunkSize: number): void {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new IntegrityError('MANIFEST_MISMATCH', `chunkSize must be an integer in 1..${MAX_CHUNK_SIZE}, got ${chunkSize}`);
+  }
+}
+
+function checkBinding({ datasetId, version }: StreamBinding): { id: Buffer; ver: Buffer } {
+  const id = Buffer.from(datasetId, 'utf8');
+  const ver = Buffer.from(String(version), 'utf8');
+  if (id.length === 0 || id.length > 0xffff) throw new IntegrityError('MANIFEST_MISMATCH', 'datasetId must be 1..65535 UTF-8 bytes');
+  if (!Number.isSafeInteger(version) || version < 0) throw new IntegrityError('MANIFEST_MISMATCH', 'version must be a non-negative integer');
+  return { id, ver };
+}
+
+function lengthPrefixed(b: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+/** HKDF outputs for one stream. Exported for the manifest tooling and tests; callers rarely need it. */
+export function deriveStreamKeys(
+  key: Uint8Array,
+  salt: Uint8Array,
+  binding: StreamBinding,
+  chunkSize: number,
+): { streamKey: Buffer; keyCommitment: Buffer } {
+  checkKey(key);
+  const { id, ver } = checkBinding(binding);
+  const cs = Buffer.alloc(4);
+  cs.writeUInt32BE(chunkSize);
+  const info = Buffer.concat([Buffer.from(INFO_KEY), lengthPrefixed(id), lengthPrefixed(ver), cs]);
+  return {
+    streamKey: Buffer.from(hkdfSync('sha256', key, salt, info, KEY_LENGTH)),
+    keyCommitment: Buffer.from(hkdfSync('sha256', key, salt, Buffer.from(INFO_COMMIT), KEY_LENGTH)),
+  };
+}
+
+/** Builds the AAD v1 prefix shared by all chunks of a stream (everything but flags/index/length). */
+function aadTail(binding: StreamBinding, chunkSize: number): Buffer {
+  const { id, ver } = checkBinding(binding);
+  const cs = Buffer.alloc(4);
+  cs.writeUInt32BE(chunkSize);
+  return Buffer.concat([cs, lengthPrefixed(id), lengthPrefixed(ver)]);
+}
+
+function chunkAad(tail: Buffer, index: number, final: boolean, plaintextLength: number): Buffer {
+  const head = Buffer.alloc(14);
+  head.writeUInt8(FORMAT_VERSION, 0);
+  head.writeUInt8(final ? 1 : 0, 1);
+  head.writeBigUInt64BE(BigInt(index), 2);
+  head.writeUInt32BE(plaintextLength, 10);
+  return Buffer.concat([head, tail]);
+}
+
+function chunkNonce(index: number): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64BE(BigInt(index), 4);
+  return nonce;
+}
+
+/**
+ * Encrypts a plaintext byte stream into authenticated chunks.
+ *
+ * The source's pieces are kept by reference until encrypted, so a source must not mutate a piece after
+ * yielding it (Node streams and `fs` reads do not).
+ *
+ * @example
+ * ```ts
+ * const enc = encryptStream(createReadStream(path), { key, datasetId: 'ds_1', version: 1 });
+ * for await (const c of enc) await uploadPart(c.index, c.ciphertext);
+ * const { chunks, plaintextSize, params } = enc.summary(); // into the manifest
+ * ```
+ */
+export function encryptStream(source: AsyncIterable<Uint8Array>, options: EncryptOptions): EncryptedStream {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  checkChunkSize(chunkSize);
+  checkKey(options.key);
+  const binding: StreamBinding = { datasetId: options.datasetId, version: options.version };
+  const salt = options.salt === undefined ? randomBytes(SALT_LENGTH) : Buffer.from(options.salt);
+  if (salt.length !== SALT_LENGTH) throw new IntegrityError('MANIFEST_MISMATCH', `salt must be ${SALT_LENGTH} bytes`);
+  const { streamKey, keyCommitment } = deriveStreamKeys(options.key, salt, binding, chunkSize);
+  const tail = aadTail(binding, chunkSize);
+  const params: StreamParams = {
+    formatVersion: FORMAT_VERSION,
+    aadVersion: AAD_VERSION,
+    chunkSize,
+    salt: salt.toString('hex'),
+    keyCommitment: keyCommitment.toString('hex'),
+  };
+
+  let summary: EncryptSummary | undefined;
+  let started = false;
+
+  async function* run(): AsyncGenerator<EncryptedChunk> {
+    const records: ExpectedChunk[] = [];
+    let plaintextSize = 0;
+    let ciphertextSize = 0;
+    // Pending plaintext pieces, by reference: encrypting them piecewise avoids copying into a chunk buffer.
+    let pending: Uint8Array[] = [];
+    let pendingLen = 0;
+    let index = 0;
+
+    const emit = (length: number, final: boolean): EncryptedChunk => {
+      if (index >= MAX_CHUNKS) throw new IntegrityError('MANIFEST_MISMATCH', `more than ${MAX_CHUNKS} chunks in one stream`);
+      const cipher = createCipheriv('aes-256-gcm', streamKey, chunkNonce(index));
+      cipher.setAAD(chunkAad(tail, index, final, length));
+      const out: Buffer[] = [];
+      let need = length;
+      while (need > 0) {
+        const piece = pending[0]!;
+        if (piece.length <= need) {
+          out.push(cipher.update(piece));
+          pending.shift();
+          need -= piece.length;
+        } else {
+          out.push(cipher.update(piece.subarray(0, need)));
+          pending[0] = piece.subarray(need);
+          need = 0;
+        }
+      }
+      pendingLen -= length;
+      out.push(cipher.final(), cipher.getAuthTag());
+      const ciphertext = Buffer.concat(out);
+      const sha256 = createHash('sha256').update(ciphertext).digest('hex');
+      const chunk: EncryptedChunk = { index, final, plaintextLength: length, ciphertext, sha256 };
+      records.push({ ciphertextSize: ciphertext.length, sha256 });
+      plaintextSize += length;
+      ciphertextSize += ciphertext.length;
+      index += 1;
+      return chunk;
+    };
+
+    for await (const piece of source) {
+      if (piece.length === 0) continue;
+      pending.push(piece);
+      pendingLen += piece.length;
+      // Strictly greater: a full chunk is known to be non-final only once a byte beyond it has arrived.
+      while (pendingLen > chunkSize) yield emit(chunkSize, false);
+    }
+    yield emit(pendingLen, true);
+    pending = [];
+    summary = { params, chunkCount: index, plaintextSize, ciphertextSize, chunks: records };
+  }
+
+  return {
+    params,
+    summary(): EncryptSummary {
+      if (summary === undefined) throw new Error('encryptStream: summary() before the stream was fully consumed');
+      return summary;
+    },
+    [Symbol.asyncIterator](): AsyncIterator<EncryptedChunk> {
+      if (started) throw new Error('encryptStream: an EncryptedStream can be iterated only once');
+      started = true;
+      return run();
+    },
+  };
+}
+
+/**
+ * Checks the manifest's chunk layout and the key commitment before reading any ciphertext.
+ * Throws `DATA_KEY_MISMATCH` for a wrong key, `MANIFEST_MISMATCH` for an impossible layout.
+ */
+function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buffer } {
+  const { params, chunks } = options;
+  if (params.formatVersion !== FORMAT_VERSION || params.aadVersion !== AAD_VERSION) {
+    throw new IntegrityError('MANIFEST_MISMATCH', `unsupported format ${params.formatVersion}/aad ${params.aadVersion}`);
+  }
+  checkChunkSize(params.chunkSize);
+  checkKey(options.key);
+  const salt = Buffer.from(params.salt, 'hex');
+  if (salt.length !== SALT_LENGTH) throw new IntegrityError('MANIFEST_MISMATCH', 'salt must be 32 bytes of hex');
+  if (chunks.length === 0) throw new IntegrityError('CIPHERTEXT_TRUNCATED', 'manifest lists no chunks (a stream always has a final chunk)');
+  if (chunks.length > MAX_CHUNKS) throw new IntegrityError('MANIFEST_MISMATCH', 'too many chunks');
+  chunks.forEach((c, i) => {
+    const full = params.chunkSize + TAG_LENGTH;
+    const ok = i < chunks.length - 1 ? c.ciphertextSize === full : c.ciphertextSize >= TAG_LENGTH && c.ciphertextSize <= full;
+    if (!Number.isSafeInteger(c.ciphertextSize) || !ok || !/^[0-9a-f]{64}$/.test(c.sha256)) {
+      throw new IntegrityError('MANIFEST_MISMATCH', `manifest chunk ${i} has an impossible size or digest`, { details: { index: i } });
+    }
+  });
+  const { streamKey, keyCommitment } = deriveStreamKeys(options.key, salt, options, params.chunkSize);
+  const expected = Buffer.from(params.keyCommitment, 'hex');
+  if (expected.length !== keyCommitment.length || !timingSafeEqual(expected, keyCommitment)) {
+    throw new IntegrityError('DATA_KEY_MISMATCH', 'the data key does not match the manifest key commitment');
+  }
+  return { streamKey, tail: aadTail(options, params.chunkSize) };
+}
+
+/** Decrypts one chunk's pieces, all or nothing: returns plaintext pieces, or null if the tag fails. */
+function openChunk(streamKey: Buffer, aad: Buffer, index: number, pieces: readonly Uint8Array[], ctLen: number): Buffer[] | null {
+  const decipher: DecipherGCM = createDecipheriv('aes-256-gcm', streamKey, chunkNonce(index));
+  decipher.setAAD(aad);
+  const bodyLen = ctLen - TAG_LENGTH;
+  const out: Buffer[] = [];
+  const tag = Buffer.alloc(TAG_LENGTH);
+  let pos = 0;
+  for (const p of pieces) {
+    const bodyPart = Math.max(0, Math.min(p.length, bodyLen - pos));
+    if (bodyPart > 0) out.push(decipher.update(p.subarray(0, bodyPart)));
+    if (bodyPart < p.length) tag.set(p.subarray(bodyPart), pos + bodyPart - bodyLen);
+    pos += p.length;
+  }
+  decipher.setAuthTag(tag);
+  try {
+    out.push(decipher.final());
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+/**
+ * Decrypts a ciphertext byte stream (the chunks' ciphertexts concatenated, as stored in S3), checking each
+ * chunk against the manifest's digest and its GCM tag **before** yielding any of its plaintext.
+ *
+ * Errors (all {@link IntegrityError}): `DATA_KEY_MISMATCH` (wrong key, before reading), `MANIFEST_MISMATCH`
+ * (impossible manifest), `CHUNK_DIGEST_MISMATCH` (a stored chunk was altered, reordered or replaced),
+ * `CHUNK_AUTH_FAILED` (the chunk does not authenticate at this position for this dataset/version: the manifest
+ * and the object were both altered, or the chunk comes from another dataset/version), `CIPHERTEXT_TRUNCATED`
+ * (the stream or manifest ends before the final chunk), `CIPHERTEXT_TRAILING_DATA` (bytes or chunks after the
+ * final chunk; the final chunk's plaintext is only yielded once the source is exhausted). Plaintext already yielded belongs to earlier chunks that verified; a consumer writing a file
+ * should use {@link decryptToFile} so that a failure leaves nothing behind.
+ *
+ * @example
+ * ```ts
+ * for await (const plain of decryptStream(s3Body, { key, datasetId, version, params, chunks })) sink.write(plain);
+ * ```
+ */
+export async function* decryptStream(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
+  const { streamKey, tail } = prepareDecrypt(options);
+  const { chunks } = options;
+  let index = 0;
+  let pieces: Uint8Array[] = [];
+  let have = 0;
+  let hash = createHash('sha256');
+  let finalPlain: Buffer[] = [];
+
+  const finishChunk = (): Buffer[] => {
+    const expected = chunks[index]!;
+    const digest = hash.digest('hex');
+    if (digest !== expected.sha256) {
+      throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${index}: ciphertext digest does not match the manifest`, { details: { index } });
+    }
+    const final = index === chunks.length - 1;
+    const plainLen = expected.ciphertextSize - TAG_LENGTH;
+    const plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
+    if (plain === null) {
+      // Diagnose only on failure: would it authenticate with the other final flag? Then the manifest was cut
+      // short (a non-final chunk is listed last) or lists chunks past the real end. Nothing is yielded either way.
+      const flipped = openChunk(streamKey, chunkAad(tail, index, !final, plainLen), index, pieces, expected.ciphertextSize);
+      if (flipped !== null && final) throw new IntegrityError('CIPHERTEXT_TRUNCATED', `chunk ${index} is not the final chunk: the ciphertext was truncated`, { details: { index } });
+      if (flipped !== null) throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', `chunk ${index} is a final chunk but more chunks follow`, { details: { index } });
+      throw new IntegrityError('CHUNK_AUTH_FAILED', `chunk ${index} failed authentication (tampered, moved, or from another dataset/version)`, { details: { index } });
+    }
+    index += 1;
+    pieces = [];
+    have = 0;
+    hash = createHash('sha256');
+    return plain;
+  };
+
+  for await (let piece of source) {
+    while (piece.length > 0) {
+      if (index >= chunks.length) {
+        throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', 'ciphertext continues after the final chunk', { details: { index } });
+      }
+      const need = chunks[index]!.ciphertextSize - have;
+      const take = piece.length <= need ? piece : piece.subarray(0, need);
+      piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
+      pieces.push(take);
+      hash.update(take);
+      have += take.length;
+      if (have === chunks[index]!.ciphertextSize) {
+        const isLast = index === chunks.length - 1;
+        const plain = finishChunk();
+        // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
+        if (isLast) finalPlain = plain;
+        else for (const p of plain) if (p.length > 0) yield p;
+      }
+    }
+  }
+  if (index < chunks.length) {
+    throw new IntegrityError('CIPHERTEXT_TRUNCATED', `ciphertext ended in chunk ${index} of ${chunks.length}`, { details: { index, expected: chunks.length } });
+  }
+  for (const p of finalPlain) if (p.length > 0) yield p;
+}
+
+/**
+ * Decrypts into `path` through a temporary file in the same directory (mode 0600), fsyncs, and renames it into
+ * place only when every chunk verified. On any failure the temporary file is removed, so no plaintext file is
+ * left behind. Returns the plaintext byte count.
+ *
+ * @example
+ * ```ts
+ * await decryptToFile(s3Body, '/data/train.csv', { key, datasetId, version, params, chunks });
+ * ```
+ */
+export async function decryptToFile(source: AsyncIterable<Uint8Array>, path: string, options: DecryptOptions): Promise<number> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.partial`);
+  const fh = await open(tmp, 'wx', 0o600);
+  let written = 0;
+  let closed = false;
+  try {
+    for await (const plain of decryptStream(source, options)) {
+      let off = 0;
+      while (off < plain.length) {
+        const { bytesWritten } = await fh.write(plain, off, plain.length - off);
+        off += bytesWritten;
+      }
+      written += plain.length;
+    }
+    await fh.sync();
+    await fh.close();
+    closed = true;
+    await rename(tmp, path);
+    return written;
+  } catch (err) {
+    if (!closed) await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
