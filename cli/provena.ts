@@ -2,7 +2,7 @@
  * `npx provena`: the command line for data owners, labs and recipients. It uses the SDK; every mutating call
  * is signed with the key from `--key-file` or PROVENA_PRIVATE_KEY.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { Wallet } from 'ethers';
 import { z } from 'zod';
@@ -72,6 +72,25 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON', false)
     .showHelpAfterError()
     .exitOverride();
+
+  const key = program.command('key').description('manage your signing key');
+  key
+    .command('new')
+    .description('create a new random private key in a file (mode 0600) and print its address')
+    .requiredOption('-o, --out <path>', 'where to write the key (refuses to overwrite)')
+    .action((o: { out: string }) => {
+      const wallet = Wallet.createRandom();
+      writeFileSync(o.out, `${wallet.privateKey}\n`, { mode: 0o600, flag: 'wx' });
+      process.stdout.write(`${wallet.address}\n`);
+    });
+  key
+    .command('address')
+    .description('print the address of the key from --key-file or PROVENA_PRIVATE_KEY')
+    .action((_o: unknown, cmd: Command) => {
+      const wallet = loadKey(GlobalOptions.parse(cmd.optsWithGlobals()));
+      if (!wallet) throw new ProvenaError('AUTH_MISSING', 'No key: pass --key-file or set PROVENA_PRIVATE_KEY');
+      process.stdout.write(`${wallet.address}\n`);
+    });
 
   const dataset = program.command('dataset').description('create, change and browse dataset listings');
 

@@ -86,6 +86,8 @@ async function deployOrReuse(rpcUrl: string, chainId: number, deployerKey: strin
  */
 export async function startStack(env: Record<string, string | undefined>, log: (line: string) => void = () => {}): Promise<RunningStack> {
   const cfg = parseConfig(StackConfigSchema, env);
+  // The SDK warns on every client that Node 20 support ends in 2027; Lambda runs Node 22. Say it once, in the README.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = resolve(cfg.PROVENA_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];

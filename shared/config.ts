@@ -33,6 +33,8 @@ export const ApiConfigSchema = z.object({
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
+  /** Powertools idempotency records (event handlers). */
+  PROVENA_TABLE_IDEMPOTENCY: z.string().min(3).default('provena-idempotency'),
   /** S3 endpoint; set for s3rver, empty for AWS. */
   PROVENA_S3_ENDPOINT: url.optional(),
   PROVENA_S3_FORCE_PATH_STYLE: bool.default(false),

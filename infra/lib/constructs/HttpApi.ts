@@ -144,8 +144,9 @@ export class HttpApi extends Construct {
           banner: REQUIRE_BANNER,
           minify: true,
           sourceMap: true,
-          // The NODEJS_22_X runtime ships AWS SDK v3; bundling it would only add cold-start weight.
-          externalModules: ['@aws-sdk/*'],
+          // Bundle the pinned AWS SDK rather than trust the runtime's copy: the runtime's version drifts, and
+          // helpers such as s3-request-presigner and util-dynamodb are not guaranteed to be there.
+          externalModules: [],
         },
       });
       this.grant(fn, routeAccess[route.name], props);
