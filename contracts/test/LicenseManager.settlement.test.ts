@@ -1,0 +1,271 @@
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { Wallet, type JsonRpcSigner } from 'ethers';
+import { licenseManagerDomain, signUsageReport } from '../eip712.js';
+import { expectRevert } from './helpers/errors.js';
+import {
+  balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
+} from './helpers/fixture.js';
+
+let sys: System;
+let snap: string;
+let lab: JsonRpcSigner;
+let other: JsonRpcSigner;
+let r1: JsonRpcSigner;
+let r2: JsonRpcSigner;
+let ds1: bigint; // price 1000, split 70/30 between r1 and r2
+let ds2: bigint; // price 333, 100% r2
+let ds3: bigint; // not licensed
+let managerAddr: string;
+const P1 = 1000n;
+const P2 = 333n;
+
+beforeAll(async () => {
+  sys = await deploySystem();
+  [lab, other] = sys.labs as [JsonRpcSigner, JsonRpcSigner];
+  const owner = sys.people[0]!;
+  [r1, r2] = [sys.people[1]!, sys.people[2]!];
+  ds1 = await registerExplicit(sys, owner, P1, { recipients: [await r1.getAddress(), await r2.getAddress()], bps: [7000, 3000] });
+  ds2 = await registerExplicit(sys, owner, P2, { recipients: [await r2.getAddress()], bps: [10000] });
+  ds3 = await registerExplicit(sys, owner, 1n, { recipients: [await r2.getAddress()], bps: [10000] });
+  managerAddr = await sys.manager.getAddress();
+  snap = await sys.chain.snapshot();
+});
+beforeEach(async () => {
+  await sys.chain.revertTo(snap);
+  snap = await sys.chain.snapshot();
+});
+
+async function jobWith(budget = 100n * USD, rate = 10n ** 30n): Promise<bigint> {
+  const id = await buyLicense(sys, lab, [ds1, ds2], budget);
+  return openJob(sys, lab, id, budget, rate);
+}
+async function report(job: bigint, entries: [bigint, bigint, bigint][]) {
+  const { report: r, signature } = await signedReport(sys, job, entries.map(([datasetId, samples, price]) => ({ datasetId, samples, price })));
+  return mined(sys.manager.submitReport(r, signature));
+}
+const poolPaidIn = async (ds: bigint) => (await sys.manager.getPool(ds)).paidIn;
+
+describe('submitReport: rejected reports', () => {
+  test('empty or mismatched arrays revert', async () => {
+    const job = await jobWith();
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport({ ...r, amounts: [] }, signature), 'LicenseManager_LengthMismatch');
+    await expectRevert(sys.manager.submitReport({ ...r, datasetIds: [], samples: [], amounts: [] }, signature), 'LicenseManager_LengthMismatch');
+  });
+  test('an unknown job reverts', async () => {
+    const { report: r, signature } = await signedReport(sys, 42n, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_UnknownJob', [42n]);
+  });
+  test('a report after end + grace reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_ReportWindowClosed');
+  });
+  test('a malformed signature reverts', async () => {
+    const job = await jobWith();
+    const { report: r } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, '0x1234'), 'LicenseManager_InvalidSignature');
+  });
+  test('a key never approved reverts with its address', async () => {
+    const job = await jobWith();
+    const rogue = Wallet.createRandom();
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }], rogue);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_UnapprovedWorker', [job, rogue.address]);
+    expect(await poolPaidIn(ds1)).toBe(0n);
+  });
+  test('a key approved for another job reverts', async () => {
+    const job1 = await jobWith();
+    const id2 = await buyLicense(sys, other, [ds1], USD);
+    const job2 = (await mined(sys.manager.connect(other).openJob(id2, USD, 10n ** 20n))) && 2n; // worker not approved for job 2
+    const { report: r, signature } = await signedReport(sys, job2, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_UnapprovedWorker', [job2, sys.worker.address]);
+    // and a report signed for job 1 cannot be replayed as job 2: the digest differs
+    const { report: r1s, signature: s1 } = await signedReport(sys, job1, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    const decoded = await expectRevert(sys.manager.submitReport({ ...r1s, jobId: job2 }, s1), 'LicenseManager_UnapprovedWorker');
+    expect(decoded.args[1]).not.toBe(sys.worker.address);
+  });
+  test('a revoked key reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.attestations.revokeWorker(job, sys.worker.address));
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_UnapprovedWorker');
+  });
+  test('a report signed for another chain or another contract reverts', async () => {
+    const job = await jobWith();
+    const msg = { jobId: job, datasetIds: [ds1], samples: [1n], amounts: [P1] };
+    for (const domain of [licenseManagerDomain(1n, managerAddr), licenseManagerDomain(sys.chain.chainId, sys.worker.address)]) {
+      const sig = await signUsageReport(sys.worker, domain, msg);
+      await expectRevert(sys.manager.submitReport(msg, sig), 'LicenseManager_UnapprovedWorker');
+    }
+  });
+  test('a dataset outside the license reverts', async () => {
+    const job = await jobWith();
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds3, samples: 1n, price: 1n }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_DatasetNotLicensed', [job, ds3]);
+  });
+  test('an amount that is not samples x price reverts', async () => {
+    const job = await jobWith();
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 10n, price: P1 - 1n }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_AmountMismatch', [ds1, 10n * P1, 10n * (P1 - 1n)]);
+  });
+  test('going over the budget reverts and pays nothing', async () => {
+    const job = await jobWith(10_000n);
+    await report(job, [[ds1, 9n, P1]]);
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 11n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_BudgetExceeded', [job, 2000n, 1000n]);
+    expect((await sys.manager.getJob(job)).spent).toBe(9000n);
+    expect(await poolPaidIn(ds1)).toBe(9000n);
+    await report(job, [[ds1, 10n, P1]]); // exactly the budget is fine
+    expect((await sys.manager.getJob(job)).spent).toBe(10_000n);
+  });
+  test('draining faster than the rate cap reverts; the same report lands once enough time passed', async () => {
+    const job = await jobWith(100n * USD, 100n); // 100 units per second
+    const start = (await sys.manager.getJob(job)).startedAt;
+    await sys.chain.setNextTimestamp(start + 10n);
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 2n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_RateCapExceeded', [job, 2000n, 1000n]);
+    await sys.chain.setNextTimestamp(start + 20n);
+    await mined(sys.manager.submitReport(r, signature));
+    expect((await sys.manager.getJob(job)).spent).toBe(2000n);
+  });
+});
+
+describe('submitReport: settlement', () => {
+  test('the first report pays samples x price into the pool', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 7n, P1]]);
+    expect(await poolPaidIn(ds1)).toBe(7000n);
+    expect((await sys.manager.getJob(job)).spent).toBe(7000n);
+    expect(await sys.manager.settledSamples(job, ds1)).toBe(7n);
+  });
+  test('a cumulative report pays only the increase', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 7n, P1]]);
+    await report(job, [[ds1, 10n, P1]]);
+    expect(await poolPaidIn(ds1)).toBe(10_000n);
+  });
+  test('a replayed or older report pays nothing extra and does not revert', async () => {
+    const job = await jobWith();
+    const older = await signedReport(sys, job, [{ datasetId: ds1, samples: 4n, price: P1 }]);
+    const newer = await signedReport(sys, job, [{ datasetId: ds1, samples: 9n, price: P1 }]);
+    await mined(sys.manager.submitReport(newer.report, newer.signature));
+    await mined(sys.manager.submitReport(newer.report, newer.signature));
+    await mined(sys.manager.submitReport(older.report, older.signature));
+    expect(await sys.manager.submitReport.staticCall(older.report, older.signature)).toBe(0n);
+    expect((await sys.manager.getJob(job)).spent).toBe(9000n);
+    expect(await sys.manager.settledSamples(job, ds1)).toBe(9n);
+  });
+  test('a multi-dataset report pays each pool its own increase', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 3n, P1], [ds2, 10n, P2]]);
+    await report(job, [[ds1, 3n, P1], [ds2, 11n, P2]]);
+    expect(await poolPaidIn(ds1)).toBe(3000n);
+    expect(await poolPaidIn(ds2)).toBe(11n * P2);
+    expect((await sys.manager.getJob(job)).spent).toBe(3000n + 11n * P2);
+  });
+  test('the total paid equals settled samples x price exactly, split by bps with nothing minted', async () => {
+    const job = await jobWith();
+    for (const s of [1n, 2n, 3n, 5n, 8n, 13n, 21n]) await report(job, [[ds1, s, P1], [ds2, s * 2n, P2]]);
+    const spent = (await sys.manager.getJob(job)).spent;
+    expect(spent).toBe(21n * P1 + 42n * P2);
+    const c1 = await sys.manager.claimable(ds1, await r1.getAddress());
+    const c2a = await sys.manager.claimable(ds1, await r2.getAddress());
+    expect(c1 + c2a).toBeLessThanOrEqual(21n * P1);
+    expect(21n * P1 - (c1 + c2a)).toBeLessThanOrEqual(1n);
+    expect(await sys.manager.claimable(ds2, await r2.getAddress())).toBe(42n * P2);
+  });
+  test('recipients withdraw while the job is still running', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 10n, P1]]);
+    await mined(sys.manager.connect(r1).claim([ds1]));
+    expect(await balanceOf(sys, r1)).toBe(7000n);
+    await report(job, [[ds1, 20n, P1]]);
+    await mined(sys.manager.connect(r1).claim([ds1]));
+    expect(await balanceOf(sys, r1)).toBe(14_000n);
+  });
+  test('emits RoyaltyAccrued per dataset paid', async () => {
+    const job = await jobWith();
+    const rc = await report(job, [[ds1, 2n, P1], [ds2, 3n, P2]]);
+    const evs = rc.logs.map((l) => sys.manager.interface.parseLog(l)).map((e) => [e?.name, ...(e?.args.toArray() ?? [])]);
+    expect(evs).toEqual([
+      ['RoyaltyAccrued', ds1, job, 2n, 2n * P1],
+      ['RoyaltyAccrued', ds2, job, 3n, 3n * P2],
+    ]);
+  });
+});
+
+describe('endJob', () => {
+  test('by a non-holder reverts', async () => {
+    const job = await jobWith();
+    await expectRevert(sys.manager.connect(other).endJob(job), 'LicenseManager_NotLicenseHolder');
+  });
+  test('twice reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await expectRevert(sys.manager.connect(lab).endJob(job), 'LicenseManager_JobEnded', [job]);
+  });
+  test('stops the rate allowance growing but lets the last report land in the grace period', async () => {
+    const job = await jobWith(100n * USD, 100n);
+    const start = (await sys.manager.getJob(job)).startedAt;
+    await sys.chain.setNextTimestamp(start + 50n);
+    const rc = await mined(sys.manager.connect(lab).endJob(job));
+    expect(sys.manager.interface.parseLog(rc.logs[0]!)?.args.toArray()).toEqual([job, start + 50n]);
+    await sys.chain.setNextTimestamp(start + 50n + BigInt(GRACE));
+    await report(job, [[ds1, 5n, P1]]); // 5000 == 100/s x 50 s: the allowance stopped at the end
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 6n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_ReportWindowClosed');
+  });
+});
+
+describe('refund', () => {
+  test('an unknown job reverts', async () => {
+    await expectRevert(sys.manager.connect(lab).refund(5n), 'LicenseManager_UnknownJob', [5n]);
+  });
+  test('by a non-holder reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    await expectRevert(sys.manager.connect(other).refund(job), 'LicenseManager_NotLicenseHolder');
+  });
+  test('before the grace period is over reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    const at = await sys.manager.refundableAt(job);
+    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver', [job, at]);
+  });
+  test('twice reverts', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    await mined(sys.manager.connect(lab).refund(job));
+    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_AlreadyRefunded', [job]);
+  });
+  test('without endJob, refunds after license expiry + grace', async () => {
+    const id = await buyLicense(sys, lab, [ds1], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
+    const job = await openJob(sys, lab, id, 10n * USD);
+    await sys.chain.increaseTime(DAY);
+    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver');
+    await sys.chain.increaseTime(GRACE + 1);
+    await mined(sys.manager.connect(lab).refund(job));
+    expect((await sys.manager.getJob(job)).refunded).toBe(true);
+  });
+  test('sends budget - spent to the holder, pushes nothing to recipients, and keeps what they are owed', async () => {
+    const job = await jobWith(50n * USD);
+    await report(job, [[ds1, 10n, P1], [ds2, 3n, P2]]);
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    const labBefore = await balanceOf(sys, lab);
+    const rc = await mined(sys.manager.connect(lab).refund(job));
+    const spent = 10n * P1 + 3n * P2;
+    expect(await balanceOf(sys, lab)).toBe(labBefore + 50n * USD - spent);
+    expect(await balanceOf(sys, r1)).toBe(0n);
+    expect(await balanceOf(sys, r2)).toBe(0n);
+    expect(await balanceOf(sys, managerAddr)).toBe(spent);
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'JobRefunded');
+    expect(ev?.args.toArray()).toEqual([job, await lab.getAddress(), 50n * USD - spent]);
+    await mined(sys.manager.connect(r2).claim([ds1, ds2]));
+    expect(await balanceOf(sys, r2)).toBe(3000n + 3n * P2);
+  });
+});
