@@ -2,7 +2,7 @@
  * Deploys a full Provena system on the in-process chain through {@link deployProvena} (so tests cover the deploy
  * path too), funds labs, and offers one-line helpers for the common steps. Ids are read from emitted events.
  */
-import { Wallet, type ContractTransactionResponse, type JsonRpcSigner, type Log } from 'ethers';
+import { Wallet, type ContractTransactionResponse, type JsonRpcSigner, type Log, type Signer } from 'ethers';
 import { deployProvena } from '../../deploy.js';
 import { licenseManagerDomain, signUsageReport, type UsageReportMessage } from '../../eip712.js';
 import {
@@ -146,7 +146,7 @@ export async function signedReport(
   sys: System,
   jobId: bigint,
   entries: { datasetId: bigint; samples: bigint; price: bigint }[],
-  signer: Wallet = sys.worker,
+  signer: Signer = sys.worker,
 ): Promise<{ report: UsageReportMessage; signature: string }> {
   const report: UsageReportMessage = {
     jobId,
