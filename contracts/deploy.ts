@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getAddress, type Signer } from 'ethers';
+import { NonceManager, getAddress, type Signer } from 'ethers';
 import {
   AttestationRegistry__factory,
   DatasetRegistry__factory,
@@ -39,7 +39,9 @@ export interface DeployOptions {
 }
 
 /** Deploys every contract and returns their addresses. Waits for each deployment to be mined. */
-export async function deployProvena(signer: Signer, options: DeployOptions = {}): Promise<Deployment> {
+export async function deployProvena(outerSigner: Signer, options: DeployOptions = {}): Promise<Deployment> {
+  // Count nonces locally: providers may answer a cached pending nonce between back-to-back deployments.
+  const signer = outerSigner instanceof NonceManager ? outerSigner : new NonceManager(outerSigner);
   const provider = signer.provider;
   if (!provider) throw new Error('deployProvena: the signer needs a provider');
   const { chainId } = await provider.getNetwork();
