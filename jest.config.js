@@ -22,4 +22,7 @@ export default {
   globalSetup: '<rootDir>/test/support/globalSetup.js',
   globalTeardown: '<rootDir>/test/support/globalTeardown.js',
   testTimeout: 60000,
+  // Hardhat's in-process EVM (EDR) keeps a native handle alive after its tests finish; without this jest
+  // would wait for it forever. Every server our own tests start is closed in their afterAll.
+  forceExit: true,
 };

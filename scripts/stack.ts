@@ -37,7 +37,7 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
   PROVENA_TABLE_IDEMPOTENCY: z.string().default('provena-idempotency'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
-  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });
@@ -131,10 +131,13 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     mkdirSync(ipfsDir, { recursive: true });
 
     // The API reads its configuration from the environment exactly as a Lambda does.
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
+      // s3rver only accepts its own key pair; dynalite accepts any. Never send real AWS credentials to them.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       PROVENA_LOG_LEVEL: cfg.PROVENA_LOG_LEVEL,
       PROVENA_DYNAMODB_ENDPOINT: dynamo.endpoint,

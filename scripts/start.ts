@@ -18,7 +18,8 @@ Environment (all optional):
   PROVENA_S3_PORT         s3rver port (default 4568)
   PROVENA_CHAIN_RPC_URL   use this chain instead of starting one
   PROVENA_DEPLOYER_KEY    key that deploys the contracts (default: Hardhat dev account #0)
-  PROVENA_LOG_LEVEL       DEBUG | INFO | WARN | ERROR | SILENT (default WARN)
+  PROVENA_LOG_LEVEL       API log level: DEBUG | INFO | WARN | ERROR | SILENT (default INFO;
+                          one JSON line per request)
   PROVENA_READY_FILE      write a JSON description of the running stack here
 `;
 

@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
 import { DynamoNonceStore } from '../../shared/adapters/aws/DynamoNonceStore.js';
+import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
@@ -20,6 +21,8 @@ export interface Runtime extends HttpRuntime {
   config: ApiConfig;
   listings: ListingDeps;
   chain: EvmChain;
+  /** Ciphertext objects (S3 / s3rver). */
+  blobs: S3BlobStore;
   /** Named health checks for `GET /v1/health`. */
   components: Record<string, HealthCheck>;
 }
@@ -42,6 +45,12 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const nonces = new DynamoNonceStore(dynamo, config.PROVENA_TABLE_NONCES);
   const chain = new EvmChain(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID);
   const content = contentStore(config);
+  const blobs = new S3BlobStore({
+    bucket: config.PROVENA_BUCKET_DATA,
+    region: config.AWS_REGION,
+    ...(config.PROVENA_S3_ENDPOINT ? { endpoint: config.PROVENA_S3_ENDPOINT } : {}),
+    forcePathStyle: config.PROVENA_S3_FORCE_PATH_STYLE,
+  });
   return {
     config,
     logger,
@@ -55,7 +64,8 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     },
     listings: { datasets, content, now: () => new Date() },
     chain,
-    components: { datasets, nonces, chain, ipfs: content },
+    blobs,
+    components: { datasets, nonces, chain, ipfs: content, s3: blobs },
   };
 }
 
