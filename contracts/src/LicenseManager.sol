@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {IAttestationRegistry} from "./interfaces/IAttestationRegistry.sol";
@@ -16,7 +17,7 @@ import {ITrainingLicense} from "./interfaces/ITrainingLicense.sol";
 import {Errors} from "./libraries/Errors.sol";
 import {RoyaltyPools} from "./RoyaltyPools.sol";
 import {TrainingLicense} from "./TrainingLicense.sol";
-import {Job, License, Terms, UsageReport} from "./types/DataTypes.sol";
+import {Job, JobDataset, License, Terms, UsageReport} from "./types/DataTypes.sol";
 
 /// @title LicenseManager
 /// @notice See {ILicenseManager}. Holds the escrowed budgets and the royalty pools of one payment token. No admin
@@ -40,7 +41,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     mapping(uint256 licenseId => uint256[]) private _licenseDatasets;
     mapping(uint256 licenseId => mapping(uint256 datasetId => Terms)) private _terms;
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(uint256 jobId => mapping(uint256 datasetId => uint256 samples)) private _settledSamples;
+    mapping(uint256 jobId => mapping(uint256 datasetId => JobDataset)) private _jobDatasets;
 
     /// @param token The payment token. Must not charge fees (measured at purchase) or rebase (not detectable).
     /// @param gracePeriod Seconds after a job's end during which its last reports may still land.
@@ -127,6 +128,15 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
             expiry: license.expiry,
             refunded: false
         });
+        uint256[] storage datasetIds = _licenseDatasets[licenseId];
+        for (uint256 i; i < datasetIds.length; ++i) {
+            Terms memory terms = _terms[licenseId][datasetIds[i]];
+            _jobDatasets[jobId][datasetIds[i]] = JobDataset({
+                settledSamples: 0,
+                pricePerSample: SafeCast.toUint96(terms.pricePerSample),
+                totalUnits: terms.totalUnits
+            });
+        }
         emit JobOpened(jobId, licenseId, budget, maxRatePerSecond);
     }
 
@@ -149,7 +159,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         // Effects: per dataset, pay only the increase over what this job already settled (cumulative reports make
         // replays and stale reports pay nothing).
         for (uint256 i; i < n; ++i) {
-            paid += _settle(report, i, job.licenseId);
+            paid += _settle(report, i);
         }
         if (paid == 0) return 0;
 
@@ -183,20 +193,22 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     }
 
     /// @dev Settles one dataset of a report; returns what it paid into the dataset's pool.
-    function _settle(UsageReport calldata report, uint256 i, uint256 licenseId) private returns (uint256 amount) {
+    function _settle(UsageReport calldata report, uint256 i) private returns (uint256 amount) {
         uint256 jobId = report.jobId;
         uint256 datasetId = report.datasetIds[i];
         uint256 samples = report.samples[i];
-        uint256 reportedAmount = report.amounts[i];
-        Terms memory terms = _terms[licenseId][datasetId];
-        if (!terms.licensed) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
-        uint256 expected = samples * terms.pricePerSample;
-        if (reportedAmount != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, reportedAmount);
-        uint256 settled = _settledSamples[jobId][datasetId];
-        if (samples <= settled) return 0;
-        amount = (samples - settled) * terms.pricePerSample;
-        _settledSamples[jobId][datasetId] = samples;
-        _payIntoPool(datasetId, amount, terms.totalUnits);
+        JobDataset memory jd = _jobDatasets[jobId][datasetId];
+        if (jd.pricePerSample == 0) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
+        uint256 expected = samples * jd.pricePerSample;
+        if (report.amounts[i] != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, report.amounts[i]);
+        if (samples <= jd.settledSamples) return 0;
+        amount = (samples - jd.settledSamples) * jd.pricePerSample;
+        _jobDatasets[jobId][datasetId] = JobDataset({
+            settledSamples: SafeCast.toUint96(samples),
+            pricePerSample: jd.pricePerSample,
+            totalUnits: jd.totalUnits
+        });
+        _payIntoPool(datasetId, amount, jd.totalUnits);
         emit RoyaltyAccrued(datasetId, jobId, samples, amount);
     }
 
@@ -277,7 +289,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
 
     /// @inheritdoc ILicenseManager
     function settledSamples(uint256 jobId, uint256 datasetId) external view returns (uint256) {
-        return _settledSamples[jobId][datasetId];
+        return _jobDatasets[jobId][datasetId].settledSamples;
     }
 
     /// @inheritdoc ILicenseManager

@@ -58,6 +58,14 @@ struct Job {
     bool refunded;
 }
 
+/// @notice Per job and dataset: samples settled so far and the license's terms, copied when the job opens so that
+/// a report touches one slot per dataset (plus its pool).
+struct JobDataset {
+    uint96 settledSamples;
+    uint96 pricePerSample;
+    uint64 totalUnits;
+}
+
 /// @notice A cumulative usage report signed by an attested worker key (EIP-712 `UsageReport`).
 /// `samples[i]` and `amounts[i]` are the totals since the job started for `datasetIds[i]`;
 /// `amounts[i]` must equal `samples[i] * pricePerSample` of the license's terms.
