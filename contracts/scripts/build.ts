@@ -62,7 +62,9 @@ export async function buildContracts({ force = false } = {}): Promise<{ compiled
   const solc = require('solc') as { compile(input: string, opts: { import: typeof findImport }): string };
   const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings }), { import: findImport })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
-  for (const w of (output.errors ?? []).filter((e) => e.severity !== 'error')) console.warn(w.formattedMessage);
+  // OpenZeppelin's own warnings (e.g. the transient-storage notice on ReentrancyGuardTransient) are not ours to fix.
+  const ours = (e: { formattedMessage: string }) => !/-->\s*@openzeppelin\//.test(e.formattedMessage);
+  for (const w of (output.errors ?? []).filter((e) => e.severity !== 'error' && ours(e))) console.warn(w.formattedMessage);
   if (errors.length > 0) {
     throw new Error(`Solidity compilation failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   }
