@@ -176,6 +176,31 @@ describe('pause', () => {
   });
 });
 
+describe('admin powers', () => {
+  test('no admin function moves tokens: the only state-changing functions are the user flows and role/pause admin', () => {
+    const mutating = sys.manager.interface.fragments
+      .filter((f) => f.type === 'function' && !(f as unknown as { constant: boolean }).constant)
+      .map((f) => (f as unknown as { name: string }).name)
+      .sort();
+    expect(mutating).toEqual([
+      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
+      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'unpause',
+    ]);
+  });
+  test('the admin cannot refund, reclaim or claim what others are owed', async () => {
+    const id = await buyLicense(sys, lab, [ds1], 10n * USD);
+    const job = await openJob(sys, lab, id, 5n * USD);
+    const { report, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 3n, price: 1000n }]);
+    await mined(sys.manager.submitReport(report, signature));
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    await expectRevert(sys.manager.connect(sys.admin).refund(job), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(sys.admin).reclaimUnallocated(id), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(sys.admin).claim([ds1]), 'RoyaltyPools_NotRecipient');
+    expect(await balanceOf(sys, managerAddr)).toBe(10n * USD);
+  });
+});
+
 describe('TrainingLicense', () => {
   test('is not transferable by default', async () => {
     const id = await buyLicense(sys, lab, [ds1], USD);
