@@ -114,8 +114,11 @@ export type AccessDecision =
       /** The first condition that decided the refusal (for `or`, the last one tried). */
       condition: EvmContractCondition;
       refusalCode: RefusalCode;
-      /** `false-result` when the call returned a failing value, `reverted` when the call reverted. */
-      reason: 'false-result' | 'reverted';
+      /**
+       * `false-result`: the call returned a failing value; `reverted`: the call reverted; `missing-context`: the
+       * request did not supply a placeholder the condition needs (e.g. `:jobId` on a license request).
+       */
+      reason: 'false-result' | 'reverted' | 'missing-context';
     };
 
 /**
@@ -127,81 +130,46 @@ export interface AccessConditionEvaluator {
   evaluate(conditions: AccessConditionList, context: AccessContext): Promise<AccessDecision>;
 }
 
-/** ABI fragment of the default license check `hasValidLicense(address holder, bytes32 datasetId) returns (bool)`. */
-export const HAS_VALID_LICENSE_ABI: FunctionAbi = {
-  name: 'hasValidLicense',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [
-    { name: 'holder', type: 'address', internalType: 'address' },
-    { name: 'datasetId', type: 'bytes32', internalType: 'bytes32' },
-  ],
-  outputs: [{ name: '', type: 'bool', internalType: 'bool' }],
-};
-
-/** `ownerOf(uint256) returns (address)` (ERC-721): the license token belongs to the requester. */
-export const OWNER_OF_ABI: FunctionAbi = {
-  name: 'ownerOf',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [{ name: 'tokenId', type: 'uint256', internalType: 'uint256' }],
-  outputs: [{ name: '', type: 'address', internalType: 'address' }],
-};
-
-/** `isLicenseActive(uint256 licenseId) returns (bool)`: not expired nor revoked. */
-export const IS_LICENSE_ACTIVE_ABI: FunctionAbi = {
-  name: 'isLicenseActive',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [{ name: 'licenseId', type: 'uint256', internalType: 'uint256' }],
-  outputs: [{ name: '', type: 'bool', internalType: 'bool' }],
-};
-
-/** `licenseDataset(uint256 licenseId) returns (bytes32)`: which dataset a license is for. */
-export const LICENSE_DATASET_ABI: FunctionAbi = {
-  name: 'licenseDataset',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [{ name: 'licenseId', type: 'uint256', internalType: 'uint256' }],
-  outputs: [{ name: '', type: 'bytes32', internalType: 'bytes32' }],
-};
-
-/** `isAttestedWorker(address worker, uint256 jobId) returns (bool)`. */
-export const IS_ATTESTED_WORKER_ABI: FunctionAbi = {
-  name: 'isAttestedWorker',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [
-    { name: 'worker', type: 'address', internalType: 'address' },
-    { name: 'jobId', type: 'uint256', internalType: 'uint256' },
-  ],
-  outputs: [{ name: '', type: 'bool', internalType: 'bool' }],
-};
-
-/** `datasetOfJob(uint256 jobId) returns (bytes32)`: the dataset of the license a job runs under. */
-export const DATASET_OF_JOB_ABI: FunctionAbi = {
-  name: 'datasetOfJob',
-  type: 'function',
-  stateMutability: 'view',
-  inputs: [{ name: 'jobId', type: 'uint256', internalType: 'uint256' }],
-  outputs: [{ name: '', type: 'bytes32', internalType: 'bytes32' }],
-};
-
-/** A contract function to call: name + ABI fragment (defaults are the ones above). */
-export interface FunctionSpec {
-  functionAbi: FunctionAbi;
+/**
+ * Default function ABIs. Where contracts/src already has the function (ERC-721 `ownerOf` on TrainingLicense,
+ * `datasetsOf` on LicenseManager, `isApproved` on AttestationRegistry) the default is that real function;
+ * `hasValidLicense`, `isLicenseActive` and `datasetsOfJob` are proposals the contracts engineer still has to
+ * add (or replace by passing other ABI fragments to the builders). Dataset ids are `uint256` on chain.
+ */
+function viewFn(name: string, inputs: [string, string][], output: string): FunctionAbi {
+  return {
+    name,
+    type: 'function',
+    stateMutability: 'view',
+    inputs: inputs.map(([n, t]) => ({ name: n, type: t, internalType: t })),
+    outputs: [{ name: '', type: output, internalType: output }],
+  };
 }
 
+/** Proposed `hasValidLicense(address holder, uint256 datasetId) returns (bool)`: a current, unexpired license. */
+export const HAS_VALID_LICENSE_ABI = viewFn('hasValidLicense', [['holder', 'address'], ['datasetId', 'uint256']], 'bool');
+/** ERC-721 `ownerOf(uint256) returns (address)` (TrainingLicense): the license token belongs to the requester. */
+export const OWNER_OF_ABI = viewFn('ownerOf', [['tokenId', 'uint256']], 'address');
+/** LicenseManager `datasetsOf(uint256 licenseId) returns (uint256[])`: the datasets a license covers. */
+export const DATASETS_OF_ABI = viewFn('datasetsOf', [['licenseId', 'uint256']], 'uint256[]');
+/** Proposed `isLicenseActive(uint256 licenseId) returns (bool)`: not expired nor revoked. */
+export const IS_LICENSE_ACTIVE_ABI = viewFn('isLicenseActive', [['licenseId', 'uint256']], 'bool');
+/** AttestationRegistry `isApproved(uint256 jobId, address worker) returns (bool)`. */
+export const IS_APPROVED_WORKER_ABI = viewFn('isApproved', [['jobId', 'uint256'], ['worker', 'address']], 'bool');
+/** Proposed `datasetsOfJob(uint256 jobId) returns (uint256[])`: the datasets of the license a job runs under. */
+export const DATASETS_OF_JOB_ABI = viewFn('datasetsOfJob', [['jobId', 'uint256']], 'uint256[]');
+
 /**
- * The bytes32 form of a dataset id used on chain: a 0x-prefixed 32-byte hex id is used as is, anything else is
- * `keccak256(utf8(id))`. (Assumption until the contracts engineer fixes the registry's id type.)
+ * The on-chain form of a dataset id: a decimal uint256 or 0x-prefixed 32-byte hex is used as is; any other
+ * string is `keccak256(utf8(id))`. (Contracts use `uint256` dataset ids.)
  *
  * @example
  * ```ts
- * datasetKey('ds_01HZX…') // => '0x…' (keccak256 of the UTF-8 id)
+ * datasetKey('42') // => '42'
  * ```
  */
 export function datasetKey(datasetId: string): string {
+  if (/^(0|[1-9][0-9]{0,77})$/.test(datasetId)) return datasetId;
   return isHexString(datasetId, 32) ? datasetId.toLowerCase() : keccakUtf8(datasetId);
 }
 
@@ -228,29 +196,29 @@ const IS_TRUE: ReturnValueTest = { key: '', comparator: '=', value: 'true' };
 
 /** Parameters of {@link licenseHolderConditions}. */
 export interface LicenseHolderParams {
-  /** The license registry (ERC-721) contract. */
+  /** The contract answering `hasValidLicense` and `datasetsOf` / `isLicenseActive` (LicenseManager). */
   registry: string;
   /** Chain name as the evaluator / Lit knows it (e.g. 'baseSepolia', or 'hardhat' for the embedded gate). */
   chain: string;
+  /** Dataset id (see {@link datasetKey}). */
   datasetId: string;
-  /** Default `hasValidLicense(address,bytes32)`; must return true for a current license of the dataset. */
+  /** Default {@link HAS_VALID_LICENSE_ABI} with (`:userAddress`, dataset). */
   hasValidLicense?: FunctionAbi;
   /**
    * Also check, at request time, the license the request names (`:licenseId`): owned by the requester
-   * (`ownerOf`), for this dataset (`licenseDataset`, refusal LICENSE_WRONG_DATASET) and active
-   * (`isLicenseActive`, refusal LICENSE_EXPIRED). Gives precise refusal codes; not usable with the Lit gate.
+   * (`ownerOf` on `licenseToken`), covering this dataset (`datasetsOf` contains it; refusal
+   * LICENSE_WRONG_DATASET) and active (`isLicenseActive`; refusal LICENSE_EXPIRED). Gives precise refusal codes;
+   * not usable with the Lit gate (Lit cannot fill `:licenseId`).
    */
-  bindLicenseId?: { ownerOf?: FunctionAbi; licenseDataset?: FunctionAbi; isLicenseActive?: FunctionAbi };
+  bindLicenseId?: { licenseToken?: string; ownerOf?: FunctionAbi; datasetsOf?: FunctionAbi; isLicenseActive?: FunctionAbi };
 }
 
 /**
  * "The caller holds a valid license for dataset X on registry contract Y."
  *
- * The function names are defaults until the contracts engineer settles them: pass the real ABI fragments.
- *
  * @example
  * ```ts
- * const conditions = licenseHolderConditions({ registry, chain: 'hardhat', datasetId: 'ds_1', bindLicenseId: {} });
+ * const conditions = licenseHolderConditions({ registry, chain: 'hardhat', datasetId: '7', bindLicenseId: { licenseToken } });
  * ```
  */
 export function licenseHolderConditions(p: LicenseHolderParams): AccessConditionList {
@@ -259,9 +227,9 @@ export function licenseHolderConditions(p: LicenseHolderParams): AccessCondition
   if (p.bindLicenseId !== undefined) {
     const b = p.bindLicenseId;
     out.push(
-      call(p.registry, p.chain, b.ownerOf ?? OWNER_OF_ABI, [':licenseId'], { key: '', comparator: '=', value: USER_ADDRESS }, 'KEY_ACCESS_DENIED'),
+      call(b.licenseToken ?? p.registry, p.chain, b.ownerOf ?? OWNER_OF_ABI, [':licenseId'], { key: '', comparator: '=', value: USER_ADDRESS }, 'KEY_ACCESS_DENIED'),
       { operator: 'and' },
-      call(p.registry, p.chain, b.licenseDataset ?? LICENSE_DATASET_ABI, [':licenseId'], { key: '', comparator: '=', value: key }, 'LICENSE_WRONG_DATASET'),
+      call(p.registry, p.chain, b.datasetsOf ?? DATASETS_OF_ABI, [':licenseId'], { key: '', comparator: 'contains', value: key }, 'LICENSE_WRONG_DATASET'),
       { operator: 'and' },
       call(p.registry, p.chain, b.isLicenseActive ?? IS_LICENSE_ACTIVE_ABI, [':licenseId'], IS_TRUE, 'LICENSE_EXPIRED'),
       { operator: 'and' },
@@ -273,32 +241,32 @@ export function licenseHolderConditions(p: LicenseHolderParams): AccessCondition
 
 /** Parameters of {@link attestedWorkerConditions}. */
 export interface AttestedWorkerParams {
-  /** The attestation registry contract. */
+  /** The attestation registry contract (`isApproved`). */
   attestationRegistry: string;
-  /** Contract that answers `datasetOfJob` (default: the attestation registry). */
-  jobRegistry?: string;
+  /** Contract that answers `datasetsOfJob` (LicenseManager). */
+  jobRegistry: string;
   chain: string;
   datasetId: string;
-  /** Default `isAttestedWorker(address,uint256)` with (`:userAddress`, `:jobId`). */
-  isAttestedWorker?: FunctionAbi;
-  /** Default `datasetOfJob(uint256)` with (`:jobId`), compared to the dataset key. */
-  datasetOfJob?: FunctionAbi;
+  /** Default {@link IS_APPROVED_WORKER_ABI} with (`:jobId`, `:userAddress`). */
+  isApproved?: FunctionAbi;
+  /** Default {@link DATASETS_OF_JOB_ABI} with (`:jobId`), which must contain the dataset. */
+  datasetsOfJob?: FunctionAbi;
 }
 
 /**
- * "The caller is a worker key attested for a job on a license for dataset X": the worker is attested for the
- * request's job, and that job's license is for this dataset. Uses `:jobId`, so it needs a request-time gate.
+ * "The caller is a worker key attested for a job on a license for dataset X": the worker is approved for the
+ * request's job, and that job's license covers this dataset. Uses `:jobId`, so it needs a request-time gate.
  *
  * @example
  * ```ts
- * const conditions = attestedWorkerConditions({ attestationRegistry, chain: 'hardhat', datasetId: 'ds_1' });
+ * const conditions = attestedWorkerConditions({ attestationRegistry, jobRegistry: licenseManager, chain: 'hardhat', datasetId: '7' });
  * ```
  */
 export function attestedWorkerConditions(p: AttestedWorkerParams): AccessConditionList {
   return [
-    call(p.attestationRegistry, p.chain, p.isAttestedWorker ?? IS_ATTESTED_WORKER_ABI, [USER_ADDRESS, ':jobId'], IS_TRUE, 'KEY_ACCESS_DENIED'),
+    call(p.attestationRegistry, p.chain, p.isApproved ?? IS_APPROVED_WORKER_ABI, [':jobId', USER_ADDRESS], IS_TRUE, 'KEY_ACCESS_DENIED'),
     { operator: 'and' },
-    call(p.jobRegistry ?? p.attestationRegistry, p.chain, p.datasetOfJob ?? DATASET_OF_JOB_ABI, [':jobId'], { key: '', comparator: '=', value: datasetKey(p.datasetId) }, 'LICENSE_WRONG_DATASET'),
+    call(p.jobRegistry, p.chain, p.datasetsOfJob ?? DATASETS_OF_JOB_ABI, [':jobId'], { key: '', comparator: 'contains', value: datasetKey(p.datasetId) }, 'LICENSE_WRONG_DATASET'),
   ];
 }
 

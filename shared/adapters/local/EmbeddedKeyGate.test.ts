@@ -1,0 +1,249 @@
+import { beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { hexlify, randomBytes, Wallet } from 'ethers';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decryptStream, encryptStream, generateDataKey } from '../../crypto/chunkedAead.js';
+import type { EncryptedChunk } from '../../crypto/chunkedAead.js';
+import { decryptReleasedKey } from '../../crypto/keyRelease.js';
+import { keyRequestDomain, signKeyRequest } from '../../crypto/keyRequest.js';
+import { attestedWorkerConditions, licenseHolderConditions } from '../../ports/AccessConditions.js';
+import type { AccessConditionList } from '../../ports/AccessConditions.js';
+import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
+import type { NonceStore } from '../../ports/NonceStore.js';
+import { EvmConditionEvaluator } from '../chain/EvmConditionEvaluator.js';
+import { deployConditionTarget } from '../chain/EvmConditionEvaluator.fixture.js';
+import type { ConditionFixture } from '../chain/EvmConditionEvaluator.fixture.js';
+import { EmbeddedKeyGate, loadOrCreateMasterKey } from './EmbeddedKeyGate.js';
+
+/** In-memory NonceStore with the port's semantics (single use until expiry). */
+class MemoryNonceStore implements NonceStore {
+  private readonly seen = new Map<string, number>();
+  async consume(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const k = `${scope}\u0000${nonce}`;
+    const exp = this.seen.get(k);
+    if (exp !== undefined && exp >= Math.floor(Date.now() / 1000)) return false;
+    this.seen.set(k, expiresAt);
+    return true;
+  }
+  async health() {
+    return { status: 'ok' as const };
+  }
+}
+
+const domain = keyRequestDomain(31337n);
+let fx: ConditionFixture;
+let dir: string;
+let gate: EmbeddedKeyGate;
+let logger: Logger;
+let warn: ReturnType<typeof jest.spyOn>;
+
+beforeAll(async () => {
+  fx = await deployConditionTarget();
+  dir = await mkdtemp(join(tmpdir(), 'provena-gate-'));
+});
+
+beforeEach(async () => {
+  logger = new Logger({ serviceName: 'keygate-test', logLevel: 'SILENT' });
+  warn = jest.spyOn(logger, 'warn');
+  gate = await EmbeddedKeyGate.open({
+    masterKeyFile: join(dir, 'keys', 'gate.key'),
+    evaluator: new EvmConditionEvaluator({ hardhat: fx.provider }),
+    nonceStore: new MemoryNonceStore(),
+    logger,
+    domain,
+  });
+});
+
+const licenseConds = (datasetId: string): AccessConditionList =>
+  licenseHolderConditions({ registry: fx.address, chain: 'hardhat', datasetId, bindLicenseId: {} });
+
+async function request(
+  who: Wallet,
+  wrapped: WrappedKey,
+  conditions: AccessConditionList,
+  grant: KeyGrant,
+  over: { datasetId?: string; version?: number; issuedAt?: number; signer?: Wallet } = {},
+): Promise<ReleaseDataKeyParams> {
+  const datasetId = over.datasetId ?? '7';
+  const version = over.version ?? 1;
+  const proof = await signKeyRequest(over.signer ?? who, domain, {
+    datasetId,
+    version,
+    grant,
+    requesterPublicKey: who.signingKey.publicKey,
+    ...(over.issuedAt === undefined ? {} : { issuedAt: over.issuedAt }),
+  });
+  return { wrapped, datasetId, version, conditions, grant, requester: { address: who.address, publicKey: who.signingKey.publicKey }, proof };
+}
+
+describe('EmbeddedKeyGate', () => {
+  describe('master key file', () => {
+    it('is created with mode 0600 at first start and reused afterwards', async () => {
+      const path = join(dir, 'fresh', 'k.key');
+
+      const a = await loadOrCreateMasterKey(path);
+      const b = await loadOrCreateMasterKey(path);
+
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect(a.equals(b)).toBe(true);
+      expect(a.length).toBe(32);
+    });
+
+    it.each(['640', '604', '644'])('refuses to start when the file has mode %s', async (octal) => {
+      const mode = parseInt(octal, 8);
+      const path = join(dir, `loose-${octal}.key`);
+      await writeFile(path, `${'ab'.repeat(32)}\n`);
+      await chmod(path, mode);
+
+      await expect(loadOrCreateMasterKey(path)).rejects.toMatchObject({ code: 'KEY_GATE_MISCONFIGURED' });
+    });
+
+    it('refuses a file that does not hold a 32-byte hex key', async () => {
+      const path = join(dir, 'bad.key');
+      await writeFile(path, 'not a key', { mode: 0o600 });
+
+      await expect(loadOrCreateMasterKey(path)).rejects.toMatchObject({ code: 'KEY_GATE_MISCONFIGURED' });
+    });
+  });
+
+  it('releases the data key sealed to a licensed requester, who decrypts the dataset with it', async () => {
+    const dataKey = generateDataKey();
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+    const plain = Buffer.from('id,label\n1,cat\n2,dog\n');
+    const enc = encryptStream((async function* () { yield plain; })(), { key: dataKey, datasetId: '7', version: 1, chunkSize: 8 });
+    const chunks: EncryptedChunk[] = [];
+    for await (const c of enc) chunks.push(c);
+
+    const released = await gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }));
+    const key = decryptReleasedKey(fx.holder.privateKey, released, { datasetId: '7', version: 1 });
+    const out: Buffer[] = [];
+    for await (const p of decryptStream((async function* () { yield Buffer.concat(chunks.map((c) => c.ciphertext)); })(), { key, datasetId: '7', version: 1, params: enc.summary().params, chunks: enc.summary().chunks })) out.push(p);
+
+    expect(key.equals(dataKey)).toBe(true);
+    expect(Buffer.concat(out).equals(plain)).toBe(true);
+    expect(JSON.stringify(released)).not.toContain(dataKey.toString('hex'));
+    expect(JSON.stringify(released)).not.toContain(dataKey.toString('base64'));
+  });
+
+  it('releases to an attested worker for a job on a license of the dataset', async () => {
+    const dataKey = generateDataKey();
+    const conditions = attestedWorkerConditions({ attestationRegistry: fx.address, jobRegistry: fx.address, chain: 'hardhat', datasetId: '7' });
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    const released = await gate.releaseDataKey(await request(fx.worker, wrapped, conditions, { type: 'job', jobId: '100' }));
+
+    expect(decryptReleasedKey(fx.worker.privateKey, released).equals(dataKey)).toBe(true);
+  });
+
+  it('seals so that another private key cannot open the release', async () => {
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const released = await gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }));
+
+    expect(() => decryptReleasedKey(fx.other.privateKey, released)).toThrow(expect.objectContaining({ code: 'KEY_UNWRAP_FAILED' }));
+  });
+
+  const stranger = new Wallet(hexlify(randomBytes(32)));
+  it.each([
+    ['without a license (citing a license it does not own)', () => stranger, '7', '1', 'KEY_ACCESS_DENIED'],
+    ['citing a license id that does not exist', () => stranger, '7', '999', 'KEY_ACCESS_DENIED'],
+    ['with an expired license', () => fx.holder, '9', '2', 'LICENSE_EXPIRED'],
+    ['with a license for another dataset', () => fx.other, '7', '3', 'LICENSE_WRONG_DATASET'],
+  ] as const)('refuses a request %s and logs the refusal', async (_label, who, datasetId, licenseId, code) => {
+    const conditions = licenseConds(datasetId);
+    const wrapped = await gate.wrapDataKey({ datasetId, version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(who(), wrapped, conditions, { type: 'license', licenseId }, { datasetId }));
+
+    await expect(p).rejects.toMatchObject({ code });
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code, datasetId, requester: who().address }));
+  });
+
+  it('refuses an unapproved worker key and logs it', async () => {
+    const conditions = attestedWorkerConditions({ attestationRegistry: fx.address, jobRegistry: fx.address, chain: 'hardhat', datasetId: '7' });
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(fx.worker, wrapped, conditions, { type: 'job', jobId: '101' }));
+
+    await expect(p).rejects.toMatchObject({ code: 'KEY_ACCESS_DENIED' });
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'KEY_ACCESS_DENIED', grant: { type: 'job', jobId: '101' } }));
+  });
+
+  it("refuses the holder's own license when it is for another dataset: LICENSE_WRONG_DATASET", async () => {
+    const conditions = licenseConds('10');
+    const wrapped = await gate.wrapDataKey({ datasetId: '10', version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { datasetId: '10' }));
+
+    await expect(p).rejects.toMatchObject({ code: 'LICENSE_WRONG_DATASET' });
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a replayed key request: KEY_REQUEST_REPLAYED', async () => {
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' });
+
+    await gate.releaseDataKey(req);
+    const replay = gate.releaseDataKey(req);
+
+    await expect(replay).rejects.toMatchObject({ code: 'KEY_REQUEST_REPLAYED' });
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'KEY_REQUEST_REPLAYED' }));
+  });
+
+  it('refuses a stale request: KEY_REQUEST_EXPIRED', async () => {
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { issuedAt: Math.floor(Date.now() / 1000) - 3600 }));
+
+    await expect(p).rejects.toMatchObject({ code: 'KEY_REQUEST_EXPIRED' });
+  });
+
+  it('refuses a request signed by someone else than the requester: KEY_REQUEST_SIGNATURE_INVALID', async () => {
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { signer: new Wallet(hexlify(randomBytes(32))) }));
+
+    await expect(p).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+  });
+
+  it('refuses a request whose signed fields were changed after signing', async () => {
+    const conditions = licenseConds('7');
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' });
+
+    await expect(gate.releaseDataKey({ ...req, version: 2 })).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+  });
+
+  it('binds the wrapped key to its dataset: presenting it for another dataset fails KEY_UNWRAP_FAILED', async () => {
+    // The holder is licensed for dataset 8 too, so every check passes except the unwrap.
+    const conditions8 = licenseConds('8');
+    const wrappedFor7 = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: conditions8 });
+
+    const p = gate.releaseDataKey(await request(fx.holder, wrappedFor7, conditions8, { type: 'license', licenseId: '1' }, { datasetId: '8' }));
+
+    await expect(p).rejects.toMatchObject({ code: 'KEY_UNWRAP_FAILED' });
+  });
+
+  it('binds the wrapped key to its conditions: weaker conditions are refused (MANIFEST_MISMATCH)', async () => {
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: licenseConds('7') });
+    const weaker = licenseConds('8');
+
+    const p = gate.releaseDataKey(await request(fx.holder, wrapped, weaker, { type: 'license', licenseId: '1' }));
+
+    await expect(p).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
+  });
+
+  it('does not keep the master key in the wrapped output', async () => {
+    const master = (await readFile(join(dir, 'keys', 'gate.key'), 'utf8')).trim();
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: licenseConds('7') });
+
+    expect(JSON.stringify(wrapped)).not.toContain(master);
+    expect(wrapped).toMatchObject({ backend: 'embedded', masterKeyId: expect.stringMatching(/^mk_[0-9a-f]{16}$/) });
+  });
+});
