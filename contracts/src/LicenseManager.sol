@@ -197,17 +197,15 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         uint256 jobId = report.jobId;
         uint256 datasetId = report.datasetIds[i];
         uint256 samples = report.samples[i];
-        JobDataset memory jd = _jobDatasets[jobId][datasetId];
-        if (jd.pricePerSample == 0) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
-        uint256 expected = samples * jd.pricePerSample;
+        JobDataset storage jd = _jobDatasets[jobId][datasetId];
+        uint256 price = jd.pricePerSample;
+        if (price == 0) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
+        uint256 expected = samples * price;
         if (report.amounts[i] != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, report.amounts[i]);
-        if (samples <= jd.settledSamples) return 0;
-        amount = (samples - jd.settledSamples) * jd.pricePerSample;
-        _jobDatasets[jobId][datasetId] = JobDataset({
-            settledSamples: SafeCast.toUint96(samples),
-            pricePerSample: jd.pricePerSample,
-            totalUnits: jd.totalUnits
-        });
+        uint256 settled = jd.settledSamples;
+        if (samples <= settled) return 0;
+        amount = (samples - settled) * price;
+        jd.settledSamples = SafeCast.toUint96(samples);
         _payIntoPool(datasetId, amount, jd.totalUnits);
         emit RoyaltyAccrued(datasetId, jobId, samples, amount);
     }

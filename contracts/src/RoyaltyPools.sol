@@ -127,7 +127,7 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
 
     /// @dev O(1) in the number of recipients: one accumulator update.
     function _payIntoPool(uint256 datasetId, uint256 amount, uint256 totalUnits) internal {
-        _pools[datasetId] = PoolMath.accrue(_pools[datasetId], amount, totalUnits);
+        PoolMath.accrueInStorage(_pools[datasetId], amount, totalUnits);
     }
 
     function _proveUnits(address account, UnitsProof calldata proof) private {

@@ -22,6 +22,13 @@ library PoolMath {
         });
     }
 
+    /// @notice Same as {accrue}, on storage: one slot read, one slot write.
+    function accrueInStorage(Pool storage pool, uint256 amount, uint256 totalUnits) internal {
+        uint256 numerator = amount * SCALE + pool.remainder;
+        uint256 acc = uint256(pool.accPerUnit) + numerator / totalUnits;
+        (pool.accPerUnit, pool.remainder) = (SafeCast.toUint192(acc), uint64(numerator % totalUnits));
+    }
+
     /// @notice What `units` are entitled to in total at `accPerUnit` (claimed or not).
     function entitled(uint256 units, uint256 accPerUnit) internal pure returns (uint256) {
         return Math.mulDiv(units, accPerUnit, SCALE);
