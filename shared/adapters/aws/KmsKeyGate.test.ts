@@ -1,0 +1,148 @@
+import { describe, expect, it } from '@jest/globals';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { hexlify, randomBytes, Wallet } from 'ethers';
+import { Readable } from 'node:stream';
+import { generateDataKey } from '../../crypto/chunkedAead.js';
+import { decryptReleasedKey } from '../../crypto/keyRelease.js';
+import { keyRequestDomain, signKeyRequest } from '../../crypto/keyRequest.js';
+import { hashConditions, licenseHolderConditions } from '../../ports/AccessConditions.js';
+import type { AccessConditionEvaluator, AccessDecision } from '../../ports/AccessConditions.js';
+import type { NonceStore } from '../../ports/NonceStore.js';
+import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
+import { KmsKeyGate } from './KmsKeyGate.js';
+
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const domain = keyRequestDomain(31337n);
+const conditions = licenseHolderConditions({ registry: '0x' + '22'.repeat(20), chain: 'hardhat', datasetId: '7' });
+
+interface Captured {
+  target: string;
+  body: Record<string, unknown>;
+}
+
+/** A real KMSClient whose transport records each serialized request and answers with the documented JSON. */
+function kmsWith(respond: (target: string, body: Record<string, unknown>) => { status?: number; json: Record<string, unknown> }): { client: KMSClient; calls: Captured[] } {
+  const calls: Captured[] = [];
+  const client = new KMSClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+    maxAttempts: 1,
+    requestHandler: {
+      async handle(request: { headers: Record<string, string>; body?: unknown }) {
+        const target = request.headers['x-amz-target'] ?? '';
+        const body = JSON.parse(String(request.body)) as Record<string, unknown>;
+        calls.push({ target, body });
+        const r = respond(target, body);
+        const status = r.status ?? 200;
+        const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' };
+        if (status !== 200) headers['x-amzn-errortype'] = String(r.json.__type);
+        return { response: { statusCode: status, headers, body: Readable.from([Buffer.from(JSON.stringify(r.json))]) } };
+      },
+    } as unknown as KMSClient['config']['requestHandler'], // the SDK's HttpHandler interface; handle() is all it calls
+  });
+  return { client, calls };
+}
+
+class MemoryNonceStore implements NonceStore {
+  private readonly seen = new Set<string>();
+  async consume(scope: string, nonce: string): Promise<boolean> {
+    const k = `${scope}:${nonce}`;
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    return true;
+  }
+  async health() {
+    return { status: 'ok' as const };
+  }
+}
+
+const allow: AccessConditionEvaluator = { evaluate: async (): Promise<AccessDecision> => ({ allowed: true }) };
+
+function gateWith(client: KMSClient, evaluator: AccessConditionEvaluator = allow): KmsKeyGate {
+  return new KmsKeyGate({ client, keyId: KEY_ARN, evaluator, nonceStore: new MemoryNonceStore(), logger: new Logger({ logLevel: 'SILENT' }), domain });
+}
+
+async function releaseParams(who: Wallet, wrapped: WrappedKey, extra: Partial<ReleaseDataKeyParams['requester']> = {}): Promise<ReleaseDataKeyParams> {
+  const grant = { type: 'license' as const, licenseId: '1' };
+  const proof = await signKeyRequest(who, domain, { datasetId: '7', version: 1, grant, requesterPublicKey: who.signingKey.publicKey });
+  return { wrapped, datasetId: '7', version: 1, conditions, grant, requester: { address: who.address, publicKey: who.signingKey.publicKey, ...extra }, proof };
+}
+
+const context = { 'provena:datasetId': '7', 'provena:version': '1', 'provena:conditionsHash': hashConditions(conditions) };
+
+describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
+  it('wraps with Encrypt, sending KeyId, the base64 key and the dataset encryption context', async () => {
+    const blob = randomBytes(184);
+    const { client, calls } = kmsWith(() => ({ json: { CiphertextBlob: Buffer.from(blob).toString('base64'), KeyId: KEY_ARN, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }));
+    const dataKey = generateDataKey();
+
+    const wrapped = await gateWith(client).wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    expect(calls).toEqual([{ target: 'TrentService.Encrypt', body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), EncryptionContext: context } }]);
+    expect(wrapped).toEqual({ backend: 'kms', keyId: KEY_ARN, ciphertext: Buffer.from(blob).toString('base64'), conditionsHash: hashConditions(conditions) });
+  });
+
+  it('generates a data key with GenerateDataKey (AES_256) under the same context', async () => {
+    const dataKey = generateDataKey();
+    const { client, calls } = kmsWith(() => ({ json: { CiphertextBlob: Buffer.from(randomBytes(184)).toString('base64'), Plaintext: dataKey.toString('base64'), KeyId: KEY_ARN } }));
+
+    const out = await gateWith(client).generateDataKey({ datasetId: '7', version: 1, conditions });
+
+    expect(calls[0]).toEqual({ target: 'TrentService.GenerateDataKey', body: { KeyId: KEY_ARN, KeySpec: 'AES_256', EncryptionContext: context } });
+    expect(out.dataKey.equals(dataKey)).toBe(true);
+  });
+
+  it('releases with Decrypt under the same context and seals the plaintext to the requester', async () => {
+    const dataKey = generateDataKey();
+    const blob = Buffer.from(randomBytes(184)).toString('base64');
+    const { client, calls } = kmsWith(() => ({ json: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }));
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: blob, conditionsHash: hashConditions(conditions) };
+
+    const released = await gateWith(client).releaseDataKey(await releaseParams(who, wrapped));
+
+    expect(calls).toEqual([{ target: 'TrentService.Decrypt', body: { CiphertextBlob: blob, KeyId: KEY_ARN, EncryptionContext: context } }]);
+    expect(released.kind).toBe('sealed');
+    expect(decryptReleasedKey(who.privateKey, released).equals(dataKey)).toBe(true);
+    expect(JSON.stringify(released)).not.toContain(dataKey.toString('base64'));
+  });
+
+  it('releases to an enclave through Decrypt with Recipient, returning CiphertextForRecipient only', async () => {
+    const attestation = Buffer.from(randomBytes(512)).toString('base64');
+    const cms = Buffer.from(randomBytes(300)).toString('base64');
+    const { client, calls } = kmsWith(() => ({ json: { KeyId: KEY_ARN, CiphertextForRecipient: cms, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }));
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: Buffer.from(randomBytes(184)).toString('base64'), conditionsHash: hashConditions(conditions) };
+
+    const released = await gateWith(client).releaseDataKey(await releaseParams(who, wrapped, { attestationDocument: attestation }));
+
+    expect(calls[0]!.body).toEqual({
+      CiphertextBlob: wrapped.ciphertext,
+      KeyId: KEY_ARN,
+      EncryptionContext: context,
+      Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: attestation },
+    });
+    expect(released).toMatchObject({ kind: 'kms-recipient', ciphertextForRecipient: cms, requester: who.address });
+  });
+
+  it('maps InvalidCiphertextException (wrong context / foreign blob) to KEY_UNWRAP_FAILED', async () => {
+    const { client } = kmsWith(() => ({ status: 400, json: { __type: 'InvalidCiphertextException', message: 'bad' } }));
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: 'AAAA', conditionsHash: hashConditions(conditions) };
+
+    await expect(gateWith(client).releaseDataKey(await releaseParams(who, wrapped))).rejects.toMatchObject({ code: 'KEY_UNWRAP_FAILED' });
+  });
+
+  it('never calls KMS when the conditions refuse the requester', async () => {
+    const { client, calls } = kmsWith(() => ({ json: {} }));
+    const deny: AccessConditionEvaluator = {
+      evaluate: async () => ({ allowed: false, condition: conditions[0] as never, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' }),
+    };
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: 'AAAA', conditionsHash: hashConditions(conditions) };
+
+    await expect(gateWith(client, deny).releaseDataKey(await releaseParams(who, wrapped))).rejects.toMatchObject({ code: 'LICENSE_EXPIRED' });
+    expect(calls).toEqual([]);
+  });
+});
