@@ -46,6 +46,11 @@ export interface KeyRequestProof {
   issuedAt: number;
   /** 65-byte EIP-712 signature by `requester.address`. */
   signature: string;
+  /**
+   * Lit only: the requester's Lit session signatures (SessionSigsMap), which prove `:userAddress` to the Lit
+   * nodes. Other gates ignore it.
+   */
+  litSessionSigs?: Record<string, unknown>;
 }
 
 /** Parameters of {@link KeyGate.releaseDataKey}. */

@@ -1,0 +1,155 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getAddress, hexlify, randomBytes, Wallet } from 'ethers';
+import { generateDataKey } from '../../crypto/chunkedAead.js';
+import { decryptReleasedKey } from '../../crypto/keyRelease.js';
+import { anyOf, hashConditions, licenseHolderConditions } from '../../ports/AccessConditions.js';
+import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
+import { toLitEvmContractConditions } from './conditions.js';
+import { LitKeyGate } from './LitKeyGate.js';
+import type { LitClientLike } from './LitKeyGate.js';
+
+const REGISTRY = '0x' + '3a'.repeat(20);
+const conditions = licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7' });
+
+/** The Lit SDK is an optional dependency: the real-SDK test is skipped where it is not installed. */
+const litInstalled = existsSync(fileURLToPath(new URL('../../../node_modules/@lit-protocol/lit-node-client/package.json', import.meta.url)));
+
+interface ProbeOutput {
+  validations: (true | string)[];
+  hashes: (string | null)[];
+  offlineWrap: { code?: string; message: string };
+}
+
+/** Runs litSdkProbe.ts with the real Lit SDK in a plain Node process (see that file for why). */
+function probe(input: object): Promise<ProbeOutput> {
+  const script = fileURLToPath(new URL('./litSdkProbe.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', script], { timeout: 90_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (err && !line.startsWith('{')) return reject(new Error(`probe failed: ${err.message}\n${stderr.slice(-2000)}`));
+      resolve(JSON.parse(line) as ProbeOutput);
+    });
+    child.stdin!.end(JSON.stringify(input));
+  });
+}
+
+describe('Lit condition building', () => {
+  it("converts our conditions to Lit's evmContractConditions, dropping our refusalCode", () => {
+    const lit = toLitEvmContractConditions(conditions);
+
+    expect(lit).toEqual([
+      {
+        contractAddress: getAddress(REGISTRY),
+        chain: 'baseSepolia',
+        functionName: 'hasValidLicense',
+        functionParams: [':userAddress', '7'],
+        functionAbi: expect.objectContaining({ name: 'hasValidLicense', stateMutability: 'view' }),
+        returnValueTest: { key: '', comparator: '=', value: 'true' },
+      },
+    ]);
+    expect(JSON.stringify(lit)).not.toContain('refusalCode');
+  });
+
+  it('maps our chain names to Lit chain names', () => {
+    const lit = toLitEvmContractConditions(licenseHolderConditions({ registry: REGISTRY, chain: 'hardhat', datasetId: '7' }), { hardhat: 'yellowstone' });
+
+    expect(lit[0]).toMatchObject({ chain: 'yellowstone' });
+  });
+
+  it('refuses request-time placeholders, which Lit cannot fill', () => {
+    const bound = licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7', bindLicenseId: {} });
+
+    expect(() => toLitEvmContractConditions(bound)).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
+  });
+
+  (litInstalled ? it : it.skip)("with the real Lit SDK: passes Lit's validator, hashes deterministically, rejects unknown chains, fails to connect cleanly offline", async () => {
+    const out = await probe({
+      conditions: [
+        conditions,
+        licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7' }),
+        licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '8' }),
+        anyOf(conditions, licenseHolderConditions({ registry: REGISTRY, chain: 'ethereum', datasetId: '7' })),
+        licenseHolderConditions({ registry: REGISTRY, chain: 'hardhat', datasetId: '7' }),
+      ],
+      network: 'datil-dev',
+    });
+
+    expect(out.validations).toEqual([true, true, true, true, 'KEY_GATE_MISCONFIGURED']);
+    expect(out.hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.hashes[1]).toBe(out.hashes[0]);
+    expect(out.hashes[2]).not.toBe(out.hashes[0]);
+    expect(out.offlineWrap.code).toBe('DEPENDENCY_FAILED');
+    expect(out.offlineWrap.message).toContain('datil-dev');
+  }, 120_000);
+});
+
+describe('LitKeyGate request flow (Lit client stubbed at the SDK boundary)', () => {
+
+  function fakeLit(decrypt: LitClientLike['decrypt']): { client: LitClientLike; encrypt: jest.Mock<(p: unknown) => Promise<{ ciphertext: string; dataToEncryptHash: string }>> } {
+    const encrypt = jest.fn(async (_p: unknown) => ({ ciphertext: 'bGl0LWNpcGhlcnRleHQ=', dataToEncryptHash: 'ab'.repeat(32) }));
+    return { client: { connect: async () => undefined, disconnect: async () => undefined, encrypt, decrypt }, encrypt };
+  }
+
+  async function releaseParams(who: Wallet, wrapped: WrappedKey, sessionSigs: Record<string, unknown> | undefined): Promise<ReleaseDataKeyParams> {
+    return {
+      wrapped,
+      datasetId: '7',
+      version: 1,
+      conditions,
+      grant: { type: 'license', licenseId: '1' },
+      requester: { address: who.address, publicKey: who.signingKey.publicKey },
+      proof: { nonce: hexlify(randomBytes(32)), issuedAt: Math.floor(Date.now() / 1000), signature: '0x', ...(sessionSigs === undefined ? {} : { litSessionSigs: sessionSigs }) },
+    };
+  }
+
+  it('encrypts the data key (only the key) under the converted conditions', async () => {
+    const { client, encrypt } = fakeLit(async () => ({ decryptedData: new Uint8Array() }));
+    const gate = new LitKeyGate({ network: 'datil-test', logger: new Logger({ logLevel: 'SILENT' }), clientFactory: async () => client, validate: async () => undefined });
+    const dataKey = generateDataKey();
+
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    expect(encrypt).toHaveBeenCalledWith({ evmContractConditions: toLitEvmContractConditions(conditions), dataToEncrypt: dataKey });
+    expect(wrapped).toEqual({ backend: 'lit', network: 'datil-test', ciphertext: 'bGl0LWNpcGhlcnRleHQ=', dataToEncryptHash: 'ab'.repeat(32), conditionsHash: hashConditions(conditions) });
+  });
+
+  it('releases what Lit decrypts, sealed to the requester', async () => {
+    const dataKey = generateDataKey();
+    const decrypt = jest.fn<LitClientLike['decrypt']>(async () => ({ decryptedData: new Uint8Array(dataKey) }));
+    const { client } = fakeLit(decrypt);
+    const gate = new LitKeyGate({ network: 'datil', logger: new Logger({ logLevel: 'SILENT' }), clientFactory: async () => client, validate: async () => undefined });
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    const released = await gate.releaseDataKey(await releaseParams(who, wrapped, { 'https://node': { sig: '0x' } }));
+
+    expect(decrypt).toHaveBeenCalledWith(expect.objectContaining({ chain: 'baseSepolia', ciphertext: 'bGl0LWNpcGhlcnRleHQ=', sessionSigs: { 'https://node': { sig: '0x' } } }));
+    expect(decryptReleasedKey(who.privateKey, released).equals(dataKey)).toBe(true);
+  });
+
+  it('maps a Lit authorization failure to KEY_ACCESS_DENIED and logs it', async () => {
+    const { client } = fakeLit(async () => {
+      throw new Error('NodeAccessControlConditionsReturnedNotAuthorized: The access control conditions check failed');
+    });
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const warn = jest.spyOn(logger, 'warn');
+    const gate = new LitKeyGate({ network: 'datil', logger, clientFactory: async () => client, validate: async () => undefined });
+    const who = new Wallet(hexlify(randomBytes(32)));
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+
+    await expect(gate.releaseDataKey(await releaseParams(who, wrapped, {}))).rejects.toMatchObject({ code: 'KEY_ACCESS_DENIED' });
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'KEY_ACCESS_DENIED', backend: 'lit' }));
+  });
+
+  it('refuses a release without Lit session signatures', async () => {
+    const { client } = fakeLit(async () => ({ decryptedData: new Uint8Array() }));
+    const gate = new LitKeyGate({ network: 'datil', logger: new Logger({ logLevel: 'SILENT' }), clientFactory: async () => client, validate: async () => undefined });
+    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+
+    await expect(gate.releaseDataKey(await releaseParams(new Wallet(hexlify(randomBytes(32))), wrapped, undefined))).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * Key gate over Lit Protocol (Datil networks, `@lit-protocol/lit-node-client` 7.4.0, an OPTIONAL dependency
+ * loaded with dynamic `import()`, so the default install never needs its 163 MB).
+ *
+ * The data key (never the dataset) is encrypted by Lit under `evmContractConditions` pointing at our contracts;
+ * the Lit nodes check the conditions at decryption time against the requester's session signatures.
+ *
+ * Release: the requester's client normally decrypts directly with Lit ({@link decryptDataKeyWithLit}), so the
+ * key never touches our servers. `releaseDataKey` exists for the port: it needs the requester's Lit session
+ * signatures in `proof.litSessionSigs`, asks Lit, and seals the result to the requester's public key.
+ * Replay/nonce checks are Lit's (session signatures expire); our EIP-712 request is not needed here.
+ *
+ * Offline (as in this repository's CI) `connect()` fails: every call then throws DEPENDENCY_FAILED, cleanly.
+ */
+import { ProvenaError, DependencyError } from '../../errors.js';
+import { sealToPublicKey } from '../../crypto/ecies.js';
+import { IntegrityError, KeyAccessError } from '../../crypto/errors.js';
+import { releaseContext } from '../../crypto/keyRelease.js';
+import type { GateLogger } from '../../crypto/keyRelease.js';
+import { hashConditions } from '../../ports/AccessConditions.js';
+import type { AccessConditionList, EvmContractCondition } from '../../ports/AccessConditions.js';
+import type { ComponentHealth } from '../../ports/Health.js';
+import type { EncryptedKeyForRequester, KeyGate, ReleaseDataKeyParams, WrapDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
+import { toLitEvmContractConditions, validateForLit } from './conditions.js';
+import type { LitEvmContractConditions } from './conditions.js';
+
+/** Lit networks this adapter supports (Datil generation, SDK v7). */
+export type LitNetwork = 'datil' | 'datil-test' | 'datil-dev';
+
+/** The subset of the Lit node client we use (typed here: the package is optional). */
+export interface LitClientLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  encrypt(p: { evmContractConditions: LitEvmContractConditions; dataToEncrypt: Uint8Array }): Promise<{ ciphertext: string; dataToEncryptHash: string }>;
+  decrypt(p: {
+    evmContractConditions: LitEvmContractConditions;
+    ciphertext: string;
+    dataToEncryptHash: string;
+    chain: string;
+    sessionSigs: Record<string, unknown>;
+  }): Promise<{ decryptedData: Uint8Array }>;
+}
+
+/** Creates a Lit client for a network. The default loads the real SDK lazily. */
+export type LitClientFactory = (config: { litNetwork: LitNetwork; connectTimeout: number }) => Promise<LitClientLike>;
+
+/** The default factory: `new LitNodeClient({litNetwork, debug: false, ...})` from the optional package. */
+export const realLitClientFactory: LitClientFactory = async ({ litNetwork, connectTimeout }) => {
+  const specifier = '@lit-protocol/lit-node-client';
+  let mod: { LitNodeClient?: new (cfg: object) => LitClientLike; default?: { LitNodeClient: new (cfg: object) => LitClientLike } };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (cause) {
+    throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'the Lit SDK is not installed (npm install --include=optional)', { cause });
+  }
+  const Client = mod.LitNodeClient ?? mod.default?.LitNodeClient;
+  if (Client === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', '@lit-protocol/lit-node-client has no LitNodeClient export');
+  return new Client({ litNetwork, debug: false, alertWhenUnauthorized: false, connectTimeout, checkNodeAttestation: litNetwork !== 'datil-dev' });
+};
+
+/** Options of {@link LitKeyGate}. */
+export interface LitKeyGateOptions {
+  network: LitNetwork;
+  logger: GateLogger;
+  /** Our chain names -> Lit chain names. */
+  chainMap?: Readonly<Record<string, string>>;
+  /** Milliseconds (default 20000). */
+  connectTimeoutMs?: number;
+  /** Test seam; defaults to {@link realLitClientFactory}. */
+  clientFactory?: LitClientFactory;
+  /** Test seam; defaults to Lit's own offline schema validation ({@link validateForLit}). */
+  validate?: (conditions: LitEvmContractConditions) => Promise<void>;
+}
+
+function firstCondition(list: AccessConditionList): EvmContractCondition | undefined {
+  for (const c of list) {
+    if (Array.isArray(c)) {
+      const f = firstCondition(c);
+      if (f !== undefined) return f;
+    } else if (!('operator' in c)) return c;
+  }
+  return undefined;
+}
+
+/**
+ * Lit {@link KeyGate}.
+ *
+ * @example
+ * ```ts
+ * const gate = new LitKeyGate({ network: 'datil-test', logger, chainMap: { base: 'base' } });
+ * const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+ * ```
+ */
+export class LitKeyGate implements KeyGate {
+  readonly backend = 'lit' as const;
+  private client: Promise<LitClientLike> | undefined;
+
+  constructor(private readonly options: LitKeyGateOptions) {}
+
+  /** Our conditions in Lit's format, validated by Lit's own schema (offline). */
+  async litConditions(conditions: AccessConditionList): Promise<LitEvmContractConditions> {
+    const lit = toLitEvmContractConditions(conditions, this.options.chainMap);
+    await (this.options.validate ?? validateForLit)(lit);
+    return lit;
+  }
+
+  private connected(): Promise<LitClientLike> {
+    this.client ??= (async () => {
+      const factory = this.options.clientFactory ?? realLitClientFactory;
+      const c = await factory({ litNetwork: this.options.network, connectTimeout: this.options.connectTimeoutMs ?? 20_000 });
+      try {
+        await c.connect();
+      } catch (cause) {
+        await c.disconnect().catch(() => undefined);
+        throw new DependencyError('DEPENDENCY_FAILED', `Lit network ${this.options.network} is unreachable: ${cause instanceof Error ? cause.message.slice(0, 200) : String(cause)}`, { cause });
+      }
+      return c;
+    })();
+    // A failed connect is not cached: the next call tries again.
+    this.client.catch(() => {
+      this.client = undefined;
+    });
+    return this.client;
+  }
+
+  async wrapDataKey(p: WrapDataKeyParams): Promise<WrappedKey> {
+    if (p.dataKey.length !== 32) throw new IntegrityError('DATA_KEY_MISMATCH', 'data key must be 32 bytes');
+    const evmContractConditions = await this.litConditions(p.conditions);
+    const client = await this.connected();
+    try {
+      const { ciphertext, dataToEncryptHash } = await client.encrypt({ evmContractConditions, dataToEncrypt: p.dataKey });
+      return { backend: 'lit', network: this.options.network, ciphertext, dataToEncryptHash, conditionsHash: hashConditions(p.conditions) };
+    } catch (cause) {
+      throw new DependencyError('DEPENDENCY_FAILED', 'Lit encrypt failed', { cause });
+    }
+  }
+
+  async releaseDataKey(p: ReleaseDataKeyParams): Promise<EncryptedKeyForRequester> {
+    const refuse = (code: 'KEY_ACCESS_DENIED' | 'MANIFEST_MISMATCH' | 'KEY_REQUEST_SIGNATURE_INVALID', reason: string): never => {
+      this.options.logger.warn('key release refused', { code, reason, backend: this.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester: p.requester.address });
+      if (code === 'MANIFEST_MISMATCH') throw new IntegrityError(code, reason);
+      throw new KeyAccessError(code, reason);
+    };
+    if (p.wrapped.backend !== 'lit') throw new IntegrityError('KEY_UNWRAP_FAILED', 'the key was not wrapped by Lit');
+    if (hashConditions(p.conditions) !== p.wrapped.conditionsHash) refuse('MANIFEST_MISMATCH', 'access conditions do not match the wrapped key');
+    if (p.proof.litSessionSigs === undefined) refuse('KEY_REQUEST_SIGNATURE_INVALID', 'Lit release needs the requester session signatures');
+    const evmContractConditions = await this.litConditions(p.conditions);
+    const chain = firstCondition(p.conditions)!.chain;
+    const client = await this.connected();
+    let key: Buffer;
+    try {
+      const out = await client.decrypt({
+        evmContractConditions,
+        ciphertext: p.wrapped.ciphertext,
+        dataToEncryptHash: p.wrapped.dataToEncryptHash,
+        chain: this.options.chainMap?.[chain] ?? chain,
+        sessionSigs: p.proof.litSessionSigs!,
+      });
+      key = Buffer.from(out.decryptedData);
+    } catch (cause) {
+      // Lit answers "not authorized" when the conditions fail for the session's address.
+      const msg = cause instanceof Error ? cause.message : String(cause);
+      if (/not authori[sz]ed|access control conditions check failed/i.test(msg)) refuse('KEY_ACCESS_DENIED', `Lit refused: ${msg.slice(0, 200)}`);
+      throw new DependencyError('DEPENDENCY_FAILED', 'Lit decrypt failed', { cause });
+    }
+    try {
+      const requester = p.requester.address;
+      const sealed = sealToPublicKey(p.requester.publicKey, key, releaseContext({ datasetId: p.datasetId, version: p.version, grant: p.grant, requester, nonce: p.proof.nonce }));
+      return { kind: 'sealed', datasetId: p.datasetId, version: p.version, grant: p.grant, requester, sealed };
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  async health(): Promise<ComponentHealth> {
+    const t0 = performance.now();
+    try {
+      await this.connected();
+      return { status: 'ok', detail: `lit ${this.options.network}`, latencyMs: Math.round(performance.now() - t0) };
+    } catch (err) {
+      return { status: 'down', detail: `lit ${this.options.network}`, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Closes the Lit connection. */
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c !== undefined) await (await c.catch(() => undefined))?.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Client side: decrypts a Lit-wrapped data key directly with the Lit network (the key never reaches our API).
+ *
+ * @example
+ * ```ts
+ * const dataKey = await decryptDataKeyWithLit({ network: 'datil', wrapped, conditions, sessionSigs });
+ * ```
+ */
+export async function decryptDataKeyWithLit(p: {
+  network: LitNetwork;
+  wrapped: Extract<WrappedKey, { backend: 'lit' }>;
+  conditions: AccessConditionList;
+  sessionSigs: Record<string, unknown>;
+  chainMap?: Readonly<Record<string, string>>;
+  clientFactory?: LitClientFactory;
+}): Promise<Buffer> {
+  const evmContractConditions = toLitEvmContractConditions(p.conditions, p.chainMap);
+  const chain = firstCondition(p.conditions)!.chain;
+  const client = await (p.clientFactory ?? realLitClientFactory)({ litNetwork: p.network, connectTimeout: 20_000 });
+  try {
+    await client.connect();
+    const out = await client.decrypt({ evmContractConditions, ciphertext: p.wrapped.ciphertext, dataToEncryptHash: p.wrapped.dataToEncryptHash, chain: p.chainMap?.[chain] ?? chain, sessionSigs: p.sessionSigs });
+    return Buffer.from(out.decryptedData);
+  } catch (cause) {
+    throw new DependencyError('DEPENDENCY_FAILED', `Lit decrypt on ${p.network} failed`, { cause });
+  } finally {
+    await client.disconnect().catch(() => undefined);
+  }
+}
