@@ -290,3 +290,44 @@ describe('chunked AES-256-GCM stream', () => {
 function sha(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
+
+describe('chunked AES-256-GCM stream with worker-thread hashing', () => {
+  const key = generateDataKey();
+  const opts = { key, datasetId: 'ds_w', version: 2, chunkSize: CHUNK, parallelHash: true };
+
+  async function sealParallel(data: Uint8Array): Promise<{ chunks: EncryptedChunk[]; params: StreamParams; expected: ExpectedChunk[] }> {
+    const enc = encryptStream(pieces(data, 50), opts);
+    const chunks: EncryptedChunk[] = [];
+    for await (const c of enc) chunks.push(c);
+    return { chunks, params: enc.summary().params, expected: enc.summary().chunks };
+  }
+
+  it.each([0, CHUNK, CHUNK + 1, 7 * CHUNK + 9])('round-trips %i bytes, with the same digests as inline hashing', async (size) => {
+    const data = randomBytes(size);
+    const s = await sealParallel(data);
+
+    const { out, error } = await open(bytesOf(s.chunks), { ...opts, params: s.params, chunks: s.expected });
+
+    expect(error).toBeUndefined();
+    expect(out.equals(data)).toBe(true);
+    expect(s.chunks.map((c) => c.sha256)).toEqual(s.chunks.map((c) => sha(c.ciphertext)));
+    expect(s.expected.map((c) => c.sha256)).toEqual(s.chunks.map((c) => c.sha256));
+  });
+
+  it('still refuses a flipped bit (CHUNK_DIGEST_MISMATCH) and a forged digest (CHUNK_AUTH_FAILED) before yielding the chunk', async () => {
+    const data = randomBytes(4 * CHUNK);
+    const s = await sealParallel(data);
+    const tampered = s.chunks.map((c) => ({ ...c, ciphertext: Buffer.from(c.ciphertext) }));
+    tampered[2]!.ciphertext[3]! ^= 4;
+    const forged = s.expected.slice();
+    forged[2] = { ciphertextSize: tampered[2]!.ciphertext.length, sha256: sha(tampered[2]!.ciphertext) };
+
+    const a = await open(bytesOf(tampered), { ...opts, params: s.params, chunks: s.expected });
+    const b = await open(bytesOf(tampered), { ...opts, params: s.params, chunks: forged });
+
+    expect(codeOf(a.error)).toBe('CHUNK_DIGEST_MISMATCH');
+    expect(codeOf(b.error)).toBe('CHUNK_AUTH_FAILED');
+    expect(a.out.equals(data.subarray(0, 2 * CHUNK))).toBe(true);
+    expect(b.out.equals(data.subarray(0, 2 * CHUNK))).toBe(true);
+  });
+});

@@ -32,6 +32,8 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, ti
 import type { DecipherGCM } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { inlineHasher, workerHasher } from './chunkHasher.js';
+import type { ChunkHasher } from './chunkHasher.js';
 import { IntegrityError } from './errors.js';
 
 /** The ciphertext layout version written to manifests. */
@@ -99,6 +101,11 @@ export interface EncryptOptions extends StreamBinding {
   chunkSize?: number;
   /** Fixed salt, for reproducible test vectors only; omit in production (a random one is drawn). */
   salt?: Uint8Array;
+  /**
+   * Hash chunks on a worker thread, overlapping with encryption (default false). Helps only with a spare core:
+   * on the shared 2-core CI machine it was 2x slower than inline hashing (see bench/crypto.ts variants).
+   */
+  parallelHash?: boolean;
 }
 
 /** Options of {@link decryptStream}. */
@@ -108,6 +115,8 @@ export interface DecryptOptions extends StreamBinding {
   params: StreamParams;
   /** From the manifest, in index order. */
   chunks: readonly ExpectedChunk[];
+  /** Verify digests on a worker thread while decrypting (default false; see {@link EncryptOptions.parallelHash}). */
+  parallelHash?: boolean;
 }
 
 /** Totals of a finished encryption, for the manifest. */
@@ -238,6 +247,8 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
 
   let summary: EncryptSummary | undefined;
   let started = false;
+  const parallel = options.parallelHash ?? false;
+  const hasher: ChunkHasher = parallel ? workerHasher() : inlineHasher;
 
   async function* run(): AsyncGenerator<EncryptedChunk> {
     const records: ExpectedChunk[] = [];
@@ -248,7 +259,7 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
     let pendingLen = 0;
     let index = 0;
 
-    const emit = (length: number, final: boolean): EncryptedChunk => {
+    const emit = (length: number, final: boolean): { chunk: EncryptedChunk; digest: Promise<string> } => {
       if (index >= MAX_CHUNKS) throw new IntegrityError('MANIFEST_MISMATCH', `more than ${MAX_CHUNKS} chunks in one stream`);
       const cipher = createCipheriv('aes-256-gcm', streamKey, chunkNonce(index));
       cipher.setAAD(chunkAad(tail, index, final, length));
@@ -269,13 +280,20 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
       pendingLen -= length;
       out.push(cipher.final(), cipher.getAuthTag());
       const ciphertext = Buffer.concat(out);
-      const sha256 = createHash('sha256').update(ciphertext).digest('hex');
-      const chunk: EncryptedChunk = { index, final, plaintextLength: length, ciphertext, sha256 };
-      records.push({ ciphertextSize: ciphertext.length, sha256 });
+      // The digest is computed while the next chunk is encrypted (worker thread); filled in before yielding.
+      const digest = hasher.sha256([ciphertext]);
+      const chunk: EncryptedChunk = { index, final, plaintextLength: length, ciphertext, sha256: '' };
       plaintextSize += length;
       ciphertextSize += ciphertext.length;
       index += 1;
-      return chunk;
+      return { chunk, digest };
+    };
+
+    let prev: { chunk: EncryptedChunk; digest: Promise<string> } | undefined;
+    const settle = async (p: { chunk: EncryptedChunk; digest: Promise<string> }): Promise<EncryptedChunk> => {
+      p.chunk.sha256 = await p.digest;
+      records.push({ ciphertextSize: p.chunk.ciphertext.length, sha256: p.chunk.sha256 });
+      return p.chunk;
     };
 
     for await (const piece of source) {
@@ -283,9 +301,15 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
       pending.push(piece);
       pendingLen += piece.length;
       // Strictly greater: a full chunk is known to be non-final only once a byte beyond it has arrived.
-      while (pendingLen > chunkSize) yield emit(chunkSize, false);
+      while (pendingLen > chunkSize) {
+        const next = emit(chunkSize, false);
+        if (prev !== undefined) yield await settle(prev);
+        prev = next;
+      }
     }
-    yield emit(pendingLen, true);
+    const last = emit(pendingLen, true);
+    if (prev !== undefined) yield await settle(prev);
+    yield await settle(last);
     pending = [];
     summary = { params, chunkCount: index, plaintextSize, ciphertextSize, chunks: records };
   }
@@ -377,21 +401,33 @@ function openChunk(streamKey: Buffer, aad: Buffer, index: number, pieces: readon
 export async function* decryptStream(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
   const { streamKey, tail } = prepareDecrypt(options);
   const { chunks } = options;
+  // Parallel: the chunk is hashed on the worker (shared/crypto/chunkHasher.ts) while the main thread decrypts
+  // it; both verdicts are in before anything is yielded.
+  const parallel = options.parallelHash ?? false;
   let index = 0;
   let pieces: Uint8Array[] = [];
   let have = 0;
   let hash = createHash('sha256');
   let finalPlain: Buffer[] = [];
 
-  const finishChunk = (): Buffer[] => {
+  const finishChunk = async (): Promise<Buffer[]> => {
     const expected = chunks[index]!;
-    const digest = hash.digest('hex');
+    const final = index === chunks.length - 1;
+    const plainLen = expected.ciphertextSize - TAG_LENGTH;
+    let digest: string;
+    let plain: Buffer[] | null;
+    if (parallel) {
+      const pendingDigest = workerHasher().sha256(pieces);
+      plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
+      digest = await pendingDigest;
+    } else {
+      digest = hash.digest('hex');
+      plain = null;
+    }
     if (digest !== expected.sha256) {
       throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${index}: ciphertext digest does not match the manifest`, { details: { index } });
     }
-    const final = index === chunks.length - 1;
-    const plainLen = expected.ciphertextSize - TAG_LENGTH;
-    const plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
+    if (!parallel) plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
     if (plain === null) {
       // Diagnose only on failure: would it authenticate with the other final flag? Then the manifest was cut
       // short (a non-final chunk is listed last) or lists chunks past the real end. Nothing is yielded either way.
@@ -416,11 +452,11 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, options:
       const take = piece.length <= need ? piece : piece.subarray(0, need);
       piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
       pieces.push(take);
-      hash.update(take);
+      if (!parallel) hash.update(take);
       have += take.length;
       if (have === chunks[index]!.ciphertextSize) {
         const isLast = index === chunks.length - 1;
-        const plain = finishChunk();
+        const plain = await finishChunk();
         // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
         if (isLast) finalPlain = plain;
         else for (const p of plain) if (p.length > 0) yield p;
