@@ -2,7 +2,7 @@
  * The embedded stack: every component Provena needs, on this machine, on loopback, speaking the real
  * protocols. `npm start` runs it; the integration tests run the very same thing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
@@ -36,6 +36,7 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_DATASETS: z.string().default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
   PROVENA_TABLE_IDEMPOTENCY: z.string().default('provena-idempotency'),
+  PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
@@ -62,18 +63,28 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/** The hash contracts/scripts/build.ts stamps on a build: a deployment of another build is not reused. */
+function contractsBuildHash(): string {
+  try {
+    return readFileSync(join(ROOT, 'contracts', 'artifacts', '.build-hash'), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function deployOrReuse(rpcUrl: string, chainId: number, deployerKey: string, dir: string): Promise<{ deployment: Deployment; file: string; reused: boolean }> {
   const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+  const buildHash = contractsBuildHash();
   try {
-    const existing = readDeployment(dir, chainId);
-    if (existing) {
+    const existing = readDeployment(dir, chainId) as (Deployment & { buildHash?: string }) | undefined;
+    if (existing && existing.buildHash === buildHash) {
       const codes = await Promise.all(Object.values(existing.contracts).map((a) => provider.getCode(a)));
       // A restarted Hardhat node starts empty: redeploy when any contract is gone.
       if (codes.every((c) => c !== '0x')) return { deployment: existing, file: join(dir, `${chainId}.json`), reused: true };
     }
     const signer = new NonceManager(new Wallet(deployerKey, provider));
     const deployment = await deployProvena(signer);
-    return { deployment, file: writeDeployment(dir, deployment), reused: false };
+    return { deployment, file: writeDeployment(dir, { ...deployment, buildHash } as Deployment), reused: false };
   } finally {
     provider.destroy();
   }
@@ -119,7 +130,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY, uploads: cfg.PROVENA_TABLE_UPLOADS }),
     );
     client.destroy();
     if (created.length) log(`created tables: ${created.join(', ')}`);
@@ -143,6 +154,10 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_DYNAMODB_ENDPOINT: dynamo.endpoint,
       PROVENA_TABLE_DATASETS: cfg.PROVENA_TABLE_DATASETS,
       PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
+      PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
+      PROVENA_KEY_GATE: 'embedded',
+      PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
+      PROVENA_RELAYER_KEY: devAccountKey(1),
       PROVENA_S3_ENDPOINT: s3.endpoint,
       PROVENA_S3_FORCE_PATH_STYLE: 'true',
       PROVENA_BUCKET_DATA: cfg.PROVENA_BUCKET_DATA,

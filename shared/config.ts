@@ -33,6 +33,7 @@ export const ApiConfigSchema = z.object({
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
+  PROVENA_TABLE_UPLOADS: z.string().min(3).default('provena-uploads'),
   /** Powertools idempotency records (event handlers). */
   PROVENA_TABLE_IDEMPOTENCY: z.string().min(3).default('provena-idempotency'),
   /** S3 endpoint; set for s3rver, empty for AWS. */
@@ -43,8 +44,17 @@ export const ApiConfigSchema = z.object({
   PROVENA_CONTENT_STORE: z.enum(['local', 'kubo']).default('local'),
   PROVENA_IPFS_DIR: z.string().min(1).optional(),
   PROVENA_KUBO_URL: url.optional(),
+  /** Key gate backend. `embedded`: data keys wrapped by a master key in PROVENA_KEY_GATE_MASTER_KEY_FILE. */
+  PROVENA_KEY_GATE: z.enum(['embedded', 'kms', 'lit']).default('embedded'),
+  PROVENA_KEY_GATE_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** Submits owners' signed registrations (gasless for them). A funded key on the chain. */
+  PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
+  /** Lifetime of presigned upload URLs, seconds. */
+  PROVENA_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   PROVENA_CHAIN_RPC_URL: url,
   PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  /** The chain's name in access conditions (Lit's names on Lit networks, e.g. `baseSepolia`). */
+  PROVENA_CHAIN_NAME: z.string().min(1).default('hardhat'),
   PROVENA_CONTRACTS: ContractAddresses.default({}),
   /** Accepted clock skew of signed requests, seconds. */
   PROVENA_AUTH_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
@@ -53,6 +63,9 @@ export const ApiConfigSchema = z.object({
 }).superRefine((c, ctx) => {
   if (c.PROVENA_CONTENT_STORE === 'local' && !c.PROVENA_IPFS_DIR) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_IPFS_DIR'], message: 'required when PROVENA_CONTENT_STORE=local' });
+  }
+  if (c.PROVENA_KEY_GATE === 'embedded' && !c.PROVENA_KEY_GATE_MASTER_KEY_FILE) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_KEY_GATE_MASTER_KEY_FILE'], message: 'required when PROVENA_KEY_GATE=embedded' });
   }
   if (c.PROVENA_CONTENT_STORE === 'kubo' && !c.PROVENA_KUBO_URL) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_KUBO_URL'], message: 'required when PROVENA_CONTENT_STORE=kubo' });

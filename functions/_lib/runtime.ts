@@ -6,43 +6,121 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
 import { DynamoNonceStore } from '../../shared/adapters/aws/DynamoNonceStore.js';
+import { DynamoUploadRepo } from '../../shared/adapters/aws/DynamoUploadRepo.js';
 import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
+import { EvmConditionEvaluator } from '../../shared/adapters/chain/EvmConditionEvaluator.js';
+import { RegistryRelayer } from '../../shared/adapters/chain/RegistryRelayer.js';
+import { attestedWorkerCondition, licenseHolderCondition } from '../../shared/adapters/chain/provenaConditions.js';
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
+import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
 import { ApiConfigSchema, parseConfig, type ApiConfig } from '../../shared/config.js';
+import { gateInbox, type GateInbox } from '../../shared/crypto/gateInbox.js';
+import { keyRequestDomain } from '../../shared/crypto/keyRequest.js';
+import { ConfigError, ProvenaError } from '../../shared/errors.js';
 import type { HttpRuntime } from '../../shared/http/handler.js';
+import { anyOf, type AccessConditionList } from '../../shared/ports/AccessConditions.js';
 import type { ContentStore } from '../../shared/ports/ContentStore.js';
-import type { HealthCheck } from '../../shared/ports/Health.js';
+import type { ComponentHealth, HealthCheck } from '../../shared/ports/Health.js';
+import type { KeyGate } from '../../shared/ports/KeyGate.js';
+import type { Dataset } from '../../shared/schemas/dataset.js';
 import type { ListingDeps } from '../../shared/use-cases/deps.js';
+import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
+import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
   config: ApiConfig;
   listings: ListingDeps;
+  registration: RegistrationDeps;
+  uploads: UploadDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
+  gate: KeyGate;
+  inbox: GateInbox;
   /** Named health checks for `GET /v1/health`. */
   components: Record<string, HealthCheck>;
 }
 
 let runtime: Promise<Runtime> | undefined;
 
+async function embeddedGate(config: ApiConfig, chain: EvmChain, nonces: DynamoNonceStore, logger: Logger): Promise<{ gate: KeyGate; inbox: GateInbox }> {
+  const masterKeyFile = config.PROVENA_KEY_GATE_MASTER_KEY_FILE as string;
+  const inbox = gateInbox(await loadOrCreateMasterKey(masterKeyFile));
+  const gate = await EmbeddedKeyGate.open({
+    masterKeyFile,
+    evaluator: new EvmConditionEvaluator({ [config.PROVENA_CHAIN_NAME]: chain.provider }),
+    nonceStore: nonces,
+    logger,
+    domain: keyRequestDomain(config.PROVENA_CHAIN_ID),
+  });
+  return { gate, inbox };
+}
+
+const notServed = (backend: string) =>
+  new ProvenaError(
+    'KEY_GATE_MISCONFIGURED',
+    `The '${backend}' key gate is not served by the API yet: its adapter (shared/adapters/${backend === 'kms' ? 'aws/KmsKeyGate' : 'lit/LitKeyGate'}.ts) is unit-tested, but owners need an inbox key to seal data keys to. Uploads and key releases answer this error until then.`,
+  );
+
+/**
+ * The KMS and Lit gates are unit-tested against their documented APIs, but the API does not serve them yet.
+ * Listing routes must keep working in the cloud, so the gate fails only where it is used.
+ */
+class UnservedKeyGate implements KeyGate {
+  constructor(readonly backend: 'kms' | 'lit') {}
+  wrapDataKey(): Promise<never> {
+    return Promise.reject(notServed(this.backend));
+  }
+  releaseDataKey(): Promise<never> {
+    return Promise.reject(notServed(this.backend));
+  }
+  async health(): Promise<ComponentHealth> {
+    return { status: 'down', detail: `${this.backend} key gate`, error: notServed(this.backend).message };
+  }
+}
+
+function unservedInbox(backend: 'kms' | 'lit'): GateInbox {
+  return {
+    publicKey: '0x',
+    open() {
+      throw notServed(backend);
+    },
+  };
+}
+
 function contentStore(config: ApiConfig): ContentStore {
   if (config.PROVENA_CONTENT_STORE === 'kubo') return new KuboContentStore({ url: config.PROVENA_KUBO_URL as string });
   return new LocalUnixfsContentStore({ dir: config.PROVENA_IPFS_DIR as string });
 }
 
+function contract(config: ApiConfig, name: string): string {
+  const address = config.PROVENA_CONTRACTS[name];
+  if (!address) throw new ConfigError(`Invalid configuration:\n  PROVENA_CONTRACTS: has no ${name} address`, [{ path: ['PROVENA_CONTRACTS', name], message: 'missing' }]);
+  return address;
+}
+
+/**
+ * Who may ever receive a dataset's key: attested workers of jobs on licenses for it, and — only where the
+ * listing allows raw access — license holders themselves. Training-only listings never release keys to labs.
+ */
+export function dataConditions(config: ApiConfig, listing: Dataset & { chainDatasetId: string }): AccessConditionList {
+  const chain = config.PROVENA_CHAIN_NAME;
+  const licenseManager = contract(config, 'LicenseManager');
+  const worker = attestedWorkerCondition({ attestationRegistry: contract(config, 'AttestationRegistry'), licenseManager, chain, datasetId: listing.chainDatasetId });
+  if (!listing.license.rawAccess) return worker;
+  return anyOf(licenseHolderCondition({ licenseManager, chain, datasetId: listing.chainDatasetId }), worker);
+}
+
 async function build(env: Record<string, string | undefined>): Promise<Runtime> {
   const config = parseConfig(ApiConfigSchema, env);
-  const logger = new Logger({
-    serviceName: 'provena-api',
-    logLevel: config.PROVENA_LOG_LEVEL,
-  });
+  const logger = new Logger({ serviceName: 'provena-api', logLevel: config.PROVENA_LOG_LEVEL });
   const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
   const datasets = new DynamoDatasetRepo(dynamo, config.PROVENA_TABLE_DATASETS);
   const nonces = new DynamoNonceStore(dynamo, config.PROVENA_TABLE_NONCES);
+  const uploads = new DynamoUploadRepo(dynamo, config.PROVENA_TABLE_UPLOADS);
   const chain = new EvmChain(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID);
   const content = contentStore(config);
   const blobs = new S3BlobStore({
@@ -51,6 +129,15 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     ...(config.PROVENA_S3_ENDPOINT ? { endpoint: config.PROVENA_S3_ENDPOINT } : {}),
     forcePathStyle: config.PROVENA_S3_FORCE_PATH_STYLE,
   });
+
+  const { gate, inbox } =
+    config.PROVENA_KEY_GATE === 'embedded'
+      ? await embeddedGate(config, chain, nonces, logger)
+      : { gate: new UnservedKeyGate(config.PROVENA_KEY_GATE), inbox: unservedInbox(config.PROVENA_KEY_GATE) };
+
+  const listings: ListingDeps = { datasets, content, now: () => new Date() };
+  const registryAddress = config.PROVENA_CONTRACTS.DatasetRegistry;
+  const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, registryAddress ?? '0x0000000000000000000000000000000000000000', config.PROVENA_RELAYER_KEY);
   return {
     config,
     logger,
@@ -62,10 +149,22 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       maxSkewSeconds: config.PROVENA_AUTH_MAX_SKEW_SECONDS,
       now: () => Math.floor(Date.now() / 1000),
     },
-    listings: { datasets, content, now: () => new Date() },
+    listings,
+    registration: { ...listings, registry },
+    uploads: {
+      ...listings,
+      uploads,
+      blobs,
+      gate,
+      inbox,
+      conditionsFor: (listing) => dataConditions(config, listing),
+      urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
+    },
     chain,
     blobs,
-    components: { datasets, nonces, chain, ipfs: content, s3: blobs },
+    gate,
+    inbox,
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate },
   };
 }
 

@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { AUTH_HEADERS } from '../auth/signedRequest.js';
 import { ErrorCodes } from '../errors.js';
 import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch } from '../schemas/dataset.js';
+import { KeyGateInfo, UploadCompleteInput, UploadSession, UploadStartInput } from '../schemas/upload.js';
+import { KeyReleaseInput } from '../schemas/keyRelease.js';
+import { RegistrationBody } from '../schemas/registration.js';
 import { routes, type RouteName } from './routes.js';
 
 interface RouteSchemas {
@@ -24,6 +27,13 @@ export const routeSchemas: Record<RouteName, RouteSchemas> = {
   getDataset: { response: Dataset },
   updateDataset: { body: DatasetPatch, response: Dataset },
   delistDataset: { response: Dataset },
+  getRegistration: {},
+  registerDataset: { body: RegistrationBody, response: Dataset },
+  getKeyGate: { response: KeyGateInfo },
+  startUpload: { body: UploadStartInput, response: UploadSession, success: 201 },
+  getUpload: { response: UploadSession },
+  completeUpload: { body: UploadCompleteInput, response: Dataset },
+  releaseKey: { body: KeyReleaseInput },
 };
 
 const ErrorBody = z.object({

@@ -33,6 +33,13 @@ export const routes = [
   { name: 'listDatasets', method: 'GET', path: '/v1/datasets', handler: 'functions/datasets/list.ts', auth: 'public', summary: 'Search listings (tag, owner, text), cursor-paginated' },
   { name: 'getDataset', method: 'GET', path: '/v1/datasets/{id}', handler: 'functions/datasets/get.ts', auth: 'public', summary: 'One listing' },
   { name: 'updateDataset', method: 'PATCH', path: '/v1/datasets/{id}', handler: 'functions/datasets/update.ts', auth: 'signed', summary: 'Change a listing (owner only); writes a new version' },
+  { name: 'getRegistration', method: 'GET', path: '/v1/datasets/{id}/registration', handler: 'functions/datasets/getRegistration.ts', auth: 'public', summary: 'The EIP-712 Registration the owner signs to register the listing on chain (gasless)' },
+  { name: 'registerDataset', method: 'POST', path: '/v1/datasets/{id}/registration', handler: 'functions/datasets/register.ts', auth: 'signed', summary: "Relay the owner's signed registration to the DatasetRegistry" },
+  { name: 'getKeyGate', method: 'GET', path: '/v1/keygate', handler: 'functions/keygate/info.ts', auth: 'public', summary: 'Key gate backend and the public key data keys are sealed to' },
+  { name: 'startUpload', method: 'POST', path: '/v1/datasets/{id}/uploads', handler: 'functions/uploads/start.ts', auth: 'signed', summary: 'Start an encrypted upload: presigned multipart URLs (owner only)' },
+  { name: 'getUpload', method: 'GET', path: '/v1/datasets/{id}/uploads/{uploadId}', handler: 'functions/uploads/get.ts', auth: 'signed', summary: 'Parts received and fresh URLs for the rest (resume)' },
+  { name: 'completeUpload', method: 'POST', path: '/v1/datasets/{id}/uploads/{uploadId}/complete', handler: 'functions/uploads/complete.ts', auth: 'signed', summary: 'Verify parts, wrap the data key, publish the encrypted manifest', timeoutSeconds: 29, memoryMb: 1024 },
+  { name: 'releaseKey', method: 'POST', path: '/v1/datasets/{id}/keys', handler: 'functions/keys/release.ts', auth: 'public', summary: 'Key gate: release the data key, sealed to the requester, if the chain says it is entitled' },
   { name: 'delistDataset', method: 'DELETE', path: '/v1/datasets/{id}', handler: 'functions/datasets/delist.ts', auth: 'signed', summary: 'Delist (owner only): stops new sales, keeps existing licenses' },
 ] as const satisfies readonly RouteDef[];
 

@@ -4,6 +4,10 @@
  */
 import { z } from 'zod';
 import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf } from './common.js';
+import { DatasetData } from './upload.js';
+
+/** A dataset id on the DatasetRegistry contract (uint256, decimal). */
+export const ChainDatasetId = z.string().regex(/^[1-9][0-9]{0,77}$/, 'must be a positive integer as a decimal string');
 
 const Tag = z
   .string()
@@ -134,6 +138,10 @@ export const Dataset = z.object({
   description: z.string(),
   tags: z.array(Tag),
   license: LicenseTerms.extend({ rawAccess: z.boolean() }),
+  /** Set once the owner registered the listing on the DatasetRegistry (gasless, relayed by the API). */
+  chainDatasetId: ChainDatasetId.optional(),
+  /** The encrypted data of the current version; absent until the first upload completes. */
+  data: DatasetData.optional(),
 });
 export type Dataset = z.output<typeof Dataset>;
 
@@ -158,6 +166,9 @@ export const DatasetManifest = z.object({
   owner: Address,
   previous: CidString.optional(),
   status: DatasetStatus,
+  chainDatasetId: ChainDatasetId.optional(),
+  /** CID of the encrypted-data manifest of this version, when data was uploaded. */
+  dataManifest: CidString.optional(),
   listing: z.object(datasetFields),
   createdAt: IsoDate,
 });

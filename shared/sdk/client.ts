@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { signRequest, type TypedDataSigner } from '../auth/signedRequest.js';
 import { ProvenaError, type ErrorCode } from '../errors.js';
+import type { TypedDataDomain, TypedDataField } from 'ethers';
 import type { Dataset, DatasetInputWire, DatasetPage, DatasetPatch } from '../schemas/dataset.js';
+import type { KeyGateInfo } from '../schemas/upload.js';
 
 /** An error answer from the API, with its stable code and HTTP status. */
 export class ApiError extends ProvenaError {
@@ -108,6 +110,27 @@ export class ProvenaClient {
 
   async delistDataset(id: string): Promise<Dataset> {
     return (await this.request<Dataset>('DELETE', `/v1/datasets/${encodeURIComponent(id)}`, { signed: true })).body;
+  }
+
+  /**
+   * Registers a listing on the DatasetRegistry without gas: fetches the EIP-712 `Registration` for it, signs it
+   * with this client's signer (the owner), and lets the API relay it. Returns the listing with `chainDatasetId`.
+   */
+  async registerDataset(id: string): Promise<Dataset> {
+    if (!this.options.signer) throw new ProvenaError('AUTH_MISSING', 'Registering needs the owner\'s signer');
+    const { body: typed } = await this.request<{
+      domain: TypedDataDomain;
+      types: Record<string, TypedDataField[]>;
+      message: { nonce: string; deadline: string } & Record<string, unknown>;
+    }>('GET', `/v1/datasets/${encodeURIComponent(id)}/registration`);
+    const signature = await this.options.signer.signTypedData(typed.domain, typed.types, typed.message);
+    const body = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
+    return (await this.request<Dataset>('POST', `/v1/datasets/${encodeURIComponent(id)}/registration`, { body, signed: true })).body;
+  }
+
+  /** The key gate's backend and the public key data keys are sealed to on upload. */
+  async keyGate(): Promise<KeyGateInfo> {
+    return (await this.request<KeyGateInfo>('GET', '/v1/keygate')).body;
   }
 
   async getDataset(id: string): Promise<Dataset> {

@@ -13,6 +13,8 @@ export async function writeListingManifest(content: ContentStore, dataset: Omit<
     owner: dataset.owner,
     ...(previous ? { previous } : {}),
     status: dataset.status,
+    ...(dataset.chainDatasetId ? { chainDatasetId: dataset.chainDatasetId } : {}),
+    ...(dataset.data ? { dataManifest: dataset.data.manifestCid } : {}),
     listing: {
       title: dataset.title,
       description: dataset.description,

@@ -48,6 +48,9 @@ export async function updateListing(deps: ListingDeps, params: UpdateListingPara
     version: current.version + 1,
     updatedAt: deps.now().toISOString(),
     ...parsed.data,
+    // Not editable here: set by registration and uploads.
+    ...(current.chainDatasetId ? { chainDatasetId: current.chainDatasetId } : {}),
+    ...(current.data ? { data: current.data } : {}),
   };
   const manifestCid = await writeListingManifest(deps.content, draft, current.manifestCid);
   const next: Dataset = { ...draft, manifestCid };

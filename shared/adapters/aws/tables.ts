@@ -6,7 +6,7 @@ import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput,
 import { DATASET_INDEXES } from './DynamoDatasetRepo.js';
 
 /** Logical table -> its CreateTable input (without the name). */
-export function tableDefinitions(names: { datasets: string; nonces: string; idempotency: string }): CreateTableCommandInput[] {
+export function tableDefinitions(names: { datasets: string; nonces: string; idempotency: string; uploads: string }): CreateTableCommandInput[] {
   const gsi = (i: { name: string; pk: string; sk: string }) => ({
     IndexName: i.name,
     KeySchema: [
@@ -33,6 +33,12 @@ export function tableDefinitions(names: { datasets: string; nonces: string; idem
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    },
+    {
+      TableName: names.uploads,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'uploadId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'uploadId', KeyType: 'HASH' }],
     },
     {
       TableName: names.idempotency,

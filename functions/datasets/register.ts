@@ -1,0 +1,1 @@
+export { post as handler } from './registration.js';

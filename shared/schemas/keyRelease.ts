@@ -1,0 +1,26 @@
+/** `POST /v1/datasets/{id}/keys`: ask the key gate for a dataset version's data key. */
+import { z } from 'zod';
+import { Address } from './common.js';
+
+const Uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'must be a non-negative integer as a decimal string');
+
+/** The body: which grant, who asks (the key is sealed to this public key), and the EIP-712 key-request proof. */
+export const KeyReleaseInput = z.strictObject({
+  /** The data version the caller wants (default: the listing's current one). */
+  version: z.number().int().min(1).optional(),
+  grant: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('license'), licenseId: Uint }),
+    z.strictObject({ type: z.literal('job'), jobId: Uint, licenseId: Uint.optional() }),
+  ]),
+  requester: z.strictObject({
+    address: Address,
+    /** The requester's own secp256k1 public key (0x-hex, compressed or not): it must hash to `address`. */
+    publicKey: z.string().regex(/^0x([0-9a-fA-F]{66}|[0-9a-fA-F]{130})$/, 'must be a 33- or 65-byte public key'),
+  }),
+  proof: z.strictObject({
+    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+    issuedAt: z.number().int().min(0),
+    signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/),
+  }),
+});
+export type KeyReleaseInput = z.output<typeof KeyReleaseInput>;
