@@ -295,6 +295,24 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         return _effectiveEnd(_existingJob(jobId)) + _gracePeriod + 1;
     }
 
+    /// @inheritdoc ILicenseManager
+    function isLicenseActive(uint256 licenseId) external view returns (bool) {
+        return _isActive(licenseId);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function datasetsOfJob(uint256 jobId) external view returns (uint256[] memory) {
+        // License ids start at 1, so an unknown job (licenseId 0) reads the empty list of license 0.
+        return _licenseDatasets[_jobs[jobId].licenseId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function holdsValidLicense(address holder, uint256 licenseId, uint256 datasetId) external view returns (bool) {
+        if (!_isActive(licenseId) || !_terms[licenseId][datasetId].licensed) return false;
+        // An active license was minted in its purchase transaction and there is no burn, so ownerOf cannot revert.
+        return _licenseToken.ownerOf(licenseId) == holder;
+    }
+
     /// @notice The payment token, the registries and the license NFT this manager uses.
     function contractsInUse()
         external
@@ -315,6 +333,11 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     /// @dev A job stops accruing at its end or its license's expiry, whichever is first.
     function _effectiveEnd(Job memory job) private pure returns (uint256) {
         return job.endedAt != 0 && job.endedAt < job.expiry ? job.endedAt : job.expiry;
+    }
+
+    /// @dev An unknown license has expiry 0, so it is never active; purchase requires `expiry > block.timestamp`.
+    function _isActive(uint256 licenseId) private view returns (bool) {
+        return block.timestamp < _licenses[licenseId].expiry;
     }
 
     function _existingJob(uint256 jobId) private view returns (Job storage job) {

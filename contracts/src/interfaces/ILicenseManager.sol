@@ -80,4 +80,22 @@ interface ILicenseManager is IRoyaltyPools {
 
     /// @notice When the job's report window closes; refunds are possible strictly after it.
     function refundableAt(uint256 jobId) external view returns (uint256);
+
+    /// @notice Whether license `licenseId` exists and has not expired (`block.timestamp < expiry`, the same boundary
+    /// at which {openJob} starts reverting with `LicenseManager_LicenseExpired`).
+    /// @dev For off-chain access checks (the key gate's `eth_call` conditions). Never reverts: an unknown id is
+    /// not active.
+    function isLicenseActive(uint256 licenseId) external view returns (bool);
+
+    /// @notice The datasets of the license job `jobId` draws on (the same ids as `datasetsOf(job.licenseId)`).
+    /// @dev For off-chain access checks: "this worker's job may read dataset D". Never reverts: an unknown job has
+    /// no datasets. Says nothing about whether the job is still running; pair it with the attestation registry's
+    /// `isApproved`, which the attestor revokes.
+    function datasetsOfJob(uint256 jobId) external view returns (uint256[] memory);
+
+    /// @notice Whether `holder` currently holds license `licenseId` and it covers `datasetId`: the license NFT's
+    /// owner is `holder`, the license is active ({isLicenseActive}), and `datasetId` is one of its datasets.
+    /// @dev For off-chain access checks (the key gate's `eth_call` conditions). Never reverts: an unknown license,
+    /// an expired one, another holder or another dataset all give false.
+    function holdsValidLicense(address holder, uint256 licenseId, uint256 datasetId) external view returns (bool);
 }

@@ -1,0 +1,150 @@
+/**
+ * Access conditions (the format of shared/ports/AccessConditions.ts) over Provena's own contracts, calling the
+ * views `LicenseManager` and `AttestationRegistry` expose for the key gate (contracts/src/interfaces).
+ *
+ * Both lists use the request-time placeholders `:licenseId` / `:jobId`, which the `EvmConditionEvaluator`
+ * fills from the key request; the Lit gate cannot evaluate them (see `usesRequestTimePlaceholders`).
+ *
+ * The ABI fragments are written out here rather than imported from contracts/typechain (generated, not part of a
+ * Lambda bundle); provenaConditions.test.ts checks them against the compiled contracts.
+ */
+import { getAddress } from 'ethers';
+import { ValidationError } from '../../errors.js';
+import { USER_ADDRESS } from '../../ports/AccessConditions.js';
+import type { AccessConditionList, EvmContractCondition, FunctionAbi, RefusalCode, ReturnValueTest } from '../../ports/AccessConditions.js';
+
+function viewFn(name: string, inputs: readonly [string, string][], output: string): FunctionAbi {
+  return {
+    name,
+    type: 'function',
+    stateMutability: 'view',
+    inputs: inputs.map(([n, t]) => ({ name: n, type: t, internalType: t })),
+    outputs: [{ name: '', type: output, internalType: output }],
+  };
+}
+
+/** ABI fragments of the `LicenseManager` views the key gate calls (contracts/src/interfaces/ILicenseManager.sol). */
+export const LICENSE_MANAGER_VIEWS = {
+  /** `holdsValidLicense(address holder, uint256 licenseId, uint256 datasetId) returns (bool)`; never reverts. */
+  holdsValidLicense: viewFn('holdsValidLicense', [['holder', 'address'], ['licenseId', 'uint256'], ['datasetId', 'uint256']], 'bool'),
+  /** `isLicenseActive(uint256 licenseId) returns (bool)`: exists and `block.timestamp < expiry`; never reverts. */
+  isLicenseActive: viewFn('isLicenseActive', [['licenseId', 'uint256']], 'bool'),
+  /** `datasetsOfJob(uint256 jobId) returns (uint256[])`: the job's license's datasets; empty for an unknown job. */
+  datasetsOfJob: viewFn('datasetsOfJob', [['jobId', 'uint256']], 'uint256[]'),
+} as const satisfies Record<string, FunctionAbi>;
+
+/** ABI fragment of `AttestationRegistry.isApproved(uint256 jobId, address worker) returns (bool)`. */
+export const ATTESTATION_REGISTRY_VIEWS = {
+  isApproved: viewFn('isApproved', [['jobId', 'uint256'], ['worker', 'address']], 'bool'),
+} as const satisfies Record<string, FunctionAbi>;
+
+const IS_TRUE: ReturnValueTest = { key: '', comparator: '=', value: 'true' };
+const UINT256_DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
+
+/** The dataset id as the contracts hold it (`uint256`), as a decimal string. */
+function onChainDatasetId(datasetId: bigint | string): string {
+  const s = typeof datasetId === 'bigint' ? datasetId.toString() : datasetId;
+  if (!UINT256_DECIMAL.test(s) || BigInt(s) >= 2n ** 256n) {
+    throw new ValidationError('datasetId must be an on-chain dataset id (a uint256)', [
+      { path: ['datasetId'], message: `'${s}' is not a decimal uint256` },
+    ]);
+  }
+  return s;
+}
+
+function contract(field: string, address: string): string {
+  try {
+    // Checksummed, so that equal conditions hash equally (hashConditions binds them into the wrapped key).
+    return getAddress(address);
+  } catch (cause) {
+    throw new ValidationError(`${field} must be a contract address`, [{ path: [field], message: `'${address}' is not an address` }], cause);
+  }
+}
+
+function call(contractAddress: string, chain: string, abi: FunctionAbi, functionParams: string[], returnValueTest: ReturnValueTest, refusalCode: RefusalCode): EvmContractCondition {
+  return { contractAddress, chain, functionName: abi.name, functionParams, functionAbi: abi, returnValueTest, refusalCode };
+}
+
+/** Parameters of {@link licenseHolderCondition}. */
+export interface LicenseHolderConditionParameters {
+  /** The `LicenseManager` address. */
+  licenseManager: string;
+  /** Chain name as the evaluator knows it (a key of the providers given to `EvmConditionEvaluator`). */
+  chain: string;
+  /** The on-chain dataset id (`uint256`): a bigint or a decimal string. */
+  datasetId: bigint | string;
+}
+
+/**
+ * "The requester holds license `:licenseId`, it is active, and it covers this dataset": one call,
+ * `LicenseManager.holdsValidLicense(:userAddress, :licenseId, datasetId) = true`. A failure is refused with
+ * `KEY_ACCESS_DENIED` (the view does not say which part failed; an unknown license is a false result, not a
+ * revert). A request without a license id is refused as `missing-context`.
+ *
+ * @throws {ValidationError} `VALIDATION_FAILED` when `datasetId` is not a uint256 or `licenseManager` not an address.
+ * @example
+ * ```ts
+ * const conditions = licenseHolderCondition({ licenseManager, chain: 'hardhat', datasetId: 7n });
+ * await evaluator.evaluate(conditions, { userAddress: lab, licenseId: '3' }); // { allowed: true }
+ * ```
+ */
+export function licenseHolderCondition(p: LicenseHolderConditionParameters): AccessConditionList {
+  return [
+    call(
+      contract('licenseManager', p.licenseManager),
+      p.chain,
+      LICENSE_MANAGER_VIEWS.holdsValidLicense,
+      [USER_ADDRESS, ':licenseId', onChainDatasetId(p.datasetId)],
+      IS_TRUE,
+      'KEY_ACCESS_DENIED',
+    ),
+  ];
+}
+
+/** Parameters of {@link attestedWorkerCondition}. */
+export interface AttestedWorkerConditionParameters {
+  /** The `AttestationRegistry` address (`isApproved`). */
+  attestationRegistry: string;
+  /** The `LicenseManager` address (`datasetsOfJob`). */
+  licenseManager: string;
+  /** Chain name as the evaluator knows it (a key of the providers given to `EvmConditionEvaluator`). */
+  chain: string;
+  /** The on-chain dataset id (`uint256`): a bigint or a decimal string. */
+  datasetId: bigint | string;
+}
+
+/**
+ * "The requester is a worker key attested for job `:jobId`, and that job draws on a license for this dataset":
+ * `AttestationRegistry.isApproved(:jobId, :userAddress) = true` (refusal `KEY_ACCESS_DENIED`) AND
+ * `LicenseManager.datasetsOfJob(:jobId) contains datasetId` (refusal `LICENSE_WRONG_DATASET`). The attestor's
+ * revocation is what ends a worker's access; `datasetsOfJob` does not look at the job's end or expiry.
+ *
+ * @throws {ValidationError} `VALIDATION_FAILED` when `datasetId` is not a uint256 or an address is malformed.
+ * @example
+ * ```ts
+ * const conditions = attestedWorkerCondition({ attestationRegistry, licenseManager, chain: 'hardhat', datasetId: '7' });
+ * await evaluator.evaluate(conditions, { userAddress: workerKey, jobId: '12' });
+ * ```
+ */
+export function attestedWorkerCondition(p: AttestedWorkerConditionParameters): AccessConditionList {
+  const datasetId = onChainDatasetId(p.datasetId);
+  return [
+    call(
+      contract('attestationRegistry', p.attestationRegistry),
+      p.chain,
+      ATTESTATION_REGISTRY_VIEWS.isApproved,
+      [':jobId', USER_ADDRESS],
+      IS_TRUE,
+      'KEY_ACCESS_DENIED',
+    ),
+    { operator: 'and' },
+    call(
+      contract('licenseManager', p.licenseManager),
+      p.chain,
+      LICENSE_MANAGER_VIEWS.datasetsOfJob,
+      [':jobId'],
+      { key: '', comparator: 'contains', value: datasetId },
+      'LICENSE_WRONG_DATASET',
+    ),
+  ];
+}
