@@ -9,11 +9,13 @@ describe('readInfraConfig', () => {
     expect(c.gpuMaxCapacity).toBe(2);
     expect(c.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']);
     expect(c.defaulted).toEqual([...DEPLOY_REQUIRED]);
+    expect(c.chainName).toBe('hardhat');
+    expect(c.relayerSecretArn).toBeUndefined();
   });
 
   it('names every deploy-required variable missing for a non-dev stage', () => {
     expect(() => readInfraConfig({ PROVENA_STAGE: 'prod', PROVENA_CHAIN_ID: '8453' })).toThrow(
-      /PROVENA_CHAIN_RPC_URL: required[\s\S]*PROVENA_CONTRACTS: required[\s\S]*PROVENA_KUBO_URL: required/,
+      /PROVENA_CHAIN_RPC_URL: required[\s\S]*PROVENA_CHAIN_NAME: required[\s\S]*PROVENA_CONTRACTS: required[\s\S]*PROVENA_KUBO_URL: required/,
     );
   });
 
@@ -25,11 +27,21 @@ describe('readInfraConfig', () => {
     expect(() => readInfraConfig({ PROVENA_CONTRACTS: '{"PaymentToken":"0x1234"}' })).toThrow(/PROVENA_CONTRACTS/);
   });
 
+  it('takes the relayer key only as a full Secrets Manager ARN, never the key itself', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/relayer-AbC123';
+    expect(readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: arn }).relayerSecretArn).toBe(arn);
+    expect(() => readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/relayer' })).toThrow(
+      /PROVENA_RELAYER_SECRET_ARN/,
+    );
+    expect(() => readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: `0x${'11'.repeat(32)}` })).toThrow(/PROVENA_RELAYER_SECRET_ARN/);
+  });
+
   it('parses a full deploy configuration and checksums contract addresses', () => {
     const c = readInfraConfig({
       PROVENA_STAGE: 'prod',
       PROVENA_CHAIN_RPC_URL: 'https://mainnet.base.org',
       PROVENA_CHAIN_ID: '8453',
+      PROVENA_CHAIN_NAME: 'base',
       PROVENA_CONTRACTS: '{"PaymentToken":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8"}',
       PROVENA_KUBO_URL: 'https://kubo.internal:5001',
       PROVENA_KEY_BACKEND: 'lit',
@@ -40,5 +52,6 @@ describe('readInfraConfig', () => {
     expect(c.defaulted).toEqual([]);
     expect(c.gpuMaxSpotPrice).toBe('1.10');
     expect(c.keyBackend).toBe('lit');
+    expect(c.chainName).toBe('base');
   });
 });

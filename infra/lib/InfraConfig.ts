@@ -2,8 +2,8 @@
  * The CDK app's configuration: read once from the environment by `infra/bin/app.ts` and validated with zod.
  *
  * Synth-time defaults: with no environment at all, `npx cdk synth` must work (CI, reviews, tests), so the
- * `dev` stage falls back to local-only endpoints (a Hardhat/anvil RPC on 127.0.0.1, chain 31337, a Kubo on
- * 127.0.0.1, no contracts). Those values are useless on AWS, so:
+ * `dev` stage falls back to local-only endpoints (a Hardhat/anvil RPC on 127.0.0.1, chain 31337 named `hardhat`,
+ * a Kubo on 127.0.0.1, no contracts). Those values are useless on AWS, so:
  *  - every other stage fails here, naming each missing variable in {@link DEPLOY_REQUIRED};
  *  - `dev` records which ones it defaulted (`defaulted`), and the app turns them into synth warnings, so
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
@@ -16,6 +16,7 @@ import { Address } from '../../shared/schemas/common.js';
 export const DEPLOY_REQUIRED = [
   'PROVENA_CHAIN_RPC_URL',
   'PROVENA_CHAIN_ID',
+  'PROVENA_CHAIN_NAME',
   'PROVENA_CONTRACTS',
   'PROVENA_KUBO_URL',
 ] as const;
@@ -24,6 +25,7 @@ export const DEPLOY_REQUIRED = [
 const DEV_DEFAULTS = {
   PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
   PROVENA_CHAIN_ID: 31337,
+  PROVENA_CHAIN_NAME: 'hardhat',
   PROVENA_CONTRACTS: {} as Record<string, string>,
   PROVENA_KUBO_URL: 'http://127.0.0.1:5001',
 } satisfies Record<(typeof DEPLOY_REQUIRED)[number], unknown>;
@@ -63,11 +65,21 @@ export const InfraEnvSchema = z
     PROVENA_STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lowercase letters, digits and dashes, at most 16').default('dev'),
     PROVENA_CHAIN_RPC_URL: url.optional(),
     PROVENA_CHAIN_ID: z.coerce.number().int().positive().optional(),
+    /** The chain's name in access conditions (Lit's chain names on Lit networks, e.g. `baseSepolia`). */
+    PROVENA_CHAIN_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a chain name such as baseSepolia').optional(),
     PROVENA_CONTRACTS: JsonContracts.optional(),
     PROVENA_KUBO_URL: url.optional(),
     /** Who releases dataset keys to attested workers: AWS KMS (attestation-conditioned) or Lit Protocol. */
     PROVENA_KEY_BACKEND: z.enum(['kms', 'lit']).default('kms'),
     PROVENA_LIT_NETWORK: z.enum(['datil-dev', 'datil-test', 'datil']).default('datil-dev'),
+    /**
+     * Secrets Manager secret holding the relayer's private key (0x + 64 hex), which pays the gas of owners'
+     * gasless registrations. Full ARN, including the 6-character suffix Secrets Manager appends.
+     */
+    PROVENA_RELAYER_SECRET_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the full ARN of a Secrets Manager secret (with its 6-character suffix)')
+      .optional(),
     /** Email for alarms (DLQ not empty, API 5xx); no subscription when unset. */
     PROVENA_ALARM_EMAIL: z.email().optional(),
     PROVENA_GPU_INSTANCE_TYPES: InstanceTypes.default(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']),
@@ -93,10 +105,14 @@ export interface InfraConfig {
   readonly stage: string;
   readonly chainRpcUrl: string;
   readonly chainId: number;
+  /** The chain's name in access conditions. */
+  readonly chainName: string;
   readonly contracts: Readonly<Record<string, string>>;
   readonly kuboUrl: string;
   readonly keyBackend: 'kms' | 'lit';
   readonly litNetwork: string;
+  /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
+  readonly relayerSecretArn?: string;
   readonly alarmEmail?: string;
   readonly gpuInstanceTypes: readonly string[];
   readonly gpuMaxSpotPrice?: string;
@@ -122,10 +138,12 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     stage: e.PROVENA_STAGE,
     chainRpcUrl: e.PROVENA_CHAIN_RPC_URL ?? DEV_DEFAULTS.PROVENA_CHAIN_RPC_URL,
     chainId: e.PROVENA_CHAIN_ID ?? DEV_DEFAULTS.PROVENA_CHAIN_ID,
+    chainName: e.PROVENA_CHAIN_NAME ?? DEV_DEFAULTS.PROVENA_CHAIN_NAME,
     contracts: e.PROVENA_CONTRACTS ?? DEV_DEFAULTS.PROVENA_CONTRACTS,
     kuboUrl: e.PROVENA_KUBO_URL ?? DEV_DEFAULTS.PROVENA_KUBO_URL,
     keyBackend: e.PROVENA_KEY_BACKEND,
     litNetwork: e.PROVENA_LIT_NETWORK,
+    ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),
     gpuInstanceTypes: e.PROVENA_GPU_INSTANCE_TYPES,
     ...(e.PROVENA_GPU_MAX_SPOT_PRICE !== undefined && { gpuMaxSpotPrice: e.PROVENA_GPU_MAX_SPOT_PRICE }),

@@ -8,17 +8,20 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { routes } from '../../shared/http/routes.js';
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
-import { routeAccess } from './constructs/HttpApi.js';
+import { UPLOAD_OBJECT_PREFIX, routeAccess } from './constructs/HttpApi.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
 
+const RELAYER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/test/relayer-AbC123';
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const stack = new ProvenaStack(app, 'Provena-test', {
   config: readInfraConfig({
     PROVENA_STAGE: 'test',
     PROVENA_CHAIN_RPC_URL: 'https://rpc.example.org',
     PROVENA_CHAIN_ID: '84532',
+    PROVENA_CHAIN_NAME: 'baseSepolia',
+    PROVENA_RELAYER_SECRET_ARN: RELAYER_SECRET_ARN,
     PROVENA_CONTRACTS: '{"PaymentToken":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}',
     PROVENA_KUBO_URL: 'https://kubo.internal.example.org:5001',
     PROVENA_ENCLAVE_PCR0: 'ab'.repeat(48),
@@ -48,6 +51,22 @@ function lambdaOf(routeName: string): Resource {
   return fn[1];
 }
 const roleOf = (fn: Resource): string => ((props(fn)['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+const envOf = (fn: Resource): Record<string, unknown> => (props(fn)['Environment'] as { Variables: Record<string, unknown> }).Variables;
+/** Whether a statement's resources reference the resource `logicalId` (Ref / GetAtt, alone or inside a Join). */
+const refersTo = (resource: unknown, logicalId: string): boolean => JSON.stringify(resource).includes(`"${logicalId}"`);
+const logicalIdOf = (type: string, pred: (id: string, r: Resource) => boolean): string => {
+  const found = ofType(type).filter(([id, r]) => pred(id, r));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return (found[0] as [string, Resource])[0];
+};
+const tableKeyedBy = (attr: string): string =>
+  logicalIdOf('AWS::DynamoDB::Table', (_, t) => JSON.stringify(props(t)['KeySchema']) === JSON.stringify([{ AttributeName: attr, KeyType: 'HASH' }]));
+const noncesTable = tableKeyedBy('pk');
+const uploadsTable = tableKeyedBy('uploadId');
+const keyGateKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('KeyGate'));
+const dataBucket = logicalIdOf('AWS::S3::Bucket', (id) => id.startsWith('Data'));
+const dataBucketKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('Data'));
+const uploadRoutes = ['startUpload', 'getUpload', 'completeUpload'];
 
 describe('ProvenaStack', () => {
   it('matches the snapshot with asset hashes masked', () => {
@@ -103,7 +122,7 @@ describe('ProvenaStack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
-      expect(tables).toHaveLength(3);
+      expect(tables).toHaveLength(4);
       for (const [, t] of tables) {
         expect(props(t)['BillingMode']).toBe('PAY_PER_REQUEST');
         expect(props(t)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -140,7 +159,16 @@ describe('ProvenaStack', () => {
 
     it('protects data tables from deletion outside dev', () => {
       for (const [, t] of tables) expect((t as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
-      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 2);
+      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
+    });
+
+    it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with deletion protection and no TTL', () => {
+      const uploads = json.Resources[uploadsTable] as Resource & { DeletionPolicy?: string };
+      expect(props(uploads)['AttributeDefinitions']).toEqual([{ AttributeName: 'uploadId', AttributeType: 'S' }]);
+      expect(props(uploads)['DeletionProtectionEnabled']).toBe(true);
+      expect(props(uploads)['TimeToLiveSpecification']).toBeUndefined();
+      expect(props(uploads)['GlobalSecondaryIndexes']).toBeUndefined();
+      expect(uploads.DeletionPolicy).toBe('Retain');
     });
   });
 
@@ -174,31 +202,120 @@ describe('ProvenaStack', () => {
       });
     });
 
-    it('gives read-only routes no write actions', () => {
-      const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort)|kms:(Encrypt|GenerateDataKey))/;
-      for (const route of routes.filter((r) => r.method === 'GET')) {
+    const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort|Complete)|kms:(Encrypt|ReEncrypt|GenerateDataKey)|secretsmanager:(Put|Update|Delete|Create))/;
+
+    it('gives public GET routes no write actions', () => {
+      for (const route of routes.filter((r) => r.method === 'GET' && r.auth === 'public')) {
         const actions = statementsOfRole(roleOf(lambdaOf(route.name))).flatMap(actionsOf);
-        expect(actions.filter((a) => writes.test(a))).toEqual([]);
+        expect([route.name, actions.filter((a) => writes.test(a))]).toEqual([route.name, []]);
       }
     });
 
-    it('lets every signed route write the nonces table and no public route', () => {
-      const noncesTable = ofType('AWS::DynamoDB::Table').find(([, t]) => JSON.stringify(props(t)['KeySchema']).includes('"pk"'))?.[0];
+    it('lets signed GET routes write only their request nonce and presigned part uploads under the data prefix', () => {
+      const signedGets = routes.filter((r) => r.method === 'GET' && r.auth === 'signed');
+      expect(signedGets.map((r) => r.name)).toEqual(['getUpload']);
+      for (const route of signedGets) {
+        for (const s of statementsOfRole(roleOf(lambdaOf(route.name)))) {
+          for (const a of actionsOf(s).filter((x) => writes.test(x))) {
+            for (const r of resourcesOf(s)) {
+              const allowed =
+                (a.startsWith('dynamodb:') && refersTo(r, noncesTable)) ||
+                (a === 's3:PutObject' && refersTo(r, dataBucket) && JSON.stringify(r).includes(`/${UPLOAD_OBJECT_PREFIX}*`)) ||
+                (a === 'kms:GenerateDataKey' && refersTo(r, dataBucketKey));
+              expect([route.name, a, r, allowed]).toEqual([route.name, a, r, true]);
+            }
+          }
+        }
+      }
+    });
+
+    it('lets only the upload routes touch upload sessions (health only describes the table)', () => {
+      for (const route of routes) {
+        const actions = statementsOfRole(roleOf(lambdaOf(route.name)))
+          .filter((s) => resourcesOf(s).some((r) => refersTo(r, uploadsTable)))
+          .flatMap(actionsOf);
+        const expected = uploadRoutes.includes(route.name) ? expect.arrayContaining(['dynamodb:GetItem']) : route.name === 'getHealth' ? ['dynamodb:DescribeTable'] : [];
+        expect([route.name, actions]).toEqual([route.name, expected]);
+        expect(actions.filter((a) => /Scan|Query|Delete|Batch/.test(a))).toEqual([]);
+      }
+      expect(routeAccess.getUpload.uploads).toBe('read');
+    });
+
+    it('scopes upload routes to multipart actions on objects under the data prefix (no delete, no abort, no listing)', () => {
+      const expected: Record<string, string[]> = {
+        startUpload: ['s3:PutObject'],
+        getUpload: ['s3:ListMultipartUploadParts', 's3:PutObject'],
+        completeUpload: ['s3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+      };
+      for (const name of uploadRoutes) {
+        const s3Stmts = statementsOfRole(roleOf(lambdaOf(name))).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+        expect([name, s3Stmts.flatMap(actionsOf).sort()]).toEqual([name, expected[name]]);
+        for (const r of s3Stmts.flatMap(resourcesOf)) expect(JSON.stringify(r)).toContain(`/${UPLOAD_OBJECT_PREFIX}*`);
+      }
+    });
+
+    it('lets only completeUpload use the key-gate key, and only to wrap', () => {
+      for (const route of routes) {
+        const actions = statementsOfRole(roleOf(lambdaOf(route.name)))
+          .filter((s) => resourcesOf(s).some((r) => refersTo(r, keyGateKey)))
+          .flatMap(actionsOf);
+        if (route.name === 'completeUpload') {
+          expect(actions).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey']));
+          expect(actions.filter((a) => /Decrypt|ReEncrypt|CreateGrant|\*/.test(a))).toEqual([]);
+        } else {
+          expect([route.name, actions]).toEqual([route.name, []]);
+        }
+      }
+    });
+
+    it('gives the relayer secret, by its exact ARN, to registerDataset alone and never puts a key in the environment', () => {
+      for (const route of routes) {
+        const stmts = statementsOfRole(roleOf(lambdaOf(route.name))).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+        const env = envOf(lambdaOf(route.name));
+        expect(env['PROVENA_RELAYER_KEY']).toBeUndefined();
+        if (route.name === 'registerDataset') {
+          expect(stmts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: RELAYER_SECRET_ARN })]);
+          expect(env['PROVENA_RELAYER_SECRET_ARN']).toBe(RELAYER_SECRET_ARN);
+        } else {
+          expect([route.name, stmts]).toEqual([route.name, []]);
+          expect([route.name, env['PROVENA_RELAYER_SECRET_ARN']]).toEqual([route.name, undefined]);
+        }
+      }
+    });
+
+    it('lets every signed route write the nonces table and no public route but the key gate', () => {
+      // releaseKey is public at the HTTP layer but carries a signed, single-use key request in its body.
+      const bodySigned = new Set<string>(['releaseKey']);
       for (const route of routes) {
         const stmts = statementsOfRole(roleOf(lambdaOf(route.name)));
         const writesNonces = stmts.some((s) => actionsOf(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes(`"${noncesTable}"`));
-        expect([route.name, writesNonces]).toEqual([route.name, route.auth === 'signed']);
-        expect(routeAccess[route.name].nonces === 'write').toBe(route.auth === 'signed');
+        const expected = route.auth === 'signed' || bodySigned.has(route.name);
+        expect([route.name, writesNonces]).toEqual([route.name, expected]);
+        expect([route.name, routeAccess[route.name].nonces === 'write']).toEqual([route.name, expected]);
       }
     });
 
     it('sets the environment the handlers read on AWS (Kubo content store, no endpoints)', () => {
       for (const [, fn] of lambdas) {
-        const vars = (props(fn)['Environment'] as { Variables: Record<string, unknown> }).Variables;
+        const vars = envOf(fn);
         expect(Object.keys(vars)).toEqual(
-          expect.arrayContaining(['PROVENA_TABLE_DATASETS', 'PROVENA_TABLE_NONCES', 'PROVENA_BUCKET_DATA', 'PROVENA_CHAIN_RPC_URL', 'PROVENA_CHAIN_ID', 'PROVENA_CONTRACTS', 'POWERTOOLS_SERVICE_NAME']),
+          expect.arrayContaining([
+            'PROVENA_TABLE_DATASETS',
+            'PROVENA_TABLE_NONCES',
+            'PROVENA_TABLE_UPLOADS',
+            'PROVENA_BUCKET_DATA',
+            'PROVENA_CHAIN_RPC_URL',
+            'PROVENA_CHAIN_ID',
+            'PROVENA_CONTRACTS',
+            'POWERTOOLS_SERVICE_NAME',
+          ]),
         );
         expect(vars['PROVENA_CONTENT_STORE']).toBe('kubo');
+        // The AWS key gate backend (never `embedded`, whose master key file has no place on Lambda).
+        expect(vars['PROVENA_KEY_GATE']).toBe('kms');
+        expect(vars['PROVENA_KEY_GATE_MASTER_KEY_FILE']).toBeUndefined();
+        expect(vars['PROVENA_CHAIN_NAME']).toBe('baseSepolia');
+        expect(vars['PROVENA_UPLOAD_URL_TTL_SECONDS']).toBe('3600');
         expect(vars['PROVENA_KUBO_URL']).toBe('https://kubo.internal.example.org:5001');
         expect(vars['PROVENA_DYNAMODB_ENDPOINT']).toBeUndefined();
         expect(vars['PROVENA_S3_ENDPOINT']).toBeUndefined();
@@ -276,7 +393,7 @@ describe('ProvenaStack', () => {
 
   it('outputs the API URL, tables, bucket, queue and key', () => {
     expect(Object.keys(template.toJSON()['Outputs'] as object).sort()).toEqual(
-      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'IdempotencyTableName', 'JobsQueueUrl', 'KeyGateKeyArn', 'NoncesTableName'].sort(),
+      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'IdempotencyTableName', 'JobsQueueUrl', 'KeyGateKeyArn', 'NoncesTableName', 'UploadsTableName'].sort(),
     );
   });
 });

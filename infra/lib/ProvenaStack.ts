@@ -31,10 +31,13 @@ export class ProvenaStack extends Stack {
       stage: config.stage,
       tables,
       bucket: data.bucket,
+      keyGate,
       chainRpcUrl: config.chainRpcUrl,
       chainId: config.chainId,
+      chainName: config.chainName,
       contracts: config.contracts,
       kuboUrl: config.kuboUrl,
+      ...(config.relayerSecretArn !== undefined && { relayerSecretArn: config.relayerSecretArn }),
       protectData,
     });
     const workers = new GpuWorkers(this, 'Gpu', {
@@ -66,6 +69,7 @@ export class ProvenaStack extends Stack {
     out('ApiUrl', api.url, 'API base URL');
     out('DatasetsTableName', tables.datasets.tableName, 'PROVENA_TABLE_DATASETS');
     out('NoncesTableName', tables.nonces.tableName, 'PROVENA_TABLE_NONCES');
+    out('UploadsTableName', tables.uploads.tableName, 'PROVENA_TABLE_UPLOADS');
     out('IdempotencyTableName', tables.idempotency.tableName, 'PROVENA_TABLE_IDEMPOTENCY');
     out('DataBucketName', data.bucket.bucketName, 'PROVENA_BUCKET_DATA');
     out('JobsQueueUrl', workers.queue.queueUrl, 'Training jobs queue');

@@ -12,6 +12,8 @@ export interface DataTablesProps {
  * The DynamoDB tables the API handlers read through `PROVENA_TABLE_*`:
  * - `datasets`: PK `id`; GSIs `byStatus` (`status`, `createdAtId`) and `byOwner` (`owner`, `createdAtId`).
  * - `nonces`: PK `pk`; TTL on `expiresAt` (handlers also filter `expiresAt > now`, dynalite has no TTL).
+ * - `uploads`: PK `uploadId`; one item per encrypted upload session, mapping an S3 multipart upload to its
+ *   dataset and data version (no TTL: a completed session records where a data version came from).
  * - `idempotency`: Powertools idempotency records, PK `id`, TTL on `expiration` (Powertools' defaults).
  *
  * All on-demand (traffic is spiky and small; no capacity to tune), PITR on, AWS-managed KMS encryption
@@ -20,6 +22,7 @@ export interface DataTablesProps {
 export class DataTables extends Construct {
   readonly datasets: dynamodb.Table;
   readonly nonces: dynamodb.Table;
+  readonly uploads: dynamodb.Table;
   readonly idempotency: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
@@ -53,6 +56,15 @@ export class DataTables extends Construct {
       ...common,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
+      deletionProtection: props.protectData,
+      removalPolicy: dataPolicy,
+    });
+
+    // Same layout as shared/adapters/aws/tables.ts. Losing it would orphan in-flight multipart uploads and
+    // the record of which upload produced each data version, so it gets the datasets table's protection.
+    this.uploads = new dynamodb.Table(this, 'Uploads', {
+      ...common,
+      partitionKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
       deletionProtection: props.protectData,
       removalPolicy: dataPolicy,
     });

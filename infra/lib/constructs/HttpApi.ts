@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -15,19 +15,42 @@ import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { ApiConfigSchema } from '../../../shared/config.js';
 import { routes, type RouteDef, type RouteName } from '../../../shared/http/routes.js';
+import type { KeyGate } from './KeyGate.js';
 
 /** The repository root: route handler paths are relative to it. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Prefix of the ciphertext objects the upload routes create (`datasets/<id>/v<n>/<uploadId>.enc`). */
+export const UPLOAD_OBJECT_PREFIX = 'datasets/';
 
 /** What one route's Lambda may touch. Read-only routes get read grants only. */
 export interface RouteAccess {
   readonly datasets?: 'read' | 'write';
   /** `write`: signed routes record the request nonce with a conditional put; `describe`: health probe. */
   readonly nonces?: 'describe' | 'write';
+  /**
+   * Upload sessions: `read` GetItem; `write` also the conditional PutItem (start) and UpdateItem (complete);
+   * `describe`: health probe (DescribeTable, no items).
+   */
+  readonly uploads?: 'describe' | 'read' | 'write';
   /** Powertools idempotency records (mutations only). */
   readonly idempotency?: 'write';
-  /** `upload`: presign PUT/multipart uploads of ciphertext; `probe`: HeadBucket only (health). */
-  readonly bucket?: 'probe' | 'upload';
+  /**
+   * - `probe`: HeadBucket only (health);
+   * - `upload`: presign PUT/multipart uploads of ciphertext anywhere in the bucket (listing routes);
+   * - `multipartStart`: CreateMultipartUpload + presigned UploadPart URLs (s3:PutObject) under {@link UPLOAD_OBJECT_PREFIX};
+   * - `multipartResume`: also ListParts (s3:ListMultipartUploadParts), to report the parts S3 holds;
+   * - `multipartComplete`: ListParts, CompleteMultipartUpload (s3:PutObject), HeadObject (s3:GetObject);
+   * - `download`: presigned GET of ciphertext (s3:GetObject) under {@link UPLOAD_OBJECT_PREFIX}, kms:Decrypt.
+   * The multipart modes also get kms:GenerateDataKey and kms:Decrypt on the bucket's SSE-KMS key, which S3
+   * requires of whoever creates, uploads parts of (presigned URLs carry the Lambda's authority) or completes
+   * an SSE-KMS multipart upload.
+   */
+  readonly bucket?: 'probe' | 'upload' | 'multipartStart' | 'multipartResume' | 'multipartComplete' | 'download';
+  /** `wrap`: Encrypt/GenerateDataKey with the key-gate KMS key ({@link KeyGate.grantWrap}); never decrypt. */
+  readonly keyGate?: 'wrap';
+  /** `read`: secretsmanager:GetSecretValue on the relayer key's secret (when one is configured). */
+  readonly relayerSecret?: 'read';
 }
 
 /**
@@ -36,13 +59,27 @@ export interface RouteAccess {
  */
 export const routeAccess: Record<RouteName, RouteAccess> = {
   // The health route probes each component (DescribeTable, HeadBucket) and reads nothing else.
-  getHealth: { datasets: 'read', nonces: 'describe', bucket: 'probe' },
+  getHealth: { datasets: 'read', nonces: 'describe', uploads: 'describe', bucket: 'probe' },
   getOpenApi: {},
   createDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
   listDatasets: { datasets: 'read' },
   getDataset: { datasets: 'read' },
   updateDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
   delistDataset: { datasets: 'write', nonces: 'write', idempotency: 'write' },
+  // Builds the EIP-712 message from the listing and the chain (RPC, no AWS).
+  getRegistration: { datasets: 'read' },
+  // Relays on chain with the relayer key, then writes the listing's new version.
+  registerDataset: { datasets: 'write', nonces: 'write', relayerSecret: 'read' },
+  // Backend name and inbox public key, both from configuration today (a KMS GetPublicKey would go here).
+  getKeyGate: {},
+  startUpload: { datasets: 'read', uploads: 'write', nonces: 'write', bucket: 'multipartStart' },
+  getUpload: { datasets: 'read', uploads: 'read', nonces: 'write', bucket: 'multipartResume' },
+  // Verifies the parts, wraps the data key, completes the object, commits the listing's new data version.
+  completeUpload: { datasets: 'write', uploads: 'write', nonces: 'write', bucket: 'multipartComplete', keyGate: 'wrap' },
+  // Public, but authenticated by the signed key request in the body, whose single-use nonce the gate records.
+  // No key-gate grant yet: the API does not serve the KMS gate (functions/_lib/runtime.ts, UnservedKeyGate);
+  // its Decrypt grant (attestation-conditioned for enclaves) is a follow-up (infra/README.md).
+  releaseKey: { datasets: 'read', nonces: 'write', bucket: 'download' },
 };
 
 /** Env names the handlers read (`ApiConfigSchema`); AWS_REGION is set by Lambda itself and reserved. */
@@ -53,12 +90,29 @@ export interface HttpApiProps {
   readonly stage: string;
   // Concrete CDK classes, not I* interfaces: CDK's classes don't satisfy its interfaces under
   // exactOptionalPropertyTypes (optional members typed `T | undefined`).
-  readonly tables: { readonly datasets: dynamodb.Table; readonly nonces: dynamodb.Table; readonly idempotency: dynamodb.Table };
+  readonly tables: {
+    readonly datasets: dynamodb.Table;
+    readonly nonces: dynamodb.Table;
+    readonly uploads: dynamodb.Table;
+    readonly idempotency: dynamodb.Table;
+  };
   readonly bucket: s3.Bucket;
+  /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
+  readonly keyGate: KeyGate;
   readonly chainRpcUrl: string;
   readonly chainId: number;
+  /** The chain's name in access conditions (`PROVENA_CHAIN_NAME`). */
+  readonly chainName: string;
   readonly contracts: Readonly<Record<string, string>>;
   readonly kuboUrl: string;
+  /**
+   * Full ARN of the Secrets Manager secret holding the relayer key. Only `registerDataset` may read it and only
+   * it gets the ARN (`PROVENA_RELAYER_SECRET_ARN`); the key itself never goes into a Lambda environment.
+   * Unset: a synth warning, and registration cannot relay.
+   */
+  readonly relayerSecretArn?: string;
+  /** Lifetime of presigned upload URLs. @default 3600 */
+  readonly uploadUrlTtlSeconds?: number;
   /** Steady-state requests per second across the stage. @default 50 */
   readonly throttleRateLimit?: number;
   /** @default 100 */
@@ -94,12 +148,16 @@ export class HttpApi extends Construct {
       PROVENA_LOG_LEVEL: props.stage === 'dev' ? 'DEBUG' : 'INFO',
       PROVENA_TABLE_DATASETS: props.tables.datasets.tableName,
       PROVENA_TABLE_NONCES: props.tables.nonces.tableName,
+      PROVENA_TABLE_UPLOADS: props.tables.uploads.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
       PROVENA_CHAIN_RPC_URL: props.chainRpcUrl,
       PROVENA_CHAIN_ID: String(props.chainId),
+      PROVENA_CHAIN_NAME: props.chainName,
       PROVENA_CONTRACTS: JSON.stringify(props.contracts),
+      PROVENA_KEY_GATE: props.keyGate.backend,
+      PROVENA_UPLOAD_URL_TTL_SECONDS: String(props.uploadUrlTtlSeconds ?? 3600),
     } satisfies Partial<Record<ApiEnvName, string>>;
     // Fail at synth, not at the first cold start, if the handlers' own schema would reject this env.
     // (Tokens such as table names are long placeholder strings here, which the schema accepts.)
@@ -115,6 +173,12 @@ export class HttpApi extends Construct {
       POWERTOOLS_LOG_LEVEL: apiEnv.PROVENA_LOG_LEVEL,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (props.relayerSecretArn === undefined) {
+      Annotations.of(this).addWarningV2(
+        'provena:relayer-secret-missing',
+        'PROVENA_RELAYER_SECRET_ARN is unset: POST /v1/datasets/{id}/registration cannot relay registrations on chain.',
+      );
+    }
 
     const bundled = Stack.of(this).bundlingRequired;
     const fns = new Map<RouteName, nodejs.NodejsFunction>();
@@ -135,7 +199,7 @@ export class HttpApi extends Construct {
         memorySize: route.memoryMb ?? 512,
         timeout: Duration.seconds(route.timeoutSeconds ?? 10),
         description: `${route.method} ${route.path}: ${route.summary}`,
-        environment,
+        environment: this.environmentOf(routeAccess[route.name], environment, props),
         logGroup,
         bundling: {
           format: nodejs.OutputFormat.ESM,
@@ -210,6 +274,14 @@ export class HttpApi extends Construct {
     return u;
   }
 
+  /** The shared environment, plus the relayer secret's ARN for the one route that may read it. */
+  private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
+    if (access.relayerSecret !== 'read' || props.relayerSecretArn === undefined) return shared;
+    // Not in ApiConfigSchema yet: the handler still reads PROVENA_RELAYER_KEY (embedded stack); reading the key
+    // from this secret at cold start is a follow-up (infra/README.md).
+    return { ...shared, PROVENA_RELAYER_SECRET_ARN: props.relayerSecretArn };
+  }
+
   private grant(fn: lambda.IFunction, access: RouteAccess, props: HttpApiProps): void {
     if (access.datasets === 'read') props.tables.datasets.grantReadData(fn);
     if (access.datasets === 'write') props.tables.datasets.grantReadWriteData(fn);
@@ -226,6 +298,30 @@ export class HttpApi extends Construct {
       // SSE-KMS multipart upload, kms:GenerateDataKey and kms:Decrypt (S3 decrypts the data key to complete).
       props.bucket.grantPut(fn);
       props.bucket.encryptionKey?.grantDecrypt(fn);
+    }
+    const multipart = {
+      multipartStart: ['s3:PutObject'],
+      multipartResume: ['s3:ListMultipartUploadParts', 's3:PutObject'],
+      multipartComplete: ['s3:ListMultipartUploadParts', 's3:PutObject', 's3:GetObject'],
+    } as const;
+    if (access.bucket === 'download') {
+      // A presigned GET is authorized as the Lambda at use time; reading an SSE-KMS object needs kms:Decrypt.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${UPLOAD_OBJECT_PREFIX}*`)] }));
+      props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt');
+    }
+    if (access.bucket !== undefined && access.bucket in multipart) {
+      const actions = multipart[access.bucket as keyof typeof multipart];
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: [props.bucket.arnForObjects(`${UPLOAD_OBJECT_PREFIX}*`)] }));
+      props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    }
+    // Upload sessions are created with a conditional put, read consistently and marked completed; never
+    // scanned, queried or deleted.
+    if (access.uploads === 'describe') props.tables.uploads.grant(fn, 'dynamodb:DescribeTable');
+    if (access.uploads === 'read') props.tables.uploads.grant(fn, 'dynamodb:GetItem');
+    if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
+    if (access.relayerSecret === 'read' && props.relayerSecretArn !== undefined) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.relayerSecretArn] }));
     }
   }
 }
