@@ -9,6 +9,10 @@ import { z } from 'zod';
 import { ProvenaError } from '../shared/errors.js';
 import { Address } from '../shared/schemas/common.js';
 import { ApiError, ProvenaClient } from '../shared/sdk/client.js';
+import { DataFormat } from '../shared/schemas/encryptedManifest.js';
+import { uploadDataset } from '../shared/sdk/upload.js';
+import { progressRenderer } from '../shared/sdk/uploadProgress.js';
+import { defaultStateDir } from '../shared/sdk/uploadState.js';
 import { exampleListing } from './example-listing.js';
 
 const GlobalOptions = z.object({
@@ -135,6 +139,72 @@ export function buildProgram(): Command {
       const { api, opts } = await client(cmd);
       const d = await api.delistDataset(id);
       print(opts, d, () => `delisted ${summary(d)}`);
+    });
+
+  dataset
+    .command('upload <id> <path>')
+    .description('encrypt a dataset on this machine and upload it as the listing\'s next data version (owner only)')
+    .addOption(new Option('--format <format>', 'data format (default: detected from the extension or content)').choices(DataFormat.options))
+    .option('--chunk-size <MiB>', 'plaintext MiB per encrypted chunk, 0.0625 (64 KiB) to 64 (default 4)')
+    .option('--concurrency <n>', 'parts uploaded at once', '4')
+    .option('--restart', 'discard the saved state of an earlier, unfinished upload of this path and start over', false)
+    .option('--no-progress', 'do not draw the progress bar on stderr')
+    .option('--state-dir <dir>', 'where resume state is kept', defaultStateDir())
+    .addHelpText(
+      'after',
+      `
+<path> is a CSV, JSON Lines or Parquet file, or a folder of UTF-8 text files (format text-folder: every file,
+recursively, in sorted path order). The file is validated, then encrypted here with a fresh data key; only
+ciphertext goes to S3 (presigned multipart URLs) and the key goes to the key gate sealed to its public key.
+The listing must be yours and registered on chain first (SDK registerDataset; POST /v1/datasets/<id>/registration).
+
+Resume: if an upload is interrupted (Ctrl-C, network loss, crash), run the same command again. It continues
+the same upload and sends only the parts S3 does not have yet. A source that changed since (size, modification
+time or inode; for a folder, its file list) is refused: rerun with --restart to start a new upload.
+
+Secret key state: until the upload completes, a state file under --state-dir (default ~/.provena/uploads,
+directory 0700, file 0600) holds the upload's SECRET data key and salt, so that a resumed run produces the same
+ciphertext. Anyone who can read it can decrypt this upload's data. It is deleted when the upload completes;
+delete it yourself (or use --restart) to abandon an upload.`,
+    )
+    .action(async (id: string, path: string, o: { format?: DataFormat; chunkSize?: string; concurrency: string; restart: boolean; progress: boolean; stateDir: string }, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const chunkSize = o.chunkSize === undefined ? undefined : Math.round(Number(o.chunkSize) * 1024 * 1024);
+      if (chunkSize !== undefined && !(chunkSize >= 64 * 1024 && chunkSize <= 64 * 1024 * 1024)) {
+        throw new ProvenaError('VALIDATION_FAILED', `--chunk-size must be between 0.0625 and 64 (MiB), got ${o.chunkSize}`);
+      }
+      const concurrency = Number(o.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new ProvenaError('VALIDATION_FAILED', `--concurrency must be an integer 1..64, got ${o.concurrency}`);
+      const bar = o.progress ? progressRenderer(process.stderr) : undefined;
+      // Ctrl-C stops cleanly: parts in flight are aborted, the state stays, and rerunning resumes.
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort(new ProvenaError('UPLOAD_PART_FAILED', 'interrupted: run the same command again to resume'));
+      process.once('SIGINT', onSigint);
+      try {
+        const d = await uploadDataset(api, id, path, {
+          ...(o.format ? { format: o.format } : {}),
+          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          concurrency,
+          restart: o.restart,
+          stateDir: o.stateDir,
+          signal: abort.signal,
+          onStart: (s) => {
+            const what = s.details.columns ? `, ${s.details.columns.length} columns` : s.details.fileCount !== undefined ? `, ${s.details.fileCount} files` : '';
+            const rows = s.details.rowCount !== undefined ? `, ${s.details.rowCount} rows` : '';
+            process.stderr.write(
+              `${s.resumed ? 'resuming' : 'starting'} upload ${s.uploadId} (data version ${s.dataVersion}): ${s.format}, ${s.plaintextSize} bytes${what}${rows}; ` +
+                `${s.partsDone}/${s.partsTotal} parts already uploaded\n` +
+                `resume state (holds the SECRET data key until the upload completes): ${s.statePath}\n`,
+            );
+          },
+          ...(bar ? { onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p) } : {}),
+        });
+        bar?.done();
+        print(opts, d, () => `uploaded ${d.id} data v${d.data?.version ?? '?'}: ${d.data?.plaintextSize ?? 0} bytes (${d.data?.format ?? '?'})\ndata manifest ${d.data?.manifestCid ?? '(none)'}`);
+      } finally {
+        bar?.done();
+        process.removeListener('SIGINT', onSigint);
+      }
     });
 
   dataset

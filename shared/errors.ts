@@ -55,6 +55,11 @@ export const ErrorCodes = {
   LICENSE_EXPIRED: 403,
   LICENSE_WRONG_DATASET: 403,
   KEY_GATE_MISCONFIGURED: 500,
+  // owner-side upload (SDK/CLI, shared/sdk/upload.ts): never sent by the API, shown by the CLI
+  UPLOAD_SOURCE_INVALID: 400,
+  UPLOAD_SOURCE_CHANGED: 409,
+  UPLOAD_RESUME_MISMATCH: 409,
+  UPLOAD_PART_FAILED: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,
