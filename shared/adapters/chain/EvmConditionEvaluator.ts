@@ -72,14 +72,18 @@ export class EvmConditionEvaluator implements AccessConditionEvaluator {
   private async list(items: AccessConditionList, ctx: AccessContext): Promise<Outcome> {
     const op = items.find((x): x is { operator: 'and' | 'or' } => !Array.isArray(x) && 'operator' in x)?.operator ?? 'and';
     let last: Outcome = { allowed: true };
+    // For `or`, the refusal worth reporting is one from a branch that applied to this request: a branch that
+    // lacked its request-time value (a job branch asked with a license grant) says nothing about why.
+    let telling: Outcome | undefined;
     for (const item of items) {
       if (!Array.isArray(item) && 'operator' in item) continue;
       last = Array.isArray(item) ? await this.list(item, ctx) : await this.one(item, ctx);
       // Short-circuit like the boolean it is: later conditions are not even called.
       if (op === 'and' && !last.allowed) return last;
       if (op === 'or' && last.allowed) return last;
+      if (op === 'or' && !last.allowed && last.reason !== 'missing-context') telling ??= last;
     }
-    return last;
+    return telling ?? last;
   }
 
   private substitute(value: string, ctx: AccessContext): string | undefined {

@@ -12,11 +12,15 @@ import { ATTESTATION_REGISTRY_VIEWS, attestedWorkerCondition, LICENSE_MANAGER_VI
 const SOME_ADDRESS = '0x00000000000000000000000000000000000000aa';
 
 describe('condition builders', () => {
-  test('licenseHolderCondition builds one schema-valid holdsValidLicense call with the dataset as a decimal', () => {
+  test('licenseHolderCondition builds isLicenseActive, datasetsOf-contains and holdsValidLicense, joined by and', () => {
     const list = licenseHolderCondition({ licenseManager: SOME_ADDRESS, chain: 'hardhat', datasetId: 7n });
 
     expect(AccessConditionList.safeParse(list).success).toBe(true);
     expect(list).toEqual([
+      expect.objectContaining({ functionName: 'isLicenseActive', functionParams: [':licenseId'], refusalCode: 'LICENSE_EXPIRED' }),
+      { operator: 'and' },
+      expect.objectContaining({ functionName: 'datasetsOf', functionParams: [':licenseId'], returnValueTest: { key: '', comparator: 'contains', value: '7' }, refusalCode: 'LICENSE_WRONG_DATASET' }),
+      { operator: 'and' },
       expect.objectContaining({
         contractAddress: '0x00000000000000000000000000000000000000AA',
         functionName: 'holdsValidLicense',
@@ -143,7 +147,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       const d = await evaluator.evaluate(holderOf(ds2), { userAddress: labAddr, licenseId: licenseId.toString() });
 
       expect(ok).toEqual({ allowed: true });
-      expect(d).toMatchObject({ allowed: false, refusalCode: 'KEY_ACCESS_DENIED', reason: 'false-result' });
+      expect(d).toMatchObject({ allowed: false, refusalCode: 'LICENSE_WRONG_DATASET', reason: 'false-result' });
     });
 
     test('admits before the expiry and refuses after it', async () => {
@@ -153,15 +157,15 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       await sys.chain.increaseTime(DAY + 1);
 
       expect(before).toEqual({ allowed: true });
-      expect(await evaluator.evaluate(holderOf(ds1), ctx)).toMatchObject({ allowed: false, reason: 'false-result' });
+      expect(await evaluator.evaluate(holderOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
     });
 
-    test('refuses an unknown license id as a false result, not a revert', async () => {
+    test('refuses an unknown license id as a false result (not active), not a revert', async () => {
       const ok = await evaluator.evaluate(holderOf(ds1), { userAddress: labAddr, licenseId: licenseId.toString() });
       const d = await evaluator.evaluate(holderOf(ds1), { userAddress: labAddr, licenseId: (licenseId + 1000n).toString() });
 
       expect(ok).toEqual({ allowed: true });
-      expect(d).toMatchObject({ allowed: false, refusalCode: 'KEY_ACCESS_DENIED', reason: 'false-result' });
+      expect(d).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
     });
 
     test('refuses a request that names no license id, or a non-numeric one', async () => {

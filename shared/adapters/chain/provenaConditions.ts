@@ -29,6 +29,8 @@ export const LICENSE_MANAGER_VIEWS = {
   holdsValidLicense: viewFn('holdsValidLicense', [['holder', 'address'], ['licenseId', 'uint256'], ['datasetId', 'uint256']], 'bool'),
   /** `isLicenseActive(uint256 licenseId) returns (bool)`: exists and `block.timestamp < expiry`; never reverts. */
   isLicenseActive: viewFn('isLicenseActive', [['licenseId', 'uint256']], 'bool'),
+  /** `datasetsOf(uint256 licenseId) returns (uint256[])`: the datasets a license covers. */
+  datasetsOf: viewFn('datasetsOf', [['licenseId', 'uint256']], 'uint256[]'),
   /** `datasetsOfJob(uint256 jobId) returns (uint256[])`: the job's license's datasets; empty for an unknown job. */
   datasetsOfJob: viewFn('datasetsOfJob', [['jobId', 'uint256']], 'uint256[]'),
 } as const satisfies Record<string, FunctionAbi>;
@@ -76,10 +78,12 @@ export interface LicenseHolderConditionParameters {
 }
 
 /**
- * "The requester holds license `:licenseId`, it is active, and it covers this dataset": one call,
- * `LicenseManager.holdsValidLicense(:userAddress, :licenseId, datasetId) = true`. A failure is refused with
- * `KEY_ACCESS_DENIED` (the view does not say which part failed; an unknown license is a false result, not a
- * revert). A request without a license id is refused as `missing-context`.
+ * "The requester holds license `:licenseId`, it is active, and it covers this dataset", as three calls so a
+ * refusal says which part failed: `isLicenseActive(:licenseId)` (`LICENSE_EXPIRED`; also an unknown license),
+ * then `datasetsOf(:licenseId) contains datasetId` (`LICENSE_WRONG_DATASET`), then
+ * `holdsValidLicense(:userAddress, :licenseId, datasetId)` (`KEY_ACCESS_DENIED`: the caller is not the holder).
+ * The last call alone decides entitlement; the first two only name the reason. A request without a license id
+ * is refused as `missing-context`.
  *
  * @throws {ValidationError} `VALIDATION_FAILED` when `datasetId` is not a uint256 or `licenseManager` not an address.
  * @example
@@ -89,15 +93,14 @@ export interface LicenseHolderConditionParameters {
  * ```
  */
 export function licenseHolderCondition(p: LicenseHolderConditionParameters): AccessConditionList {
+  const manager = contract('licenseManager', p.licenseManager);
+  const datasetId = onChainDatasetId(p.datasetId);
   return [
-    call(
-      contract('licenseManager', p.licenseManager),
-      p.chain,
-      LICENSE_MANAGER_VIEWS.holdsValidLicense,
-      [USER_ADDRESS, ':licenseId', onChainDatasetId(p.datasetId)],
-      IS_TRUE,
-      'KEY_ACCESS_DENIED',
-    ),
+    call(manager, p.chain, LICENSE_MANAGER_VIEWS.isLicenseActive, [':licenseId'], IS_TRUE, 'LICENSE_EXPIRED'),
+    { operator: 'and' },
+    call(manager, p.chain, LICENSE_MANAGER_VIEWS.datasetsOf, [':licenseId'], { key: '', comparator: 'contains', value: datasetId }, 'LICENSE_WRONG_DATASET'),
+    { operator: 'and' },
+    call(manager, p.chain, LICENSE_MANAGER_VIEWS.holdsValidLicense, [USER_ADDRESS, ':licenseId', datasetId], IS_TRUE, 'KEY_ACCESS_DENIED'),
   ];
 }
 
