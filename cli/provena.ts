@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ProvenaError } from '../shared/errors.js';
 import { Address } from '../shared/schemas/common.js';
 import { ApiError, ProvenaClient } from '../shared/sdk/client.js';
+import { fetchDataset } from '../shared/sdk/fetchData.js';
 import { DataFormat } from '../shared/schemas/encryptedManifest.js';
 import { uploadDataset } from '../shared/sdk/upload.js';
 import { progressRenderer } from '../shared/sdk/uploadProgress.js';
@@ -205,6 +206,34 @@ delete it yourself (or use --restart) to abandon an upload.`,
         bar?.done();
         process.removeListener('SIGINT', onSigint);
       }
+    });
+
+  dataset
+    .command('register <id>')
+    .description('register a listing on the DatasetRegistry contract: you sign, the API pays the gas (needed before upload)')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { api, opts } = await client(cmd);
+      const d = await api.registerDataset(id);
+      print(opts, d, () => `registered ${d.id} as registry dataset ${d.chainDatasetId}`);
+    });
+
+  dataset
+    .command('fetch <id>')
+    .description(
+      'download and decrypt a dataset you are entitled to (a license on a listing that allows raw access, or a job your key is attested for); ' +
+        'every chunk is verified and the output file appears only when all of them are',
+    )
+    .requiredOption('-o, --out <path>', 'where to write the plaintext')
+    .option('--license <id>', 'your license id (on-chain)')
+    .option('--job <id>', 'the job id your worker key is attested for')
+    .option('--manifest-cid <cid>', 'the encrypted manifest CID you trust (default: the listing\'s)')
+    .action(async (id: string, o: { out: string; license?: string; job?: string; manifestCid?: string }, cmd: Command) => {
+      const { api, opts, wallet } = await client(cmd);
+      if (!wallet) throw new ProvenaError('AUTH_MISSING', 'fetch needs your key (--key-file or PROVENA_PRIVATE_KEY): the data key is sealed to it');
+      if (Boolean(o.license) === Boolean(o.job)) throw new ProvenaError('VALIDATION_FAILED', 'pass exactly one of --license or --job');
+      const grant = o.license ? ({ type: 'license', licenseId: o.license } as const) : ({ type: 'job', jobId: o.job as string } as const);
+      const bytes = await fetchDataset(api, wallet, id, { grant, out: o.out, ...(o.manifestCid ? { expectedManifestCid: o.manifestCid } : {}) });
+      print(opts, { id, out: o.out, bytes }, () => `wrote ${bytes} bytes to ${o.out} (every chunk verified)`);
     });
 
   dataset

@@ -3,7 +3,8 @@
  * gate deciding against the real chain, and download for the entitled — with each attack the issue lists
  * failing with its code, writing no plaintext.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -219,4 +220,47 @@ describe('encrypted data plane', () => {
       },
     });
   }
+});
+
+describe('the CLI for the data plane', () => {
+  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['bin/provena.js', ...args], { env: { ...process.env, PROVENA_API_URL: stackInfo().apiUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('registers, uploads and fetches a dataset as the README shows', async () => {
+    const owner = Wallet.createRandom();
+    const ownerKey = join(dir, 'cli-owner.key');
+    writeFileSync(ownerKey, owner.privateKey, { mode: 0o600 });
+    const ds = await clientFor(new Wallet(owner.privateKey)).createDataset(listing(owner.address, { license: { ...listing(owner.address).license, rawAccess: true } }));
+
+    const reg = await cli(['--key-file', ownerKey, 'dataset', 'register', ds.id]);
+    expect(reg.stderr).toBe('');
+    expect(reg.stdout).toMatch(/registered ds_\w+ as registry dataset \d+/);
+
+    const src = join(dir, 'cli-rows.csv');
+    writeFileSync(src, CSV);
+    const up = await cli(['--key-file', ownerKey, 'dataset', 'upload', ds.id, src, '--no-progress', '--state-dir', join(dir, 'state')]);
+    expect(up.code).toBe(0);
+
+    const chainDatasetId = (await clientFor().getDataset(ds.id)).chainDatasetId as string;
+    const { licenseId } = await buyLicense(14, [chainDatasetId]);
+    const labKey = join(dir, 'cli-lab.key');
+    writeFileSync(labKey, devAccountKey(14), { mode: 0o600 });
+    const out = join(dir, 'cli-out.csv');
+    const got = await cli(['--key-file', labKey, 'dataset', 'fetch', ds.id, '--license', licenseId, '-o', out]);
+    expect(got.stdout).toContain('every chunk verified');
+    expect(readFileSync(out).equals(CSV)).toBe(true);
+
+    const refused = await cli(['--key-file', ownerKey, 'dataset', 'fetch', ds.id, '--license', licenseId, '-o', join(dir, 'nope.csv')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('KEY_ACCESS_DENIED');
+    expect(existsSync(join(dir, 'nope.csv'))).toBe(false);
+  });
 });

@@ -65,6 +65,16 @@ export class ProvenaClient {
     this.fetch = options.fetch ?? fetch;
   }
 
+  /** The API base URL this client talks to. */
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** The chain id requests are signed for. */
+  get chainId(): number {
+    return this.options.chainId;
+  }
+
   /** Sends a request; signs it when `signed`. Throws {@link ApiError} on a non-2xx answer. */
   async request<T>(method: string, path: string, init: { body?: unknown; signed?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse<T>> {
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);

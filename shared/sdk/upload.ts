@@ -192,7 +192,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   const doFetch = options.fetch ?? fetch;
   const retryDelayMs = options.retryDelayMs ?? 500;
   // The client keeps its base URL private; reading it here avoids making the caller repeat it.
-  const apiUrl = options.apiUrl ?? client['options'].baseUrl;
+  const apiUrl = options.apiUrl ?? client.baseUrl;
   const stateDir = options.stateDir ?? defaultStateDir();
   const enc = encodeURIComponent(datasetId);
 
