@@ -176,7 +176,7 @@ describe('dataset listings', () => {
     const api = clientFor();
     const health = await api.health();
     expect(health.status).toBe('ok');
-    expect(Object.keys(health.components).sort()).toEqual(['chain', 'datasets', 'ipfs', 'nonces', 's3']);
+    expect(Object.keys(health.components).sort()).toEqual(['chain', 'datasets', 'ipfs', 'keyGate', 'nonces', 's3', 'uploads']);
     const doc = (await (await fetch(`${stackInfo().apiUrl}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(doc.paths['/v1/datasets/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch']);
   });

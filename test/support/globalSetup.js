@@ -18,6 +18,8 @@ export async function freePort() {
 }
 
 export default async function globalSetup(globalConfig) {
+  // Lambda runs Node 22; the SDK's notice that Node 20 support ends in 2027 is known (README) and only noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const wantsIntegration = (globalConfig.selectedProjects ?? []).length === 0 || globalConfig.selectedProjects.includes('integration');
   if (!wantsIntegration) return;
   const dir = mkdtempSync(join(tmpdir(), 'provena-test-'));
