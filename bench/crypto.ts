@@ -6,22 +6,44 @@
  * size, default 1 MiB). Writes bench/results/crypto.json.
  *
  * Decryption reads ciphertext files written beforehand (untimed) to bench/results/tmp/, for both ours and raw, so
- * both sides pay the same (page-cached) reads. Phases are a list: the S3 upload/download phase (encrypt+upload,
- * download+decrypt against the embedded S3) is added by appending a {@link Phase} once the routes exist.
+ * both sides pay the same (page-cached) reads.
+ *
+ * S3 phases (issue 4; BENCH_CRYPTO_S3=0 skips them): the embedded S3 (`startEmbeddedS3`, s3rver, temp dir, port 0)
+ * runs in a child process (bench/s3server.ts), so the peak RSS reported is this client's alone. A source file of
+ * BENCH_CRYPTO_BYTES is written once (untimed) to a temp dir; every S3-phase measurement reads it with fs streams.
+ * - `encrypt+upload`: file → `encryptStream` → chunks grouped into parts by `planUpload` → `createMultipartUpload`,
+ *   one `S3BlobStore.presignUploadPart` URL per part and a `fetch` PUT each, 4 in flight, as the SDK's
+ *   `uploadDataset` does (shared/sdk/upload.ts) → `completeMultipartUpload`. All of that is timed.
+ * - `download+decrypt`: `S3BlobStore.get` stream → `decryptToFile` (temp file, fsync, rename).
+ * Baselines, in the same phase and from the same file reads: raw `createCipheriv`/`createDecipheriv`
+ * ('aes-256-gcm') over the source file (the file is itself a raw GCM ciphertext, so the raw decrypt checks a real
+ * tag). Variants `transportOnly` move the same bytes through S3 without any crypto (PUT parts of the same size,
+ * 4 in flight / GET to a file with fsync): the S3 ceiling on this machine. BENCH_CRYPTO_S3_TRANSPORT=0 skips them.
+ * RSS is sampled every 50 ms; `rssGrowthMiB` is the peak above the RSS just before the phase, and the peaks of
+ * the first and second half of the phase show whether it is flat (it grows with the file if they differ much).
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { decryptStream, encryptStream, generateDataKey } from '../shared/crypto/chunkedAead.js';
+import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
+import { decryptStream, decryptToFile, encryptStream, generateDataKey } from '../shared/crypto/chunkedAead.js';
 import type { ExpectedChunk, StreamParams } from '../shared/crypto/chunkedAead.js';
+import { planUpload } from '../shared/schemas/upload.js';
 
 const MiB = 1024 * 1024;
 const BYTES = Number(process.env.BENCH_CRYPTO_BYTES ?? 1024 * MiB);
 const CHUNK = Number(process.env.BENCH_CRYPTO_CHUNK ?? 4 * MiB);
 const PIECE = Number(process.env.BENCH_CRYPTO_PIECE ?? MiB);
+const WITH_S3 = process.env.BENCH_CRYPTO_S3 !== '0';
+const WITH_TRANSPORT = process.env.BENCH_CRYPTO_S3_TRANSPORT !== '0';
+/** Parts in flight during the upload, as the SDK's default. */
+const IN_FLIGHT = 4;
 const here = dirname(fileURLToPath(import.meta.url));
 const tmpDir = join(here, 'results', 'tmp');
 
@@ -35,16 +57,21 @@ async function* plaintext(): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Peak RSS sampled every 20 ms (crypto runs between awaits, so the timer fires). */
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage().rss;
-  const t = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
+/**
+ * RSS sampled every `intervalMs` (crypto runs between awaits, so the timer fires): overall peak, and the peaks of
+ * the first and second half of the run (a flat RSS has about equal halves).
+ */
+function rssSampler(intervalMs: number): { stop(): { peak: number; firstHalf: number; secondHalf: number } } {
+  const t0 = performance.now();
+  const samples: [number, number][] = [[0, process.memoryUsage().rss]];
+  const t = setInterval(() => samples.push([performance.now() - t0, process.memoryUsage().rss]), intervalMs);
   return {
     stop() {
       clearInterval(t);
-      return Math.max(peak, process.memoryUsage().rss);
+      const end = performance.now() - t0;
+      samples.push([end, process.memoryUsage().rss]);
+      const peakOf = (keep: (at: number) => boolean) => samples.reduce((m, [at, rss]) => (keep(at) ? Math.max(m, rss) : m), 0);
+      return { peak: peakOf(() => true), firstHalf: peakOf((at) => at <= end / 2), secondHalf: peakOf((at) => at > end / 2) };
     },
   };
 }
@@ -53,21 +80,37 @@ interface Measure {
   seconds: number;
   mibPerSec: number;
   peakRssMiB: number;
+  /** RSS just before the run. */
+  rssBaseMiB: number;
+  /** Peak RSS above {@link rssBaseMiB}. */
+  rssGrowthMiB: number;
+  peakRssFirstHalfMiB: number;
+  peakRssSecondHalfMiB: number;
 }
 
-async function measure(fn: () => Promise<void>): Promise<Measure> {
+async function measure(fn: () => Promise<void>, intervalMs = 20): Promise<Measure> {
   global.gc?.();
-  const s = rssSampler();
+  const base = process.memoryUsage().rss;
+  const s = rssSampler(intervalMs);
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, mibPerSec: BYTES / MiB / seconds, peakRssMiB: s.stop() / MiB };
+  const r = s.stop();
+  return {
+    seconds,
+    mibPerSec: BYTES / MiB / seconds,
+    peakRssMiB: r.peak / MiB,
+    rssBaseMiB: base / MiB,
+    rssGrowthMiB: Math.max(0, r.peak - base) / MiB,
+    peakRssFirstHalfMiB: r.firstHalf / MiB,
+    peakRssSecondHalfMiB: r.secondHalf / MiB,
+  };
 }
 
 /** One benchmark phase: ours (default settings) vs a baseline over the same bytes, plus named variants. */
 interface Phase {
   name: string;
-  run(): Promise<{ ours: Measure; baseline: Measure; baselineName: string; variants?: Record<string, Measure> }>;
+  run(): Promise<{ ours: Measure; baseline: Measure; baselineName: string; variants?: Record<string, Measure>; info?: Record<string, unknown> }>;
 }
 
 const key = generateDataKey();
@@ -75,10 +118,11 @@ const ctx = { key, datasetId: 'bench', version: 1, chunkSize: CHUNK };
 let params: StreamParams | undefined;
 let chunks: ExpectedChunk[] = [];
 
-async function writeAll(path: string, src: AsyncIterable<Uint8Array>): Promise<void> {
+async function writeAll(path: string, src: AsyncIterable<Uint8Array>, sync = false): Promise<void> {
   const fh = await open(path, 'w', 0o600);
   try {
     for await (const b of src) await fh.write(b);
+    if (sync) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -142,37 +186,321 @@ const phases: Phase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// S3 phases
+
+const BUCKET = 'bench';
+const S3_BINDING = { datasetId: 'bench-s3', version: 1 } as const;
+
+interface S3Env {
+  dir: string;
+  srcFile: string;
+  /** The source file is a raw GCM ciphertext under (key, srcIv) with this tag, so raw decrypt checks a real tag. */
+  srcIv: Buffer;
+  srcTag: Buffer;
+  child: ChildProcess;
+  endpoint: string;
+  blobs: S3BlobStore;
+  /** What encrypt+upload stored, for download+decrypt. */
+  uploaded?: { objectKey: string; params: StreamParams; chunks: ExpectedChunk[] };
+}
+let s3env: S3Env | undefined;
+
+async function s3Setup(): Promise<S3Env> {
+  if (s3env) return s3env;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const dir = await mkdtemp(join(tmpdir(), 'provena-bench-s3-'));
+  const srcFile = join(dir, 'source.bin');
+  const srcIv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, srcIv);
+  await writeAll(srcFile, (async function* () { for await (const p of plaintext()) yield c.update(p); c.final(); })());
+  const srcTag = c.getAuthTag();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 's3server.ts'), join(dir, 's3'), BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench/s3server.ts exited (${code}) before listening`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { endpoint: string }).endpoint));
+  });
+  const blobs = new S3BlobStore({ bucket: BUCKET, region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  s3env = { dir, srcFile, srcIv, srcTag, child, endpoint, blobs };
+  return s3env;
+}
+
+async function s3Teardown(): Promise<void> {
+  if (!s3env) return;
+  const { child, dir } = s3env;
+  s3env = undefined;
+  if (child.exitCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.stdin?.end();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The S3 server process's peak RSS (VmHWM, Linux), or undefined elsewhere. */
+function childPeakRssMiB(pid: number | undefined): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A counting semaphore: at most `n` holders. */
+function semaphore(n: number): { acquire(): Promise<void>; release(): void } {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire: () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r))),
+    release: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
+/**
+ * Uploads `parts` (each yielded as the list of buffers it consists of) as one multipart object through presigned
+ * part URLs and `fetch` PUTs, IN_FLIGHT at a time, then completes it. Returns the part count and how long the
+ * completion took (s3rver concatenates the parts then).
+ */
+async function multipartUpload(blobs: S3BlobStore, objectKey: string, parts: AsyncIterable<Buffer[]>): Promise<{ parts: number; completeSeconds: number }> {
+  const { uploadId } = await blobs.createMultipartUpload(objectKey, { contentType: 'application/octet-stream' });
+  const slots = semaphore(IN_FLIGHT);
+  const inflight = new Set<Promise<void>>();
+  const etags: { partNumber: number; etag: string }[] = [];
+  let failure: unknown;
+  let partNumber = 0;
+  for await (const pieces of parts) {
+    if (failure !== undefined) break;
+    partNumber += 1;
+    const n = partNumber;
+    const url = await blobs.presignUploadPart(objectKey, uploadId, n, 3600);
+    await slots.acquire();
+    const task = (async () => {
+      try {
+        const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+        pieces.length = 0;
+        const res = await fetch(url, { method: 'PUT', body, headers: { 'content-length': String(body.length), 'content-type': 'application/octet-stream' } });
+        const text = await res.text();
+        const etag = res.headers.get('etag');
+        if (!res.ok || etag === null) throw new Error(`part ${n}: HTTP ${res.status} ${text.slice(0, 200)}`);
+        etags.push({ partNumber: n, etag });
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        slots.release();
+      }
+    })();
+    inflight.add(task);
+    void task.then(() => inflight.delete(task));
+  }
+  await Promise.all(inflight);
+  if (failure !== undefined) {
+    await blobs.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
+    throw failure;
+  }
+  const t0 = performance.now();
+  await blobs.completeMultipartUpload(objectKey, uploadId, etags);
+  return { parts: partNumber, completeSeconds: (performance.now() - t0) / 1000 };
+}
+
+function readSource(path: string): AsyncIterable<Buffer> {
+  return createReadStream(path, { highWaterMark: PIECE });
+}
+
+/** Raw GCM encrypt of the source file: the encrypt-side baseline of the S3 phases. */
+async function rawEncryptFile(path: string): Promise<void> {
+  const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
+  for await (const b of readSource(path)) c.update(b);
+  c.final();
+  c.getAuthTag();
+}
+
+/** Raw GCM decrypt (tag checked) of the source file: the decrypt-side baseline of the S3 phases. */
+async function rawDecryptFile(env: S3Env): Promise<void> {
+  const d = createDecipheriv('aes-256-gcm', key, env.srcIv);
+  d.setAuthTag(env.srcTag);
+  for await (const b of readSource(env.srcFile)) d.update(b);
+  d.final();
+}
+
+const s3Phases: Phase[] = [
+  {
+    name: 'encrypt+upload',
+    async run() {
+      const env = await s3Setup();
+      const plan = planUpload(BYTES, CHUNK);
+      const baseline = await measure(() => rawEncryptFile(env.srcFile), 50);
+      const objectKey = 'bench/ciphertext';
+      let uploaded = { parts: 0, completeSeconds: 0 };
+      const ours = await measure(async () => {
+        const enc = encryptStream(readSource(env.srcFile), { ...S3_BINDING, key, chunkSize: CHUNK });
+        // Chunks grouped into parts exactly as planUpload says (the API hands out one URL per planned part).
+        const parts = async function* (): AsyncGenerator<Buffer[]> {
+          let pieces: Buffer[] = [];
+          let partIndex = 0;
+          for await (const chunk of enc) {
+            const part = plan.parts[partIndex];
+            if (!part) throw new Error(`chunk ${chunk.index} beyond the plan`);
+            pieces.push(chunk.ciphertext);
+            if (chunk.index === part.firstChunk + part.chunkCount - 1) {
+              yield pieces;
+              pieces = [];
+              partIndex += 1;
+            }
+          }
+          if (partIndex !== plan.parts.length) throw new Error(`${partIndex} parts, plan has ${plan.parts.length}`);
+        };
+        uploaded = await multipartUpload(env.blobs, objectKey, parts());
+        const summary = enc.summary();
+        env.uploaded = { objectKey, params: summary.params, chunks: summary.chunks };
+      }, 50);
+      const head = await env.blobs.head(objectKey);
+      if (head?.size !== plan.totalCiphertextSize) throw new Error(`object is ${head?.size} bytes, expected ${plan.totalCiphertextSize}`);
+      const variants: Record<string, Measure> = {};
+      if (WITH_TRANSPORT) {
+        // The same part sizes, plaintext straight from the file: what S3 alone costs here.
+        const sizes = plan.parts.map((p) => p.size - p.chunkCount * 16);
+        variants.transportOnly = await measure(async () => {
+          const parts = async function* (): AsyncGenerator<Buffer[]> {
+            let i = 0;
+            let pieces: Buffer[] = [];
+            let have = 0;
+            for await (const b0 of readSource(env.srcFile)) {
+              let b = b0;
+              while (b.length > 0) {
+                const want = sizes[i]! - have;
+                const take = b.length <= want ? b : b.subarray(0, want);
+                b = b.length <= want ? Buffer.alloc(0) : b.subarray(want);
+                pieces.push(take);
+                have += take.length;
+                if (have === sizes[i]) {
+                  yield pieces;
+                  pieces = [];
+                  have = 0;
+                  i += 1;
+                }
+              }
+            }
+            if (pieces.length > 0) yield pieces;
+          };
+          await multipartUpload(env.blobs, 'bench/transport', parts());
+        }, 50);
+        await env.blobs.delete('bench/transport');
+      }
+      return {
+        ours,
+        baseline,
+        baselineName: 'createCipheriv(aes-256-gcm) over the same file reads, no upload',
+        variants,
+        info: { parts: uploaded.parts, completeSeconds: +uploaded.completeSeconds.toFixed(2), partSizeMiB: +((plan.parts[0]?.size ?? 0) / MiB).toFixed(3), inFlight: IN_FLIGHT, upload: 'S3BlobStore.presignUploadPart + fetch PUT (as the SDK), S3BlobStore.completeMultipartUpload' },
+      };
+    },
+  },
+  {
+    name: 'download+decrypt',
+    async run() {
+      const env = await s3Setup();
+      const up = env.uploaded;
+      if (!up) throw new Error('download+decrypt needs encrypt+upload first');
+      const baseline = await measure(() => rawDecryptFile(env), 50);
+      const out = join(env.dir, 'plain.out');
+      const ours = await measure(async () => {
+        const n = await decryptToFile(await env.blobs.get(up.objectKey), out, { ...S3_BINDING, key, params: up.params, chunks: up.chunks });
+        if (n !== BYTES) throw new Error(`decrypted ${n} bytes, expected ${BYTES}`);
+      }, 50);
+      await rm(out, { force: true });
+      const variants: Record<string, Measure> = {};
+      if (WITH_TRANSPORT) {
+        variants.transportOnly = await measure(async () => {
+          await writeAll(out, await env.blobs.get(up.objectKey), true);
+        }, 50);
+        await rm(out, { force: true });
+      }
+      const s3ServerPeakRssMiB = childPeakRssMiB(env.child.pid);
+      await s3Teardown();
+      return {
+        ours,
+        baseline,
+        baselineName: 'createDecipheriv(aes-256-gcm) over the same file reads (tag checked), no download',
+        variants,
+        info: { download: 'S3BlobStore.get stream -> decryptToFile (temp file, fsync, rename)', ...(s3ServerPeakRssMiB === undefined ? {} : { s3ServerPeakRssMiB: +s3ServerPeakRssMiB.toFixed(1) }) },
+      };
+    },
+  },
+];
+if (WITH_S3) phases.push(...s3Phases);
+
+const r1 = (n: number): number => +n.toFixed(1);
+const rss = (m: Measure) => ({
+  peakRssMiB: r1(m.peakRssMiB),
+  rssBaseMiB: r1(m.rssBaseMiB),
+  rssGrowthMiB: r1(m.rssGrowthMiB),
+  peakRssFirstHalfMiB: r1(m.peakRssFirstHalfMiB),
+  peakRssSecondHalfMiB: r1(m.peakRssSecondHalfMiB),
+});
+
 async function main(): Promise<void> {
   await mkdir(tmpDir, { recursive: true });
-  console.log(`bench:crypto ${BYTES / MiB} MiB, chunk ${CHUNK / MiB} MiB, piece ${PIECE / MiB} MiB, ${cpus()[0]?.model ?? 'cpu'}`);
+  const loadStart = loadavg();
+  const started = performance.now();
+  console.log(`bench:crypto ${BYTES / MiB} MiB, chunk ${CHUNK / MiB} MiB, piece ${PIECE / MiB} MiB, ${cpus()[0]?.model ?? 'cpu'}, load ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
   const results: Record<string, unknown>[] = [];
-  for (const phase of phases) {
-    const { ours, baseline, baselineName, variants = {} } = await phase.run();
-    const ratio = ours.mibPerSec / baseline.mibPerSec;
-    const v = Object.fromEntries(
-      Object.entries(variants).map(([k, m]) => [k, { MiBps: +m.mibPerSec.toFixed(1), ratio: +(m.mibPerSec / baseline.mibPerSec).toFixed(3), peakRssMiB: +m.peakRssMiB.toFixed(1) }]),
-    );
-    results.push({ phase: phase.name, baseline: baselineName, oursMiBps: +ours.mibPerSec.toFixed(1), rawMiBps: +baseline.mibPerSec.toFixed(1), ratio: +ratio.toFixed(3), oursPeakRssMiB: +ours.peakRssMiB.toFixed(1), rawPeakRssMiB: +baseline.peakRssMiB.toFixed(1), variants: v });
-    console.log(`${phase.name.padEnd(8)} ours ${ours.mibPerSec.toFixed(0)} MiB/s  raw ${baseline.mibPerSec.toFixed(0)} MiB/s  ratio ${(ratio * 100).toFixed(1)}%  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB`);
-    for (const [k, m] of Object.entries(v)) console.log(`${''.padEnd(8)} ${k}: ${m.MiBps} MiB/s  ratio ${(m.ratio * 100).toFixed(1)}%  peak RSS ${m.peakRssMiB} MiB`);
+  try {
+    for (const phase of phases) {
+      const { ours, baseline, baselineName, variants = {}, info } = await phase.run();
+      const ratio = ours.mibPerSec / baseline.mibPerSec;
+      const v = Object.fromEntries(
+        Object.entries(variants).map(([k, m]) => [k, { MiBps: r1(m.mibPerSec), ratio: +(m.mibPerSec / baseline.mibPerSec).toFixed(3), seconds: +m.seconds.toFixed(2), ...rss(m) }]),
+      );
+      results.push({
+        phase: phase.name,
+        baseline: baselineName,
+        oursMiBps: r1(ours.mibPerSec),
+        rawMiBps: r1(baseline.mibPerSec),
+        ratio: +ratio.toFixed(3),
+        oursSeconds: +ours.seconds.toFixed(2),
+        rawSeconds: +baseline.seconds.toFixed(2),
+        oursPeakRssMiB: r1(ours.peakRssMiB),
+        rawPeakRssMiB: r1(baseline.peakRssMiB),
+        oursRssBaseMiB: r1(ours.rssBaseMiB),
+        oursRssGrowthMiB: r1(ours.rssGrowthMiB),
+        oursPeakRssFirstHalfMiB: r1(ours.peakRssFirstHalfMiB),
+        oursPeakRssSecondHalfMiB: r1(ours.peakRssSecondHalfMiB),
+        variants: v,
+        ...(info === undefined ? {} : { info }),
+      });
+      const name = phase.name.padEnd(16);
+      console.log(`${name} ours ${ours.mibPerSec.toFixed(0)} MiB/s  raw ${baseline.mibPerSec.toFixed(0)} MiB/s  ratio ${(ratio * 100).toFixed(1)}%  peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (+${ours.rssGrowthMiB.toFixed(0)} MiB; halves ${ours.peakRssFirstHalfMiB.toFixed(0)}/${ours.peakRssSecondHalfMiB.toFixed(0)})`);
+      for (const [k, m] of Object.entries(v)) console.log(`${''.padEnd(16)} ${k}: ${m.MiBps} MiB/s  ratio ${(m.ratio * 100).toFixed(1)}%  peak RSS ${m.peakRssMiB} MiB (+${m.rssGrowthMiB})`);
+    }
+  } finally {
+    await s3Teardown();
   }
+  const loadEnd = loadavg();
   const out = {
     bench: 'crypto',
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
-    /** 1-minute load average at the start: this machine's cores are shared, so read ratios with it. */
-    loadavg1: +loadavg()[0]!.toFixed(2),
+    /** 1-minute load average at the start and end: this machine's cores are shared, so read ratios with it. */
+    loadavg1: +loadStart[0]!.toFixed(2),
+    loadavg1End: +loadEnd[0]!.toFixed(2),
+    seconds: +((performance.now() - started) / 1000).toFixed(1),
     bytes: BYTES,
     chunkSize: CHUNK,
     pieceSize: PIECE,
     target: 'ours >= 70% of raw; RSS flat',
     phases: results,
-    processMaxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+    processMaxRssMiB: r1(process.resourceUsage().maxRSS / 1024),
   };
   await writeFile(join(here, 'results', 'crypto.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`peak process RSS ${out.processMaxRssMiB} MiB -> bench/results/crypto.json`);
+  console.log(`${out.seconds} s, load ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at the end; peak process RSS ${out.processMaxRssMiB} MiB -> bench/results/crypto.json`);
 }
 
 main().catch((err: unknown) => {
