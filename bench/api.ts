@@ -1,0 +1,332 @@
+/**
+ * npm run bench:api — latency and throughput of the API's listing routes against the embedded stack, as ratios to
+ * a bare `node:http` server measured in the same run, plus the signed-request verifier against raw
+ * `ethers.verifyTypedData`. Writes bench/results/api.json.
+ *
+ * The stack is started in this process with `startStack` (scripts/stack.ts: Hardhat node as a child process;
+ * dynalite, s3rver, the IPFS store and the API's HTTP server in-process) on free loopback ports, a temporary
+ * `PROVENA_DATA_DIR` and `PROVENA_LOG_LEVEL=SILENT`, and stopped at the end. The load generator runs in the same
+ * process and event loop as the server, and so does the floor server, so both sides of every ratio pay the same.
+ *
+ * Each route: BENCH_API_REQUESTS (default 300) requests, BENCH_API_CONCURRENCY (default 8) in flight, after
+ * BENCH_API_WARMUP (default 20) untimed ones; the floor is measured before and after the routes and the ratio
+ * uses their mean. Latency is per request as the SDK client sees it (for POST this includes EIP-712 signing on
+ * the client). Micro: BENCH_API_VERIFY (default 1000) distinct signed requests, verified in 3 interleaved rounds.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Wallet, verifyTypedData } from 'ethers';
+import { startStack } from '../scripts/stack.js';
+import { AUTH_HEADERS, REQUEST_TYPES, bodyHash, requestDomain, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
+import type { VerifyDeps } from '../shared/auth/signedRequest.js';
+import type { ComponentHealth } from '../shared/ports/Health.js';
+import type { NonceStore } from '../shared/ports/NonceStore.js';
+import type { SignatureVerifier } from '../shared/ports/SignatureVerifier.js';
+import type { DatasetInputWire } from '../shared/schemas/dataset.js';
+import { ProvenaClient } from '../shared/sdk/client.js';
+
+const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
+const WARMUP = Number(process.env.BENCH_API_WARMUP ?? 20);
+const VERIFY = Number(process.env.BENCH_API_VERIFY ?? 1000);
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A valid listing owned by `owner` (the same shape as test/support/fixtures.ts, which bench must not import). */
+function listing(owner: string, paymentToken: string, i: number): DatasetInputWire {
+  return {
+    title: `Retail transactions 2024 #${i}`,
+    description: 'Point-of-sale rows from 40 stores.',
+    tags: ['retail', 'tabular'],
+    dataSchema: {
+      kind: 'tabular',
+      columns: [
+        { name: 'customer_email', type: 'string' },
+        { name: 'age', type: 'integer' },
+        { name: 'zip', type: 'string' },
+        { name: 'amount', type: 'float' },
+      ],
+    },
+    sizeBytes: 10_485_760,
+    sampleCount: 100_000,
+    license: { paymentToken, pricePerSample: '25', allowedUses: ['training'], expiryOptionsDays: [30, 365] },
+    royaltySplit: [{ recipient: owner, bps: 10_000 }],
+    anonymization: { identifierColumns: ['customer_email'], quasiIdentifiers: { columns: ['age', 'zip'], k: 5 }, redactTextPii: true },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface LoadResult {
+  requests: number;
+  concurrency: number;
+  seconds: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+/** Nearest-rank percentile of sorted values. */
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+/** Runs `fn(i)` for i in [0, n) with `concurrency` workers; `WARMUP` untimed calls first (indices -1, -2, ...). */
+async function load(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<LoadResult> {
+  for (let w = 1; w <= WARMUP; w++) await fn(-w);
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        const s = performance.now();
+        await fn(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const r2 = (x: number) => +x.toFixed(2);
+  return {
+    requests: n,
+    concurrency,
+    seconds: +seconds.toFixed(3),
+    reqPerSec: +(n / seconds).toFixed(1),
+    p50Ms: r2(pct(lat, 50)),
+    p95Ms: r2(pct(lat, 95)),
+    p99Ms: r2(pct(lat, 99)),
+    meanMs: r2(lat.reduce((a, b) => a + b, 0) / lat.length),
+  };
+}
+
+/** The transport floor: a bare node:http server on loopback answering `{}`. */
+async function startFloor(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** NonceStore port in memory (a Map), for the verifier micro-benchmark. */
+class MemoryNonceStore implements NonceStore {
+  readonly #used = new Map<string, number>();
+  async consume(scope: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const k = `${scope.toLowerCase()}|${nonce}`;
+    const at = this.#used.get(k);
+    if (at !== undefined && at >= Math.floor(Date.now() / 1000)) return false;
+    this.#used.set(k, expiresAt);
+    return true;
+  }
+  async health(): Promise<ComponentHealth> {
+    return { status: 'ok', detail: 'memory' };
+  }
+}
+
+/** SignatureVerifier port that says "no contract": EOA signatures only, no chain. */
+const noContracts: SignatureVerifier = {
+  isContract: async () => false,
+  isValidErc1271Signature: async () => false,
+  health: async () => ({ status: 'ok', detail: 'no chain' }),
+};
+
+interface MicroResult {
+  messages: number;
+  rounds: number;
+  oursPerSec: number;
+  rawPerSec: number;
+  ratio: number;
+  baseline: string;
+}
+
+async function microVerify(): Promise<MicroResult> {
+  const chainId = 31337;
+  const wallet = Wallet.createRandom();
+  const address = wallet.address;
+  const path = '/v1/datasets';
+  const body = JSON.stringify(listing(address, `0x${'11'.repeat(20)}`, 0));
+  const hash = bodyHash(body);
+  const signed: { headers: Record<string, string>; message: Record<string, unknown>; signature: string }[] = [];
+  for (let i = 0; i < VERIFY + 10; i++) {
+    const headers = await signRequest(wallet, { chainId, method: 'POST', path, body });
+    const message = { method: 'POST', path, bodyHash: hash, timestamp: Number(headers[AUTH_HEADERS.timestamp]), nonce: headers[AUTH_HEADERS.nonce] };
+    signed.push({ headers, message, signature: headers[AUTH_HEADERS.signature]! });
+  }
+  const warm = signed.slice(VERIFY);
+  const msgs = signed.slice(0, VERIFY);
+  const deps = (): VerifyDeps => ({ chainId, nonces: new MemoryNonceStore(), chain: noContracts, maxSkewSeconds: 300, now: () => Math.floor(Date.now() / 1000) });
+  const domain = requestDomain(chainId);
+  const ours = async (list: typeof msgs, d: VerifyDeps) => {
+    for (const m of list) {
+      const c = await verifySignedRequest({ method: 'POST', path, headers: m.headers, body }, d);
+      if (c.address !== address) throw new Error('verifySignedRequest: wrong address');
+    }
+  };
+  const raw = async (list: typeof msgs) => {
+    for (const m of list) if (verifyTypedData(domain, REQUEST_TYPES, m.message, m.signature) !== address) throw new Error('verifyTypedData: wrong address');
+  };
+  await ours(warm, deps());
+  await raw(warm);
+  const ROUNDS = 3;
+  let tOurs = 0;
+  let tRaw = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now();
+    await raw(msgs);
+    tRaw += performance.now() - t0;
+    t0 = performance.now();
+    await ours(msgs, deps()); // a fresh nonce store per round: each nonce is accepted once
+    tOurs += performance.now() - t0;
+  }
+  const oursPerSec = (VERIFY * ROUNDS) / (tOurs / 1000);
+  const rawPerSec = (VERIFY * ROUNDS) / (tRaw / 1000);
+  return {
+    messages: VERIFY,
+    rounds: ROUNDS,
+    oursPerSec: +oursPerSec.toFixed(0),
+    rawPerSec: +rawPerSec.toFixed(0),
+    ratio: +(oursPerSec / rawPerSec).toFixed(3),
+    baseline: 'ethers.verifyTypedData(domain, Request types, same message, same signature), interleaved rounds',
+  };
+}
+
+async function main(): Promise<void> {
+  const loadStart = loadavg();
+  const started = performance.now();
+  console.log(`bench:api ${REQUESTS} requests x concurrency ${CONCURRENCY} per route, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const micro = await microVerify();
+  console.log(`verifySignedRequest ${micro.oursPerSec}/s  raw verifyTypedData ${micro.rawPerSec}/s  ratio ${(micro.ratio * 100).toFixed(1)}%`);
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'provena-bench-api-'));
+  const t0 = performance.now();
+  const stack = await startStack({
+    ...process.env,
+    PROVENA_DATA_DIR: join(dataDir, 'data'),
+    PROVENA_API_PORT: String(await freePort()),
+    PROVENA_CHAIN_PORT: String(await freePort()),
+    PROVENA_DYNAMODB_PORT: String(await freePort()),
+    PROVENA_S3_PORT: String(await freePort()),
+    PROVENA_LOG_LEVEL: 'SILENT',
+  });
+  const stackStartSeconds = (performance.now() - t0) / 1000;
+  const floorServer = await startFloor();
+  try {
+    const { info } = stack;
+    console.log(`stack up in ${stackStartSeconds.toFixed(1)} s at ${info.apiUrl}`);
+    const paymentToken = info.deployment.contracts.PaymentToken;
+    if (paymentToken === undefined) throw new Error('no PaymentToken in the deployment');
+    const wallet = Wallet.createRandom();
+    const client = new ProvenaClient({ baseUrl: info.apiUrl, chainId: info.chainId, signer: wallet });
+    const floorClient = new ProvenaClient({ baseUrl: floorServer.url, chainId: info.chainId, signer: wallet });
+    const floorBody = listing(wallet.address, paymentToken, 0);
+
+    const runFloor = async () => ({
+      get: await load(REQUESTS, CONCURRENCY, async () => void (await floorClient.request('GET', '/'))),
+      signedPost: await load(REQUESTS, CONCURRENCY, async () => void (await floorClient.request('POST', '/v1/datasets', { body: floorBody, signed: true }))),
+    });
+    const floorBefore = await runFloor();
+    console.log(`floor GET {}          ${floorBefore.get.reqPerSec} req/s  p50 ${floorBefore.get.p50Ms} ms  p95 ${floorBefore.get.p95Ms} ms`);
+    console.log(`floor signed POST {}  ${floorBefore.signedPost.reqPerSec} req/s  p50 ${floorBefore.signedPost.p50Ms} ms  p95 ${floorBefore.signedPost.p95Ms} ms`);
+
+    const ids: string[] = [];
+    const create = await load(REQUESTS, CONCURRENCY, async (i) => {
+      const ds = await client.createDataset(listing(wallet.address, paymentToken, i));
+      if (i >= 0) ids[i] = ds.id;
+    });
+    if (ids.filter(Boolean).length !== REQUESTS) throw new Error(`created ${ids.filter(Boolean).length} listings, expected ${REQUESTS}`);
+    const list = await load(REQUESTS, CONCURRENCY, async () => {
+      const page = await client.listDatasets({ limit: 20 });
+      if (page.items.length !== 20) throw new Error(`list returned ${page.items.length} items`);
+    });
+    const get = await load(REQUESTS, CONCURRENCY, async (i) => {
+      const id = ids[(i + REQUESTS) % REQUESTS]!;
+      const ds = await client.getDataset(id);
+      if (ds.id !== id) throw new Error('wrong listing');
+    });
+    const floorAfter = await runFloor();
+    const floorGet = (floorBefore.get.reqPerSec + floorAfter.get.reqPerSec) / 2;
+    const floorPost = (floorBefore.signedPost.reqPerSec + floorAfter.signedPost.reqPerSec) / 2;
+
+    const routes = [
+      { route: 'POST /v1/datasets (signed, SDK createDataset)', ...create, ratioToFloor: +(create.reqPerSec / floorGet).toFixed(3), ratioToSignedFloor: +(create.reqPerSec / floorPost).toFixed(3) },
+      { route: 'GET /v1/datasets?limit=20', ...list, ratioToFloor: +(list.reqPerSec / floorGet).toFixed(3) },
+      { route: 'GET /v1/datasets/{id}', ...get, ratioToFloor: +(get.reqPerSec / floorGet).toFixed(3) },
+    ];
+    for (const r of routes) console.log(`${r.route.padEnd(46)} ${r.reqPerSec} req/s  p50 ${r.p50Ms} ms  p95 ${r.p95Ms} ms  ${(r.ratioToFloor * 100).toFixed(1)}% of floor`);
+    console.log(`floor after: GET {} ${floorAfter.get.reqPerSec} req/s, signed POST {} ${floorAfter.signedPost.reqPerSec} req/s`);
+
+    const loadEnd = loadavg();
+    const out = {
+      bench: 'api',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      loadavg1: +loadStart[0]!.toFixed(2),
+      loadavg1End: +loadEnd[0]!.toFixed(2),
+      seconds: +((performance.now() - started) / 1000).toFixed(1),
+      stackStartSeconds: +stackStartSeconds.toFixed(1),
+      setup:
+        'startStack in-process (Hardhat node child; dynalite, s3rver, IPFS store, API server in-process), 127.0.0.1 only, ' +
+        'PROVENA_LOG_LEVEL=SILENT; load generator = SDK ProvenaClient (fetch) in the same process',
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      warmup: WARMUP,
+      floor: {
+        what: 'bare node:http server on 127.0.0.1 answering {} (same process, same client); ratios use the mean of before and after',
+        getReqPerSec: +floorGet.toFixed(1),
+        signedPostReqPerSec: +floorPost.toFixed(1),
+        before: floorBefore,
+        after: floorAfter,
+      },
+      routes,
+      verify: micro,
+    };
+    await writeFile(join(here, 'results', 'api.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`${out.seconds} s, load ${loadEnd.map((l) => l.toFixed(2)).join(' ')} at the end -> bench/results/api.json`);
+  } finally {
+    await floorServer.close();
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
