@@ -157,7 +157,8 @@ export function buildProgram(): Command {
 <path> is a CSV, JSON Lines or Parquet file, or a folder of UTF-8 text files (format text-folder: every file,
 recursively, in sorted path order). The file is validated, then encrypted here with a fresh data key; only
 ciphertext goes to S3 (presigned multipart URLs) and the key goes to the key gate sealed to its public key.
-The listing must be yours and registered on chain first (SDK registerDataset; POST /v1/datasets/<id>/registration).
+The listing must be yours and registered on chain first (provena dataset register <id>). After the upload the
+listing's new manifest is recorded on the registry too (you sign, the API pays the gas).
 
 Resume: if an upload is interrupted (Ctrl-C, network loss, crash), run the same command again. It continues
 the same upload and sends only the parts S3 does not have yet. A source that changed since (size, modification
@@ -210,11 +211,11 @@ delete it yourself (or use --restart) to abandon an upload.`,
 
   dataset
     .command('register <id>')
-    .description('register a listing on the DatasetRegistry contract: you sign, the API pays the gas (needed before upload)')
+    .description('put a listing on the DatasetRegistry contract, or record its current manifest and price there: you sign, the API pays the gas (needed before upload)')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, opts } = await client(cmd);
       const d = await api.registerDataset(id);
-      print(opts, d, () => `registered ${d.id} as registry dataset ${d.chainDatasetId}`);
+      print(opts, d, () => `registered ${d.id} as registry dataset ${d.chainDatasetId} (manifest ${d.chainManifestCid})`);
     });
 
   dataset

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
+import { DatasetRegistry__factory } from '../contracts/typechain/index.js';
 import { devAccountKey } from '../shared/adapters/local/embeddedChain.js';
 import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { ProvenaError } from '../shared/errors.js';
@@ -55,7 +56,18 @@ describe('encrypted data plane', () => {
     expect(open.chainDatasetId).toMatch(/^[1-9][0-9]*$/);
     expect(new Set([open.chainDatasetId, trainingOnly.chainDatasetId, other.chainDatasetId]).size).toBe(3);
     expect(await provider().getBalance(owner.address)).toBe(0n);
-    expect((await codeOf(api.registerDataset(open.id)))).toBe('DATASET_ALREADY_REGISTERED');
+  });
+
+  it("records the listing's new manifest (which names the encrypted manifest) on the registry, gaslessly", async () => {
+    const registry = DatasetRegistry__factory.connect(stackInfo().deployment.contracts.DatasetRegistry as string, provider());
+    expect(open.chainManifestCid).not.toBe(open.manifestCid); // the upload made a new listing version
+    const synced = await api.registerDataset(open.id);
+    expect(synced.chainManifestCid).toBe(open.manifestCid);
+    expect(synced.version).toBe(open.version);
+    const onChain = await registry.getDataset(BigInt(open.chainDatasetId as string));
+    expect(onChain.manifestCid).toBe(open.manifestCid);
+    expect(await provider().getBalance(owner.address)).toBe(0n);
+    expect(await codeOf(api.registerDataset(open.id))).toBe('DATASET_ALREADY_REGISTERED');
   });
 
   it('publishes the upload as a new data version with an encrypted manifest', () => {

@@ -140,6 +140,8 @@ export const Dataset = z.object({
   license: LicenseTerms.extend({ rawAccess: z.boolean() }),
   /** Set once the owner registered the listing on the DatasetRegistry (gasless, relayed by the API). */
   chainDatasetId: ChainDatasetId.optional(),
+  /** The manifest CID the registry records for it; equals `manifestCid` when the chain is up to date. */
+  chainManifestCid: CidString.optional(),
   /** The encrypted data of the current version; absent until the first upload completes. */
   data: DatasetData.optional(),
 });

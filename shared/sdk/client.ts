@@ -123,8 +123,10 @@ export class ProvenaClient {
   }
 
   /**
-   * Registers a listing on the DatasetRegistry without gas: fetches the EIP-712 `Registration` for it, signs it
-   * with this client's signer (the owner), and lets the API relay it. Returns the listing with `chainDatasetId`.
+   * Puts a listing on the DatasetRegistry, or records its current manifest CID and price there, without gas:
+   * fetches the EIP-712 message (`Registration`, or `Update` once registered), signs it with this client's signer
+   * (the owner), and lets the API relay it. Returns the listing with `chainDatasetId` and `chainManifestCid`.
+   * Answers `DATASET_ALREADY_REGISTERED` when the registry is already up to date.
    */
   async registerDataset(id: string): Promise<Dataset> {
     if (!this.options.signer) throw new ProvenaError('AUTH_MISSING', 'Registering needs the owner\'s signer');

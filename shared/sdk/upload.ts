@@ -76,6 +76,11 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Discard earlier state for this source and start a new upload (new key, new session). */
   restart?: boolean;
+  /**
+   * After completing, record the listing's new manifest CID on the DatasetRegistry (the owner signs an EIP-712
+   * `Update`, the API relays it; no gas). Default true; false leaves the chain as it was.
+   */
+  syncRegistry?: boolean;
   /** The fetch used for the part PUTs (default: global fetch). */
   fetch?: typeof fetch;
   /** The API's base URL, part of the state file's key (default: the client's). */
@@ -229,7 +234,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
       // An earlier run completed but did not get to delete its state: the data is live.
       const listing = await client.getDataset(datasetId);
       await deleteUploadState(statePath);
-      if (listing.data?.version === state.dataVersion) return listing;
+      if (listing.data?.version === state.dataVersion) return syncRegistry(client, listing, options);
       session = undefined;
     }
     if (session && new Date(session.expiresAt).getTime() <= Date.now()) session = undefined;
@@ -444,7 +449,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
     };
     const { body: listing } = await client.request<Dataset>('POST', `/v1/datasets/${enc}/uploads/${sess.uploadId}/complete`, { body: complete, signed: true });
     await deleteUploadState(statePath);
-    return listing;
+    return await syncRegistry(client, listing, options);
   } catch (err) {
     // Let in-flight parts finish (or abort) and their state land, so the next run skips them.
     await Promise.allSettled(inflight);
@@ -453,4 +458,10 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   } finally {
     dataKey.fill(0);
   }
+}
+
+/** Records the listing's current manifest on the registry unless it is already there (or the caller opted out). */
+async function syncRegistry(client: ProvenaClient, listing: Dataset, options: { syncRegistry?: boolean }): Promise<Dataset> {
+  if (options.syncRegistry === false || listing.chainManifestCid === listing.manifestCid) return listing;
+  return client.registerDataset(listing.id);
 }

@@ -1,49 +1,56 @@
 import { ConflictError, ForbiddenError, type DependencyError, type NotFoundError, type ValidationError } from '../errors.js';
 import type { Dataset } from '../schemas/dataset.js';
-import type { RegistrationTypedData, RegistryRelayer } from '../adapters/chain/RegistryRelayer.js';
+import type { RegistryRelayer, RegistryTypedData, SignedRegistryMessage } from '../adapters/chain/RegistryRelayer.js';
 import type { ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
-import { writeListingManifest } from './manifest.js';
 
-/** What registration needs beyond the listing deps. */
+/** What registry syncing needs beyond the listing deps. */
 export interface RegistrationDeps extends ListingDeps {
-  registry: Pick<RegistryRelayer, 'typedData' | 'relay'>;
+  registry: Pick<RegistryRelayer, 'typedData' | 'relay' | 'relayUpdate'>;
 }
 
 export interface RegisterListingParameters {
   caller: string;
   id: string;
-  signed: { nonce: string; deadline: string; signature: string };
+  signed: SignedRegistryMessage;
 }
 export type RegisterListingReturnType = Dataset;
 export type RegisterListingErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError;
 
-async function registrable(deps: ListingDeps, caller: string | undefined, id: string): Promise<Dataset> {
+async function syncable(deps: ListingDeps, id: string): Promise<Dataset> {
   const listing = await getListing(deps, { id });
-  if (caller !== undefined && listing.owner !== caller) {
-    throw new ForbiddenError('FORBIDDEN_NOT_OWNER', `Only the owner ${listing.owner} can register dataset ${id}`);
-  }
   if (listing.status === 'delisted') throw new ConflictError('DATASET_DELISTED', `Dataset ${id} is delisted`);
-  if (listing.chainDatasetId) throw new ConflictError('DATASET_ALREADY_REGISTERED', `Dataset ${id} is registry dataset ${listing.chainDatasetId}`);
+  if (listing.chainDatasetId && listing.chainManifestCid === listing.manifestCid) {
+    throw new ConflictError('DATASET_ALREADY_REGISTERED', `Dataset ${id} is registry dataset ${listing.chainDatasetId}, already at manifest ${listing.manifestCid}`);
+  }
   return listing;
 }
 
-/** The EIP-712 message the owner signs to register `id` on the DatasetRegistry (gasless). */
-export async function registrationTypedData(deps: RegistrationDeps, params: { id: string }): Promise<RegistrationTypedData> {
-  const listing = await registrable(deps, undefined, params.id);
-  return deps.registry.typedData(listing, Math.floor(deps.now().getTime() / 1000));
+/**
+ * The EIP-712 message the owner signs to put the listing on the DatasetRegistry (`Registration`), or, once it
+ * is there, to record its current manifest CID and price (`Update`). Gasless for the owner.
+ */
+export async function registrationTypedData(deps: RegistrationDeps, params: { id: string }): Promise<RegistryTypedData> {
+  return deps.registry.typedData(await syncable(deps, params.id), Math.floor(deps.now().getTime() / 1000));
 }
 
 /**
- * Registers a listing on chain with the owner's signature (the API pays the gas), then records the registry's
- * dataset id on the listing as a new version. The chain's per-owner nonce makes a relayed signature count once.
+ * Relays the owner's signed registration or update, then records on the listing what the registry now holds
+ * (`chainDatasetId`, `chainManifestCid`). That write keeps the listing's version and manifest: recording the
+ * chain's state is not a new version of the listing (else the registry's CID would be stale at once).
  */
 export async function registerListing(deps: RegistrationDeps, params: RegisterListingParameters): Promise<RegisterListingReturnType> {
-  const listing = await registrable(deps, params.caller, params.id);
-  const chainDatasetId = await deps.registry.relay(listing, params.signed);
-  const { manifestCid: previous, ...rest } = listing;
-  const draft: Omit<Dataset, 'manifestCid'> = { ...rest, chainDatasetId, version: listing.version + 1, updatedAt: deps.now().toISOString() };
-  const next: Dataset = { ...draft, manifestCid: await writeListingManifest(deps.content, draft, previous) };
+  const listing = await syncable(deps, params.id);
+  if (listing.owner !== params.caller) {
+    throw new ForbiddenError('FORBIDDEN_NOT_OWNER', `Only the owner ${listing.owner} can register dataset ${params.id}`);
+  }
+  let chainDatasetId = listing.chainDatasetId;
+  if (chainDatasetId) {
+    await deps.registry.relayUpdate({ ...listing, chainDatasetId }, params.signed);
+  } else {
+    chainDatasetId = await deps.registry.relay(listing, params.signed);
+  }
+  const next: Dataset = { ...listing, chainDatasetId, chainManifestCid: listing.manifestCid };
   await deps.datasets.replace(next, listing.version);
   return next;
 }

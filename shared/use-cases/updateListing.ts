@@ -50,6 +50,7 @@ export async function updateListing(deps: ListingDeps, params: UpdateListingPara
     ...parsed.data,
     // Not editable here: set by registration and uploads.
     ...(current.chainDatasetId ? { chainDatasetId: current.chainDatasetId } : {}),
+    ...(current.chainManifestCid ? { chainManifestCid: current.chainManifestCid } : {}),
     ...(current.data ? { data: current.data } : {}),
   };
   const manifestCid = await writeListingManifest(deps.content, draft, current.manifestCid);
