@@ -14,7 +14,7 @@ export function licenseManagerDomain(chainId: bigint | number, verifyingContract
   return { name: 'Provena LicenseManager', version: '1', chainId, verifyingContract };
 }
 
-/** Domain of the DatasetRegistry: gasless registrations. */
+/** Domain of the DatasetRegistry: gasless registrations and updates. */
 export function datasetRegistryDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
   return { name: 'Provena DatasetRegistry', version: '1', chainId, verifyingContract };
 }
@@ -60,6 +60,26 @@ export const REGISTRATION_TYPES = {
     { name: 'bps', type: 'uint16[]' },
     { name: 'merkleRoot', type: 'bytes32' },
     { name: 'totalUnits', type: 'uint64' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const;
+
+/** A gasless update: the dataset's current owner sets a new price and manifest CID (a new version). */
+export interface UpdateMessage {
+  datasetId: bigint;
+  pricePerSample: bigint;
+  manifestCid: string;
+  /** From `DatasetRegistry.nonces(owner)`: the same counter as registrations. */
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export const UPDATE_TYPES = {
+  Update: [
+    { name: 'datasetId', type: 'uint256' },
+    { name: 'pricePerSample', type: 'uint128' },
+    { name: 'manifestCid', type: 'string' },
     { name: 'nonce', type: 'uint256' },
     { name: 'deadline', type: 'uint256' },
   ],
@@ -112,6 +132,11 @@ export function signRegistration(
     nonce,
     deadline,
   });
+}
+
+/** Signs an update of `datasetId` by its owner (the signer, or the EOA behind an ERC-1271 owner); nonce from `DatasetRegistry.nonces(owner)`. */
+export function signUpdate(signer: Signer, domain: TypedDataDomain, update: UpdateMessage): Promise<string> {
+  return signer.signTypedData(domain, types(UPDATE_TYPES), update);
 }
 
 /** Signs a claim (nonce from `LicenseManager.claimNonces(recipient)`). */

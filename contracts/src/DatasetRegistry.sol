@@ -22,6 +22,10 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
         "Registration(address owner,string manifestCid,uint256 pricePerSample,address[] recipients,uint16[] bps,bytes32 merkleRoot,uint64 totalUnits,uint256 nonce,uint256 deadline)"
     );
 
+    bytes32 public constant UPDATE_TYPEHASH = keccak256(
+        "Update(uint256 datasetId,uint128 pricePerSample,string manifestCid,uint256 nonce,uint256 deadline)"
+    );
+
     uint256 private _datasetCount;
     mapping(uint256 datasetId => Dataset) private _datasets;
     mapping(uint256 datasetId => address[]) private _recipients;
@@ -53,16 +57,40 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
 
     /// @inheritdoc IDatasetRegistry
     function update(uint256 datasetId, uint128 pricePerSample, string calldata manifestCid) external {
-        // Checks
-        Dataset storage dataset = _ownedListed(datasetId);
-        if (pricePerSample == 0) revert Errors.DatasetRegistry_ZeroPrice();
-        if (bytes(manifestCid).length == 0) revert Errors.DatasetRegistry_EmptyManifest();
-        // Effects
-        uint64 version = dataset.version + 1;
-        dataset.version = version;
-        dataset.pricePerSample = pricePerSample;
-        dataset.manifestCid = manifestCid;
-        emit DatasetUpdated(datasetId, version, manifestCid, pricePerSample);
+        // Checks (owner here; listing, price and manifest in _update)
+        Dataset storage dataset = _existing(datasetId);
+        if (dataset.owner != msg.sender) revert Errors.DatasetRegistry_NotOwner(datasetId, msg.sender);
+        _update(dataset, datasetId, pricePerSample, manifestCid);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function updateWithSig(
+        uint256 datasetId,
+        uint128 pricePerSample,
+        string calldata manifestCid,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        // Checks (signature by the current owner here; listing, price and manifest in _update)
+        if (block.timestamp > deadline) revert Errors.DatasetRegistry_SignatureExpired(deadline);
+        Dataset storage dataset = _existing(datasetId);
+        address owner = dataset.owner;
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    UPDATE_TYPEHASH,
+                    datasetId,
+                    pricePerSample,
+                    keccak256(bytes(manifestCid)),
+                    _useNonce(owner),
+                    deadline
+                )
+            )
+        );
+        if (!SignatureChecker.isValidSignatureNow(owner, digest, signature)) {
+            revert Errors.DatasetRegistry_InvalidSignature(owner);
+        }
+        _update(dataset, datasetId, pricePerSample, manifestCid);
     }
 
     /// @inheritdoc IDatasetRegistry
@@ -163,6 +191,22 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
         emit DatasetRegistered(
             datasetId, owner, registration.manifestCid, registration.pricePerSample, split.merkleRoot, totalUnits
         );
+    }
+
+    /// @dev The checks and effects shared by {update} and {updateWithSig}, once the caller's authority is checked.
+    function _update(Dataset storage dataset, uint256 datasetId, uint128 pricePerSample, string calldata manifestCid)
+        private
+    {
+        // Checks
+        if (!dataset.listed) revert Errors.DatasetRegistry_AlreadyDelisted(datasetId);
+        if (pricePerSample == 0) revert Errors.DatasetRegistry_ZeroPrice();
+        if (bytes(manifestCid).length == 0) revert Errors.DatasetRegistry_EmptyManifest();
+        // Effects
+        uint64 version = dataset.version + 1;
+        dataset.version = version;
+        dataset.pricePerSample = pricePerSample;
+        dataset.manifestCid = manifestCid;
+        emit DatasetUpdated(datasetId, version, manifestCid, pricePerSample);
     }
 
     function _registrationStructHash(Registration calldata r, address owner, uint256 nonce, uint256 deadline)

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { Wallet, type JsonRpcSigner } from 'ethers';
-import { datasetRegistryDomain, signRegistration, type RegistrationInput } from '../eip712.js';
+import { Wallet, type JsonRpcSigner, type Signer } from 'ethers';
+import { datasetRegistryDomain, signRegistration, signUpdate, type RegistrationInput, type UpdateMessage } from '../eip712.js';
 import { OwnedSmartAccount__factory } from '../typechain/index.js';
 import { expectRevert } from './helpers/errors.js';
 import { deploySystem, mined, registerExplicit, ZERO_ROOT, type System } from './helpers/fixture.js';
@@ -144,12 +144,123 @@ describe('update', () => {
     const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
     await expectRevert(sys.registry.connect(owner).update(id, 0n, 'x'), 'DatasetRegistry_ZeroPrice');
   });
+  test('an empty manifest reverts', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await expectRevert(sys.registry.connect(owner).update(id, 5n, ''), 'DatasetRegistry_EmptyManifest');
+  });
   test('the owner\'s update bumps the version and stores price and manifest', async () => {
     const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
     const rc = await mined(sys.registry.connect(owner).update(id, 2500n, 'bafy-v2'));
     const d = await sys.registry.getDataset(id);
     expect([d.version, d.pricePerSample, d.manifestCid]).toEqual([2n, 2500n, 'bafy-v2']);
     expect(sys.registry.interface.parseLog(rc.logs[0]!)?.args.toArray()).toEqual([id, 2n, 'bafy-v2', 2500n]);
+  });
+});
+
+describe('updateWithSig', () => {
+  const domain = async () => datasetRegistryDomain(sys.chain.chainId, await sys.registry.getAddress());
+  const sign = async (signer: Signer, m: Partial<UpdateMessage> & { datasetId: bigint; deadline: bigint }) =>
+    signUpdate(signer, await domain(), { pricePerSample: 2500n, manifestCid: 'bafy-v2', nonce: 0n, ...m });
+  const relay = (m: { datasetId: bigint; deadline: bigint; pricePerSample?: bigint; manifestCid?: string }, sig: string) =>
+    sys.registry.connect(other).updateWithSig(m.datasetId, m.pricePerSample ?? 2500n, m.manifestCid ?? 'bafy-v2', m.deadline, sig);
+  const soon = async () => (await sys.chain.latestTimestamp()) + 3600n;
+
+  test('an expired deadline reverts', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = (await sys.chain.latestTimestamp()) - 1n;
+    const sig = await sign(owner, { datasetId: id, deadline });
+    await expectRevert(relay({ datasetId: id, deadline }, sig), 'DatasetRegistry_SignatureExpired', [deadline]);
+  });
+  test('an unknown dataset reverts', async () => {
+    const deadline = await soon();
+    const sig = await sign(owner, { datasetId: 9n, deadline });
+    await expectRevert(relay({ datasetId: 9n, deadline }, sig), 'DatasetRegistry_UnknownDataset', [9n]);
+  });
+  test('a signature by someone other than the owner, or over other terms, reverts', async () => {
+    const o = await owner.getAddress();
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = await soon();
+    const byOther = await sign(other, { datasetId: id, deadline });
+    await expectRevert(relay({ datasetId: id, deadline }, byOther), 'DatasetRegistry_InvalidSignature', [o]);
+    const good = await sign(owner, { datasetId: id, deadline });
+    await expectRevert(relay({ datasetId: id, deadline, manifestCid: 'bafy-evil' }, good), 'DatasetRegistry_InvalidSignature', [o]);
+    await expectRevert(relay({ datasetId: id, deadline, pricePerSample: 1n }, good), 'DatasetRegistry_InvalidSignature', [o]);
+    const wrongNonce = await sign(owner, { datasetId: id, deadline, nonce: 1n });
+    await expectRevert(relay({ datasetId: id, deadline }, wrongNonce), 'DatasetRegistry_InvalidSignature', [o]);
+    expect((await sys.registry.getDataset(id)).version).toBe(1n);
+    expect(await sys.registry.nonces(o)).toBe(0n);
+  });
+  test('a registration signature cannot be used as an update signature', async () => {
+    const o = await owner.getAddress();
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = await soon();
+    // Same owner, nonce, deadline, price and manifest: only the struct type differs.
+    const regSig = await signRegistration(owner, await domain(), {
+      owner: o, registration: reg({}, { manifestCid: 'bafy-v2', pricePerSample: 2500n }), nonce: 0n, deadline,
+    });
+    await expectRevert(relay({ datasetId: id, deadline }, regSig), 'DatasetRegistry_InvalidSignature', [o]);
+    expect((await sys.registry.getDataset(id)).version).toBe(1n);
+  });
+  test('a delisted dataset cannot be updated, and the nonce is not consumed', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await mined(sys.registry.connect(owner).delist(id));
+    const deadline = await soon();
+    const sig = await sign(owner, { datasetId: id, deadline });
+    await expectRevert(relay({ datasetId: id, deadline }, sig), 'DatasetRegistry_AlreadyDelisted', [id]);
+    expect(await sys.registry.nonces(await owner.getAddress())).toBe(0n);
+  });
+  test('a signed zero price or empty manifest reverts as in update', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = await soon();
+    const zero = await sign(owner, { datasetId: id, deadline, pricePerSample: 0n });
+    await expectRevert(relay({ datasetId: id, deadline, pricePerSample: 0n }, zero), 'DatasetRegistry_ZeroPrice');
+    const empty = await sign(owner, { datasetId: id, deadline, manifestCid: '' });
+    await expectRevert(relay({ datasetId: id, deadline, manifestCid: '' }, empty), 'DatasetRegistry_EmptyManifest');
+  });
+  test('a relayer updates for the EOA owner who signed, and the signature cannot be replayed', async () => {
+    const o = await owner.getAddress();
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = await soon();
+    const sig = await sign(owner, { datasetId: id, deadline });
+    const rc = await mined(relay({ datasetId: id, deadline }, sig));
+    const d = await sys.registry.getDataset(id);
+    expect([d.owner, d.version, d.pricePerSample, d.manifestCid, d.listed]).toEqual([o, 2n, 2500n, 'bafy-v2', true]);
+    const log = sys.registry.interface.parseLog(rc.logs[0]!);
+    expect(log?.name).toBe('DatasetUpdated');
+    expect(log?.args.toArray()).toEqual([id, 2n, 'bafy-v2', 2500n]);
+    expect(await sys.registry.nonces(o)).toBe(1n);
+    await expectRevert(relay({ datasetId: id, deadline }, sig), 'DatasetRegistry_InvalidSignature', [o]);
+    expect((await sys.registry.getDataset(id)).version).toBe(2n);
+  });
+  test('registrations and updates share the owner\'s nonce', async () => {
+    const o = await owner.getAddress();
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    const deadline = await soon();
+    const update0 = await sign(owner, { datasetId: id, deadline, nonce: 0n });
+    const reg0 = await signRegistration(owner, await domain(), { owner: o, registration: reg(), nonce: 0n, deadline });
+    await mined(sys.registry.connect(other).registerWithSig(reg(), o, deadline, reg0));
+    await expectRevert(relay({ datasetId: id, deadline }, update0), 'DatasetRegistry_InvalidSignature', [o]);
+    const update1 = await sign(owner, { datasetId: id, deadline, nonce: 1n });
+    await mined(relay({ datasetId: id, deadline }, update1));
+    expect(await sys.registry.nonces(o)).toBe(2n);
+  });
+  test('an ERC-1271 contract wallet owner is accepted through its owner\'s signature', async () => {
+    const eoa = Wallet.createRandom();
+    const account = await new OwnedSmartAccount__factory(sys.admin).deploy(eoa.address);
+    await account.waitForDeployment();
+    const accountAddr = await account.getAddress();
+    const deadline = await soon();
+    const regSig = await signRegistration(eoa, await domain(), { owner: accountAddr, registration: reg(), nonce: 0n, deadline });
+    await mined(sys.registry.connect(other).registerWithSig(reg(), accountAddr, deadline, regSig));
+    const id = await sys.registry.datasetCount();
+    // The account's nonce is now 1 (the registration consumed 0).
+    const sig = await sign(eoa, { datasetId: id, deadline, nonce: 1n });
+    await mined(relay({ datasetId: id, deadline }, sig));
+    const d = await sys.registry.getDataset(id);
+    expect([d.owner, d.version, d.pricePerSample, d.manifestCid]).toEqual([accountAddr, 2n, 2500n, 'bafy-v2']);
+    expect(await sys.registry.nonces(accountAddr)).toBe(2n);
+    const byStranger = await sign(Wallet.createRandom(), { datasetId: id, deadline, nonce: 2n });
+    await expectRevert(relay({ datasetId: id, deadline }, byStranger), 'DatasetRegistry_InvalidSignature', [accountAddr]);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The TS EIP-712 types and Merkle helper agree with the contracts. */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { TypedDataEncoder, Wallet, id } from 'ethers';
-import { CLAIM_TYPES, REGISTRATION_TYPES, USAGE_REPORT_TYPES, licenseManagerDomain } from '../eip712.js';
+import { CLAIM_TYPES, REGISTRATION_TYPES, UPDATE_TYPES, USAGE_REPORT_TYPES, datasetRegistryDomain, licenseManagerDomain } from '../eip712.js';
 import { buildRoyaltyTree } from '../merkle.js';
 import { deploySystem, type System } from './helpers/fixture.js';
 
@@ -18,10 +18,13 @@ describe('EIP-712 types', () => {
     expect(typeHash(USAGE_REPORT_TYPES, 'UsageReport')).toBe(await sys.manager.USAGE_REPORT_TYPEHASH());
     expect(typeHash(CLAIM_TYPES, 'Claim')).toBe(await sys.manager.CLAIM_TYPEHASH());
     expect(typeHash(REGISTRATION_TYPES, 'Registration')).toBe(await sys.registry.REGISTRATION_TYPEHASH());
+    expect(typeHash(UPDATE_TYPES, 'Update')).toBe(await sys.registry.UPDATE_TYPEHASH());
   });
-  test('the domain helper matches the contract\'s domain separator', async () => {
+  test('the domain helpers match the contracts\' domain separators', async () => {
     const domain = licenseManagerDomain(sys.chain.chainId, await sys.manager.getAddress());
     expect(TypedDataEncoder.hashDomain(domain)).toBe(await sys.manager.DOMAIN_SEPARATOR());
+    const registryDomain = datasetRegistryDomain(sys.chain.chainId, await sys.registry.getAddress());
+    expect(TypedDataEncoder.hashDomain(registryDomain)).toBe(await sys.registry.DOMAIN_SEPARATOR());
   });
 });
 

@@ -31,8 +31,24 @@ interface IDatasetRegistry {
         returns (uint256 datasetId);
 
     /// @notice Sets a new price and manifest as a new version.
-    /// @dev Emits {DatasetUpdated}. Requirements: caller is the owner; the dataset is listed; non-zero price.
+    /// @dev Emits {DatasetUpdated}. Requirements: caller is the owner; the dataset is listed; non-zero price;
+    /// non-empty manifest.
     function update(uint256 datasetId, uint128 pricePerSample, string calldata manifestCid) external;
+
+    /// @notice {update} for the dataset's current owner, who signed the EIP-712
+    /// `Update(uint256 datasetId,uint128 pricePerSample,string manifestCid,uint256 nonce,uint256 deadline)` message;
+    /// anyone may submit (e.g. the API relaying a new manifest CID after an encrypted upload).
+    /// @dev Emits {DatasetUpdated}. Consumes the owner's nonce (the same {nonces} counter as {registerWithSig}).
+    /// ERC-1271 contract owners are supported.
+    /// Requirements: `block.timestamp <= deadline`; the dataset exists; a valid signature by its owner over the
+    /// current nonce; the dataset is listed; non-zero price; non-empty manifest.
+    function updateWithSig(
+        uint256 datasetId,
+        uint128 pricePerSample,
+        string calldata manifestCid,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /// @notice Stops new sales of the dataset. Existing licenses and their jobs are unaffected.
     /// @dev Emits {DatasetDelisted}. Requirements: caller is the owner; the dataset is listed.
@@ -53,7 +69,7 @@ interface IDatasetRegistry {
     /// @notice The explicit split's recipients (empty for a Merkle split).
     function recipientsOf(uint256 datasetId) external view returns (address[] memory);
 
-    /// @notice The next nonce `owner` must sign for {registerWithSig}.
+    /// @notice The next nonce `owner` must sign for {registerWithSig} or {updateWithSig} (one shared counter).
     function nonces(address owner) external view returns (uint256);
 
     /// @notice The number of datasets registered so far (also the last id).
