@@ -12,8 +12,8 @@ import { Address } from './schemas/common.js';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const url = z.url({ protocol: /^https?$/ });
 
-/** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}`. */
-const ContractAddresses = z
+/** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}` (shared with the CDK app's config). */
+export const ContractAddresses = z
   .string()
   .transform((s, ctx) => {
     try {

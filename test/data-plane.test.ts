@@ -3,7 +3,6 @@
  * gate deciding against the real chain, and download for the entitled — with each attack the issue lists
  * failing with its code, writing no plaintext.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { ProvenaError } from '../shared/errors.js';
 import { fetchDataset, requestDataKey } from '../shared/sdk/fetchData.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
 import { buyLicense, chainNow, openAttestedJob, uploadBytes } from './support/data.js';
+import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 
@@ -235,16 +235,7 @@ describe('encrypted data plane', () => {
 });
 
 describe('the CLI for the data plane', () => {
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['bin/provena.js', ...args], { env: { ...process.env, PROVENA_API_URL: stackInfo().apiUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[]) => runCli(args, { PROVENA_API_URL: stackInfo().apiUrl });
 
   it('registers, uploads and fetches a dataset as the README shows', async () => {
     const owner = Wallet.createRandom();

@@ -11,6 +11,7 @@ import { Wallet } from 'ethers';
 import { ProvenaClient } from '../shared/sdk/client.js';
 import type { StackInfo } from '../scripts/stack.js';
 import { freePort } from './support/globalSetup.js';
+import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { stackInfo } from './support/stack.js';
 
@@ -50,16 +51,7 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/provena.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('the embedded stack as a process', () => {
   it('keeps listings across a restart, reuses its deployed contracts, and stops cleanly on Ctrl-C', async () => {

@@ -3,7 +3,6 @@
  * presigned multipart PUTs to s3rver, completion by the real API, resume after a crash, refusal of a changed
  * source, and the data coming back byte for byte to a license holder.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { uploadDataset, type UploadOptions, type UploadProgress } from '../share
 import type { Dataset } from '../shared/schemas/dataset.js';
 import { planUpload } from '../shared/schemas/upload.js';
 import { buyLicense } from './support/data.js';
+import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 
@@ -174,16 +174,7 @@ describe('uploadDataset on the embedded stack', () => {
   }, 60_000);
 });
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/provena.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('provena dataset upload', () => {
   it('uploads with a progress bar on stderr and prints the data manifest CID', async () => {

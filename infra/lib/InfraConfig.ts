@@ -9,8 +9,7 @@
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
  */
 import { z } from 'zod';
-import { parseConfig } from '../../shared/config.js';
-import { Address } from '../../shared/schemas/common.js';
+import { ContractAddresses, parseConfig } from '../../shared/config.js';
 
 /** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */
 export const DEPLOY_REQUIRED = [
@@ -32,17 +31,7 @@ const DEV_DEFAULTS = {
 
 const url = z.url({ protocol: /^https?$/ });
 
-const JsonContracts = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string(), Address));
+const JsonContracts = ContractAddresses;
 
 const InstanceTypes = z
   .string()
