@@ -59,7 +59,8 @@ async function embeddedGate(config: ApiConfig, chain: EvmChain, nonces: DynamoNo
   return { gate, inbox };
 }
 
-const notServed = (backend: string) =>
+/** The error uploads and key releases answer while the API does not serve the configured gate. */
+export const notServed = (backend: string) =>
   new ProvenaError(
     'KEY_GATE_MISCONFIGURED',
     `The '${backend}' key gate is not served by the API yet: its adapter (shared/adapters/${backend === 'kms' ? 'aws/KmsKeyGate' : 'lit/LitKeyGate'}.ts) is unit-tested, but owners need an inbox key to seal data keys to. Uploads and key releases answer this error until then.`,

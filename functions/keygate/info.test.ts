@@ -1,0 +1,48 @@
+/**
+ * The cloud configuration (PROVENA_KEY_GATE=kms) builds the same runtime as the embedded stack, minus the
+ * embedded gate: the gate routes answer KEY_GATE_MISCONFIGURED instead of inventing a key. Nothing here talks
+ * to a network: building the runtime connects to nothing.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+function event(): APIGatewayProxyEventV2 {
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: 'GET /v1/keygate',
+    rawPath: '/v1/keygate',
+    rawQueryString: '',
+    headers: { host: 'api.example.com' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: 'GET', path: '/v1/keygate', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: 'GET /v1/keygate',
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: false,
+  };
+}
+
+describe('GET /v1/keygate with a cloud key gate', () => {
+  it('answers KEY_GATE_MISCONFIGURED (500) rather than a key, while the runtime itself builds', async () => {
+    Object.assign(process.env, {
+      PROVENA_LOG_LEVEL: 'SILENT',
+      PROVENA_KEY_GATE: 'kms',
+      PROVENA_CONTENT_STORE: 'kubo',
+      PROVENA_KUBO_URL: 'http://127.0.0.1:9',
+      PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:9',
+      PROVENA_CHAIN_ID: '8453',
+    });
+    const { handler } = await import('./info.js');
+    const res = await handler(event());
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body as string)).toMatchObject({ error: { code: 'KEY_GATE_MISCONFIGURED' } });
+  });
+});
