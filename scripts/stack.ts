@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import { z } from 'zod';
 import { deployProvena, readDeployment, writeDeployment, type Deployment } from '../contracts/deploy.js';
+import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../shared/adapters/aws/dynamo.js';
+import { DynamoDatasetRepo } from '../shared/adapters/aws/DynamoDatasetRepo.js';
 import { ensureTables, tableDefinitions } from '../shared/adapters/aws/tables.js';
 import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from '../shared/adapters/local/embeddedChain.js';
 import { startEmbeddedDynamo } from '../shared/adapters/local/embeddedDynamo.js';
@@ -91,6 +93,29 @@ async function deployOrReuse(rpcUrl: string, chainId: number, deployerKey: strin
 }
 
 /**
+ * After a fresh deployment (a restarted Hardhat node keeps no state), listings still name registry ids of the old
+ * chain, which the new chain will hand to other datasets. Forget them, so nothing (key releases included) trusts a
+ * registry id that no longer means this listing. Embedded only: a real chain is never reset under the API.
+ */
+async function forgetChainRegistrations(client: DynamoDBClient, table: string): Promise<number> {
+  const repo = new DynamoDatasetRepo(client, table);
+  let count = 0;
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ProjectionExpression: 'id', ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+    for (const item of page.Items ?? []) {
+      const stored = await repo.get(item.id?.S as string);
+      if (!stored?.dataset.chainDatasetId) continue;
+      const { chainDatasetId: _id, chainManifestCid: _cid, ...rest } = stored.dataset;
+      await repo.replace(rest, stored.dataset.version);
+      count++;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}
+
+/**
  * Starts the chain (or uses `PROVENA_CHAIN_RPC_URL`), deploys the contracts, starts dynalite and s3rver with
  * tables and buckets, and serves the API handlers. Sets the API's environment variables in this process, as
  * Lambda would have them.
@@ -132,8 +157,12 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       client,
       tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY, uploads: cfg.PROVENA_TABLE_UPLOADS }),
     );
-    client.destroy();
     if (created.length) log(`created tables: ${created.join(', ')}`);
+    if (!reused) {
+      const forgotten = await forgetChainRegistrations(client, cfg.PROVENA_TABLE_DATASETS);
+      if (forgotten) log(`the chain was reset: ${forgotten} listing(s) lost their registry entry; run \`provena dataset register\` and upload again`);
+    }
+    client.destroy();
 
     const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3'), port: cfg.PROVENA_S3_PORT, buckets: [cfg.PROVENA_BUCKET_DATA] });
     stops.push(() => s3.close());

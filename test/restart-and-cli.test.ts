@@ -18,14 +18,14 @@ import { stackInfo } from './support/stack.js';
 const dir = mkdtempSync(join(tmpdir(), 'provena-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function startOwnStack(): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
+async function startOwnStack(options: { dataDir?: string; ownChainPort?: number } = {}): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
   const ready = join(dir, `ready-${Date.now()}.json`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: {
       ...process.env,
-      PROVENA_DATA_DIR: join(dir, 'data'),
-      // Share the global chain: this test is about the stack's own state, and one Hardhat node is enough.
-      PROVENA_CHAIN_RPC_URL: stackInfo().rpcUrl,
+      PROVENA_DATA_DIR: options.dataDir ?? join(dir, 'data'),
+      // By default share the global chain: one Hardhat node is enough for tests of the stack's own state.
+      ...(options.ownChainPort ? { PROVENA_CHAIN_PORT: String(options.ownChainPort) } : { PROVENA_CHAIN_RPC_URL: stackInfo().rpcUrl }),
       PROVENA_API_PORT: String(await freePort()),
       PROVENA_DYNAMODB_PORT: String(await freePort()),
       PROVENA_S3_PORT: String(await freePort()),
@@ -74,6 +74,33 @@ describe('the embedded stack as a process', () => {
       await stop(second.child);
     }
   });
+
+  it('forgets registry ids when its own chain restarts empty, so no key trusts an id the new chain reuses', async () => {
+    const owner = new Wallet(Wallet.createRandom().privateKey);
+    const dataDir = join(dir, 'reset-data');
+    const chainPort = await freePort();
+    const first = await startOwnStack({ dataDir, ownChainPort: chainPort });
+    let registered;
+    try {
+      const api = new ProvenaClient({ baseUrl: first.info.apiUrl, chainId: first.info.chainId, signer: owner });
+      registered = await api.registerDataset((await api.createDataset(listing(owner.address))).id);
+      expect(registered.chainDatasetId).toBe('1');
+    } finally {
+      expect(await stop(first.child)).toBe(0);
+    }
+    const second = await startOwnStack({ dataDir, ownChainPort: chainPort });
+    try {
+      expect(second.output()).toContain('contracts deployed');
+      expect(second.output()).toContain('the chain was reset: 1 listing(s) lost their registry entry');
+      const api = new ProvenaClient({ baseUrl: second.info.apiUrl, chainId: second.info.chainId, signer: owner });
+      const after = await api.getDataset(registered.id);
+      expect(after.chainDatasetId).toBeUndefined();
+      expect(after.version).toBe(registered.version);
+      expect((await api.registerDataset(registered.id)).chainDatasetId).toBe('1');
+    } finally {
+      await stop(second.child);
+    }
+  }, 120_000);
 
   it('stops at start with a message naming a bad variable', async () => {
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {

@@ -100,6 +100,8 @@ export const DatasetData = z.object({
   ciphertextSize: z.number().int(),
   objectKey: z.string(),
   uploadedAt: IsoDate,
+  /** The registry dataset id the key's access conditions name. A key is released only while the listing still has it. */
+  chainDatasetId: z.string().regex(/^[1-9][0-9]{0,77}$/).optional(),
 });
 export type DatasetData = z.output<typeof DatasetData>;
 

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ProvenaError, type DependencyError, type ForbiddenError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ProvenaError, type DependencyError } from '../errors.js';
 import type { BlobStore } from '../ports/BlobStore.js';
 import type { ContentStore } from '../ports/ContentStore.js';
 import type { EncryptedKeyForRequester, KeyGate, KeyGrant } from '../ports/KeyGate.js';
@@ -43,11 +43,20 @@ export async function releaseKey(deps: ReleaseKeyDeps, params: ReleaseKeyParamet
   if (params.input.version !== undefined && params.input.version !== data.version) {
     throw new ConflictError('VERSION_CONFLICT', `Dataset ${listing.id} serves data version ${data.version}, not ${params.input.version}`);
   }
+  const { grant, requester, proof } = params.input;
+  // The key's conditions name a registry dataset id. If the listing no longer has that id (the embedded chain was
+  // reset, or the listing was registered again), the id may now belong to another dataset: release nothing.
+  if (!listing.chainDatasetId || listing.chainDatasetId !== data.chainDatasetId) {
+    throw new ConflictError('DATASET_NOT_REGISTERED', `Dataset ${listing.id}'s data was sealed for registry dataset ${data.chainDatasetId ?? '?'}, but the listing is now ${listing.chainDatasetId ? `registry dataset ${listing.chainDatasetId}` : 'unregistered'}: register and upload again`);
+  }
+  // Raw access is the listing's current policy: switching it off stops raw releases at once, before a re-upload.
+  if (grant.type === 'license' && !listing.license.rawAccess) {
+    throw new ForbiddenError('KEY_ACCESS_DENIED', `Dataset ${listing.id} is training-only: its key goes only to attested workers`);
+  }
   const manifest = EncryptedManifest.parse(await deps.content.getJson(data.manifestCid));
   if (manifest.datasetId !== listing.id || manifest.version !== data.version) {
     throw new ProvenaError('MANIFEST_MISMATCH', `Manifest ${data.manifestCid} is not dataset ${listing.id} version ${data.version}`);
   }
-  const { grant, requester, proof } = params.input;
   const key = await deps.gate.releaseDataKey({
     wrapped: manifest.wrappedKey,
     datasetId: listing.id,

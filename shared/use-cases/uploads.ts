@@ -220,6 +220,7 @@ export async function completeUpload(
         ciphertextSize: plan.totalCiphertextSize,
         objectKey: upload.objectKey,
         uploadedAt: now,
+        chainDatasetId: listing.chainDatasetId,
       },
     };
     const next: Dataset = { ...draft, manifestCid: await writeListingManifest(deps.content, draft, previous) };
