@@ -18,19 +18,11 @@ import { buyLicense, chainNow, openAttestedJob, uploadBytes } from './support/da
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
+import { codeOf } from './support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof ProvenaError) return err.code;
-    throw err;
-  }
-}
 
 const CSV = Buffer.from(Array.from({ length: 6000 }, (_, i) => `${i},user${i}@example.com,${20 + (i % 50)},${(i * 7) % 1000}`).join('\n'));
 

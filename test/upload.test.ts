@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { devAccountKey } from '../shared/adapters/local/embeddedChain.js';
-import { ProvenaError } from '../shared/errors.js';
 import { fetchDataset } from '../shared/sdk/fetchData.js';
 import { uploadDataset, type UploadOptions, type UploadProgress } from '../shared/sdk/upload.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
@@ -19,6 +18,7 @@ import { buyLicense } from './support/data.js';
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
+import { codeOf } from './support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-upload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,15 +39,6 @@ function bigCsv(path: string, bytes = 12 * 1024 * 1024 + 12_345): string {
   return path;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof ProvenaError) return err.code;
-    throw err;
-  }
-}
 
 /** A fetch that counts the part PUTs it passes on. */
 function countingFetch(): { fetch: typeof fetch; puts: () => number } {

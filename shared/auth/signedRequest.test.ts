@@ -6,10 +6,10 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Wallet } from 'ethers';
-import { ProvenaError } from '../errors.js';
 import type { NonceStore } from '../ports/NonceStore.js';
 import type { SignatureVerifier } from '../ports/SignatureVerifier.js';
 import { signRequest, verifySignedRequest, type VerifyDeps } from './signedRequest.js';
+import { codeOf } from '../../test/support/errors.js';
 
 class MemoryNonces implements NonceStore {
   readonly used = new Map<string, number>();
@@ -42,15 +42,6 @@ const method = fc.constantFrom('POST', 'PATCH', 'DELETE', 'PUT');
 const path = fc.stringMatching(/^\/v1\/[a-z0-9_/?=&]{0,40}$/);
 const body = fc.option(fc.string({ maxLength: 200 }), { nil: undefined });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof ProvenaError) return err.code;
-    throw err;
-  }
-}
 
 describe('verifySignedRequest', () => {
   it('accepts exactly the request that was signed, once', async () => {

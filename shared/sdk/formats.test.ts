@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { ProvenaError } from '../errors.js';
 import { detectSource, parseCsvHeader } from './formats.js';
+import { codeOf } from '../../test/support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-formats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +16,6 @@ function file(name: string, content: string | Uint8Array): string {
   return p;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof ProvenaError) return err.code;
-    throw err;
-  }
-}
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { deriveStreamKeys } from '../crypto/chunkedAead.js';
 import { openSealedBox } from '../crypto/ecies.js';
-import { ProvenaError } from '../errors.js';
 import { planUpload, uploadKeyContext, type UploadCompleteInput, type UploadPlan, type UploadStartInput } from '../schemas/upload.js';
 import { ProvenaClient } from './client.js';
 import { uploadDataset, type UploadOptions } from './upload.js';
 import { formatProgress } from './uploadProgress.js';
 import { ensureStateDir, readUploadState, stateFilePath, writeUploadState, type UploadState } from './uploadState.js';
+import { codeOf } from '../../test/support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-upload-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,15 +104,6 @@ function csv(bytes: number): string {
   return p;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (err instanceof ProvenaError) return err.code;
-    throw err;
-  }
-}
 
 const CHUNK = 64 * 1024;
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
 import { ProvenaError } from '../../errors.js';
 import { KUBO_ADD_OPTIONS, KuboContentStore, mapKuboError } from './KuboContentStore.js';
+import { codeOf } from '../../../test/support/errors.js';
 
 /**
  * A real Kubo daemon is the production target and is not available here, so these tests cover what can be
@@ -19,14 +20,6 @@ async function closedPort(): Promise<number> {
   return addr.port;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof ProvenaError ? err.code : `not a ProvenaError: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 async function drain(it: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const _ of it) void _;

@@ -8,6 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2';
 import { ProvenaError } from '../../errors.js';
 import { canonicalJson } from './canonicalJson.js';
 import { LocalUnixfsContentStore } from './LocalUnixfsContentStore.js';
+import { codeOf } from '../../../test/support/errors.js';
 
 const RAW = 0x55;
 const DAG_PB = 0x70;
@@ -31,14 +32,6 @@ async function readAll(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof ProvenaError ? err.code : `not a ProvenaError: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 // ---- A minimal, independent dag-pb + UnixFS encoder (protobuf by hand), to compute known answers ----
 function varint(n: number): number[] {
