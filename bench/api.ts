@@ -30,6 +30,7 @@ import type { NonceStore } from '../shared/ports/NonceStore.js';
 import type { SignatureVerifier } from '../shared/ports/SignatureVerifier.js';
 import type { DatasetInputWire } from '../shared/schemas/dataset.js';
 import { ProvenaClient } from '../shared/sdk/client.js';
+import { exampleListing } from '../cli/example-listing.js';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
@@ -37,27 +38,10 @@ const WARMUP = Number(process.env.BENCH_API_WARMUP ?? 20);
 const VERIFY = Number(process.env.BENCH_API_VERIFY ?? 1000);
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** A valid listing owned by `owner` (the same shape as test/support/fixtures.ts, which bench must not import). */
+/** A valid listing owned by `owner`: the CLI's example listing (what `provena dataset template` prints), numbered. */
 function listing(owner: string, paymentToken: string, i: number): DatasetInputWire {
-  return {
-    title: `Retail transactions 2024 #${i}`,
-    description: 'Point-of-sale rows from 40 stores.',
-    tags: ['retail', 'tabular'],
-    dataSchema: {
-      kind: 'tabular',
-      columns: [
-        { name: 'customer_email', type: 'string' },
-        { name: 'age', type: 'integer' },
-        { name: 'zip', type: 'string' },
-        { name: 'amount', type: 'float' },
-      ],
-    },
-    sizeBytes: 10_485_760,
-    sampleCount: 100_000,
-    license: { paymentToken, pricePerSample: '25', allowedUses: ['training'], expiryOptionsDays: [30, 365] },
-    royaltySplit: [{ recipient: owner, bps: 10_000 }],
-    anonymization: { identifierColumns: ['customer_email'], quasiIdentifiers: { columns: ['age', 'zip'], k: 5 }, redactTextPii: true },
-  };
+  const base = exampleListing(owner, paymentToken);
+  return { ...base, title: `${base.title} #${i}` };
 }
 
 async function freePort(): Promise<number> {

@@ -35,6 +35,7 @@ import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { decryptStream, decryptToFile, encryptStream, generateDataKey } from '../shared/crypto/chunkedAead.js';
 import type { ExpectedChunk, StreamParams } from '../shared/crypto/chunkedAead.js';
 import { planUpload } from '../shared/schemas/upload.js';
+import { semaphore } from '../shared/sdk/semaphore.js';
 
 const MiB = 1024 * 1024;
 const BYTES = Number(process.env.BENCH_CRYPTO_BYTES ?? 1024 * MiB);
@@ -246,20 +247,6 @@ function childPeakRssMiB(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A counting semaphore: at most `n` holders. */
-function semaphore(n: number): { acquire(): Promise<void>; release(): void } {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  return {
-    acquire: () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r))),
-    release: () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    },
-  };
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type UploadState,
   type UploadStatePart,
 } from './uploadState.js';
+import { semaphore } from './semaphore.js';
 
 /** A progress report, sent once at the start and after each part finishes (uploaded or verified as already there). */
 export interface UploadProgress {
@@ -102,25 +103,6 @@ function hexEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A counting semaphore: `acquire` resolves when fewer than `n` holders remain. */
-function semaphore(n: number): { acquire(): Promise<void>; release(): void } {
-  let free = n;
-  const waiters: (() => void)[] = [];
-  return {
-    acquire: () =>
-      free > 0
-        ? ((free -= 1), Promise.resolve())
-        : new Promise<void>((r) => {
-            waiters.push(r);
-          }),
-    release: () => {
-      const next = waiters.shift();
-      if (next) next();
-      else free += 1;
-    },
-  };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
