@@ -49,6 +49,16 @@ describe('dataset listings', () => {
     expect(conflict.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
+  it('still treats a retried create as a replay after the listing was updated', async () => {
+    const owner = newWallet();
+    const api = clientFor(owner);
+    const first = await api.createDataset(listing(owner.address), { idempotencyKey: 'retry-after-update' });
+    await api.updateDataset(first.id, { description: 'edited' });
+    const retried = await api.createDataset(listing(owner.address), { idempotencyKey: 'retry-after-update' });
+    expect(retried).toMatchObject({ id: first.id, version: 2, description: 'edited' });
+    expect((await api.listDatasets({ owner: owner.address })).items).toHaveLength(1);
+  });
+
   it('updates a listing as a new version with a new manifest linked to the previous one', async () => {
     const owner = newWallet();
     const api = clientFor(owner);

@@ -3,6 +3,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -96,14 +97,27 @@ export class DynamoDatasetRepo implements DatasetRepo {
   }
 
   async replace(dataset: Dataset, expectedVersion: number): Promise<void> {
-    const existing = await this.get(dataset.id);
+    // An UpdateItem of every listing attribute, not a PutItem: it keeps `idempotencyHash` (set at create) without
+    // reading the item first.
+    const { idempotencyHash: _none, id: _id, ...attrs } = toItem(dataset);
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = { ':expected': { N: String(expectedVersion) } };
+    const sets = Object.entries(attrs).map(([k, v], i) => {
+      names[`#a${i}`] = k;
+      values[`:a${i}`] = v;
+      return `#a${i} = :a${i}`;
+    });
+    names['#version'] = 'version';
     try {
       await this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.table,
-          Item: toItem(dataset, existing?.idempotencyHash),
-          ConditionExpression: 'attribute_exists(id) AND version = :v',
-          ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+          Key: { id: { S: dataset.id } },
+          // toItem leaves out `tags` when there are none (DynamoDB has no empty sets): remove the old ones then.
+          UpdateExpression: `SET ${sets.join(', ')}${attrs.tags ? '' : ' REMOVE tags'}`,
+          ConditionExpression: 'attribute_exists(id) AND #version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (err) {
