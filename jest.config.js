@@ -11,7 +11,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts,stack}/**/*.test.ts'],
     },
     {
       ...common,

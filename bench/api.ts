@@ -3,7 +3,7 @@
  * a bare `node:http` server measured in the same run, plus the signed-request verifier against raw
  * `ethers.verifyTypedData`. Writes bench/results/api.json.
  *
- * The stack is started in this process with `startStack` (scripts/stack.ts: Hardhat node as a child process;
+ * The stack is started in this process with `startStack` (stack/stack.ts: Hardhat node as a child process;
  * dynalite, s3rver, the IPFS store and the API's HTTP server in-process) on free loopback ports, a temporary
  * `PROVENA_DATA_DIR` and `PROVENA_LOG_LEVEL=SILENT`, and stopped at the end. The load generator runs in the same
  * process and event loop as the server, and so does the floor server, so both sides of every ratio pay the same.
@@ -22,7 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet, verifyTypedData } from 'ethers';
-import { startStack } from '../scripts/stack.js';
+import { startStack } from '../stack/stack.js';
 import { AUTH_HEADERS, REQUEST_TYPES, bodyHash, requestDomain, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
 import type { VerifyDeps } from '../shared/auth/signedRequest.js';
 import type { ComponentHealth } from '../shared/ports/Health.js';

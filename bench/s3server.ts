@@ -6,7 +6,7 @@
  * Usage: `node --import tsx bench/s3server.ts <dir> <bucket>`. Prints one JSON line `{"endpoint": ...}` once
  * listening on 127.0.0.1 (port 0: a free one), and exits when its stdin closes (the parent ended) or on SIGTERM.
  */
-import { startEmbeddedS3 } from '../shared/adapters/local/embeddedS3.js';
+import { startEmbeddedS3 } from '../stack/embeddedS3.js';
 
 const [dir, bucket] = process.argv.slice(2);
 if (dir === undefined || bucket === undefined) {

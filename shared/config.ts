@@ -34,8 +34,6 @@ export const ApiConfigSchema = z.object({
   PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
   PROVENA_TABLE_UPLOADS: z.string().min(3).default('provena-uploads'),
-  /** Powertools idempotency records (event handlers). */
-  PROVENA_TABLE_IDEMPOTENCY: z.string().min(3).default('provena-idempotency'),
   /** S3 endpoint; set for s3rver, empty for AWS. */
   PROVENA_S3_ENDPOINT: url.optional(),
   PROVENA_S3_FORCE_PATH_STYLE: bool.default(false),
@@ -51,6 +49,8 @@ export const ApiConfigSchema = z.object({
   PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
   /** Lifetime of presigned upload URLs, seconds. */
   PROVENA_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  /** Lifetime of the presigned ciphertext GET a key release hands out, seconds. */
+  PROVENA_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   PROVENA_CHAIN_RPC_URL: url,
   PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
   /** The chain's name in access conditions (Lit's names on Lit networks, e.g. `baseSepolia`). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { DatasetRegistry__factory } from '../contracts/typechain/index.js';
-import { devAccountKey } from '../shared/adapters/local/embeddedChain.js';
+import { devAccountKey } from '../stack/embeddedChain.js';
 import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { ProvenaError } from '../shared/errors.js';
 import { fetchDataset, requestDataKey } from '../shared/sdk/fetchData.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { ProvenaClient } from '../shared/sdk/client.js';
-import type { StackInfo } from '../scripts/stack.js';
+import type { StackInfo } from '../stack/stack.js';
 import { freePort } from './support/globalSetup.js';
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startOwnStack(options: { dataDir?: string; ownChainPort?: number } = {}): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
   const ready = join(dir, `ready-${Date.now()}.json`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], {
     env: {
       ...process.env,
       PROVENA_DATA_DIR: options.dataDir ?? join(dir, 'data'),
@@ -104,7 +104,7 @@ describe('the embedded stack as a process', () => {
 
   it('stops at start with a message naming a bad variable', async () => {
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env: { ...process.env, PROVENA_API_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], { env: { ...process.env, PROVENA_API_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.once('exit', (code) => resolve({ code, err }));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
-import { devAccountKey } from '../shared/adapters/local/embeddedChain.js';
+import { devAccountKey } from '../stack/embeddedChain.js';
 import { fetchDataset } from '../shared/sdk/fetchData.js';
 import { uploadDataset, type UploadOptions, type UploadProgress } from '../shared/sdk/upload.js';
 import type { Dataset } from '../shared/schemas/dataset.js';

@@ -28,6 +28,7 @@ import type { Dataset } from '../../shared/schemas/dataset.js';
 import type { ListingDeps } from '../../shared/use-cases/deps.js';
 import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
+import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -35,6 +36,7 @@ export interface Runtime extends HttpRuntime {
   listings: ListingDeps;
   registration: RegistrationDeps;
   uploads: UploadDeps;
+  keyRelease: ReleaseKeyDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -161,6 +163,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       conditionsFor: (listing) => dataConditions(config, listing),
       urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
     },
+    keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },
     chain,
     blobs,
     gate,

@@ -1,1 +1,7 @@
-export { get as handler } from './registration.js';
+import { routeHandler } from '../../shared/http/handler.js';
+import { routes } from '../../shared/http/routes.js';
+import { registrationTypedData } from '../../shared/use-cases/registerListing.js';
+import { getRuntime } from '../_lib/runtime.js';
+
+/** `GET /v1/datasets/{id}/registration`: the EIP-712 `Registration` (or `Update`) the owner signs (gasless). */
+export const handler = routeHandler(routes.getRegistration, getRuntime, async (req, rt) => ({ body: await registrationTypedData(rt.registration, { id: req.params.id }) }));

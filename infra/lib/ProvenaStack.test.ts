@@ -5,10 +5,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { routes } from '../../shared/http/routes.js';
+import { routeList as routes, routes as routeTable } from '../../shared/http/routes.js';
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
-import { UPLOAD_OBJECT_PREFIX, routeAccess } from './constructs/HttpApi.js';
+import { UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
@@ -150,13 +150,6 @@ describe('ProvenaStack', () => {
       });
     });
 
-    it('keeps Powertools idempotency records under the expiration TTL', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
-      });
-    });
-
     it('protects data tables from deletion outside dev', () => {
       for (const [, t] of tables) expect((t as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
       template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
@@ -238,7 +231,7 @@ describe('ProvenaStack', () => {
         expect([route.name, actions]).toEqual([route.name, expected]);
         expect(actions.filter((a) => /Scan|Query|Delete|Batch/.test(a))).toEqual([]);
       }
-      expect(routeAccess.getUpload.uploads).toBe('read');
+      expect(routeTable.getUpload.access.uploads).toBe('read');
     });
 
     it('scopes upload routes to multipart actions on objects under the data prefix (no delete, no abort, no listing)', () => {
@@ -291,7 +284,7 @@ describe('ProvenaStack', () => {
         const writesNonces = stmts.some((s) => actionsOf(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes(`"${noncesTable}"`));
         const expected = route.auth === 'signed' || bodySigned.has(route.name);
         expect([route.name, writesNonces]).toEqual([route.name, expected]);
-        expect([route.name, routeAccess[route.name].nonces === 'write']).toEqual([route.name, expected]);
+        expect([route.name, route.access.nonces === 'write']).toEqual([route.name, expected]);
       }
     });
 

@@ -70,7 +70,6 @@ export class ProvenaStack extends Stack {
     out('DatasetsTableName', tables.datasets.tableName, 'PROVENA_TABLE_DATASETS');
     out('NoncesTableName', tables.nonces.tableName, 'PROVENA_TABLE_NONCES');
     out('UploadsTableName', tables.uploads.tableName, 'PROVENA_TABLE_UPLOADS');
-    out('IdempotencyTableName', tables.idempotency.tableName, 'PROVENA_TABLE_IDEMPOTENCY');
     out('DataBucketName', data.bucket.bucketName, 'PROVENA_BUCKET_DATA');
     out('JobsQueueUrl', workers.queue.queueUrl, 'Training jobs queue');
     out('KeyGateKeyArn', keyGate.key.keyArn, 'KMS key wrapping dataset keys');

@@ -1,6 +1,7 @@
 /**
- * The shape every HTTP Lambda shares: parse -> (authenticate) -> use case -> map errors -> respond.
- * `functions/*` handlers are one `httpHandler(...)` call each; the same function runs on Lambda and in the
+ * The shape every HTTP Lambda shares: parse -> (authenticate) -> use case -> map errors -> respond. A handler
+ * module is one `routeHandler(routes.x, runtime, fn)` call: auth, schemas and the route's name come from the
+ * route's definition, so a handler cannot disagree with it. The same function runs on Lambda and in the
  * embedded server.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -10,42 +11,38 @@ import type { z } from 'zod';
 import { verifySignedRequest, type Caller, type VerifyDeps } from '../auth/signedRequest.js';
 import { ProvenaError, ValidationError, toFieldIssues } from '../errors.js';
 import { errorResponse, json } from './respond.js';
-import type { RouteDef } from './routes.js';
+import type { RouteDefinition, RouteInput } from './route.js';
 
-/** What a route's function receives, already validated. */
-export interface HttpRequest<B, Q, P> {
-  body: B;
-  query: Q;
-  params: P;
-  headers: Record<string, string | undefined>;
-  /** Present on signed routes. */
-  caller: Caller | undefined;
+/** What a route's function receives, already validated against the route's schemas. */
+export interface RouteRequest<R extends RouteDefinition> extends RouteInput<R> {
+  /** The authenticated caller: present exactly on signed routes. */
+  caller: R['auth'] extends 'signed' ? Caller : undefined;
+  /** All request headers, lower-cased (the route's `headers` schema gives the typed ones). */
+  rawHeaders: Record<string, string | undefined>;
   requestId: string;
+  /** A logger whose every line carries this request's id and route. */
+  log: Logger;
 }
 
-/** What a route's function returns. */
-export interface HttpResult {
-  status: number;
-  body?: unknown;
+/** What a route's function returns: its success body must fit the route's response schema. */
+export interface RouteResult<R extends RouteDefinition> {
+  /** @default the route's `success` status (200) */
+  status?: number;
+  body: z.input<R['response']>;
   headers?: Record<string, string>;
 }
 
-/** Per-process services the wrapper needs (built once per cold start by the handler module). */
+/** Per-process services the wrapper needs (built once per cold start by the runtime). */
 export interface HttpRuntime {
   logger: Logger;
   maxBodyBytes: number;
   verify: VerifyDeps;
 }
 
-export interface HttpHandlerOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined, PS extends z.ZodType | undefined> {
-  route: Pick<RouteDef, 'name' | 'auth'>;
-  body?: BS;
-  query?: QS;
-  params?: PS;
-  runtime: () => Promise<HttpRuntime>;
-}
-
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+/** A Lambda handler built for one route; it carries its route so the server can check the pairing. */
+export type RouteLambda<R extends RouteDefinition = RouteDefinition> = ((event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>) & {
+  readonly route: R;
+};
 
 function parsePart<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const r = schema.safeParse(value);
@@ -61,80 +58,77 @@ function rawBody(event: APIGatewayProxyEventV2): Buffer | undefined {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
+function parseJsonBody(body: Buffer | undefined): unknown {
+  let value: unknown;
+  try {
+    value = body && body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
+  } catch {
+    throw new ProvenaError('BODY_NOT_JSON', 'The request body is not valid JSON');
+  }
+  if (value === undefined) throw new ValidationError('A JSON body is required', [{ path: ['body'], message: 'required' }]);
+  return value;
+}
+
+async function parseRequest<R extends RouteDefinition>(route: R, rt: HttpRuntime, event: APIGatewayProxyEventV2): Promise<{ input: RouteInput<R>; caller: Caller | undefined; headers: Record<string, string | undefined> }> {
+  const checked = APIGatewayProxyEventV2Schema.safeParse(event);
+  if (!checked.success) throw new ValidationError('Malformed API Gateway event', toFieldIssues(checked.error.issues));
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const body = rawBody(event);
+  if (body && body.length > rt.maxBodyBytes) throw new ProvenaError('BODY_TOO_LARGE', `Body is ${body.length} bytes; the limit is ${rt.maxBodyBytes}`);
+  let caller: Caller | undefined;
+  if (route.auth === 'signed') {
+    const path = event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath;
+    caller = await verifySignedRequest({ method: event.requestContext.http.method, path, headers, body }, rt.verify);
+  }
+  const input = {
+    params: route.params ? parsePart(route.params, event.pathParameters ?? {}, 'path') : undefined,
+    query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, 'query') : undefined,
+    headers: route.headers ? parsePart(route.headers, headers, 'headers') : undefined,
+    body: route.body ? parsePart(route.body, parseJsonBody(body), 'body') : undefined,
+  } as RouteInput<R>;
+  return { input, caller, headers };
+}
+
 /**
- * Builds a Lambda handler for one route.
+ * Builds the Lambda handler of `route`.
  *
  * @example
  * ```ts
- * export const handler = httpHandler({ route, body: DatasetInput, runtime }, async (req) => ({ status: 201, body: … }));
+ * export const handler = routeHandler(routes.getDataset, getRuntime, async (req, rt) => ({ body: await getListing(rt.listings, req.params) }));
  * ```
  */
-export function httpHandler<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined, PS extends z.ZodType | undefined = undefined>(
-  options: HttpHandlerOptions<BS, QS, PS>,
-  fn: (req: HttpRequest<Out<BS>, Out<QS>, Out<PS>>) => Promise<HttpResult>,
-): (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2> {
-  return async (event, context) => {
+export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime>(
+  route: R,
+  runtime: () => Promise<RT>,
+  fn: (req: RouteRequest<R>, rt: RT) => Promise<RouteResult<R>>,
+): RouteLambda<R> {
+  const lambda = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = performance.now();
     const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
-    let rt: HttpRuntime | undefined;
+    let log: Logger | undefined;
     let caller: Caller | undefined;
     try {
-      rt = await options.runtime();
-      const checked = APIGatewayProxyEventV2Schema.safeParse(event);
-      if (!checked.success) {
-        throw new ValidationError('Malformed API Gateway event', toFieldIssues(checked.error.issues));
-      }
-      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-      const body = rawBody(event);
-      if (body && body.length > rt.maxBodyBytes) {
-        throw new ProvenaError('BODY_TOO_LARGE', `Body is ${body.length} bytes; the limit is ${rt.maxBodyBytes}`);
-      }
-
-      if (options.route.auth === 'signed') {
-        const path = event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath;
-        caller = await verifySignedRequest({ method: event.requestContext.http.method, path, headers, body }, rt.verify);
-      }
-
-      let parsedBody: unknown;
-      if (options.body) {
-        let value: unknown;
-        try {
-          value = body && body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-        } catch {
-          throw new ProvenaError('BODY_NOT_JSON', 'The request body is not valid JSON');
-        }
-        if (value === undefined) throw new ValidationError('A JSON body is required', [{ path: ['body'], message: 'required' }]);
-        parsedBody = parsePart(options.body, value, 'body');
-      }
-      const query = options.query ? parsePart(options.query, event.queryStringParameters ?? {}, 'query') : undefined;
-      const params = options.params ? parsePart(options.params, event.pathParameters ?? {}, 'path') : undefined;
-
-      const result = await fn({
-        body: parsedBody as Out<BS>,
-        query: query as Out<QS>,
-        params: params as Out<PS>,
-        headers,
-        caller,
-        requestId,
-      });
-      rt.logger.info('request', {
-        route: options.route.name,
-        status: result.status,
-        caller: caller?.address,
-        ms: Math.round(performance.now() - started),
-      });
-      return result.body === undefined
-        ? { statusCode: result.status, headers: result.headers ?? {} }
-        : json(result.status, result.body, result.headers);
+      const rt = await runtime();
+      log = rt.logger.createChild();
+      log.appendKeys({ requestId, route: route.name });
+      const parsed = await parseRequest(route, rt, event);
+      caller = parsed.caller;
+      const result = await fn({ ...parsed.input, caller: caller as RouteRequest<R>['caller'], rawHeaders: parsed.headers, requestId, log }, rt);
+      const status = result.status ?? route.success ?? 200;
+      log.info('request', { status, caller: caller?.address, ms: Math.round(performance.now() - started) });
+      return json(status, result.body, result.headers);
     } catch (err) {
       const response = errorResponse(err, requestId);
-      const log = { route: options.route.name, status: response.statusCode, caller: caller?.address, ms: Math.round(performance.now() - started) };
+      const line = { status: response.statusCode, caller: caller?.address, ms: Math.round(performance.now() - started) };
       if (err instanceof ProvenaError && err.status < 500) {
-        rt?.logger.warn('request refused', { ...log, code: err.code, reason: err.message });
+        log?.warn('request refused', { ...line, code: err.code, reason: err.message });
+      } else if (log) {
+        log.error('request failed', { ...line, error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack, cause: String(err.cause ?? '') } : String(err) });
       } else {
-        (rt?.logger ?? console).error('request failed', { ...log, error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack, cause: String(err.cause ?? '') } : String(err) });
+        console.error(JSON.stringify({ level: 'ERROR', message: 'request failed before the runtime was built', requestId, route: route.name, error: String(err) }));
       }
       return response;
     }
   };
+  return Object.assign(lambda, { route });
 }

@@ -5,36 +5,7 @@
 import { z } from 'zod';
 import { AUTH_HEADERS } from '../auth/signedRequest.js';
 import { ErrorCodes } from '../errors.js';
-import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch } from '../schemas/dataset.js';
-import { KeyGateInfo, UploadCompleteInput, UploadSession, UploadStartInput } from '../schemas/upload.js';
-import { KeyReleaseInput } from '../schemas/keyRelease.js';
-import { RegistrationBody } from '../schemas/registration.js';
-import { routes, type RouteName } from './routes.js';
-
-interface RouteSchemas {
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  response?: z.ZodType;
-  success?: number;
-}
-
-/** Request/response schemas of each route (the handlers parse with the same objects). */
-export const routeSchemas: Record<RouteName, RouteSchemas> = {
-  getHealth: {},
-  getOpenApi: {},
-  createDataset: { body: DatasetInput, response: Dataset, success: 201 },
-  listDatasets: { query: DatasetListQuery, response: DatasetPage },
-  getDataset: { response: Dataset },
-  updateDataset: { body: DatasetPatch, response: Dataset },
-  delistDataset: { response: Dataset },
-  getRegistration: {},
-  registerDataset: { body: RegistrationBody, response: Dataset },
-  getKeyGate: { response: KeyGateInfo },
-  startUpload: { body: UploadStartInput, response: UploadSession, success: 201 },
-  getUpload: { response: UploadSession },
-  completeUpload: { body: UploadCompleteInput, response: Dataset },
-  releaseKey: { body: KeyReleaseInput },
-};
+import { routeList } from './routes.js';
 
 const ErrorBody = z.object({
   error: z.object({
@@ -52,13 +23,18 @@ function schema(s: z.ZodType, io: 'input' | 'output'): unknown {
 /** Builds the OpenAPI document. */
 export function buildOpenApi(serverUrl?: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const s = routeSchemas[r.name];
+  for (const r of routeList) {
+    const s = r;
     const parameters: unknown[] = [];
     for (const m of r.path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     if (s.query) {
       for (const [name, field] of Object.entries(s.query.shape)) {
         parameters.push({ name, in: 'query', required: !(field as z.ZodType).safeParse(undefined).success, schema: schema(field as z.ZodType, 'input') });
+      }
+    }
+    if (s.headers) {
+      for (const [name, field] of Object.entries(s.headers.shape)) {
+        parameters.push({ name, in: 'header', required: !(field as z.ZodType).safeParse(undefined).success, schema: schema(field as z.ZodType, 'input') });
       }
     }
     if (r.auth === 'signed') {
@@ -69,7 +45,7 @@ export function buildOpenApi(serverUrl?: string): Record<string, unknown> {
       summary: r.summary,
       parameters,
       responses: {
-        [String(s.success ?? 200)]: { description: 'OK', content: { 'application/json': { schema: s.response ? schema(s.response, 'output') : {} } } },
+        [String(r.success ?? 200)]: { description: 'OK', content: { 'application/json': { schema: schema(r.response, 'output') } } },
         default: { description: 'Error', content: { 'application/json': { schema: schema(ErrorBody, 'output') } } },
       },
       ...(r.auth === 'signed' ? { security: [{ eip712Request: [] }] } : {}),

@@ -1,66 +1,189 @@
 /**
- * The one route table. The CDK API construct (infra/lib/constructs/HttpApi.ts) makes one Lambda per entry and
- * the embedded HTTP server (shared/adapters/local/httpServer.ts) dispatches to the very same handler modules,
- * so the two cannot drift.
+ * The route table: every route of the public API, each defined once with {@link defineRoute}. The handler
+ * wrapper, the embedded server, OpenAPI, the CDK construct and the SDK's typed client all read these objects.
+ * Adding a route is one entry here plus its handler module (and its use case).
  */
+import { z } from 'zod';
+import { DatasetIdParams } from '../schemas/common.js';
+import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch, IdempotencyKeyHeader } from '../schemas/dataset.js';
+import { HealthReport } from '../schemas/health.js';
+import { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
+import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
+import { KeyGateInfo, UploadCompleteInput, UploadParams, UploadSession, UploadStartInput } from '../schemas/upload.js';
+import { defineRoute, type RouteDefinition } from './route.js';
 
-/** HTTP methods the API uses. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** One API route. */
-export interface RouteDef {
-  /** Stable operation id (OpenAPI operationId, Lambda logical id). */
-  readonly name: string;
-  readonly method: HttpMethod;
-  /** API Gateway path template, e.g. `/v1/datasets/{id}`. */
-  readonly path: string;
-  /** Handler module, relative to the repo root; it exports `handler`. */
-  readonly handler: string;
-  /** `signed`: the request must carry a valid EIP-712 request signature (see shared/auth). */
-  readonly auth: 'signed' | 'public';
-  readonly summary: string;
-  /** Memory for the Lambda, MB. */
-  readonly memoryMb?: number;
-  /** Lambda timeout, seconds (API Gateway caps at 29). */
-  readonly timeoutSeconds?: number;
-}
-
-/** Every route of the public API. */
-export const routes = [
-  { name: 'getHealth', method: 'GET', path: '/v1/health', handler: 'functions/health/get.ts', auth: 'public', summary: "Each component's status" },
-  { name: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', handler: 'functions/docs/openapi.ts', auth: 'public', summary: 'This API as OpenAPI 3.1' },
-  { name: 'createDataset', method: 'POST', path: '/v1/datasets', handler: 'functions/datasets/create.ts', auth: 'signed', summary: 'List a dataset' },
-  { name: 'listDatasets', method: 'GET', path: '/v1/datasets', handler: 'functions/datasets/list.ts', auth: 'public', summary: 'Search listings (tag, owner, text), cursor-paginated' },
-  { name: 'getDataset', method: 'GET', path: '/v1/datasets/{id}', handler: 'functions/datasets/get.ts', auth: 'public', summary: 'One listing' },
-  { name: 'updateDataset', method: 'PATCH', path: '/v1/datasets/{id}', handler: 'functions/datasets/update.ts', auth: 'signed', summary: 'Change a listing (owner only); writes a new version' },
-  { name: 'getRegistration', method: 'GET', path: '/v1/datasets/{id}/registration', handler: 'functions/datasets/getRegistration.ts', auth: 'public', summary: 'The EIP-712 Registration the owner signs to register the listing on chain (gasless)' },
-  { name: 'registerDataset', method: 'POST', path: '/v1/datasets/{id}/registration', handler: 'functions/datasets/register.ts', auth: 'signed', summary: "Relay the owner's signed registration to the DatasetRegistry" },
-  { name: 'getKeyGate', method: 'GET', path: '/v1/keygate', handler: 'functions/keygate/info.ts', auth: 'public', summary: 'Key gate backend and the public key data keys are sealed to' },
-  { name: 'startUpload', method: 'POST', path: '/v1/datasets/{id}/uploads', handler: 'functions/uploads/start.ts', auth: 'signed', summary: 'Start an encrypted upload: presigned multipart URLs (owner only)' },
-  { name: 'getUpload', method: 'GET', path: '/v1/datasets/{id}/uploads/{uploadId}', handler: 'functions/uploads/get.ts', auth: 'signed', summary: 'Parts received and fresh URLs for the rest (resume)' },
-  { name: 'completeUpload', method: 'POST', path: '/v1/datasets/{id}/uploads/{uploadId}/complete', handler: 'functions/uploads/complete.ts', auth: 'signed', summary: 'Verify parts, wrap the data key, publish the encrypted manifest', timeoutSeconds: 29, memoryMb: 1024 },
-  { name: 'releaseKey', method: 'POST', path: '/v1/datasets/{id}/keys', handler: 'functions/keys/release.ts', auth: 'public', summary: 'Key gate: release the data key, sealed to the requester, if the chain says it is entitled' },
-  { name: 'delistDataset', method: 'DELETE', path: '/v1/datasets/{id}', handler: 'functions/datasets/delist.ts', auth: 'signed', summary: 'Delist (owner only): stops new sales, keeps existing licenses' },
-] as const satisfies readonly RouteDef[];
+/** Every route of the public API, by name. */
+export const routes = {
+  getHealth: defineRoute({
+    name: 'getHealth',
+    method: 'GET',
+    path: '/v1/health',
+    handler: 'functions/health/get.ts',
+    auth: 'public',
+    summary: "Each component's status (503 when one is down)",
+    response: HealthReport,
+    // Probes each component (DescribeTable, HeadBucket) and reads nothing else.
+    access: { datasets: 'read', nonces: 'describe', uploads: 'describe', bucket: 'probe' },
+  }),
+  getOpenApi: defineRoute({
+    name: 'getOpenApi',
+    method: 'GET',
+    path: '/v1/openapi.json',
+    handler: 'functions/docs/openapi.ts',
+    auth: 'public',
+    summary: 'This API as OpenAPI 3.1',
+    response: z.record(z.string(), z.unknown()),
+    access: {},
+  }),
+  createDataset: defineRoute({
+    name: 'createDataset',
+    method: 'POST',
+    path: '/v1/datasets',
+    handler: 'functions/datasets/create.ts',
+    auth: 'signed',
+    summary: 'List a dataset (Idempotency-Key makes retries safe)',
+    headers: IdempotencyKeyHeader,
+    body: DatasetInput,
+    response: Dataset,
+    success: 201,
+    access: { datasets: 'write', nonces: 'write', bucket: 'upload' },
+  }),
+  listDatasets: defineRoute({
+    name: 'listDatasets',
+    method: 'GET',
+    path: '/v1/datasets',
+    handler: 'functions/datasets/list.ts',
+    auth: 'public',
+    summary: 'Search listings (tag, owner, text), cursor-paginated',
+    query: DatasetListQuery,
+    response: DatasetPage,
+    access: { datasets: 'read' },
+  }),
+  getDataset: defineRoute({
+    name: 'getDataset',
+    method: 'GET',
+    path: '/v1/datasets/{id}',
+    handler: 'functions/datasets/get.ts',
+    auth: 'public',
+    summary: 'One listing',
+    params: DatasetIdParams,
+    response: Dataset,
+    access: { datasets: 'read' },
+  }),
+  updateDataset: defineRoute({
+    name: 'updateDataset',
+    method: 'PATCH',
+    path: '/v1/datasets/{id}',
+    handler: 'functions/datasets/update.ts',
+    auth: 'signed',
+    summary: 'Change a listing (owner only); writes a new version',
+    params: DatasetIdParams,
+    body: DatasetPatch,
+    response: Dataset,
+    access: { datasets: 'write', nonces: 'write', bucket: 'upload' },
+  }),
+  delistDataset: defineRoute({
+    name: 'delistDataset',
+    method: 'DELETE',
+    path: '/v1/datasets/{id}',
+    handler: 'functions/datasets/delist.ts',
+    auth: 'signed',
+    summary: 'Delist (owner only): stops new sales, keeps existing licenses',
+    params: DatasetIdParams,
+    response: Dataset,
+    access: { datasets: 'write', nonces: 'write' },
+  }),
+  getRegistration: defineRoute({
+    name: 'getRegistration',
+    method: 'GET',
+    path: '/v1/datasets/{id}/registration',
+    handler: 'functions/datasets/getRegistration.ts',
+    auth: 'public',
+    summary: 'The EIP-712 Registration (or Update) the owner signs to put the listing on chain (gasless)',
+    params: DatasetIdParams,
+    response: RegistryTypedData,
+    // Builds the EIP-712 message from the listing and the chain (RPC, no AWS).
+    access: { datasets: 'read' },
+  }),
+  registerDataset: defineRoute({
+    name: 'registerDataset',
+    method: 'POST',
+    path: '/v1/datasets/{id}/registration',
+    handler: 'functions/datasets/register.ts',
+    auth: 'signed',
+    summary: "Relay the owner's signed registration to the DatasetRegistry",
+    params: DatasetIdParams,
+    body: RegistrationBody,
+    response: Dataset,
+    // Relays on chain with the relayer key, then writes the listing's new version.
+    access: { datasets: 'write', nonces: 'write', relayerSecret: 'read' },
+  }),
+  getKeyGate: defineRoute({
+    name: 'getKeyGate',
+    method: 'GET',
+    path: '/v1/keygate',
+    handler: 'functions/keygate/info.ts',
+    auth: 'public',
+    summary: 'Key gate backend and the public key data keys are sealed to',
+    response: KeyGateInfo,
+    // Backend name and inbox public key, both from configuration today (a KMS GetPublicKey would go here).
+    access: {},
+  }),
+  startUpload: defineRoute({
+    name: 'startUpload',
+    method: 'POST',
+    path: '/v1/datasets/{id}/uploads',
+    handler: 'functions/uploads/start.ts',
+    auth: 'signed',
+    summary: 'Start an encrypted upload: presigned multipart URLs (owner only)',
+    params: DatasetIdParams,
+    body: UploadStartInput,
+    response: UploadSession,
+    success: 201,
+    access: { datasets: 'read', uploads: 'write', nonces: 'write', bucket: 'multipartStart' },
+  }),
+  getUpload: defineRoute({
+    name: 'getUpload',
+    method: 'GET',
+    path: '/v1/datasets/{id}/uploads/{uploadId}',
+    handler: 'functions/uploads/get.ts',
+    auth: 'signed',
+    summary: 'Parts received and fresh URLs for the rest (resume)',
+    params: UploadParams,
+    response: UploadSession,
+    access: { datasets: 'read', uploads: 'read', nonces: 'write', bucket: 'multipartResume' },
+  }),
+  completeUpload: defineRoute({
+    name: 'completeUpload',
+    method: 'POST',
+    path: '/v1/datasets/{id}/uploads/{uploadId}/complete',
+    handler: 'functions/uploads/complete.ts',
+    auth: 'signed',
+    summary: 'Verify parts, wrap the data key, publish the encrypted manifest',
+    params: UploadParams,
+    body: UploadCompleteInput,
+    response: Dataset,
+    // Verifies the parts, wraps the data key, completes the object, commits the listing's new data version.
+    access: { datasets: 'write', uploads: 'write', nonces: 'write', bucket: 'multipartComplete', keyGate: 'wrap' },
+    lambda: { timeoutSeconds: 29, memoryMb: 1024 },
+  }),
+  releaseKey: defineRoute({
+    name: 'releaseKey',
+    method: 'POST',
+    path: '/v1/datasets/{id}/keys',
+    handler: 'functions/keys/release.ts',
+    // Public, but authenticated by the signed key request in the body, whose single-use nonce the gate records.
+    auth: 'public',
+    summary: 'Key gate: release the data key, sealed to the requester, if the chain says it is entitled',
+    params: DatasetIdParams,
+    body: KeyReleaseInput,
+    response: KeyReleaseResult,
+    access: { datasets: 'read', nonces: 'write', bucket: 'download' },
+  }),
+} as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
 
 /** A route's name. */
-export type RouteName = (typeof routes)[number]['name'];
+export type RouteName = keyof typeof routes;
 
-/** Compiles a path template to a matcher that returns the path parameters, or undefined. */
-export function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const t = template.split('/');
-  const p = path.split('/');
-  if (t.length !== p.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < t.length; i++) {
-    const seg = t[i] as string;
-    const val = p[i] as string;
-    if (seg.startsWith('{') && seg.endsWith('}')) {
-      if (val === '') return undefined;
-      params[seg.slice(1, -1)] = decodeURIComponent(val);
-    } else if (seg !== val) {
-      return undefined;
-    }
-  }
-  return params;
-}
+/** Every route, as a list (dispatch order is irrelevant: paths plus methods are unique). */
+export const routeList: readonly (RouteDefinition & { readonly name: RouteName })[] = Object.values(routes);

@@ -6,8 +6,8 @@
  * shared/adapters/aws/KmsKeyGate.ts (AWS KMS; enclave release via KMS Recipient),
  * shared/adapters/lit/LitKeyGate.ts (Lit Protocol network; optional dependency).
  */
-import type { SealedBox } from '../crypto/ecies.js';
 import type { WrappedKeyRef } from '../schemas/encryptedManifest.js';
+import type { EncryptedKeyForRequester, KeyGrant } from '../schemas/keyRelease.js';
 import type { AccessConditionList } from './AccessConditions.js';
 import type { HealthCheck } from './Health.js';
 
@@ -24,8 +24,7 @@ export interface WrapDataKeyParams {
   conditions: AccessConditionList;
 }
 
-/** On whose behalf a key is asked for: a license (a lab) or a job (an attested worker). */
-export type KeyGrant = { type: 'license'; licenseId: string } | { type: 'job'; jobId: string; licenseId?: string };
+export type { EncryptedKeyForRequester, KeyGrant };
 
 /** Who asks: an EVM account and its secp256k1 public key (0x-hex, compressed or not). */
 export interface KeyRequester {
@@ -64,27 +63,6 @@ export interface ReleaseDataKeyParams {
   requester: KeyRequester;
   proof: KeyRequestProof;
 }
-
-/** What the gate hands back: the data key sealed to the requester, with what it was released for. */
-export type EncryptedKeyForRequester =
-  | {
-      kind: 'sealed';
-      datasetId: string;
-      version: number;
-      grant: KeyGrant;
-      requester: string;
-      /** ECIES box (shared/crypto/ecies.ts); open with {@link import('../crypto/keyRelease.js').decryptReleasedKey}. */
-      sealed: SealedBox;
-    }
-  | {
-      kind: 'kms-recipient';
-      datasetId: string;
-      version: number;
-      grant: KeyGrant;
-      requester: string;
-      /** base64 CMS EnvelopedData from KMS Decrypt with Recipient; only the attested enclave can open it. */
-      ciphertextForRecipient: string;
-    };
 
 /**
  * The key gate port.

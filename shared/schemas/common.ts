@@ -67,3 +67,9 @@ export type PageQuery = z.output<typeof PageQuery>;
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().optional() });
 }
+
+/** A listing id: `ds_` + 26 base32 characters. */
+export const DatasetId = z.string().regex(/^ds_[0-9a-z]{26}$/, 'must be a dataset id (ds_ + 26 base32 characters)');
+
+/** Path parameters of `/v1/datasets/{id}`. */
+export const DatasetIdParams = z.object({ id: DatasetId });

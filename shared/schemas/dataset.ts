@@ -175,3 +175,8 @@ export const DatasetManifest = z.object({
   createdAt: IsoDate,
 });
 export type DatasetManifest = z.output<typeof DatasetManifest>;
+
+/** The optional `Idempotency-Key` header of a create: a retry with the same key replays the first result. */
+export const IdempotencyKeyHeader = z.object({
+  'idempotency-key': z.string().min(8).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
+});

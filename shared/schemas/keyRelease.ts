@@ -1,6 +1,8 @@
 /** `POST /v1/datasets/{id}/keys`: ask the key gate for a dataset version's data key. */
 import { z } from 'zod';
 import { Address } from './common.js';
+import { EncryptedManifest } from './encryptedManifest.js';
+import { SealedBoxSchema } from './upload.js';
 
 const Uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'must be a non-negative integer as a decimal string');
 
@@ -24,3 +26,29 @@ export const KeyReleaseInput = z.strictObject({
   }),
 });
 export type KeyReleaseInput = z.output<typeof KeyReleaseInput>;
+
+/** On whose behalf a key is asked for: a license (a lab, raw-access listings only) or a job (an attested worker). */
+export const KeyGrant = KeyReleaseInput.shape.grant;
+export type KeyGrant = z.output<typeof KeyGrant>;
+
+const releasedFor = { datasetId: z.string(), version: z.number().int(), grant: KeyGrant, requester: z.string() };
+
+/** The data key as the gate hands it back: sealed to the requester, never in plaintext. */
+export const EncryptedKeyForRequester = z.discriminatedUnion('kind', [
+  /** ECIES box to the requester's public key. */
+  z.object({ kind: z.literal('sealed'), ...releasedFor, sealed: SealedBoxSchema }),
+  /** base64 CMS EnvelopedData from KMS Decrypt with Recipient; only the attested enclave can open it. */
+  z.object({ kind: z.literal('kms-recipient'), ...releasedFor, ciphertextForRecipient: z.string() }),
+]);
+export type EncryptedKeyForRequester = z.output<typeof EncryptedKeyForRequester>;
+
+/** The answer of `POST /v1/datasets/{id}/keys`. */
+export const KeyReleaseResult = z.object({
+  key: EncryptedKeyForRequester,
+  /** CID of the encrypted manifest the key belongs to; the client checks the manifest against it. */
+  manifestCid: z.string(),
+  manifest: EncryptedManifest,
+  /** A presigned GET of the ciphertext, issued only after the gate said yes. */
+  downloadUrl: z.string(),
+});
+export type KeyReleaseResult = z.output<typeof KeyReleaseResult>;

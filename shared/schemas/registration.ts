@@ -7,3 +7,12 @@ export const RegistrationBody = z.strictObject({
   signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, 'must be 0x-prefixed hex'),
 });
 export type RegistrationBody = z.output<typeof RegistrationBody>;
+
+/** `GET /v1/datasets/{id}/registration`: the EIP-712 typed data the owner signs (`Registration` or `Update`). */
+export const RegistryTypedData = z.object({
+  domain: z.object({ name: z.string().nullish(), version: z.string().nullish(), chainId: z.union([z.number(), z.string(), z.bigint()]).nullish(), verifyingContract: z.string().nullish() }),
+  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+  primaryType: z.enum(['Registration', 'Update']),
+  message: z.record(z.string(), z.unknown()).and(z.object({ nonce: z.string(), deadline: z.string() })),
+});
+export type RegistryTypedData = z.output<typeof RegistryTypedData>;

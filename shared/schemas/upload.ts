@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
-import { CidString, IsoDate } from './common.js';
+import { CidString, DatasetIdParams, IsoDate } from './common.js';
 import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE, layoutChunks } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
@@ -149,3 +149,8 @@ export const KeyGateInfo = z.object({
   scheme: z.literal('ecies-secp256k1-hkdf-sha256-aes256gcm-v1'),
 });
 export type KeyGateInfo = z.output<typeof KeyGateInfo>;
+
+/** Path parameters of `/v1/datasets/{id}/uploads/{uploadId}`. */
+export const UploadParams = DatasetIdParams.extend({
+  uploadId: z.string().regex(/^up_[0-9a-z]{26}$/, 'must be an upload id (up_ + 26 base32 characters)'),
+});

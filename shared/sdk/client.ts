@@ -2,12 +2,14 @@
  * The Provena TypeScript SDK: typed calls to the API, signing each mutating request with any ethers Signer
  * (or anything with `signTypedData`, e.g. a viem account adapter).
  */
-import { randomUUID } from 'node:crypto';
 import { signRequest, type TypedDataSigner } from '../auth/signedRequest.js';
 import { ProvenaError, type ErrorCode } from '../errors.js';
-import type { TypedDataDomain, TypedDataField } from 'ethers';
+import { expandPath, type RouteCallInput, type RouteDefinition, type RouteResponse } from '../http/route.js';
+import { routes } from '../http/routes.js';
 import type { Dataset, DatasetInputWire, DatasetPage, DatasetPatch } from '../schemas/dataset.js';
-import type { KeyGateInfo } from '../schemas/upload.js';
+import type { HealthReport } from '../schemas/health.js';
+import type { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
+import type { KeyGateInfo, UploadCompleteInput, UploadSession, UploadStartInputWire } from '../schemas/upload.js';
 
 /** An error answer from the API, with its stable code and HTTP status. */
 export class ApiError extends ProvenaError {
@@ -32,14 +34,6 @@ export interface ProvenaClientOptions {
   /** Act for this address (an ERC-1271 smart account) while `signer` is its owner. */
   account?: string;
   fetch?: typeof fetch;
-}
-
-/** What `GET /v1/health` answers. */
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  chainId: number;
-  contracts: Record<string, string>;
-  components: Record<string, { status: 'ok' | 'down'; detail?: string; latencyMs?: number; error?: string }>;
 }
 
 /** A raw response, for callers that need headers or status. */
@@ -76,7 +70,7 @@ export class ProvenaClient {
   }
 
   /** Sends a request; signs it when `signed`. Throws {@link ApiError} on a non-2xx answer. */
-  async request<T>(method: string, path: string, init: { body?: unknown; signed?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse<T>> {
+  async request<T>(method: string, path: string, init: { body?: unknown; signed?: boolean; headers?: Record<string, string>; acceptStatus?: number[] } = {}): Promise<RawResponse<T>> {
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -101,25 +95,48 @@ export class ProvenaClient {
     } catch {
       parsed = text;
     }
-    if (!res.ok) {
+    if (!res.ok && !init.acceptStatus?.includes(res.status)) {
       const e = (parsed as { error?: { code?: ErrorCode; message?: string; details?: unknown } } | undefined)?.error;
       throw new ApiError(e?.code ?? 'INTERNAL', e?.message ?? `HTTP ${res.status}`, res.status, e?.details);
     }
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
+  /**
+   * Calls one route of the API: builds the path from the route's template, the query string from `query`, signs
+   * the request when the route is signed, and parses the answer with the route's response schema. Throws
+   * {@link ApiError} on an error answer (or `RESPONSE_INVALID` when the answer does not fit the schema).
+   *
+   * @example
+   * ```ts
+   * const ds = await client.call(routes.getDataset, { params: { id: 'ds_…' } });
+   * ```
+   */
+  async call<R extends RouteDefinition>(route: R, input: RouteCallInput<R>, options: { acceptStatus?: number[] } = {}): Promise<RouteResponse<R>> {
+    const parts = input as { params?: Record<string, unknown>; query?: Record<string, unknown>; headers?: Record<string, string | undefined>; body?: unknown };
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(parts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const q = qs.toString();
+    const path = expandPath(route.path, parts.params) + (q ? `?${q}` : '');
+    const headers = Object.fromEntries(Object.entries(parts.headers ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+    const res = await this.request<unknown>(route.method, path, { body: parts.body, signed: route.auth === 'signed', headers, ...(options.acceptStatus ? { acceptStatus: options.acceptStatus } : {}) });
+    const parsed = route.response.safeParse(res.body);
+    if (!parsed.success) throw new ApiError('RESPONSE_INVALID', `The answer of ${route.name} does not fit its schema: ${parsed.error.issues[0]?.message ?? ''}`, res.status);
+    return parsed.data as RouteResponse<R>;
+  }
+
   /** Lists a dataset. A random Idempotency-Key is sent unless given, so retrying this call is safe. */
   async createDataset(input: DatasetInputWire, options: { idempotencyKey?: string } = {}): Promise<Dataset> {
-    const key = options.idempotencyKey ?? randomUUID();
-    return (await this.request<Dataset>('POST', '/v1/datasets', { body: input, signed: true, headers: { 'idempotency-key': key } })).body;
+    const key = options.idempotencyKey ?? globalThis.crypto.randomUUID();
+    return this.call(routes.createDataset, { body: input, headers: { 'idempotency-key': key } });
   }
 
   async updateDataset(id: string, patch: Omit<DatasetPatch, 'expectedVersion'> & { expectedVersion?: number }): Promise<Dataset> {
-    return (await this.request<Dataset>('PATCH', `/v1/datasets/${encodeURIComponent(id)}`, { body: patch, signed: true })).body;
+    return this.call(routes.updateDataset, { params: { id }, body: patch });
   }
 
   async delistDataset(id: string): Promise<Dataset> {
-    return (await this.request<Dataset>('DELETE', `/v1/datasets/${encodeURIComponent(id)}`, { signed: true })).body;
+    return this.call(routes.delistDataset, { params: { id } });
   }
 
   /**
@@ -129,31 +146,48 @@ export class ProvenaClient {
    * Answers `DATASET_ALREADY_REGISTERED` when the registry is already up to date.
    */
   async registerDataset(id: string): Promise<Dataset> {
-    if (!this.options.signer) throw new ProvenaError('AUTH_MISSING', 'Registering needs the owner\'s signer');
-    const { body: typed } = await this.request<{
-      domain: TypedDataDomain;
-      types: Record<string, TypedDataField[]>;
-      message: { nonce: string; deadline: string } & Record<string, unknown>;
-    }>('GET', `/v1/datasets/${encodeURIComponent(id)}/registration`);
-    const signature = await this.options.signer.signTypedData(typed.domain, typed.types, typed.message);
-    const body = { nonce: typed.message.nonce, deadline: typed.message.deadline, signature };
-    return (await this.request<Dataset>('POST', `/v1/datasets/${encodeURIComponent(id)}/registration`, { body, signed: true })).body;
+    if (!this.options.signer) throw new ProvenaError('AUTH_MISSING', "Registering needs the owner's signer");
+    const typed = await this.call(routes.getRegistration, { params: { id } });
+    const { domain, types, message } = typed;
+    const signature = await this.options.signer.signTypedData(
+      { ...(domain.name ? { name: domain.name } : {}), ...(domain.version ? { version: domain.version } : {}), ...(domain.chainId != null ? { chainId: domain.chainId } : {}), ...(domain.verifyingContract ? { verifyingContract: domain.verifyingContract } : {}) },
+      types,
+      message,
+    );
+    return this.call(routes.registerDataset, { params: { id }, body: { nonce: message.nonce, deadline: message.deadline, signature } });
   }
 
   /** The key gate's backend and the public key data keys are sealed to on upload. */
   async keyGate(): Promise<KeyGateInfo> {
-    return (await this.request<KeyGateInfo>('GET', '/v1/keygate')).body;
+    return this.call(routes.getKeyGate, {});
   }
 
   async getDataset(id: string): Promise<Dataset> {
-    return (await this.request<Dataset>('GET', `/v1/datasets/${encodeURIComponent(id)}`)).body;
+    return this.call(routes.getDataset, { params: { id } });
   }
 
   async listDatasets(query: { tag?: string; owner?: string; q?: string; status?: 'active' | 'delisted'; limit?: number; cursor?: string } = {}): Promise<DatasetPage> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const s = qs.toString();
-    return (await this.request<DatasetPage>('GET', `/v1/datasets${s ? `?${s}` : ''}`)).body;
+    return this.call(routes.listDatasets, { query });
+  }
+
+  /** Starts an encrypted upload (owner only): presigned part URLs. */
+  async startUpload(id: string, body: UploadStartInputWire): Promise<UploadSession> {
+    return this.call(routes.startUpload, { params: { id }, body });
+  }
+
+  /** The parts S3 holds and fresh URLs for the rest (resume). */
+  async getUpload(id: string, uploadId: string): Promise<UploadSession> {
+    return this.call(routes.getUpload, { params: { id, uploadId } });
+  }
+
+  /** Completes an upload: the API verifies the parts, wraps the key and publishes the manifest. */
+  async completeUpload(id: string, uploadId: string, body: UploadCompleteInput): Promise<Dataset> {
+    return this.call(routes.completeUpload, { params: { id, uploadId }, body });
+  }
+
+  /** Asks the key gate for a dataset's data key (sealed to the requester). */
+  async releaseKey(id: string, body: KeyReleaseInput): Promise<KeyReleaseResult> {
+    return this.call(routes.releaseKey, { params: { id }, body });
   }
 
   /** Iterates every listing matching `query`, following cursors. */
@@ -168,7 +202,6 @@ export class ProvenaClient {
 
   /** `GET /v1/health`; answers (does not throw) when a component is down (HTTP 503). */
   async health(): Promise<HealthReport> {
-    const res = await this.fetch(new URL('/v1/health', this.options.baseUrl));
-    return (await res.json()) as HealthReport;
+    return this.call(routes.getHealth, {}, { acceptStatus: [503] });
   }
 }

@@ -6,26 +6,21 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { SigningKey, type Wallet } from 'ethers';
-import { LocalUnixfsContentStore } from '../adapters/ipfs/LocalUnixfsContentStore.js';
+import { cidOfJson } from '../encoding/unixfs.js';
 import { decryptToFile } from '../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../crypto/keyRelease.js';
 import { keyRequestDomain, signKeyRequest } from '../crypto/keyRequest.js';
 import { ProvenaError } from '../errors.js';
-import type { EncryptedKeyForRequester, KeyGrant } from '../ports/KeyGate.js';
+import type { KeyGrant, KeyReleaseResult } from '../schemas/keyRelease.js';
 import { EncryptedManifest } from '../schemas/encryptedManifest.js';
 import type { ProvenaClient } from './client.js';
 
-/** What the key gate answers (see shared/use-cases/releaseKey.ts). */
-export interface KeyReleaseAnswer {
-  key: EncryptedKeyForRequester;
-  manifestCid: string;
-  manifest: unknown;
-  downloadUrl: string;
-}
+/** What the key gate answers (the route's response schema). */
+export type KeyReleaseAnswer = KeyReleaseResult;
 
 /** The CID `manifest` has when added as canonical JSON: how a client checks what the API handed it. */
-export async function manifestCid(manifest: unknown): Promise<string> {
-  return (await new LocalUnixfsContentStore({ memory: true }).addJson(manifest)).cid;
+export function manifestCid(manifest: unknown): Promise<string> {
+  return cidOfJson(manifest);
 }
 
 /**
@@ -43,7 +38,7 @@ export async function requestDataKey(
   const publicKey = SigningKey.computePublicKey(wallet.signingKey.publicKey, true);
   const proof = await signKeyRequest(wallet, keyRequestDomain(chainId), { datasetId, version, grant, requesterPublicKey: publicKey });
   const body = { version, grant, requester: { address: wallet.address, publicKey }, proof };
-  return (await client.request<KeyReleaseAnswer>('POST', `/v1/datasets/${encodeURIComponent(datasetId)}/keys`, { body })).body;
+  return client.releaseKey(datasetId, body);
 }
 
 export interface FetchDatasetOptions {

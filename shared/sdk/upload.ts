@@ -207,7 +207,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
       );
     }
     try {
-      session = UploadSession.parse((await client.request<unknown>('GET', `/v1/datasets/${enc}/uploads/${state.uploadId}`, { signed: true })).body);
+      session = await client.getUpload(datasetId, state.uploadId);
     } catch (err) {
       if (!isGone(err)) throw err;
       session = undefined; // the session is gone on the server: nothing to resume
@@ -233,7 +233,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
       chunkSize: options.chunkSize ?? DEFAULT_UPLOAD_CHUNK_SIZE,
       ...(src.files ? { files: src.files } : {}),
     };
-    session = UploadSession.parse((await client.request<unknown>('POST', `/v1/datasets/${enc}/uploads`, { body, signed: true })).body);
+    session = await client.startUpload(datasetId, body);
     const dataKey = generateDataKey();
     state = {
       v: 1,
@@ -429,7 +429,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
       chunks: summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
       sealedDataKey: sealToPublicKey(gate.publicKey, dataKey, sess.keyContext),
     };
-    const { body: listing } = await client.request<Dataset>('POST', `/v1/datasets/${enc}/uploads/${sess.uploadId}/complete`, { body: complete, signed: true });
+    const listing = await client.completeUpload(datasetId, sess.uploadId, complete);
     await deleteUploadState(statePath);
     return await syncRegistry(client, listing, options);
   } catch (err) {

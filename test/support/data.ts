@@ -19,10 +19,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 /** Encrypts `plaintext` and uploads it as the listing's next data version; returns the listing. */
 export async function uploadBytes(client: ProvenaClient, datasetId: string, plaintext: Uint8Array, chunkSize = 64 * 1024): Promise<Dataset> {
   const gate = await client.keyGate();
-  const { body: session } = await client.request<UploadSession>('POST', `/v1/datasets/${datasetId}/uploads`, {
-    signed: true,
-    body: { format: 'csv', plaintextSize: plaintext.length, chunkSize },
-  });
+  const session = await client.startUpload(datasetId, { format: 'csv', plaintextSize: plaintext.length, chunkSize });
   const key = generateDataKey();
   const enc = encryptStream(once(plaintext), { key, datasetId, version: session.dataVersion, chunkSize });
   const chunks: Buffer[] = [];
@@ -35,16 +32,12 @@ export async function uploadBytes(client: ProvenaClient, datasetId: string, plai
     parts.push({ partNumber: p.partNumber, etag: (res.headers.get('etag') ?? '').replaceAll('"', '') });
   }
   const summary = enc.summary();
-  const { body } = await client.request<Dataset>('POST', `/v1/datasets/${datasetId}/uploads/${session.uploadId}/complete`, {
-    signed: true,
-    body: {
+  return client.completeUpload(datasetId, session.uploadId, {
       parts,
       cipher: cipherParamsOf(summary),
       chunks: summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
       sealedDataKey: sealToPublicKey(gate.publicKey, key, session.keyContext),
-    },
   });
-  return body;
 }
 
 /** The stack's LicenseManager, connected to `signer`. */

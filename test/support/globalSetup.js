@@ -34,7 +34,7 @@ export default async function globalSetup(globalConfig) {
     PROVENA_READY_FILE: ready,
     PROVENA_LOG_LEVEL: process.env.PROVENA_LOG_LEVEL ?? 'SILENT',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

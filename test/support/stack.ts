@@ -1,9 +1,9 @@
 /** Access to the embedded stack the integration tests run against (started by globalSetup.js). */
 import { readFileSync } from 'node:fs';
 import { JsonRpcProvider, NonceManager, Wallet, type Signer } from 'ethers';
-import { devAccountKey } from '../../shared/adapters/local/embeddedChain.js';
+import { devAccountKey } from '../../stack/embeddedChain.js';
 import { ProvenaClient } from '../../shared/sdk/client.js';
-import type { StackInfo } from '../../scripts/stack.js';
+import type { StackInfo } from '../../stack/stack.js';
 
 /** The running stack's description. */
 export function stackInfo(): StackInfo {

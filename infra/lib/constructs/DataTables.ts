@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { TABLES, type TableName } from '../../../shared/adapters/aws/tableLayout.js';
 
 /** Props for {@link DataTables}. */
 export interface DataTablesProps {
@@ -9,71 +10,44 @@ export interface DataTablesProps {
 }
 
 /**
- * The DynamoDB tables the API handlers read through `PROVENA_TABLE_*`:
- * - `datasets`: PK `id`; GSIs `byStatus` (`status`, `createdAtId`) and `byOwner` (`owner`, `createdAtId`).
- * - `nonces`: PK `pk`; TTL on `expiresAt` (handlers also filter `expiresAt > now`, dynalite has no TTL).
- * - `uploads`: PK `uploadId`; one item per encrypted upload session, mapping an S3 multipart upload to its
- *   dataset and data version (no TTL: a completed session records where a data version came from).
- * - `idempotency`: Powertools idempotency records, PK `id`, TTL on `expiration` (Powertools' defaults).
+ * The DynamoDB tables the API handlers read through `PROVENA_TABLE_*`, built from the one layout in
+ * `shared/adapters/aws/tableLayout.ts` (keys, indexes, TTL), which the adapters and the embedded stack read too.
  *
  * All on-demand (traffic is spiky and small; no capacity to tune), PITR on, AWS-managed KMS encryption
- * (encrypted with a KMS key and needs no key grants beside the table grants).
+ * (encrypted with a KMS key and needs no key grants beside the table grants). Outside dev every table is
+ * retained: data tables hold users' state, and a dropped nonce table would reopen replay windows.
  */
 export class DataTables extends Construct {
   readonly datasets: dynamodb.Table;
   readonly nonces: dynamodb.Table;
   readonly uploads: dynamodb.Table;
-  readonly idempotency: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
-    const common = {
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    } as const;
-    const dataPolicy = props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-
-    this.datasets = new dynamodb.Table(this, 'Datasets', {
-      ...common,
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      deletionProtection: props.protectData,
-      removalPolicy: dataPolicy,
-    });
-    // `createdAtId` = ISO createdAt + '#' + id: sorts by time and stays unique for cursor pagination.
-    for (const [indexName, pk] of [['byStatus', 'status'], ['byOwner', 'owner']] as const) {
-      this.datasets.addGlobalSecondaryIndex({
-        indexName,
-        partitionKey: { name: pk, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'createdAtId', type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+    const policy = props.protectData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const make = (logical: TableName, constructId: string): dynamodb.Table => {
+      const layout = TABLES[logical];
+      const table = new dynamodb.Table(this, constructId, {
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        partitionKey: { name: layout.pk, type: dynamodb.AttributeType.STRING },
+        ...('ttl' in layout ? { timeToLiveAttribute: layout.ttl } : {}),
+        deletionProtection: props.protectData,
+        removalPolicy: policy,
       });
-    }
-
-    // Nonces and idempotency records are short-lived and rebuildable: losing them on a dev teardown is fine,
-    // but outside dev a dropped nonce table would reopen replay windows, so they share the data policy.
-    this.nonces = new dynamodb.Table(this, 'Nonces', {
-      ...common,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
-      deletionProtection: props.protectData,
-      removalPolicy: dataPolicy,
-    });
-
-    // Same layout as shared/adapters/aws/tables.ts. Losing it would orphan in-flight multipart uploads and
-    // the record of which upload produced each data version, so it gets the datasets table's protection.
-    this.uploads = new dynamodb.Table(this, 'Uploads', {
-      ...common,
-      partitionKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
-      deletionProtection: props.protectData,
-      removalPolicy: dataPolicy,
-    });
-
-    this.idempotency = new dynamodb.Table(this, 'Idempotency', {
-      ...common,
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiration',
-      removalPolicy: dataPolicy,
-    });
+      for (const index of layout.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.pk, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sk, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      return table;
+    };
+    this.datasets = make('datasets', 'Datasets');
+    this.nonces = make('nonces', 'Nonces');
+    this.uploads = make('uploads', 'Uploads');
   }
 }

@@ -14,7 +14,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { ApiConfigSchema } from '../../../shared/config.js';
-import { routes, type RouteDef, type RouteName } from '../../../shared/http/routes.js';
+import type { RouteAccess } from '../../../shared/http/route.js';
+import { routeList, type RouteName } from '../../../shared/http/routes.js';
 import type { KeyGate } from './KeyGate.js';
 
 /** The repository root: route handler paths are relative to it. */
@@ -22,65 +23,6 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** Prefix of the ciphertext objects the upload routes create (`datasets/<id>/v<n>/<uploadId>.enc`). */
 export const UPLOAD_OBJECT_PREFIX = 'datasets/';
-
-/** What one route's Lambda may touch. Read-only routes get read grants only. */
-export interface RouteAccess {
-  readonly datasets?: 'read' | 'write';
-  /** `write`: signed routes record the request nonce with a conditional put; `describe`: health probe. */
-  readonly nonces?: 'describe' | 'write';
-  /**
-   * Upload sessions: `read` GetItem; `write` also the conditional PutItem (start) and UpdateItem (complete);
-   * `describe`: health probe (DescribeTable, no items).
-   */
-  readonly uploads?: 'describe' | 'read' | 'write';
-  /** Powertools idempotency records (mutations only). */
-  readonly idempotency?: 'write';
-  /**
-   * - `probe`: HeadBucket only (health);
-   * - `upload`: presign PUT/multipart uploads of ciphertext anywhere in the bucket (listing routes);
-   * - `multipartStart`: CreateMultipartUpload + presigned UploadPart URLs (s3:PutObject) under {@link UPLOAD_OBJECT_PREFIX};
-   * - `multipartResume`: also ListParts (s3:ListMultipartUploadParts), to report the parts S3 holds;
-   * - `multipartComplete`: ListParts, CompleteMultipartUpload (s3:PutObject), HeadObject (s3:GetObject);
-   * - `download`: presigned GET of ciphertext (s3:GetObject) under {@link UPLOAD_OBJECT_PREFIX}, kms:Decrypt.
-   * The multipart modes also get kms:GenerateDataKey and kms:Decrypt on the bucket's SSE-KMS key, which S3
-   * requires of whoever creates, uploads parts of (presigned URLs carry the Lambda's authority) or completes
-   * an SSE-KMS multipart upload.
-   */
-  readonly bucket?: 'probe' | 'upload' | 'multipartStart' | 'multipartResume' | 'multipartComplete' | 'download';
-  /** `wrap`: Encrypt/GenerateDataKey with the key-gate KMS key ({@link KeyGate.grantWrap}); never decrypt. */
-  readonly keyGate?: 'wrap';
-  /** `read`: secretsmanager:GetSecretValue on the relayer key's secret (when one is configured). */
-  readonly relayerSecret?: 'read';
-}
-
-/**
- * Least-privilege grants per route. A `Record<RouteName, …>`, so adding a route to the table without deciding
- * what it may touch fails type-checking here. (Could move into `RouteDef` as an `access` field.)
- */
-export const routeAccess: Record<RouteName, RouteAccess> = {
-  // The health route probes each component (DescribeTable, HeadBucket) and reads nothing else.
-  getHealth: { datasets: 'read', nonces: 'describe', uploads: 'describe', bucket: 'probe' },
-  getOpenApi: {},
-  createDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
-  listDatasets: { datasets: 'read' },
-  getDataset: { datasets: 'read' },
-  updateDataset: { datasets: 'write', nonces: 'write', idempotency: 'write', bucket: 'upload' },
-  delistDataset: { datasets: 'write', nonces: 'write', idempotency: 'write' },
-  // Builds the EIP-712 message from the listing and the chain (RPC, no AWS).
-  getRegistration: { datasets: 'read' },
-  // Relays on chain with the relayer key, then writes the listing's new version.
-  registerDataset: { datasets: 'write', nonces: 'write', relayerSecret: 'read' },
-  // Backend name and inbox public key, both from configuration today (a KMS GetPublicKey would go here).
-  getKeyGate: {},
-  startUpload: { datasets: 'read', uploads: 'write', nonces: 'write', bucket: 'multipartStart' },
-  getUpload: { datasets: 'read', uploads: 'read', nonces: 'write', bucket: 'multipartResume' },
-  // Verifies the parts, wraps the data key, completes the object, commits the listing's new data version.
-  completeUpload: { datasets: 'write', uploads: 'write', nonces: 'write', bucket: 'multipartComplete', keyGate: 'wrap' },
-  // Public, but authenticated by the signed key request in the body, whose single-use nonce the gate records.
-  // No key-gate grant yet: the API does not serve the KMS gate (functions/_lib/runtime.ts, UnservedKeyGate);
-  // its Decrypt grant (attestation-conditioned for enclaves) is a follow-up (infra/README.md).
-  releaseKey: { datasets: 'read', nonces: 'write', bucket: 'download' },
-};
 
 /** Env names the handlers read (`ApiConfigSchema`); AWS_REGION is set by Lambda itself and reserved. */
 type ApiEnvName = Exclude<keyof z.input<typeof ApiConfigSchema>, 'AWS_REGION'>;
@@ -94,7 +36,6 @@ export interface HttpApiProps {
     readonly datasets: dynamodb.Table;
     readonly nonces: dynamodb.Table;
     readonly uploads: dynamodb.Table;
-    readonly idempotency: dynamodb.Table;
   };
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
@@ -167,8 +108,6 @@ export class HttpApi extends Construct {
     }
     const environment: Record<string, string> = {
       ...apiEnv,
-      // Not in ApiConfigSchema yet: the Powertools idempotency persistence layer's table.
-      PROVENA_TABLE_IDEMPOTENCY: props.tables.idempotency.tableName,
       POWERTOOLS_SERVICE_NAME: 'provena-api',
       POWERTOOLS_LOG_LEVEL: apiEnv.PROVENA_LOG_LEVEL,
       NODE_OPTIONS: '--enable-source-maps',
@@ -182,7 +121,7 @@ export class HttpApi extends Construct {
 
     const bundled = Stack.of(this).bundlingRequired;
     const fns = new Map<RouteName, nodejs.NodejsFunction>();
-    for (const route of routes as readonly (RouteDef & { name: RouteName })[]) {
+    for (const route of routeList) {
       let entry = path.join(repoRoot, route.handler);
       if (!existsSync(entry)) {
         if (bundled) throw new Error(`Route ${route.name}: handler file ${route.handler} does not exist`);
@@ -196,10 +135,10 @@ export class HttpApi extends Construct {
         depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: route.memoryMb ?? 512,
-        timeout: Duration.seconds(route.timeoutSeconds ?? 10),
+        memorySize: route.lambda?.memoryMb ?? 512,
+        timeout: Duration.seconds(route.lambda?.timeoutSeconds ?? 10),
         description: `${route.method} ${route.path}: ${route.summary}`,
-        environment: this.environmentOf(routeAccess[route.name], environment, props),
+        environment: this.environmentOf(route.access, environment, props),
         logGroup,
         bundling: {
           format: nodejs.OutputFormat.ESM,
@@ -213,7 +152,7 @@ export class HttpApi extends Construct {
           externalModules: [],
         },
       });
-      this.grant(fn, routeAccess[route.name], props);
+      this.grant(fn, route.access, props);
       fns.set(route.name, fn);
     }
     this.functions = fns;
@@ -230,7 +169,7 @@ export class HttpApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    for (const route of routes) {
+    for (const route of routeList) {
       const fn = fns.get(route.name);
       if (fn === undefined) throw new Error(`no function for ${route.name}`);
       this.api.addRoutes({
@@ -287,7 +226,6 @@ export class HttpApi extends Construct {
     if (access.datasets === 'write') props.tables.datasets.grantReadWriteData(fn);
     // A nonce is recorded with a conditional put (or update) and never scanned or deleted (TTL removes it).
     if (access.nonces === 'write') props.tables.nonces.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    if (access.idempotency === 'write') props.tables.idempotency.grantReadWriteData(fn);
     if (access.nonces === 'describe') props.tables.nonces.grant(fn, 'dynamodb:DescribeTable');
     // HeadBucket is authorized by s3:ListBucket on the bucket itself (no object access).
     if (access.bucket === 'probe') {

@@ -10,15 +10,13 @@ import {
 import { z } from 'zod';
 import { ConflictError, DependencyError, ValidationError } from '../../errors.js';
 import type { DatasetRepo, StoredDataset } from '../../ports/DatasetRepo.js';
-import { probeHealth, type ComponentHealth } from '../../ports/Health.js';
+import { probeHealth } from '../probeHealth.js';
+import type { ComponentHealth } from '../../ports/Health.js';
 import { Dataset, type DatasetListQuery, type DatasetPage } from '../../schemas/dataset.js';
 import { isConditionFailed } from './dynamo.js';
+import { DATASET_INDEXES } from './tableLayout.js';
 
 /** Index names and key attributes; infra/lib/constructs/DataTables.ts creates the same. */
-export const DATASET_INDEXES = {
-  byStatus: { name: 'byStatus', pk: 'status', sk: 'createdAtId' },
-  byOwner: { name: 'byOwner', pk: 'owner', sk: 'createdAtId' },
-} as const;
 
 const Cursor = z.object({ i: z.enum(['byStatus', 'byOwner']), k: z.record(z.string(), z.object({ S: z.string() })) });
 

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DependencyError } from '../../errors.js';
-import { probeHealth, type ComponentHealth } from '../../ports/Health.js';
+import { probeHealth } from '../probeHealth.js';
+import type { ComponentHealth } from '../../ports/Health.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import { isConditionFailed } from './dynamo.js';
 

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConflictError, DependencyError } from '../../errors.js';
-import { probeHealth, type ComponentHealth } from '../../ports/Health.js';
+import { probeHealth } from '../probeHealth.js';
+import type { ComponentHealth } from '../../ports/Health.js';
 import type { StoredUpload, UploadRepo } from '../../ports/UploadRepo.js';
 import { isConditionFailed } from './dynamo.js';
 

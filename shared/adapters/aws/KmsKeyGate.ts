@@ -28,7 +28,7 @@ import { ReleaseAuthorizer, releaseContext } from '../../crypto/keyRelease.js';
 import type { ReleaseAuthorizerDeps } from '../../crypto/keyRelease.js';
 import { hashConditions } from '../../ports/AccessConditions.js';
 import type { AccessConditionList } from '../../ports/AccessConditions.js';
-import { probeHealth } from '../../ports/Health.js';
+import { probeHealth } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { EncryptedKeyForRequester, KeyGate, ReleaseDataKeyParams, WrapDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 

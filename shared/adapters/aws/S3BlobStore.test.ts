@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ProvenaError } from '../../errors.js';
-import { startEmbeddedS3 } from '../local/embeddedS3.js';
-import type { EmbeddedS3 } from '../local/embeddedS3.js';
+import { startEmbeddedS3 } from '../../../stack/embeddedS3.js';
+import type { EmbeddedS3 } from '../../../stack/embeddedS3.js';
 import { S3BlobStore, createS3Client, mapS3Error } from './S3BlobStore.js';
 import { codeOf } from '../../../test/support/errors.js';
 

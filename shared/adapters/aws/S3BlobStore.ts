@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { DependencyError, NotFoundError, ProvenaError, ValidationError } from '../../errors.js';
 import type { BlobHead, BlobStore, UploadedPart } from '../../ports/BlobStore.js';
 import type { ComponentHealth } from '../../ports/Health.js';
-import { probeHealth } from '../../ports/Health.js';
+import { probeHealth } from '../probeHealth.js';
 
 /** Where and how to reach S3 (AWS or the embedded s3rver). */
 export interface S3ClientOptions {

@@ -1,52 +1,34 @@
 /**
- * The DynamoDB table layouts, as CreateTable inputs. The embedded stack creates them in dynalite; the CDK
- * construct (infra/lib/constructs/DataTables.ts) declares the same keys and indexes.
+ * CreateTable inputs built from the one table layout ({@link TABLES}); the embedded stack creates them in
+ * dynalite. The CDK construct builds its tables from the same layout.
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DATASET_INDEXES } from './DynamoDatasetRepo.js';
+import { TABLES, type TableName } from './tableLayout.js';
 
-/** Logical table -> its CreateTable input (without the name). */
-export function tableDefinitions(names: { datasets: string; nonces: string; idempotency: string; uploads: string }): CreateTableCommandInput[] {
-  const gsi = (i: { name: string; pk: string; sk: string }) => ({
-    IndexName: i.name,
-    KeySchema: [
-      { AttributeName: i.pk, KeyType: 'HASH' as const },
-      { AttributeName: i.sk, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
+/** Logical table -> its CreateTable input, under the given physical names. */
+export function tableDefinitions(names: Record<TableName, string>): CreateTableCommandInput[] {
+  return (Object.keys(TABLES) as TableName[]).map((logical) => {
+    const t = TABLES[logical];
+    const attrs = new Set<string>([t.pk, ...t.indexes.flatMap((i) => [i.pk, i.sk])]);
+    return {
+      TableName: names[logical],
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: t.pk, KeyType: 'HASH' as const }],
+      ...(t.indexes.length
+        ? {
+            GlobalSecondaryIndexes: t.indexes.map((i) => ({
+              IndexName: i.name,
+              KeySchema: [
+                { AttributeName: i.pk, KeyType: 'HASH' as const },
+                { AttributeName: i.sk, KeyType: 'RANGE' as const },
+              ],
+              Projection: { ProjectionType: 'ALL' as const },
+            })),
+          }
+        : {}),
+    };
   });
-  return [
-    {
-      TableName: names.datasets,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'status', AttributeType: 'S' },
-        { AttributeName: 'owner', AttributeType: 'S' },
-        { AttributeName: 'createdAtId', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [gsi(DATASET_INDEXES.byStatus), gsi(DATASET_INDEXES.byOwner)],
-    },
-    {
-      TableName: names.nonces,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    },
-    {
-      TableName: names.uploads,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'uploadId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'uploadId', KeyType: 'HASH' }],
-    },
-    {
-      TableName: names.idempotency,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    },
-  ];
 }
 
 /** Creates each table that does not exist yet (idempotent; used at embedded start). */

@@ -1,6 +1,7 @@
 import { Contract, JsonRpcProvider, type Provider } from 'ethers';
 import { DependencyError } from '../../errors.js';
-import { probeHealth, type ComponentHealth } from '../../ports/Health.js';
+import { probeHealth, redactSecrets } from '../probeHealth.js';
+import type { ComponentHealth } from '../../ports/Health.js';
 import type { SignatureVerifier } from '../../ports/SignatureVerifier.js';
 
 const ERC1271_ABI = ['function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)'];
@@ -12,13 +13,18 @@ const ERC1271_MAGIC = '0x1626ba7e';
  */
 export class EvmChain implements SignatureVerifier {
   readonly provider: Provider;
+  readonly #rpc: JsonRpcProvider;
+  /** The RPC endpoint with any credentials in its path or query removed: safe to show in errors and health. */
+  private readonly rpcUrl: string;
 
   constructor(
-    private readonly rpcUrl: string,
+    rpcUrl: string,
     readonly chainId: number,
   ) {
     // staticNetwork: never re-detect the chain on each call (and fail fast instead of retrying forever).
-    this.provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    this.#rpc = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    this.provider = this.#rpc;
+    this.rpcUrl = redactSecrets(rpcUrl);
   }
 
   async isContract(address: string): Promise<boolean> {
@@ -42,9 +48,10 @@ export class EvmChain implements SignatureVerifier {
   }
 
   async health(): Promise<ComponentHealth> {
-    return probeHealth(`evm chain ${this.chainId} at ${this.rpcUrl}`, async () => {
-      const net = await this.provider.getNetwork();
-      if (Number(net.chainId) !== this.chainId) throw new Error(`chain id is ${net.chainId}, expected ${this.chainId}`);
+    // A real round trip: ethers caches the network (getNetwork never asks again), eth_chainId does ask.
+    return probeHealth(`evm chain ${this.chainId}`, async () => {
+      const id = Number(await this.#rpc.send('eth_chainId', []));
+      if (id !== this.chainId) throw new Error(`chain id is ${id}, expected ${this.chainId}`);
     });
   }
 }

@@ -3,9 +3,9 @@ import type { AddOptions, KuboRPCClient } from 'kubo-rpc-client';
 import { DependencyError, NotFoundError, ProvenaError, ValidationError } from '../../errors.js';
 import type { AddResult, ContentStore } from '../../ports/ContentStore.js';
 import type { ComponentHealth } from '../../ports/Health.js';
-import { probeHealth } from '../../ports/Health.js';
-import { canonicalJson, collect, parseCid, parseJsonBytes } from './canonicalJson.js';
-import { UNIXFS_CHUNK_SIZE } from './LocalUnixfsContentStore.js';
+import { probeHealth } from '../probeHealth.js';
+import { canonicalJson, collect, parseCid, parseJsonBytes } from '../../encoding/canonicalJson.js';
+import { UNIXFS_CHUNK_SIZE } from '../../encoding/unixfs.js';
 
 /**
  * The `ipfs add` options every Kubo call uses: the same DAG as {@link LocalUnixfsContentStore}'s pinned importer
@@ -78,7 +78,7 @@ export class KuboContentStore implements ContentStore {
 
   /** Probes `id()` and `version()`: the daemon answers and its identity is readable. */
   health(): Promise<ComponentHealth> {
-    return probeHealth(`kubo ${this.url}`, async () => {
+    return probeHealth(`kubo ${new URL(this.url).host}`, async () => {
       const signal = AbortSignal.timeout(this.#requestTimeoutMs);
       try {
         const [, v] = await Promise.all([this.#client.id({ signal }), this.#client.version({ signal })]);

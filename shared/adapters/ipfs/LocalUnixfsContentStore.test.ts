@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { ProvenaError } from '../../errors.js';
-import { canonicalJson } from './canonicalJson.js';
+import { canonicalJson } from '../../encoding/canonicalJson.js';
 import { LocalUnixfsContentStore } from './LocalUnixfsContentStore.js';
 import { codeOf } from '../../../test/support/errors.js';
 

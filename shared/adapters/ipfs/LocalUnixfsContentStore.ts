@@ -5,37 +5,12 @@ import { MemoryBlockstore } from 'blockstore-core';
 import { FsBlockstore } from 'blockstore-fs';
 import { exporter } from 'ipfs-unixfs-exporter';
 import { importer } from 'ipfs-unixfs-importer';
-import type { ImporterOptions } from 'ipfs-unixfs-importer';
-import { fixedSize } from 'ipfs-unixfs-importer/chunker';
-import { balanced } from 'ipfs-unixfs-importer/layout';
 import { DependencyError, NotFoundError, ProvenaError, ValidationError } from '../../errors.js';
 import type { AddResult, ContentStore } from '../../ports/ContentStore.js';
 import type { ComponentHealth } from '../../ports/Health.js';
-import { probeHealth } from '../../ports/Health.js';
-import { canonicalJson, collect, parseCid, parseJsonBytes } from './canonicalJson.js';
-
-/** UnixFS chunk size shared by every adapter: Kubo's `--chunker=size-262144`. */
-export const UNIXFS_CHUNK_SIZE = 262_144;
-/** Links per balanced-DAG node: Kubo's default for the balanced layout. */
-export const UNIXFS_MAX_CHILDREN = 174;
-
-/**
- * The pinned importer settings. With them the CID of a file equals what Kubo gives for
- * `ipfs add --cid-version=1 --raw-leaves --chunker=size-262144` (balanced layout, the default).
- * Every field is set explicitly, because the importer's defaults have changed between majors
- * (and the `unixfs-v1-2025` profile uses 1 MiB chunks and 1024 links, giving different CIDs).
- */
-export function pinnedImporterOptions(): ImporterOptions {
-  // A fresh object per call: the importer writes into the options object it is given.
-  return {
-    cidVersion: 1,
-    rawLeaves: true,
-    reduceSingleLeafToSelf: true,
-    chunker: fixedSize({ chunkSize: UNIXFS_CHUNK_SIZE }),
-    layout: balanced({ maxChildrenPerNode: UNIXFS_MAX_CHILDREN }),
-    wrapWithDirectory: false,
-  };
-}
+import { probeHealth } from '../probeHealth.js';
+import { canonicalJson, collect, parseCid, parseJsonBytes } from '../../encoding/canonicalJson.js';
+import { pinnedImporterOptions } from '../../encoding/unixfs.js';
 
 /** Where a {@link LocalUnixfsContentStore} keeps its blocks. */
 export type LocalUnixfsContentStoreOptions =

@@ -12,10 +12,10 @@ import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/
 import { createDynamoClient } from '../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../shared/adapters/aws/DynamoDatasetRepo.js';
 import { ensureTables, tableDefinitions } from '../shared/adapters/aws/tables.js';
-import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from '../shared/adapters/local/embeddedChain.js';
-import { startEmbeddedDynamo } from '../shared/adapters/local/embeddedDynamo.js';
-import { startEmbeddedS3 } from '../shared/adapters/local/embeddedS3.js';
-import { startHttpServer } from '../shared/adapters/local/httpServer.js';
+import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from './embeddedChain.js';
+import { startEmbeddedDynamo } from './embeddedDynamo.js';
+import { startEmbeddedS3 } from './embeddedS3.js';
+import { startHttpServer } from './httpServer.js';
 import { parseConfig } from '../shared/config.js';
 
 /** Repo root (handler paths in the route table are relative to it). */
@@ -37,7 +37,6 @@ export const StackConfigSchema = z.object({
   PROVENA_DEPLOYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
   PROVENA_TABLE_DATASETS: z.string().default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
-  PROVENA_TABLE_IDEMPOTENCY: z.string().default('provena-idempotency'),
   PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
@@ -155,7 +154,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY, uploads: cfg.PROVENA_TABLE_UPLOADS }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {

@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ProvenaError } from '../../errors.js';
-import { errorResponse } from '../../http/respond.js';
-import { matchPath, routes, type RouteDef } from '../../http/routes.js';
+import { ProvenaError } from '../shared/errors.js';
+import { errorResponse } from '../shared/http/respond.js';
+import type { RouteLambda } from '../shared/http/handler.js';
+import { matchPath, type RouteDefinition } from '../shared/http/route.js';
+import { routeList } from '../shared/http/routes.js';
 
-type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface HttpServerOptions {
   /** Repo root: route handler paths are relative to it. */
@@ -57,7 +58,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Builds the payload-v2 event API Gateway would send for this request. */
-export function toApiGatewayEvent(req: IncomingMessage, route: RouteDef, params: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(req: IncomingMessage, route: RouteDefinition, params: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
@@ -105,14 +106,27 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): v
   res.end(result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 }
 
+/**
+ * Imports a route's handler module and checks that its `handler` was built for this very route definition
+ * (`routeHandler(routes.x, …)`): a module path pointing at another route's handler fails here, at first use,
+ * and in the route-table test, never by serving the wrong thing.
+ */
+export async function loadRouteHandler(root: string, route: RouteDefinition): Promise<RouteLambda> {
+  const mod = (await import(pathToFileURL(join(root, route.handler)).href)) as { handler?: RouteLambda };
+  if (typeof mod.handler !== 'function' || mod.handler.route !== route) {
+    throw new ProvenaError('INTERNAL', `Route ${route.name}: ${route.handler} does not export a handler built for this route`);
+  }
+  return mod.handler;
+}
+
 /** Starts the embedded API on loopback. Handler modules are loaded once, on first use. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const loaded = new Map<string, Promise<Handler>>();
-  const load = (route: RouteDef): Promise<Handler> => {
-    let h = loaded.get(route.handler);
+  const loaded = new Map<string, Promise<RouteLambda>>();
+  const load = (route: RouteDefinition): Promise<RouteLambda> => {
+    let h = loaded.get(route.name);
     if (!h) {
-      h = import(pathToFileURL(join(options.root, route.handler)).href).then((m: { handler: Handler }) => m.handler);
-      loaded.set(route.handler, h);
+      h = loadRouteHandler(options.root, route);
+      loaded.set(route.name, h);
     }
     return h;
   };
@@ -127,7 +141,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       options.onRequest?.({ method, path, status: result.statusCode ?? 200, ms: Math.round(performance.now() - started) });
     };
     if (method === 'OPTIONS') return done({ statusCode: 204 });
-    const candidates = routes.map((r) => ({ r: r as RouteDef, params: matchPath(r.path, path) })).filter((c) => c.params);
+    const candidates = routeList.map((r) => ({ r: r as RouteDefinition, params: matchPath(r.path, path) })).filter((c) => c.params);
     const hit = candidates.find((c) => c.r.method === method);
     if (!hit) {
       const err = candidates.length

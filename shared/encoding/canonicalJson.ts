@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid';
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../errors.js';
 
 /**
  * Canonical JSON for content addressing: object keys sorted by UTF-16 code units (as RFC 8785 / JCS does),

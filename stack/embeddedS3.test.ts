@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { S3BlobStore } from '../aws/S3BlobStore.js';
+import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { startEmbeddedS3 } from './embeddedS3.js';
 
 const CREDS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

@@ -1,0 +1,42 @@
+/**
+ * The DynamoDB table layouts: the one definition that the adapters (and the embedded stack's CreateTable calls,
+ * `tables.ts`) and the CDK construct (`infra/lib/constructs/DataTables.ts`) both read. Plain data, no SDK.
+ */
+
+/** A global secondary index: string partition and sort keys, all attributes projected. */
+export interface IndexLayout {
+  readonly name: string;
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** One table's keys, indexes and TTL attribute. */
+export interface TableLayout {
+  /** String partition key. */
+  readonly pk: string;
+  readonly indexes: readonly IndexLayout[];
+  /** Attribute holding an expiry (unix seconds) that DynamoDB TTL deletes by; readers also filter on it. */
+  readonly ttl?: string;
+  /**
+   * `data`: losing it loses users' state (deletion protection and RETAIN outside dev);
+   * `replay`: short-lived records whose loss would reopen replay windows (RETAIN outside dev too).
+   */
+  readonly kind: 'data' | 'replay';
+  readonly summary: string;
+}
+
+/** Indexes of the datasets table. `createdAtId` = ISO createdAt + '#' + id: time order, unique for cursors. */
+export const DATASET_INDEXES = {
+  byStatus: { name: 'byStatus', pk: 'status', sk: 'createdAtId' },
+  byOwner: { name: 'byOwner', pk: 'owner', sk: 'createdAtId' },
+} as const satisfies Record<string, IndexLayout>;
+
+/** Every table, by logical name. Its physical name comes from configuration (`PROVENA_TABLE_<NAME>`). */
+export const TABLES = {
+  datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
+  nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests' },
+  uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
+} as const satisfies Record<string, TableLayout>;
+
+/** A logical table name. */
+export type TableName = keyof typeof TABLES;
