@@ -11,12 +11,14 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts,stack}/**/*.test.ts'],
+      // The architecture test reads files only: it needs no stack.
+      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts,stack}/**/*.test.ts', '<rootDir>/test/architecture.test.ts'],
     },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/architecture.test.ts'],
     },
   ],
   globalSetup: '<rootDir>/test/support/globalSetup.js',

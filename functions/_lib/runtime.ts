@@ -11,7 +11,7 @@ import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
 import { EvmConditionEvaluator } from '../../shared/adapters/chain/EvmConditionEvaluator.js';
 import { RegistryRelayer } from '../../shared/adapters/chain/RegistryRelayer.js';
-import { attestedWorkerCondition, licenseHolderCondition } from '../../shared/adapters/chain/provenaConditions.js';
+import { ProvenaAccessConditions } from '../../shared/adapters/chain/ProvenaAccessConditions.js';
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
@@ -20,11 +20,9 @@ import { gateInbox, type GateInbox } from '../../shared/crypto/gateInbox.js';
 import { keyRequestDomain } from '../../shared/crypto/keyRequest.js';
 import { ConfigError, ProvenaError } from '../../shared/errors.js';
 import type { HttpRuntime } from '../../shared/http/handler.js';
-import { anyOf, type AccessConditionList } from '../../shared/ports/AccessConditions.js';
 import type { ContentStore } from '../../shared/ports/ContentStore.js';
 import type { ComponentHealth, HealthCheck } from '../../shared/ports/Health.js';
 import type { KeyGate } from '../../shared/ports/KeyGate.js';
-import type { Dataset } from '../../shared/schemas/dataset.js';
 import type { ListingDeps } from '../../shared/use-cases/deps.js';
 import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
@@ -105,18 +103,6 @@ function contract(config: ApiConfig, name: string): string {
   return address;
 }
 
-/**
- * Who may ever receive a dataset's key: attested workers of jobs on licenses for it, and — only where the
- * listing allows raw access — license holders themselves. Training-only listings never release keys to labs.
- */
-export function dataConditions(config: ApiConfig, listing: Dataset & { chainDatasetId: string }): AccessConditionList {
-  const chain = config.PROVENA_CHAIN_NAME;
-  const licenseManager = contract(config, 'LicenseManager');
-  const worker = attestedWorkerCondition({ attestationRegistry: contract(config, 'AttestationRegistry'), licenseManager, chain, datasetId: listing.chainDatasetId });
-  if (!listing.license.rawAccess) return worker;
-  return anyOf(licenseHolderCondition({ licenseManager, chain, datasetId: listing.chainDatasetId }), worker);
-}
-
 async function build(env: Record<string, string | undefined>): Promise<Runtime> {
   const config = parseConfig(ApiConfigSchema, env);
   const logger = new Logger({ serviceName: 'provena-api', logLevel: config.PROVENA_LOG_LEVEL });
@@ -160,7 +146,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       blobs,
       gate,
       inbox,
-      conditionsFor: (listing) => dataConditions(config, listing),
+      conditions: new ProvenaAccessConditions({ chain: config.PROVENA_CHAIN_NAME, licenseManager: contract(config, 'LicenseManager'), attestationRegistry: contract(config, 'AttestationRegistry') }),
       urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
     },
     keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },

@@ -386,7 +386,7 @@ describe('ProvenaStack', () => {
 
   it('outputs the API URL, tables, bucket, queue and key', () => {
     expect(Object.keys(template.toJSON()['Outputs'] as object).sort()).toEqual(
-      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'IdempotencyTableName', 'JobsQueueUrl', 'KeyGateKeyArn', 'NoncesTableName', 'UploadsTableName'].sort(),
+      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'KeyGateKeyArn', 'NoncesTableName', 'UploadsTableName'].sort(),
     );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { computeAddress, getAddress, hexlify, randomBytes, verifyTypedData } from 'ethers';
 import type { TypedDataDomain, TypedDataField } from 'ethers';
-import type { KeyGrant } from '../ports/KeyGate.js';
+import type { KeyGrant } from '../schemas/keyRelease.js';
 
 /** EIP-712 types of a key request. `grantId` is the license id or the job id, per `grantType`. */
 export const KEY_REQUEST_TYPES: Record<string, TypedDataField[]> = {

@@ -8,7 +8,7 @@
  */
 import type { WrappedKeyRef } from '../schemas/encryptedManifest.js';
 import type { EncryptedKeyForRequester, KeyGrant } from '../schemas/keyRelease.js';
-import type { AccessConditionList } from './AccessConditions.js';
+import type { AccessConditionList } from '../schemas/accessConditions.js';
 import type { HealthCheck } from './Health.js';
 
 /** The manifest's wrapped-key reference (backend-specific). */

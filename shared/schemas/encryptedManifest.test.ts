@@ -2,7 +2,8 @@ import { describe, it, expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { encryptStream, generateDataKey } from '../crypto/chunkedAead.js';
 import type { EncryptSummary } from '../crypto/chunkedAead.js';
-import { hashConditions, licenseHolderConditions } from '../ports/AccessConditions.js';
+import { hashConditions } from '../crypto/conditionsHash.js';
+import { licenseHolderConditions } from '../adapters/chain/genericConditions.js';
 import { cipherParamsOf, EncryptedManifest, layoutChunks } from './encryptedManifest.js';
 import type { EncryptedManifest as Manifest } from './encryptedManifest.js';
 

@@ -4,7 +4,7 @@
  * chain, so the manifest itself is tamper-evident.
  */
 import { z } from 'zod';
-import { AccessConditionList } from '../ports/AccessConditions.js';
+import { AccessConditionList } from './accessConditions.js';
 import { AAD_VERSION, CIPHER_ALG, FORMAT_VERSION, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from '../crypto/chunkedAead.js';
 import type { EncryptSummary, ExpectedChunk } from '../crypto/chunkedAead.js';
 
@@ -63,7 +63,7 @@ export const ManifestFile = z.strictObject({
  * - `embedded`: AES-256-GCM under the gate master key (`masterKeyId` = its fingerprint).
  * - `kms`: a KMS ciphertext blob (`keyId` = the KMS key ARN).
  * - `lit`: Lit ciphertext + `dataToEncryptHash` on a Lit network.
- * `conditionsHash` is {@link import('../ports/AccessConditions.js').hashConditions} of `accessConditions`.
+ * `conditionsHash` is `hashConditions` (shared/crypto/conditionsHash.ts) of `accessConditions`.
  */
 export const WrappedKeyRef = z.discriminatedUnion('backend', [
   z.strictObject({

@@ -12,6 +12,8 @@ import { Wallet } from 'ethers';
 import { deriveStreamKeys } from '../crypto/chunkedAead.js';
 import { openSealedBox } from '../crypto/ecies.js';
 import { planUpload, uploadKeyContext, type UploadCompleteInput, type UploadPlan, type UploadStartInput } from '../schemas/upload.js';
+import { DatasetInput } from '../schemas/dataset.js';
+import { exampleListing } from '../../cli/example-listing.js';
 import { ProvenaClient } from './client.js';
 import { uploadDataset, type UploadOptions } from './upload.js';
 import { formatProgress } from './uploadProgress.js';
@@ -26,6 +28,18 @@ interface FakeUpload {
   input: UploadStartInput;
   s3: Map<number, { etag: string; size: number }>;
   status: 'open' | 'completed';
+}
+
+/** A complete listing as the API answers a completed upload (the client checks it against the route's schema). */
+function listedWithData(input: UploadStartInput) {
+  const owner = '0x000000000000000000000000000000000000dEaD';
+  const now = new Date().toISOString();
+  const cid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+  return {
+    ...DatasetInput.parse(exampleListing(owner, '0x0000000000000000000000000000000000000001')),
+    id: 'ds_1', owner, version: 1, status: 'active', manifestCid: cid, createdAt: now, updatedAt: now,
+    data: { version: 1, manifestCid: cid, format: input.format, plaintextSize: input.plaintextSize, ciphertextSize: input.plaintextSize + 16, objectKey: 'datasets/ds_1/v1/x.enc', uploadedAt: now },
+  };
 }
 
 /** The upload API and S3 in memory. `putStatuses` answers the next PUTs with these statuses (then 200). */
@@ -90,7 +104,7 @@ function fakeApi() {
     state.completed = done;
     state.keyHex = key.toString('hex');
     u.status = 'completed';
-    return json(200, { id: 'ds_1', data: { version: 1, manifestCid: 'bafyfake', format: u.input.format, plaintextSize: u.input.plaintextSize } });
+    return json(200, listedWithData(u.input));
   }) as typeof fetch;
   const client = new ProvenaClient({ baseUrl: 'http://api.test', chainId: 31337, signer: Wallet.createRandom(), fetch: fetchImpl });
   return { client, fetch: fetchImpl, state, uploads };

@@ -5,6 +5,7 @@ import type { EncryptedKeyForRequester, KeyGate, KeyGrant } from '../ports/KeyGa
 import { EncryptedManifest } from '../schemas/encryptedManifest.js';
 import type { KeyReleaseInput } from '../schemas/keyRelease.js';
 import type { ListingDeps } from './deps.js';
+import { assertGrantAllowed } from './accessRules.js';
 import { getListing } from './getListing.js';
 
 /** What a key release needs. */
@@ -49,10 +50,7 @@ export async function releaseKey(deps: ReleaseKeyDeps, params: ReleaseKeyParamet
   if (!listing.chainDatasetId || listing.chainDatasetId !== data.chainDatasetId) {
     throw new ConflictError('DATASET_NOT_REGISTERED', `Dataset ${listing.id}'s data was sealed for registry dataset ${data.chainDatasetId ?? '?'}, but the listing is now ${listing.chainDatasetId ? `registry dataset ${listing.chainDatasetId}` : 'unregistered'}: register and upload again`);
   }
-  // Raw access is the listing's current policy: switching it off stops raw releases at once, before a re-upload.
-  if (grant.type === 'license' && !listing.license.rawAccess) {
-    throw new ForbiddenError('KEY_ACCESS_DENIED', `Dataset ${listing.id} is training-only: its key goes only to attested workers`);
-  }
+  assertGrantAllowed(listing, grant);
   const manifest = EncryptedManifest.parse(await deps.content.getJson(data.manifestCid));
   if (manifest.datasetId !== listing.id || manifest.version !== data.version) {
     throw new ProvenaError('MANIFEST_MISMATCH', `Manifest ${data.manifestCid} is not dataset ${listing.id} version ${data.version}`);

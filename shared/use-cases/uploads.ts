@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { deriveStreamKeys } from '../crypto/chunkedAead.js';
 import type { GateInbox } from '../crypto/gateInbox.js';
 import { ConflictError, ForbiddenError, NotFoundError, ProvenaError, ValidationError, hasCode, type DependencyError } from '../errors.js';
-import type { AccessConditionList } from '../ports/AccessConditions.js';
+import type { AccessConditionsFactory } from '../ports/AccessConditionsFactory.js';
+import { listingAccessConditions } from './accessRules.js';
 import type { BlobStore } from '../ports/BlobStore.js';
 import type { KeyGate } from '../ports/KeyGate.js';
 import type { StoredUpload, UploadRepo } from '../ports/UploadRepo.js';
@@ -25,8 +26,8 @@ export interface UploadDeps extends ListingDeps {
   blobs: BlobStore;
   gate: KeyGate;
   inbox: GateInbox;
-  /** The conditions a dataset's key is wrapped under (who may ever get it). */
-  conditionsFor(listing: Dataset & { chainDatasetId: string }): AccessConditionList;
+  /** Builds conditions over the deployment's contracts; the rule of which apply is {@link listingAccessConditions}. */
+  conditions: AccessConditionsFactory;
   urlTtlSeconds: number;
   /** How long a session stays open. */
   sessionTtlSeconds?: number;
@@ -179,7 +180,7 @@ export async function completeUpload(
     if (keyCommitment.toString('hex') !== input.cipher.keyCommitment) {
       throw new ProvenaError('DATA_KEY_MISMATCH', 'The sealed data key is not the key these chunks were encrypted with');
     }
-    const conditions = deps.conditionsFor(listing);
+    const conditions = listingAccessConditions(deps.conditions, listing);
     const wrappedKey = await deps.gate.wrapDataKey({ datasetId: upload.datasetId, version: upload.dataVersion, dataKey, conditions });
     const manifest = EncryptedManifest.parse({
       schema: ENCRYPTED_MANIFEST_SCHEMA,

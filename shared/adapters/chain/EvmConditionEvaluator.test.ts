@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { JsonRpcProvider } from 'ethers';
-import { attestedWorkerConditions, licenseHolderConditions } from '../../ports/AccessConditions.js';
-import type { AccessConditionList } from '../../ports/AccessConditions.js';
+import { attestedWorkerConditions, licenseHolderConditions } from './genericConditions.js';
+import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import { EvmConditionEvaluator } from './EvmConditionEvaluator.js';
-import { deployConditionTarget } from './EvmConditionEvaluator.fixture.js';
-import type { ConditionFixture } from './EvmConditionEvaluator.fixture.js';
+import { deployConditionTarget } from '../../../test/support/conditionTarget.js';
+import type { ConditionFixture } from '../../../test/support/conditionTarget.js';
 
 let fx: ConditionFixture;
 let evaluator: EvmConditionEvaluator;

@@ -6,8 +6,9 @@
 import { getAddress, Interface } from 'ethers';
 import type { JsonFragment, Provider, Result } from 'ethers';
 import { DependencyError, ProvenaError, toFieldIssues } from '../../errors.js';
-import { AccessConditionList as AccessConditionListSchema, USER_ADDRESS } from '../../ports/AccessConditions.js';
-import type { AccessConditionEvaluator, AccessConditionList, AccessContext, AccessDecision, EvmContractCondition } from '../../ports/AccessConditions.js';
+import { AccessConditionList as AccessConditionListSchema, USER_ADDRESS } from '../../schemas/accessConditions.js';
+import type { AccessConditionList, AccessContext, AccessDecision, EvmContractCondition } from '../../schemas/accessConditions.js';
+import type { AccessConditionEvaluator } from '../../ports/AccessConditions.js';
 
 type Outcome = AccessDecision;
 

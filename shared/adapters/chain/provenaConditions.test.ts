@@ -4,8 +4,8 @@ import type { InterfaceAbi, JsonRpcSigner } from 'ethers';
 import { buyLicense, DAY, deploySystem, mined, openJob, registerExplicit, USD } from '../../../contracts/test/helpers/fixture.js';
 import type { System } from '../../../contracts/test/helpers/fixture.js';
 import { AttestationRegistry__factory, LicenseManager__factory } from '../../../contracts/typechain/index.js';
-import { AccessConditionList, usesRequestTimePlaceholders } from '../../ports/AccessConditions.js';
-import type { EvmContractCondition } from '../../ports/AccessConditions.js';
+import { AccessConditionList, usesRequestTimePlaceholders } from '../../schemas/accessConditions.js';
+import type { EvmContractCondition } from '../../schemas/accessConditions.js';
 import { EvmConditionEvaluator } from './EvmConditionEvaluator.js';
 import { ATTESTATION_REGISTRY_VIEWS, attestedWorkerCondition, LICENSE_MANAGER_VIEWS, licenseHolderCondition } from './provenaConditions.js';
 

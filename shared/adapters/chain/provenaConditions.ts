@@ -10,8 +10,8 @@
  */
 import { getAddress } from 'ethers';
 import { ValidationError } from '../../errors.js';
-import { USER_ADDRESS } from '../../ports/AccessConditions.js';
-import type { AccessConditionList, EvmContractCondition, FunctionAbi, RefusalCode, ReturnValueTest } from '../../ports/AccessConditions.js';
+import { USER_ADDRESS } from '../../schemas/accessConditions.js';
+import type { AccessConditionList, EvmContractCondition, FunctionAbi, RefusalCode, ReturnValueTest } from '../../schemas/accessConditions.js';
 
 function viewFn(name: string, inputs: readonly [string, string][], output: string): FunctionAbi {
   return {

@@ -15,10 +15,10 @@
 import { ProvenaError, DependencyError } from '../../errors.js';
 import { sealToPublicKey } from '../../crypto/ecies.js';
 import { IntegrityError, KeyAccessError } from '../../crypto/errors.js';
-import { releaseContext } from '../../crypto/keyRelease.js';
-import type { GateLogger } from '../../crypto/keyRelease.js';
-import { hashConditions } from '../../ports/AccessConditions.js';
-import type { AccessConditionList, EvmContractCondition } from '../../ports/AccessConditions.js';
+import { releaseContext } from '../../domain/keyReleasePolicy.js';
+import type { GateLogger } from '../../domain/keyReleasePolicy.js';
+import { hashConditions } from '../../crypto/conditionsHash.js';
+import type { AccessConditionList, EvmContractCondition } from '../../schemas/accessConditions.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { EncryptedKeyForRequester, KeyGate, ReleaseDataKeyParams, WrapDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import { toLitEvmContractConditions, validateForLit } from './conditions.js';

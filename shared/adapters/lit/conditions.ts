@@ -4,8 +4,8 @@
  * SDK is an optional dependency).
  */
 import { ProvenaError } from '../../errors.js';
-import { usesRequestTimePlaceholders } from '../../ports/AccessConditions.js';
-import type { AccessConditionList, BooleanOperator, EvmContractCondition } from '../../ports/AccessConditions.js';
+import { usesRequestTimePlaceholders } from '../../schemas/accessConditions.js';
+import type { AccessConditionList, BooleanOperator, EvmContractCondition } from '../../schemas/accessConditions.js';
 
 /** One condition as Lit expects it (our shape without `refusalCode`). */
 export type LitEvmContractCondition = Omit<EvmContractCondition, 'refusalCode'>;

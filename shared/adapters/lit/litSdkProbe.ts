@@ -9,7 +9,7 @@
  * `{validations: (true | string)[], hashes: (string | null)[], offlineWrap: {code?, message}}`.
  */
 import { ProvenaError } from '../../errors.js';
-import type { AccessConditionList } from '../../ports/AccessConditions.js';
+import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import { hashForLit, toLitEvmContractConditions, validateForLit } from './conditions.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import type { LitNetwork } from './LitKeyGate.js';

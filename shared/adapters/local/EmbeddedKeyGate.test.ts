@@ -8,13 +8,13 @@ import { decryptStream, encryptStream, generateDataKey } from '../../crypto/chun
 import type { EncryptedChunk } from '../../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../crypto/keyRelease.js';
 import { keyRequestDomain, signKeyRequest } from '../../crypto/keyRequest.js';
-import { attestedWorkerConditions, licenseHolderConditions } from '../../ports/AccessConditions.js';
-import type { AccessConditionList } from '../../ports/AccessConditions.js';
+import { attestedWorkerConditions, licenseHolderConditions } from '../chain/genericConditions.js';
+import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import { EvmConditionEvaluator } from '../chain/EvmConditionEvaluator.js';
-import { deployConditionTarget } from '../chain/EvmConditionEvaluator.fixture.js';
-import type { ConditionFixture } from '../chain/EvmConditionEvaluator.fixture.js';
+import { deployConditionTarget } from '../../../test/support/conditionTarget.js';
+import type { ConditionFixture } from '../../../test/support/conditionTarget.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from './EmbeddedKeyGate.js';
 
 /** In-memory NonceStore with the port's semantics (single use until expiry). */

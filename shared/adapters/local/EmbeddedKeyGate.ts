@@ -14,9 +14,9 @@ import { dirname } from 'node:path';
 import { ProvenaError } from '../../errors.js';
 import { sealToPublicKey } from '../../crypto/ecies.js';
 import { IntegrityError } from '../../crypto/errors.js';
-import { ReleaseAuthorizer, releaseContext } from '../../crypto/keyRelease.js';
-import type { ReleaseAuthorizerDeps } from '../../crypto/keyRelease.js';
-import { hashConditions } from '../../ports/AccessConditions.js';
+import { ReleaseAuthorizer, releaseContext } from '../../domain/keyReleasePolicy.js';
+import type { ReleaseAuthorizerDeps } from '../../domain/keyReleasePolicy.js';
+import { hashConditions } from '../../crypto/conditionsHash.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { EncryptedKeyForRequester, KeyGate, ReleaseDataKeyParams, WrapDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 

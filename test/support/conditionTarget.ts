@@ -9,8 +9,8 @@
  */
 import { BrowserProvider, hexlify, randomBytes, Wallet } from 'ethers';
 import type { Eip1193Provider, JsonRpcSigner } from 'ethers';
-import { ConditionTarget__factory } from '../../../contracts/typechain/factories/ConditionTarget__factory.js';
-import type { ConditionTarget } from '../../../contracts/typechain/ConditionTarget.js';
+import { ConditionTarget__factory } from '../../contracts/typechain/factories/ConditionTarget__factory.js';
+import type { ConditionTarget } from '../../contracts/typechain/ConditionTarget.js';
 
 export interface ConditionFixture {
   provider: BrowserProvider;
