@@ -228,6 +228,23 @@ describe('verifyTdxQuote on synthetic quotes under a generated root', () => {
     expect(v.tcbStatus).toBe(TDX_TCB_LEVEL_NOT_FOUND);
   });
 
+  it('checks a TDX 1.5 module (major version 1) against its TDX_01 identity and reports its status', async () => {
+    const w = mintTdxWorld({ moduleIdentityMrSigner: '00'.repeat(48) });
+    const v = await verifyTdxQuote(mintTdxQuote(w, { version: 5, bodyType: 3, teeTcbSvn: Buffer.from([3, 1, 5]) }), { now: SYNTH_NOW, collateral: w.collateral, roots: [w.rootPem] });
+    expect(v.tdxModuleTcbStatus).toBe('UpToDate');
+    expect(v.tcbStatus).toBe('UpToDate');
+  });
+
+  it('refuses a TDX module major version the TCB info has no identity for with ATTESTATION_TCB_REFUSED', async () => {
+    const w = mintTdxWorld({ moduleIdentityMrSigner: '00'.repeat(48) });
+    expect(await codeOf(mintTdxQuote(w, { teeTcbSvn: Buffer.from([3, 2, 5]) }), { now: SYNTH_NOW, collateral: w.collateral, roots: [w.rootPem] })).toBe('ATTESTATION_TCB_REFUSED');
+  });
+
+  it('refuses a TDX module whose MRSIGNERSEAM is not its identity signer with ATTESTATION_MEASUREMENT_UNEXPECTED', async () => {
+    const w = mintTdxWorld({ moduleIdentityMrSigner: 'ff'.repeat(48) });
+    expect(await codeOf(mintTdxQuote(w, { teeTcbSvn: Buffer.from([3, 1, 5]) }), { now: SYNTH_NOW, collateral: w.collateral, roots: [w.rootPem] })).toBe('ATTESTATION_MEASUREMENT_UNEXPECTED');
+  });
+
   it('refuses a platform whose matching TCB level is Revoked with ATTESTATION_TCB_REFUSED', async () => {
     const rev = mintTdxWorld({ topStatus: 'Revoked' });
     expect(await codeOf(mintTdxQuote(rev), { now: SYNTH_NOW, collateral: rev.collateral, roots: [rev.rootPem] })).toBe('ATTESTATION_TCB_REFUSED');

@@ -16,7 +16,7 @@
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { ProvenaError } from '../errors.js';
-import { matchQeTcbLevel, matchTdxTcbLevel, TdxQeIdentitySchema, TdxTcbInfoSchema, verifySignedCollateral } from './tdxCollateral.js';
+import { expectedTdxModule, matchQeTcbLevel, matchTdxTcbLevel, TdxQeIdentitySchema, TdxTcbInfoSchema, verifySignedCollateral, type TdxQeIdentity, type TdxTcbInfo } from './tdxCollateral.js';
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './tdxIntelRoot.js';
 import { readPckPlatform } from './tdxPck.js';
 import { parseTdxQuote, type ParsedTdxQuote } from './tdxQuote.js';
@@ -94,6 +94,8 @@ export interface TdxVerification {
   advisoryIds: string[];
   /** The Quoting Enclave's TCB status from the QE identity. */
   qeTcbStatus: string;
+  /** The TDX module's own TCB status (module major version >= 1, from `tdxModuleIdentities`). */
+  tdxModuleTcbStatus?: string;
   /** 6 bytes, lowercase hex, from the PCK certificate. */
   fmspc: string;
   /** TEE_TCB_SVN, lowercase hex. */
@@ -142,7 +144,7 @@ export async function verifyTdxQuote(quote: Uint8Array, opts: VerifyTdxQuoteOpti
   if (platform.fmspc !== tcbInfo.fmspc.toLowerCase() || platform.pceId !== tcbInfo.pceId.toLowerCase()) {
     throw new ProvenaError('ATTESTATION_COLLATERAL_INVALID', `The TCB info is for FMSPC ${tcbInfo.fmspc}/PCE ${tcbInfo.pceId}, the PCK certificate says ${platform.fmspc}/${platform.pceId}`);
   }
-  checkTdxModule(q, tcbInfo.tdxModule);
+  const tdxModuleTcbStatus = checkTdxModule(q, tcbInfo);
   // Below every level: Intel's library answers "TCB not supported"; we report it as a status no policy lists, so
   // the refusal is the policy's (with the facts still returned to the caller and its logs).
   const level = matchTdxTcbLevel(tcbInfo, platform, q.body.teeTcbSvn) ?? { tcbStatus: TDX_TCB_LEVEL_NOT_FOUND, tcbDate: '', advisoryIds: [] };
@@ -159,6 +161,7 @@ export async function verifyTdxQuote(quote: Uint8Array, opts: VerifyTdxQuoteOpti
     tcbDate: level.tcbDate,
     advisoryIds: level.advisoryIds,
     qeTcbStatus,
+    ...(tdxModuleTcbStatus === undefined ? {} : { tdxModuleTcbStatus }),
     fmspc: platform.fmspc,
     teeTcbSvn: q.body.teeTcbSvn.toString('hex'),
     rootFingerprint: chain.rootFingerprint,
@@ -215,7 +218,7 @@ function maskedEqual(actual: Buffer, expectedHex: string, maskHex: string): bool
   return mask.every((m, i) => ((actual[i]! & m) === (exp[i]! & m)));
 }
 
-function checkQeIdentity(q: ParsedTdxQuote, id: import('./tdxCollateral.js').TdxQeIdentity): string {
+function checkQeIdentity(q: ParsedTdxQuote, id: TdxQeIdentity): string {
   const r = q.qeReport;
   const misc = Buffer.alloc(4);
   misc.writeUInt32LE(r.miscSelect);
@@ -236,8 +239,14 @@ function checkQeIdentity(q: ParsedTdxQuote, id: import('./tdxCollateral.js').Tdx
   return level.tcbStatus;
 }
 
-function checkTdxModule(q: ParsedTdxQuote, mod: { mrsigner: string; attributes: string; attributesMask: string }): void {
-  if (q.body.mrSignerSeam.toString('hex') !== mod.mrsigner.toLowerCase() || !maskedEqual(q.body.seamAttributes, mod.attributes, mod.attributesMask)) {
+function checkTdxModule(q: ParsedTdxQuote, info: TdxTcbInfo): string | undefined {
+  const expected = expectedTdxModule(info, q.body.teeTcbSvn);
+  if (expected === undefined) {
+    throw new ProvenaError('ATTESTATION_TCB_REFUSED', `No TDX module identity or level in the TCB info matches TEE_TCB_SVN ${q.body.teeTcbSvn.subarray(0, 2).toString('hex')}`);
+  }
+  if (q.body.mrSignerSeam.toString('hex') !== expected.mrsigner.toLowerCase() || !maskedEqual(q.body.seamAttributes, expected.attributes, expected.attributesMask)) {
     throw new ProvenaError('ATTESTATION_MEASUREMENT_UNEXPECTED', 'The TDX module signer or attributes differ from the TCB info');
   }
+  if (expected.tcbStatus === 'Revoked') throw new ProvenaError('ATTESTATION_TCB_REFUSED', 'The TDX module TCB level is revoked');
+  return expected.tcbStatus;
 }

@@ -20,6 +20,18 @@ export const TdxTcbInfoSchema = z.object({
   pceId: hex(4),
   tcbEvaluationDataNumber: z.number().int(),
   tdxModule: z.object({ mrsigner: hex(96), attributes: hex(16), attributesMask: hex(16) }),
+  /** TDX 1.5+: one identity per TDX module major version (`TDX_01`…), each with its own ISVSVN levels. */
+  tdxModuleIdentities: z
+    .array(
+      z.object({
+        id: z.string(),
+        mrsigner: hex(96),
+        attributes: hex(16),
+        attributesMask: hex(16),
+        tcbLevels: z.array(z.object({ tcb: z.object({ isvsvn: z.number().int().min(0) }), tcbDate: z.iso.datetime(), tcbStatus: z.string() })).min(1),
+      }),
+    )
+    .optional(),
   tcbLevels: z
     .array(
       z.object({
@@ -168,19 +180,50 @@ export interface TdxTcbMatch {
 }
 
 /**
- * Intel's TCB level matching for TDX: the first level (levels are ordered newest first) whose 16 SGX component
- * SVNs and PCE SVN are all <= the PCK certificate's, and whose 16 TDX component SVNs are all <= the quote's
- * TEE_TCB_SVN. Returns undefined when no level matches (the platform is below every known level).
+ * Intel's TCB level matching for TDX (QVL `TcbLevelCheck`): walk the levels (newest first); once a level's 16 SGX
+ * component SVNs and PCE SVN are all <= the PCK certificate's, that SGX match holds for the levels after it; the
+ * result is the first such level whose 16 TDX component SVNs are all <= the quote's TEE_TCB_SVN. A Revoked SGX
+ * match ends the walk as Revoked. Returns undefined when no level matches (below every known level).
  */
 export function matchTdxTcbLevel(info: TdxTcbInfo, pck: { cpuSvnComponents: number[]; pceSvn: number }, teeTcbSvn: Uint8Array): TdxTcbMatch | undefined {
+  let sgxFound = false;
   for (const level of info.tcbLevels) {
-    const sgxOk = level.tcb.sgxtcbcomponents.every((c, i) => (pck.cpuSvnComponents[i] ?? 0) >= c.svn) && pck.pceSvn >= level.tcb.pcesvn;
-    if (!sgxOk) continue;
-    const tdxOk = level.tcb.tdxtcbcomponents.every((c, i) => (teeTcbSvn[i] ?? 0) >= c.svn);
-    if (!tdxOk) continue;
-    return { tcbStatus: level.tcbStatus, tcbDate: level.tcbDate, advisoryIds: level.advisoryIDs ?? [] };
+    if (!sgxFound) {
+      sgxFound = level.tcb.sgxtcbcomponents.every((c, i) => (pck.cpuSvnComponents[i] ?? 0) >= c.svn) && pck.pceSvn >= level.tcb.pcesvn;
+      if (sgxFound && level.tcbStatus === 'Revoked') return { tcbStatus: 'Revoked', tcbDate: level.tcbDate, advisoryIds: level.advisoryIDs ?? [] };
+    }
+    if (!sgxFound) continue;
+    if (level.tcb.tdxtcbcomponents.every((c, i) => (teeTcbSvn[i] ?? 0) >= c.svn)) {
+      return { tcbStatus: level.tcbStatus, tcbDate: level.tcbDate, advisoryIds: level.advisoryIDs ?? [] };
+    }
   }
   return undefined;
+}
+
+/** What the TCB info expects of the TDX module that produced the quote. */
+export interface TdxModuleExpectation {
+  mrsigner: string;
+  attributes: string;
+  attributesMask: string;
+  /** The module identity's own TCB status (TDX 1.5+), undefined for module major version 0. */
+  tcbStatus: string | undefined;
+}
+
+/**
+ * Intel's `TdxModuleCheck`: TEE_TCB_SVN[1] is the TDX module's major version and TEE_TCB_SVN[0] its ISVSVN.
+ * Version 0 is checked against `tdxModule`; a later version against the `tdxModuleIdentities` entry `TDX_<vv>`,
+ * whose first level with ISVSVN <= the module's gives the module's status. Undefined when no identity or level
+ * matches.
+ */
+export function expectedTdxModule(info: TdxTcbInfo, teeTcbSvn: Uint8Array): TdxModuleExpectation | undefined {
+  const isvSvn = teeTcbSvn[0] ?? 0;
+  const version = teeTcbSvn[1] ?? 0;
+  if (version === 0) return { ...info.tdxModule, tcbStatus: undefined };
+  const id = `TDX_${version.toString(16).padStart(2, '0')}`.toUpperCase();
+  const identity = info.tdxModuleIdentities?.find((m) => m.id.toUpperCase() === id);
+  const level = identity?.tcbLevels.find((l) => isvSvn >= l.tcb.isvsvn);
+  if (identity === undefined || level === undefined) return undefined;
+  return { mrsigner: identity.mrsigner, attributes: identity.attributes, attributesMask: identity.attributesMask, tcbStatus: level.tcbStatus };
 }
 
 /** The QE identity level a QE report matched: the first level whose ISVSVN is <= the report's. */

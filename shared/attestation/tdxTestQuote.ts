@@ -34,6 +34,8 @@ export interface WorldOptions {
   /** Status of the newest TCB level. */
   topStatus?: string;
   qeMrSigner?: string;
+  /** Adds a `TDX_01` module identity with this MRSIGNER (hex, 48 bytes); levels ISVSVN 3 UpToDate, 2 OutOfDate. */
+  moduleIdentityMrSigner?: string;
 }
 
 /** Everything a test needs to verify a synthetic quote. */
@@ -75,6 +77,19 @@ export function mintTdxWorld(o: WorldOptions = {}): TdxWorld {
   const tcbInfo = {
     id: 'TDX', version: 3, issueDate: '2024-05-01T00:00:00Z', nextUpdate: '2024-07-01T00:00:00Z', fmspc: o.tcbInfoFmspc ?? fmspc, pceId: '0000', tcbType: 0, tcbEvaluationDataNumber: 16,
     tdxModule: { mrsigner: '0'.repeat(96), attributes: '0000000000000000', attributesMask: 'FFFFFFFFFFFFFFFF' },
+    ...(o.moduleIdentityMrSigner === undefined
+      ? {}
+      : {
+          tdxModuleIdentities: [
+            {
+              id: 'TDX_01', mrsigner: o.moduleIdentityMrSigner.toUpperCase(), attributes: '0000000000000000', attributesMask: 'FFFFFFFFFFFFFFFF',
+              tcbLevels: [
+                { tcb: { isvsvn: 3 }, tcbDate: '2024-02-15T00:00:00Z', tcbStatus: 'UpToDate' },
+                { tcb: { isvsvn: 2 }, tcbDate: '2023-08-09T00:00:00Z', tcbStatus: 'OutOfDate' },
+              ],
+            },
+          ],
+        }),
     tcbLevels: [
       { tcb: { sgxtcbcomponents: comps([5, 5, 2, 2, 3, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0]), pcesvn: 11, tdxtcbcomponents: tdx }, tcbDate: '2024-02-15T00:00:00Z', tcbStatus: o.topStatus ?? 'UpToDate' },
       { tcb: { sgxtcbcomponents: comps([5, 5, 2, 2, 3, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0]), pcesvn: 5, tdxtcbcomponents: tdx }, tcbDate: '2018-01-04T00:00:00Z', tcbStatus: 'OutOfDate', advisoryIDs: ['INTEL-SA-00106'] },
