@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,12 @@ function flip(buf: Buffer, at: number): Buffer {
   return out;
 }
 
+function flipBy(buf: Buffer, at: number, x: number): Buffer {
+  const out = Buffer.from(buf);
+  out[at] = out[at]! ^ x;
+  return out;
+}
+
 /** RIMs built from the report's own measurements: a reference that matches, for the negative cases below. */
 function selfRims(measurements: Record<number, string>): NvidiaRim[] {
   const v = verifyNvidiaGpuReport(report, { now, certChainPem });
@@ -57,7 +64,24 @@ describe('verifyNvidiaGpuReport on the real Hopper sample', () => {
   it('refuses the sample against the sample RIMs: they are for driver 545.00 and VBIOS 96.00.5E.00.01', () => {
     expect(driverRim.version).toBe('545.00');
     expect(vbiosRim.version).toBe('96.00.5e.00.01');
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, rims: [driverRim, vbiosRim] }))).toBe('ATTESTATION_MEASUREMENT_UNEXPECTED');
+    let err: unknown;
+    try {
+      verifyNvidiaGpuReport(report, { now, certChainPem, rims: [driverRim, vbiosRim] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ATTESTATION_MEASUREMENT_UNEXPECTED', details: { reason: 'rim-version', driverVersion: '550.90.07', vbiosVersion: '96.00.9f.00.01' } });
+  });
+
+  it('lists 33 active reference indexes in the two sample RIMs, none claimed twice', () => {
+    expect(driverRim.golden.size + vbiosRim.golden.size).toBe(33);
+    expect([...driverRim.golden.keys()].filter((i) => vbiosRim.golden.has(i))).toEqual([]);
+  });
+
+  it('refuses two RIMs that claim the same index with ATTESTATION_RIM_INVALID', () => {
+    const { measurements, driverVersion } = verifyNvidiaGpuReport(report, { now, certChainPem });
+    const [rim] = selfRims(measurements);
+    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, rims: [rim!, { version: driverVersion!, golden: new Map([[0, ['00']]]) }] }))).toBe('ATTESTATION_RIM_INVALID');
   });
 
   it('accepts RIMs that list its measurements, and refuses one measurement not in them', () => {
@@ -110,6 +134,19 @@ describe('verifyNvidiaGpuReport on the real Hopper sample', () => {
 
   it('refuses a report without the signed CC feature flag when the caller requires it, with ATTESTATION_GPU_CC_OFF', () => {
     expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, requireCcFeatureFlag: true }))).toBe('ATTESTATION_GPU_CC_OFF');
+  });
+
+  it('refuses any single-byte change anywhere in the report, each with an ATTESTATION_ code', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: report.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
+        expect(codeOf(() => verifyNvidiaGpuReport(flipBy(report, at, x), { now, certChainPem }))).toMatch(/^ATTESTATION_/);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a missing certificate chain with ATTESTATION_MALFORMED', () => {
+    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem: '' }))).toBe('ATTESTATION_MALFORMED');
   });
 
   it('refuses a truncated report with ATTESTATION_MALFORMED', () => {

@@ -82,6 +82,8 @@ export function parseNvidiaReport(report: Uint8Array): ParsedReport {
   const b = Buffer.from(report.buffer, report.byteOffset, report.byteLength);
   const bad = (why: string) => new ProvenaError('ATTESTATION_MALFORMED', `GPU report: ${why}`);
   if (b.length < REQUEST_SIZE + 42 + SIGNATURE_SIZE) throw bad('too short');
+  // SPDM 1.1 and 1.2 share this layout; 1.3 adds a requester context to both messages.
+  if (b[0] !== 0x11 && b[0] !== 0x12) throw bad(`SPDM version 0x${b[0]!.toString(16)} is not 1.1 or 1.2`);
   if (b[1] !== SPDM_GET_MEASUREMENTS) throw bad(`request code 0x${b[1]!.toString(16)} is not GET_MEASUREMENTS`);
   if ((b[2]! & 0x01) === 0) throw bad('the request did not ask for a signature');
   const nonce = b.subarray(4, 36);

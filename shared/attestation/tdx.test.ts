@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +155,18 @@ describe('verifyTdxQuote on the real Sapphire Rapids quote and Intel PCS collate
     expect(await codeOf(quote, { roots: [mintTdxWorld().rootPem] })).toBe('ATTESTATION_ROOT_UNTRUSTED');
   });
 
+  it('refuses any single-byte change from the header through the QE authentication data, each with an ATTESTATION_ code', async () => {
+    const end = AUTH_DATA_AT + 4 + 32;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: end - 1 }), fc.integer({ min: 1, max: 255 }), async (at, x) => {
+        const q = Buffer.from(quote);
+        q[at] = q[at]! ^ x;
+        expect(await codeOf(q)).toMatch(/^ATTESTATION_/);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('refuses a truncated quote with ATTESTATION_MALFORMED', async () => {
     expect(await codeOf(quote.subarray(0, 1000))).toBe('ATTESTATION_MALFORMED');
   });
@@ -216,6 +229,11 @@ describe('verifyTdxQuote on synthetic quotes under a generated root', () => {
     expect(await codeOf(mintTdxQuote(revoked), { now: SYNTH_NOW, collateral: revoked.collateral, roots: [revoked.rootPem] })).toBe('ATTESTATION_CERT_REVOKED');
   });
 
+  it('refuses collateral whose TCB signing certificate the root CA CRL lists with ATTESTATION_CERT_REVOKED', async () => {
+    const revoked = mintTdxWorld({ revokedCaSerials: ['04'] });
+    expect(await codeOf(mintTdxQuote(revoked), { now: SYNTH_NOW, collateral: revoked.collateral, roots: [revoked.rootPem] })).toBe('ATTESTATION_CERT_REVOKED');
+  });
+
   it('reports OutOfDate for a platform whose PCE SVN only reaches the older level', async () => {
     const old = mintTdxWorld({ pceSvn: 7 });
     const v = await verifyTdxQuote(mintTdxQuote(old), { now: SYNTH_NOW, collateral: old.collateral, roots: [old.rootPem] });
@@ -253,6 +271,11 @@ describe('verifyTdxQuote on synthetic quotes under a generated root', () => {
   it('refuses a QE whose MRSIGNER is not the QE identity one with ATTESTATION_QE_IDENTITY_MISMATCH', async () => {
     const other = mintTdxWorld({ qeMrSigner: 'ab'.repeat(32) });
     expect(await codeOf(mintTdxQuote(other), { now: SYNTH_NOW, collateral: other.collateral, roots: [other.rootPem] })).toBe('ATTESTATION_QE_IDENTITY_MISMATCH');
+  });
+
+  it('refuses signed TCB info missing its tcbLevels with ATTESTATION_COLLATERAL_INVALID', async () => {
+    const w = mintTdxWorld({ dropTcbInfoField: 'tcbLevels' });
+    expect(await codeOf(mintTdxQuote(w), { now: SYNTH_NOW, collateral: w.collateral, roots: [w.rootPem] })).toBe('ATTESTATION_COLLATERAL_INVALID');
   });
 
   it('refuses TCB info for another FMSPC with ATTESTATION_COLLATERAL_INVALID', async () => {

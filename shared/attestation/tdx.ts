@@ -133,8 +133,11 @@ export async function verifyTdxQuote(quote: Uint8Array, opts: VerifyTdxQuoteOpti
   verifyP256(attestationPublicKey(q.attestationKey), q.signedRegion, q.signature, 'quote');
 
   // 4. Collateral, signed under the same roots.
-  const tcbInfo = verifySignedCollateral(collateral.tcbInfo, 'tcbInfo', collateral.tcbInfoIssuerChain, TdxTcbInfoSchema, { roots, now }).value;
-  const qeId = verifySignedCollateral(collateral.qeIdentity, 'enclaveIdentity', collateral.qeIdentityIssuerChain, TdxQeIdentitySchema, { roots, now }).value;
+  const signedTcbInfo = verifySignedCollateral(collateral.tcbInfo, 'tcbInfo', collateral.tcbInfoIssuerChain, TdxTcbInfoSchema, { roots, now });
+  const signedQeId = verifySignedCollateral(collateral.qeIdentity, 'enclaveIdentity', collateral.qeIdentityIssuerChain, TdxQeIdentitySchema, { roots, now });
+  for (const s of [signedTcbInfo, signedQeId]) checkCrl(collateral.rootCaCrl, s.root, [s.signer], now, 'root CA CRL');
+  const tcbInfo = signedTcbInfo.value;
+  const qeId = signedQeId.value;
 
   // 5. The QE is Intel's TD quoting enclave, at a known TCB level.
   const qeTcbStatus = checkQeIdentity(q, qeId);

@@ -130,6 +130,8 @@ export function rawJsonField(text: string, field: string): string {
 export interface SignedCollateral<T> {
   value: T;
   signer: X509Certificate;
+  /** The pinned root the signer chained to (for the root CA CRL check). */
+  root: X509Certificate;
 }
 
 /**
@@ -169,7 +171,7 @@ export function verifySignedCollateral<T>(
   if (opts.now < new Date(value.issueDate) || opts.now > new Date(value.nextUpdate)) {
     throw new ProvenaError('ATTESTATION_COLLATERAL_EXPIRED', `The ${label} is not current at ${opts.now.toISOString()} (issued ${value.issueDate}, next update ${value.nextUpdate})`);
   }
-  return { value, signer };
+  return { value, signer, root: chain.root };
 }
 
 /** The TCB level a platform matched. */

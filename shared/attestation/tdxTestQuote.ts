@@ -24,7 +24,7 @@ function p256() {
 export interface WorldOptions {
   /** PCK serials (hex) the PCK CRL lists. */
   revokedPckSerials?: string[];
-  /** CA serials (hex) the root CA CRL lists (the platform CA is '02'). */
+  /** Serials (hex) the root CA CRL lists (the platform CA is '02', the TCB signing certificate '04'). */
   revokedCaSerials?: string[];
   /** The platform's SGX TCB components and PCE SVN in the PCK certificate. */
   sgxSvns?: number[];
@@ -34,6 +34,8 @@ export interface WorldOptions {
   /** Status of the newest TCB level. */
   topStatus?: string;
   qeMrSigner?: string;
+  /** Drops this field from the (signed) TCB info. */
+  dropTcbInfoField?: string;
   /** Adds a `TDX_01` module identity with this MRSIGNER (hex, 48 bytes); levels ISVSVN 3 UpToDate, 2 OutOfDate. */
   moduleIdentityMrSigner?: string;
 }
@@ -101,6 +103,7 @@ export function mintTdxWorld(o: WorldOptions = {}): TdxWorld {
     mrsigner: (o.qeMrSigner ?? QE_MRSIGNER).toUpperCase(), isvprodid: 2,
     tcbLevels: [{ tcb: { isvsvn: 4 }, tcbDate: '2024-02-15T00:00:00Z', tcbStatus: 'UpToDate' }],
   };
+  if (o.dropTcbInfoField !== undefined) delete (tcbInfo as Record<string, unknown>)[o.dropTcbInfoField];
   const signBody = (field: string, value: unknown) => {
     const raw = JSON.stringify(value);
     const sig = cryptoSign('sha256', Buffer.from(raw), { key: tcb.privateKey, dsaEncoding: 'ieee-p1363' }).toString('hex');
