@@ -2,16 +2,18 @@
  * Intel TDX quote verification (quote v4 and v5, ECDSA P-256 attestation key, QE report certification data with
  * an embedded PCK chain), pure: the clock and Intel PCS collateral are arguments, nothing is fetched.
  *
- * Why not `@phala/dcap-qvl` (the npm DCAP verifier): it is a WebAssembly build of a Rust crate that brings its own
- * X.509 and clock handling, returns a status but not the typed error we owe each refusal, and is another
- * dependency in the key-release path. The parts here are small and each is checked against Intel's real quote and
- * collateral: node:crypto for ECDSA and certificate signatures (OpenSSL), and a small DER reader (`tdxDer.ts`) for
- * CRLs and the PCK certificate's SGX extension (see there why not @peculiar/x509).
+ * Why not `@phala/dcap-qvl` (a pure-JS port of Phala's Rust DCAP verifier, 0.x): it is not installed here; it
+ * reports one verdict string where each of our refusals owes a stable error code; its convenience path fetches
+ * collateral from Phala's PCCS while ours must take collateral as an argument; and it would bring a second X.509
+ * and ECDSA stack into the key-release path. The parts here are small and each is tested against Intel's real quote
+ * and collateral: node:crypto (OpenSSL) for every signature and certificate, a small DER reader (`tdxDer.ts`) for
+ * CRLs and the PCK certificate's SGX extension (see there why not @peculiar/x509). Revisit if that package matures:
+ * running both on the same fixtures would be a cheap cross-check.
  *
  * @example
  * ```ts
  * const v = await verifyTdxQuote(quoteBytes, { now: new Date(), collateral });
- * if (v.debug) throw new ProvenaError('ATTESTATION_DEBUG', 'debug TD');
+ * // then the policy: refuse v.debug, accept v.tcbStatus in its list, compare v.measurements.mrtd, v.reportData
  * ```
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type X509Certificate } from 'node:crypto';
