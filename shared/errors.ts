@@ -60,6 +60,10 @@ export const ErrorCodes = {
   UPLOAD_SOURCE_CHANGED: 409,
   UPLOAD_RESUME_MISMATCH: 409,
   UPLOAD_PART_FAILED: 502,
+  // anonymizer (issue 11, gpu-workers/agent/anonymizer): raised in the worker, before any row reaches the trainer
+  ANONYMIZATION_INFEASIBLE: 422,
+  ANONYMIZATION_TOO_MANY_ROWS: 413,
+  ANONYMIZATION_KEY_INVALID: 500,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,
