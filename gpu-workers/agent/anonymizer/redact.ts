@@ -44,11 +44,12 @@ const EMAIL_RE =
   /(?<![\w.%+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])/g;
 const ETH_RE = /(?<!\w)0x[0-9a-fA-F]{40}(?!\w)/g;
 const IBAN_RE = /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}/g;
-const CARD_RE = /(?<!\d|\d[ -])\d(?:[ -]?\d){12,18}(?!\d|[ -]\d)/g;
-const SSN_RE = /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-]|[ ]\d)/g;
+const CARD_RE = /(?<![\w+]|\d[ -])\d(?:[ -]?\d){12,18}(?!\w|[ -]\d)/g;
+const SSN_RE = /(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-]|[ ]\d)/g;
 const IPV4_RE = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)/g;
 const IPV6_RE = /(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])/g;
 const PHONE_RE = /(?<![\w+.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,6}(?!\w|\.\d)/g;
+const NANP_GROUPS = new Set(['10', '3-3-4', '3-7', '1-3-3-4', '1-10', '1-3-7', '11']);
 const PHONE_NOT_DATE_RE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
 
 const MONTHS =
@@ -94,16 +95,28 @@ function detectIpv6(text: string): PiiSpan[] {
   return out;
 }
 
+const digitsOf = (s: string): string => s.replace(/\D/g, '');
+
 function phoneValid(candidate: string, regions: readonly string[]): boolean {
-  const digits = candidate.replace(/\D/g, '').length;
-  if (digits < 7 || digits > 15 || PHONE_NOT_DATE_RE.test(candidate) || /^\d+(?:\.\d+){3,}$/.test(candidate)) return false;
+  const digits = digitsOf(candidate);
+  if (digits.length < 7 || digits.length > 15 || PHONE_NOT_DATE_RE.test(candidate) || /^\d+(?:\.\d+){3,}$/.test(candidate)) return false;
   if (candidate.startsWith('+')) return parsePhoneNumber(candidate).valid;
-  return regions.some((regionCode) => parsePhoneNumber(candidate, { regionCode }).valid);
+  return regions.some((regionCode) => {
+    const pn = parsePhoneNumber(candidate, { regionCode });
+    if (!pn.valid) return false;
+    // libphonenumber accepts a national number without its trunk prefix ("123456789" in DE): insist on the
+    // national form as written (with the leading 0 where the region has one), or the country code spelled out
+    // with separators ("1-202-555-0143"), so that bare invoice and order numbers are not taken for phones.
+    const asWritten = digits === digitsOf(pn.number.national) || (digits === `${pn.countryCode}${pn.number.significant}` && /[ .()-]/.test(candidate));
+    // North American numbers are grouped 3-3-4 (or not at all): "2025-000123" is an order number, not a phone.
+    return asWritten && (pn.countryCode !== 1 || NANP_GROUPS.has(candidate.match(/\d+/g)?.map((g) => g.length).join('-') ?? ''));
+  });
 }
 
 function detectPhone(text: string, opts: RedactorOptions): PiiSpan[] {
   const out: PiiSpan[] = [];
   for (const m of text.matchAll(PHONE_RE)) {
+    if (/[A-Z]{2}\d{2} $/.test(text.slice(Math.max(0, m.index - 5), m.index))) continue; // the tail of an IBAN-like code
     // Two numbers separated by one space read as one candidate: try shorter prefixes ending at a group boundary.
     let s = m[0];
     while (s.replace(/\D/g, '').length >= 7) {
@@ -147,10 +160,11 @@ function detectNames(text: string, opts: RedactorOptions): PiiSpan[] {
   for (const m of text.matchAll(NAME_WORD_RE)) {
     const word = m[0].normalize('NFC').toLowerCase();
     const bare = word.replace(/['’-]+$/, '');
-    const hit = opts.names.has(bare) || opts.names.has(bare.replace(/['’]s$/, ''));
-    if (!hit) continue;
+    const stem = bare.replace(/['’]s$/, ''); // "Keller's": the name is "keller"
+    const hit = opts.names.has(bare) ? bare : opts.names.has(stem) ? stem : undefined;
+    if (hit === undefined) continue;
     const start = m.index;
-    const end = start + m[0].length - (word.length - bare.length);
+    const end = start + m[0].length - (word.length - hit.length);
     const prev = out[out.length - 1];
     // "Jane Doe" is one [NAME], not two.
     if (prev && /^\s+$/.test(text.slice(prev.end, start))) prev.end = end;
