@@ -4,8 +4,11 @@
  */
 import { z } from 'zod';
 
-/** Kinds of PII the free-text redactor recognizes; each is replaced by the tag `[KIND]` (upper case). */
-export const PiiKind = z.enum(['email', 'phone', 'card', 'iban', 'ipv4', 'ipv6', 'eth_address', 'ssn', 'dob', 'name']);
+/**
+ * Kinds of PII the free-text redactor recognizes; each is replaced by the tag `[KIND]` (upper case). `name` is a
+ * value of a name column and `identifier` a value of an identifier or join-key column, found again in free text.
+ */
+export const PiiKind = z.enum(['email', 'phone', 'card', 'iban', 'ipv4', 'ipv6', 'eth_address', 'ssn', 'dob', 'name', 'identifier']);
 export type PiiKind = z.output<typeof PiiKind>;
 
 const Count = z.number().int().min(0);

@@ -9,7 +9,7 @@ import { PiiKind as PiiKinds } from '../../../shared/schemas/anonymizationReport
 import type { AnonymizationPolicy } from '../../../shared/schemas/dataset.js';
 import { type Cell, type Row, generalize, levelLabel, maxLevel } from './hierarchies.js';
 import { classKey } from './lattice.js';
-import { type AnonymizationPlan, type PlanOptions, addNames, planGeneralization } from './plan.js';
+import { type AnonymizationPlan, type PlanOptions, addIdentifiers, addNames, planGeneralization } from './plan.js';
 import { createPseudonymizer } from './pseudonymize.js';
 import { redactText } from './redact.js';
 
@@ -40,6 +40,7 @@ export function createAnonymizer(plan: AnonymizationPlan, jobKey: Uint8Array): A
   const qiColumns = new Set(qi?.hierarchies.map((h) => h.column) ?? []);
   const freeText = plan.freeTextColumns ? new Set(plan.freeTextColumns) : null;
   const names = new Set(plan.names);
+  const identifiers = new Set(plan.identifiers);
   const piiCounts = Object.fromEntries(PiiKinds.options.map((k) => [k, 0])) as Record<PiiKind, number>;
   const classSizes = new Map<string, number>();
   const scanned = new Set<string>();
@@ -49,7 +50,7 @@ export function createAnonymizer(plan: AnonymizationPlan, jobKey: Uint8Array): A
   const redactCell = (column: string, v: Cell): Cell => {
     if (typeof v !== 'string' || !plan.redactTextPii || (freeText && !freeText.has(column))) return v;
     scanned.add(column);
-    const { text, spans } = redactText(v, { phoneRegions: plan.phoneRegions, names });
+    const { text, spans } = redactText(v, { phoneRegions: plan.phoneRegions, names, identifiers });
     for (const s of spans) piiCounts[s.kind] += 1;
     return text;
   };
@@ -74,6 +75,7 @@ export function createAnonymizer(plan: AnonymizationPlan, jobKey: Uint8Array): A
     applyPlan(batch) {
       // Names first appearing in this batch are redacted in this batch too (the plan may have seen a sample).
       addNames(names, batch, plan.nameColumns);
+      addIdentifiers(identifiers, batch, plan.identifierSources);
       const out: Record<string, Cell>[] = [];
       for (const row of batch) {
         rowsIn += 1;

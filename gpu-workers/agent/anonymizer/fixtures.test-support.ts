@@ -49,7 +49,7 @@ export function dobPhrase(f: Faker): { phrase: string; date: string } {
 }
 
 /** One value of each structured kind, as a generator. */
-export const STRUCTURED: Record<Exclude<PiiKind, 'dob' | 'name'>, (f: Faker) => string> = {
+export const STRUCTURED: Record<Exclude<PiiKind, 'dob' | 'name' | 'identifier'>, (f: Faker) => string> = {
   email: (f) => f.internet.email(),
   phone: (f) => validPhone(f),
   card: (f) => f.finance.creditCardNumber(),

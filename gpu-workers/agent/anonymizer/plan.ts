@@ -8,7 +8,7 @@ import { ProvenaError, ValidationError, toFieldIssues } from '../../../shared/er
 import { AnonymizationPolicy } from '../../../shared/schemas/dataset.js';
 import { type Cell, type ResolvedHierarchy, type Row, resolveHierarchy } from './hierarchies.js';
 import { type SearchLimits, searchLattice } from './lattice.js';
-import { DEFAULT_PHONE_REGIONS, nameTokens } from './redact.js';
+import { DEFAULT_PHONE_REGIONS, identifierToken, nameTokens } from './redact.js';
 
 /** Fraction of rows the anonymizer may suppress when the policy does not say. */
 export const DEFAULT_MAX_SUPPRESSION_FRACTION = 0.05;
@@ -52,6 +52,10 @@ export interface AnonymizationPlan {
   nameColumns: string[];
   phoneRegions: string[];
   names: Set<string>;
+  /** Identifier and join-key values (see `identifierToken`), redacted where free text repeats them. */
+  identifiers: Set<string>;
+  /** The columns `identifiers` is collected from: identifier and join-key columns. */
+  identifierSources: string[];
   planRows: number;
 }
 
@@ -84,6 +88,9 @@ export function planGeneralization(rows: readonly Row[], policy: z.input<typeof 
   const joinKeys = [...new Set(p.joinKeyColumns ?? [])].filter((c) => !dropped.includes(c)).sort();
   const names = new Set<string>();
   addNames(names, rows, nameColumns);
+  const identifierSources = [...new Set([...p.identifierColumns, ...joinKeys])].sort();
+  const identifiers = new Set<string>();
+  addIdentifiers(identifiers, rows, identifierSources);
   return {
     dropped,
     joinKeys,
@@ -93,6 +100,8 @@ export function planGeneralization(rows: readonly Row[], policy: z.input<typeof 
     nameColumns: [...nameColumns],
     phoneRegions: [...(p.phoneRegions ?? DEFAULT_PHONE_REGIONS)],
     names,
+    identifiers,
+    identifierSources,
     planRows: rows.length,
   };
 }
@@ -103,6 +112,16 @@ export function addNames(names: Set<string>, rows: readonly Row[], nameColumns: 
     for (const c of nameColumns) {
       const v = row[c];
       if (typeof v === 'string') for (const t of nameTokens(v)) names.add(t);
+    }
+  }
+}
+
+/** Adds the identifier tokens of `rows`' identifier and join-key columns to `identifiers`. */
+export function addIdentifiers(identifiers: Set<string>, rows: readonly Row[], columns: readonly string[]): void {
+  for (const row of rows) {
+    for (const c of columns) {
+      const t = identifierToken(row[c] ?? null);
+      if (t !== undefined) identifiers.add(t);
     }
   }
 }

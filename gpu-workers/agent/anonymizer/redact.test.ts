@@ -132,3 +132,10 @@ describe('free-text PII redaction: output form', () => {
     expect(nameTokens('Mr. John A. Smith Jr.')).toEqual(['john', 'smith']);
   });
 });
+
+describe('free-text PII redaction: identifier values repeated in text', () => {
+  it('redacts a value of an identifier column as a whole token, and leaves short or partial matches', () => {
+    const opts = { ...OPTS, identifiers: new Set(['pid-0042x', '7781234']) };
+    expect(redactText('See PID-0042X. Not PID-0042XY, ref 7781234; 778123 stays', opts).text).toBe('See [IDENTIFIER]. Not PID-0042XY, ref [IDENTIFIER]; 778123 stays');
+  });
+});

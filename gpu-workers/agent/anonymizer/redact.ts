@@ -20,6 +20,8 @@ export interface RedactorOptions {
   phoneRegions: readonly string[];
   /** Lower-case name tokens (see {@link nameTokens}) redacted as whole words. */
   names: ReadonlySet<string>;
+  /** Lower-case identifier and join-key values (see {@link identifierToken}) redacted as whole tokens. */
+  identifiers?: ReadonlySet<string>;
 }
 
 /** Regions tried for national phone formats when the policy names none. */
@@ -49,6 +51,8 @@ const SSN_RE = /(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-]|[ ]\d)/g;
 const IPV4_RE = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)/g;
 const IPV6_RE = /(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:])/g;
 const PHONE_RE = /(?<![\w+.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,6}(?!\w|\.\d)/g;
+/** Words before a number that make it a reference, not a phone ("order #0123456789", "invoice no. 01234567"). */
+const ORDER_CUE_RE = /(?:#|(?<!\p{L})(?:order|invoice|inv|ref(?:erence)?|ticket|tracking|sku|isbn|serial|case|po|bestellung|rechnung|commande|facture)\s*(?:no\.?|nr\.?|number|num\.?|:)?\s*)\s*$/iu;
 const NANP_GROUPS = new Set(['10', '3-3-4', '3-7', '1-3-3-4', '1-10', '1-3-7', '11']);
 const PHONE_NOT_DATE_RE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
 
@@ -67,6 +71,7 @@ const DATE_RE = new RegExp(
 const DOB_CUE_RE =
   /(?<!\p{L})(?:d\.?o\.?b\.?|born(?:\s+on)?|date\s+of\s+birth|birth\s?date|birthday|geboren(?:\s+am)?|geburtsdatum|geb\.|née?(?:\s+le)?|date\s+de\s+naissance|fecha\s+de\s+nacimiento|nacid[oa])(?!\p{L})/giu;
 const NAME_WORD_RE = /[\p{L}\p{M}][\p{L}\p{M}'’-]*/gu;
+const TOKEN_RE = /[^\s,;:()[\]{}"'<>]+/gu;
 
 function detectIban(text: string): PiiSpan[] {
   const out: PiiSpan[] = [];
@@ -116,7 +121,8 @@ function phoneValid(candidate: string, regions: readonly string[]): boolean {
 function detectPhone(text: string, opts: RedactorOptions): PiiSpan[] {
   const out: PiiSpan[] = [];
   for (const m of text.matchAll(PHONE_RE)) {
-    if (/[A-Z]{2}\d{2} $/.test(text.slice(Math.max(0, m.index - 5), m.index))) continue; // the tail of an IBAN-like code
+    const before = text.slice(Math.max(0, m.index - 30), m.index);
+    if (/[A-Z]{2}\d{2} $/.test(before) || ORDER_CUE_RE.test(before)) continue; // an IBAN-like code's tail, an order number
     // Two numbers separated by one space read as one candidate: try shorter prefixes ending at a group boundary.
     let s = m[0];
     while (s.replace(/\D/g, '').length >= 7) {
@@ -173,6 +179,17 @@ function detectNames(text: string, opts: RedactorOptions): PiiSpan[] {
   return out;
 }
 
+function detectIdentifiers(text: string, opts: RedactorOptions): PiiSpan[] {
+  const ids = opts.identifiers;
+  if (!ids || ids.size === 0) return [];
+  const out: PiiSpan[] = [];
+  for (const m of text.matchAll(TOKEN_RE)) {
+    const token = m[0].replace(/[.!?]+$/, '');
+    if (ids.has(token.normalize('NFC').toLowerCase())) out.push({ kind: 'identifier', start: m.index, end: m.index + token.length });
+  }
+  return out;
+}
+
 /** Detectors in priority order: an earlier detector's span wins over an overlapping later one. */
 const DETECTORS: readonly Detector[] = [
   (t) => matches(EMAIL_RE, t, 'email', () => true),
@@ -184,6 +201,7 @@ const DETECTORS: readonly Detector[] = [
   (t) => matches(IPV4_RE, t, 'ipv4', ipv4Valid),
   detectDob,
   detectPhone,
+  detectIdentifiers,
   detectNames,
 ];
 
@@ -230,4 +248,17 @@ export function nameTokens(value: string): string[] {
     .split(/[\s,;/()]+/)
     .map((t) => t.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, ''))
     .filter((t) => [...t.matchAll(/\p{L}/gu)].length >= 2 && !HONORIFICS.has(t.replace(/\./g, '')));
+}
+
+/**
+ * The form in which an identifier or join-key value is looked for in free text (lower case), or `undefined` when
+ * it is too short to redact without hitting ordinary words and numbers (under 4 characters, or all digits under 6)
+ * or spans several tokens.
+ */
+export function identifierToken(value: string | number | boolean | null): string | undefined {
+  if (value === null || typeof value === 'boolean') return undefined;
+  const s = String(value).normalize('NFC').toLowerCase();
+  if (s.length < 4 || (/^\d+$/.test(s) && s.length < 6)) return undefined;
+  const tokens = s.match(TOKEN_RE);
+  return tokens?.length === 1 && tokens[0] === s ? s : undefined;
 }
