@@ -56,7 +56,8 @@ export const AnonymizationReport = z.object({
   columns: z.object({
     dropped: z.array(z.string()),
     pseudonymized: z.array(z.string()),
-    redacted: z.array(z.string()),
+    /** Free-text columns scanned for PII (whether or not any was found in them). */
+    scannedForPii: z.array(z.string()),
   }),
   /** Spans replaced in free text, per kind (every kind present, zero when none). */
   piiCounts: z.record(PiiKind, Count),

@@ -92,7 +92,7 @@ describe('anonymizer, whole table', () => {
 
   it('reports counts that agree with the output, and a report the schema accepts', () => {
     expect(AnonymizationReport.parse(report)).toEqual(report);
-    expect(report).toMatchObject({ rowsIn: 1500, rowsOut: out.length, columns: { dropped: ['email', 'full_name', 'patient_id'], pseudonymized: ['customer_id'], redacted: ['notes'] } });
+    expect(report).toMatchObject({ rowsIn: 1500, rowsOut: out.length, columns: { dropped: ['email', 'full_name', 'patient_id'], pseudonymized: ['customer_id'], scannedForPii: ['notes'] } });
     const tags = JSON.stringify(out).match(/\[(EMAIL|PHONE|NAME|DOB|IDENTIFIER)\]/g) ?? [];
     const counted = report.piiCounts.email + report.piiCounts.phone + report.piiCounts.name + report.piiCounts.dob + report.piiCounts.identifier;
     expect(counted).toBe(tags.length);

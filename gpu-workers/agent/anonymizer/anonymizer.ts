@@ -108,7 +108,7 @@ export function createAnonymizer(plan: AnonymizationPlan, jobKey: Uint8Array): A
             label: levelLabel(h, qi.levels[i] as number),
           })),
         },
-        columns: { dropped: [...plan.dropped], pseudonymized: [...plan.joinKeys], redacted: [...scanned].sort() },
+        columns: { dropped: [...plan.dropped], pseudonymized: [...plan.joinKeys], scannedForPii: [...scanned].sort() },
         piiCounts: { ...piiCounts },
       };
     },
