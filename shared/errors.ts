@@ -78,6 +78,10 @@ export const ErrorCodes = {
   ATTESTATION_QE_IDENTITY_MISMATCH: 403,
   ATTESTATION_GPU_CC_OFF: 403,
   ATTESTATION_RIM_INVALID: 422,
+  // anonymizer (issue 11, gpu-workers/agent/anonymizer): raised in the worker, before any row reaches the trainer
+  ANONYMIZATION_INFEASIBLE: 422,
+  ANONYMIZATION_TOO_MANY_ROWS: 413,
+  ANONYMIZATION_KEY_INVALID: 500,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -62,15 +62,60 @@ export const RoyaltySplit = z
     });
   });
 
-/** How the worker anonymizes rows before training. */
+/**
+ * How one quasi-identifier column is generalized (its hierarchy). Level 0 is the exact value; the top level is `*`.
+ * - `numeric`: bands `[lo,hi)` of each width in `bandWidths` (ascending; derived from the data's range when omitted).
+ * - `date`: ISO dates truncated day → month → year.
+ * - `prefix`: postcodes and similar codes, dropping up to `maxDrop` trailing characters (`021**`).
+ * - `categorical`: exact value or `*`.
+ */
+export const QuasiIdentifierHierarchy = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('numeric'),
+    bandWidths: z
+      .array(z.number().positive().finite())
+      .min(1)
+      .max(12)
+      .refine((w) => w.every((x, i) => i === 0 || x > (w[i - 1] as number)), 'band widths must be strictly ascending')
+      .optional(),
+  }),
+  z.object({ kind: z.literal('date') }),
+  z.object({ kind: z.literal('prefix'), maxDrop: z.number().int().min(1).max(12).optional() }),
+  z.object({ kind: z.literal('categorical') }),
+]);
+export type QuasiIdentifierHierarchy = z.output<typeof QuasiIdentifierHierarchy>;
+
+/**
+ * How the worker anonymizes rows before training. Fields added after the first release are optional with no
+ * default, so listings stored before them parse (and hash into manifests) exactly as before; the anonymizer
+ * applies the documented defaults.
+ */
 export const AnonymizationPolicy = z.object({
   /** Columns dropped outright (names, emails, account numbers). */
   identifierColumns: z.array(ColumnName).max(200).default([]),
   /** Columns generalized until each combination appears at least `k` times. */
-  quasiIdentifiers: z.object({ columns: z.array(ColumnName).max(50), k: z.number().int().min(2).max(1000) }).optional(),
+  quasiIdentifiers: z
+    .object({
+      columns: z.array(ColumnName).max(50),
+      k: z.number().int().min(2).max(1000),
+      /** Hierarchy per column; a column without one is inferred from its values (numbers, ISO dates, else categorical). */
+      hierarchies: z.record(ColumnName, QuasiIdentifierHierarchy).optional(),
+      /** Largest fraction of rows the anonymizer may suppress to reach `k` (default 0.05). */
+      maxSuppressionFraction: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
   /** Redact emails, phone numbers and similar PII inside free text. */
   redactTextPii: z.boolean().default(true),
+  /** Join keys: replaced by a keyed hash under a per-job key (stable within a job, unlinkable across jobs). */
+  joinKeyColumns: z.array(ColumnName).max(50).optional(),
+  /** Columns holding person names: dropped, and every name seen in them is redacted from free text. */
+  nameColumns: z.array(ColumnName).max(50).optional(),
+  /** Columns scanned for PII in free text (default: every remaining string column that is not a quasi-identifier). */
+  freeTextColumns: z.array(ColumnName).max(200).optional(),
+  /** Regions (ISO 3166 alpha-2) whose national phone formats are recognized (default US, GB, DE, FR). */
+  phoneRegions: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 region code')).min(1).max(20).optional(),
 });
+export type AnonymizationPolicy = z.output<typeof AnonymizationPolicy>;
 
 const datasetFields = {
   title: z.string().trim().min(1).max(200),
@@ -97,6 +142,15 @@ function checkColumns(
   anonymization.quasiIdentifiers?.columns.forEach((c, i) => {
     if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['anonymization', 'quasiIdentifiers', 'columns', i], message: `unknown column "${c}"` });
   });
+  const qis = new Set(anonymization.quasiIdentifiers?.columns ?? []);
+  Object.keys(anonymization.quasiIdentifiers?.hierarchies ?? {}).forEach((c) => {
+    if (!qis.has(c)) ctx.addIssue({ code: 'custom', path: ['anonymization', 'quasiIdentifiers', 'hierarchies', c], message: `"${c}" is not a quasi-identifier` });
+  });
+  for (const field of ['joinKeyColumns', 'nameColumns', 'freeTextColumns'] as const) {
+    anonymization[field]?.forEach((c, i) => {
+      if (!names.has(c)) ctx.addIssue({ code: 'custom', path: ['anonymization', field, i], message: `unknown column "${c}"` });
+    });
+  }
 }
 
 /**
