@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import safetensors.torch
+import safetensors
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -253,10 +253,31 @@ class Trainer:
         tensors = {k: v.detach().to("cpu").contiguous() for k, v in self.model.state_dict().items()}
         meta = {"format": "pt", "provena.recipe": json.dumps(self.recipe, sort_keys=True),
                 "provena.preprocessor": self.data.pre.to_json()}
-        blob = safetensors.torch.save(tensors, metadata=meta)
+        blob = serialize_safetensors(tensors, meta)
         path = self.out_dir / MODEL_FILE
         atomic_write(path, blob)
         return path, sha256_hex(blob)
+
+
+_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+           torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+           torch.bool: "BOOL"}
+
+
+def serialize_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> bytes:
+    """The safetensors format with keys in sorted order, so the same weights always give the same bytes (and sha256).
+    safetensors.torch.save orders the metadata keys differently from one call to the next."""
+    header: dict[str, Any] = {"__metadata__": dict(sorted(metadata.items()))}
+    chunks, offset = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        data = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)  # the data starts 8-byte aligned, as safetensors writes it
+    return len(head).to_bytes(8, "little") + head + b"".join(chunks)
 
 
 def load_model(path: str | Path) -> tuple[nn.Module, Preprocessor, dict[str, Any]]:

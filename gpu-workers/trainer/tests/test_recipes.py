@@ -68,3 +68,27 @@ def test_the_exported_model_loads_and_scores_held_out_rows(tmp_path):
     assert loaded_recipe == recipe("tabular-classifier")
     accuracy = sum(p == row[3] for p, row in zip(predicted, held_out)) / len(held_out)
     assert accuracy > majority_accuracy([row[3] for row in held_out]) + 0.1
+
+
+def test_the_model_file_is_standard_safetensors_and_the_same_weights_give_the_same_bytes(tmp_path):
+    import safetensors
+    import safetensors.torch
+    import torch
+
+    from provena_trainer.train import serialize_safetensors
+
+    tensors = {"w": torch.randn(3, 5), "b": torch.arange(4), "h": torch.randn(2).to(torch.bfloat16),
+               "m": torch.tensor([True, False])}
+    meta = {"z": "last", "a": "first", "format": "pt"}
+
+    blobs = {serialize_safetensors(tensors, dict(reversed(list(meta.items())))) for _ in range(3)}
+    blobs.add(serialize_safetensors(tensors, meta))
+
+    assert len(blobs) == 1
+    blob = blobs.pop()
+    loaded = safetensors.torch.load(blob)
+    assert loaded.keys() == tensors.keys() and all(torch.equal(loaded[k], tensors[k]) for k in tensors)
+    (tmp_path / "m.safetensors").write_bytes(blob)
+    with safetensors.safe_open(str(tmp_path / "m.safetensors"), framework="pt") as f:
+        assert f.metadata() == meta
+
