@@ -1,12 +1,16 @@
 /**
- * Writes the recipe JSON Schema the Python trainer validates against, from the zod schema (one definition).
- * Run: `npx tsx scripts/gen-recipe-schema.ts`. `shared/schemas/recipe.test.ts` fails when the committed file is stale.
+ * Writes the JSON Schemas the Python trainer validates against, from the zod schemas (one definition each):
+ * the recipe (shared/schemas/recipe.ts) and the `start` frame (shared/schemas/trainerProtocol.ts).
+ * Run: `npx tsx scripts/gen-recipe-schema.ts`. Their unit tests fail when a committed file is stale.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { recipeJsonSchemaText } from '../shared/schemas/recipe.js';
+import { startFrameJsonSchemaText } from '../shared/schemas/trainerProtocol.js';
 
-const RECIPE_SCHEMA_PATH = fileURLToPath(new URL('../gpu-workers/trainer/provena_trainer/recipe.schema.json', import.meta.url));
-
-writeFileSync(RECIPE_SCHEMA_PATH, recipeJsonSchemaText());
-console.log(`wrote ${RECIPE_SCHEMA_PATH}`);
+const dir = new URL('../gpu-workers/trainer/provena_trainer/', import.meta.url);
+for (const [name, text] of [['recipe.schema.json', recipeJsonSchemaText()], ['start-frame.schema.json', startFrameJsonSchemaText()]] as const) {
+  const path = fileURLToPath(new URL(name, dir));
+  writeFileSync(path, text);
+  console.log(`wrote ${path}`);
+}

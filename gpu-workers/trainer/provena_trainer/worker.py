@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -19,35 +20,22 @@ from .protocol import (
 )
 from .train import Trainer, pick_device
 
-_ID = {"type": "string", "minLength": 1, "maxLength": 128}
-START_SCHEMA = {
-    "type": "object",
-    "required": ["type", "jobId", "recipe", "datasetIds", "outDir"],
-    "additionalProperties": False,
-    "properties": {
-        "type": {"const": "start"},
-        "jobId": _ID,
-        "recipe": {"type": "object"},
-        "seed": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-        "datasetIds": {"type": "array", "items": _ID, "minItems": 1, "maxItems": 64, "uniqueItems": True},
-        "outDir": {"type": "string", "minLength": 1},
-        "resumeFrom": {"type": "string", "minLength": 1},
-        "checkpointEverySteps": {"type": "integer", "minimum": 0},
-        "keepCheckpoints": {"type": "integer", "minimum": 1},
-        "device": {"enum": ["auto", "cpu", "cuda"]},
-        "privacyBudget": {"type": "number", "exclusiveMinimum": 0},
-    },
-}
+#: Generated from shared/schemas/trainerProtocol.ts by scripts/gen-recipe-schema.ts.
+START_SCHEMA = json.loads(Path(__file__).with_name("start-frame.schema.json").read_text("utf-8"))
 
 
 def _check_start(frame: dict[str, Any]) -> dict[str, Any]:
     if frame["type"] != "start":
         raise TrainerError(PROTOCOL_VIOLATION, f"first frame must be 'start', got {frame['type']!r}")
+    if "recipe" not in frame:
+        raise TrainerError(PROTOCOL_VIOLATION, "start frame has no recipe")
+    recipes.validate_recipe(frame["recipe"])  # first, for its own error code
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(START_SCHEMA).iter_errors(frame))
     if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         raise TrainerError(PROTOCOL_VIOLATION, f"start frame invalid at {where}: {err.message}")
-    recipes.validate_recipe(frame["recipe"])
+    if len(set(frame["datasetIds"])) != len(frame["datasetIds"]):
+        raise TrainerError(PROTOCOL_VIOLATION, "start frame names a dataset twice")
     out = Path(frame["outDir"])
     if not out.is_dir():
         raise TrainerError(PROTOCOL_VIOLATION, f"outDir {out} is not a directory")

@@ -215,3 +215,22 @@ def test_a_killed_trainer_resumed_from_its_checkpoint_delivers_the_same_model_by
     assert frames[0]["resumedAt"] == {"epoch": 0, "step": 3, "globalStep": 3}
     assert frames[-1]["sha256"] == ref[-1]["sha256"]
     assert frames[-2]["type"] == "checkpoint"
+
+
+def test_a_start_frame_with_an_unknown_field_is_a_protocol_violation(tmp_path):
+    frames = decode_all(_stream(tmp_path))
+    frames[0]["readFrom"] = "/etc/passwd"
+
+    message = _assert_refused(tmp_path, b"".join(encode_frame(f) for f in frames), P.PROTOCOL_VIOLATION)
+    assert "readFrom" in message
+
+
+def test_the_error_codes_are_the_ones_the_typescript_agent_parses():
+    import re
+
+    ts = (TRAINER_DIR.parent.parent / "shared" / "schemas" / "trainerProtocol.ts").read_text()
+    enum = ts[ts.index("TrainerErrorCode = z.enum(["):]
+    declared = set(re.findall(r"'(TRAINER_[A-Z_]+)'", enum[: enum.index("])")]))
+    python = {v for k, v in vars(P).items() if k.isupper() and isinstance(v, str) and v.startswith("TRAINER_")}
+
+    assert python == declared
