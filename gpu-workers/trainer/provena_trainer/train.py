@@ -21,7 +21,7 @@ from .data import Prepared, Preprocessor
 from .dp import dp_gradient_step
 from .files import atomic_write, sha256_hex
 from .models import build_model
-from .protocol import DATA_INVALID, RESUME_MISMATCH, TrainerError, finite
+from .protocol import DATA_INVALID, PROTOCOL_VIOLATION, RESUME_MISMATCH, TrainerError, finite
 
 CHECKPOINT_FORMAT = 1
 MODEL_FILE = "model.safetensors"
@@ -43,6 +43,8 @@ def loss_fn_for(kind: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tenso
 
 
 def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise TrainerError(PROTOCOL_VIOLATION, "device 'cuda' requested and no CUDA device is available")
     if requested == "cuda" or (requested == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")

@@ -234,3 +234,9 @@ def test_the_error_codes_are_the_ones_the_typescript_agent_parses():
     python = {v for k, v in vars(P).items() if k.isupper() and isinstance(v, str) and v.startswith("TRAINER_")}
 
     assert python == declared
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a CUDA device is present")
+def test_asking_for_cuda_without_a_cuda_device_is_refused_clearly(tmp_path):
+    message = _assert_refused(tmp_path, _stream(tmp_path, device="cuda"), P.PROTOCOL_VIOLATION)
+    assert "cuda" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,6 @@ def make_trainer(recipe: dict[str, Any], columns: list[str], rows: list[list[Any
                  **kwargs: Any) -> Trainer:
     validate_recipe(recipe)
     _, n_val = split_sizes(recipe, len(rows))
-    digest = str(hash(json.dumps(rows)))
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     data = prepare(recipe, columns, rows, recipe["seed"], n_val, digest)
     return Trainer(recipe, data, seed=recipe["seed"], device=torch.device("cpu"), out_dir=out_dir, **kwargs)
