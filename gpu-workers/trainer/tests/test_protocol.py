@@ -240,3 +240,9 @@ def test_the_error_codes_are_the_ones_the_typescript_agent_parses():
 def test_asking_for_cuda_without_a_cuda_device_is_refused_clearly(tmp_path):
     message = _assert_refused(tmp_path, _stream(tmp_path, device="cuda"), P.PROTOCOL_VIOLATION)
     assert "cuda" in message
+
+
+def test_a_dp_recipe_whose_planned_epsilon_exceeds_its_own_target_epsilon_does_not_start(tmp_path):
+    r = {**RECIPE, "dp": {**DP, "targetEpsilon": 0.1}}
+
+    _assert_refused(tmp_path, job_stream(r, COLUMNS, ROWS, tmp_path), P.PRIVACY_BUDGET_EXCEEDED)

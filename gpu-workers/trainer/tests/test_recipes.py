@@ -92,3 +92,12 @@ def test_the_model_file_is_standard_safetensors_and_the_same_weights_give_the_sa
     with safetensors.safe_open(str(tmp_path / "m.safetensors"), framework="pt") as f:
         assert f.metadata() == meta
 
+
+
+def test_the_text_classifier_accepts_an_even_kernel_size_and_empty_texts(tmp_path):
+    columns, rows = text_rows(200, seed=9)
+    rows[0][0] = ""
+    rows[1][0] = None
+    trainer = make_trainer(recipe("text-classifier", epochs=1, kernelSize=4), columns, rows, tmp_path)
+
+    assert trainer.run()
