@@ -1,0 +1,128 @@
+"""One job over the framed protocol: start, batch*, end in; plan, metrics*, checkpoint*, model (or error) out."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import jsonschema
+
+from . import recipe as recipes
+from .data import RowStore, prepare
+from .protocol import (
+    FRAME_TRUNCATED, INTERNAL, MAX_FRAME_BYTES, PRIVACY_BUDGET_EXCEEDED, PROTOCOL_VIOLATION, TrainerError,
+    read_frame, write_frame,
+)
+from .train import Trainer, pick_device
+
+#: Generated from shared/schemas/trainerProtocol.ts by scripts/gen-recipe-schema.ts.
+START_SCHEMA = json.loads(Path(__file__).with_name("start-frame.schema.json").read_text("utf-8"))
+
+
+def _check_start(frame: dict[str, Any]) -> dict[str, Any]:
+    if frame["type"] != "start":
+        raise TrainerError(PROTOCOL_VIOLATION, f"first frame must be 'start', got {frame['type']!r}")
+    if "recipe" not in frame:
+        raise TrainerError(PROTOCOL_VIOLATION, "start frame has no recipe")
+    recipes.validate_recipe(frame["recipe"])  # first, for its own error code
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(START_SCHEMA).iter_errors(frame))
+    if err is not None:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        raise TrainerError(PROTOCOL_VIOLATION, f"start frame invalid at {where}: {err.message}")
+    if len(set(frame["datasetIds"])) != len(frame["datasetIds"]):
+        raise TrainerError(PROTOCOL_VIOLATION, "start frame names a dataset twice")
+    out = Path(frame["outDir"])
+    if not out.is_dir():
+        raise TrainerError(PROTOCOL_VIOLATION, f"outDir {out} is not a directory")
+    return frame
+
+
+def _receive(stdin: BinaryIO, start: dict[str, Any], max_frame_bytes: int) -> RowStore:
+    store = RowStore(start["datasetIds"])
+    while True:
+        frame = read_frame(stdin, max_frame_bytes)
+        if frame is None:
+            raise TrainerError(FRAME_TRUNCATED, "stream ended before the 'end' frame")
+        if frame["type"] == "batch":
+            store.add(frame)
+        elif frame["type"] == "end":
+            store.check_end(frame)
+            return store
+        else:
+            raise TrainerError(PROTOCOL_VIOLATION, f"unexpected frame type {frame['type']!r} after 'start'")
+
+
+def _check_budget(recipe: dict[str, Any], n_rows: int, budget: float | None) -> float:
+    planned = recipes.plan_epsilon(recipe, n_rows)
+    ceilings = [b for b in (budget, (recipe.get("dp") or {}).get("targetEpsilon")) if b is not None]
+    if not recipes.dp_enabled(recipe):
+        if budget is not None:
+            raise TrainerError(PRIVACY_BUDGET_EXCEEDED, "the dataset has a privacy budget and the recipe has no DP")
+        return planned
+    if ceilings and planned > min(ceilings):
+        raise TrainerError(PRIVACY_BUDGET_EXCEEDED, f"planned epsilon {planned:.4f} exceeds {min(ceilings):.4f}")
+    return planned
+
+
+def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+    first = read_frame(stdin, max_frame_bytes)
+    if first is None:
+        raise TrainerError(FRAME_TRUNCATED, "stream ended before the 'start' frame")
+    start = _check_start(first)
+    recipe = start["recipe"]
+    seed = start.get("seed", recipe["seed"])
+    store = _receive(stdin, start, max_frame_bytes)
+    planned = _check_budget(recipe, store.n_rows, start.get("privacyBudget"))
+    _, n_val = recipes.split_sizes(recipe, store.n_rows)
+    assert store.columns is not None
+    data = prepare(recipe, store.columns, store.all_rows(), seed, n_val, store.digest())
+    device = pick_device(start.get("device", "auto"))
+    trainer = Trainer(recipe, data, seed=seed, device=device, out_dir=Path(start["outDir"]),
+                      checkpoint_every=start.get("checkpointEverySteps", 0),
+                      keep_checkpoints=start.get("keepCheckpoints", 2), emit=lambda f: write_frame(stdout, f))
+    if "resumeFrom" in start:
+        trainer.load_checkpoint(Path(start["resumeFrom"]))
+    write_frame(stdout, {
+        "type": "plan", "jobId": start["jobId"], "device": str(device), "rows": store.n_rows, "train": data.n_train,
+        "val": n_val, "stepsPerEpoch": trainer.steps_per_epoch, "epochs": recipe["epochs"],
+        "plannedEpsilon": planned if math.isfinite(planned) else None,
+        "resumedAt": {"epoch": trainer.epoch, "step": trainer.step_in_epoch, "globalStep": trainer.global_step},
+    })
+    trainer.run()
+    path, digest = trainer.export()
+    write_frame(stdout, {"type": "model", "path": str(path), "sha256": digest, "bytes": path.stat().st_size})
+
+
+def serve(stdin: BinaryIO, out: BinaryIO) -> int:
+    """Runs one job; on failure writes one `error` frame. Exit status: 0 done, 2 refused/invalid, 3 internal."""
+    try:
+        run_job(stdin, out)
+        return 0
+    except TrainerError as e:
+        _report(out, e.code, e.message)
+        return 2
+    except Exception as e:  # noqa: BLE001 - reported as INTERNAL with the traceback on stderr
+        traceback.print_exc()
+        _report(out, INTERNAL, f"{type(e).__name__}: {e}")
+        return 3
+
+
+def main() -> int:
+    """Entry point: frames on fd 0 and fd 1. Anything else printed (libraries) goes to stderr, never into frames."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return serve(sys.stdin.buffer, out)
+
+
+def _report(out: BinaryIO, code: str, message: str) -> None:
+    print(f"provena-trainer: {code}: {message}", file=sys.stderr)
+    try:
+        write_frame(out, {"type": "error", "code": code, "message": message})
+    except OSError:
+        pass  # the agent is gone; the exit status still says it failed
