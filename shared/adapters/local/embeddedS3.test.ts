@@ -6,9 +6,10 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3Client,
   UploadPartCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -190,6 +191,17 @@ describe('the embedded S3 verifies SigV4 as S3 does', () => {
       swap.destroy();
     }
     expect(await getBytes('victim')).toEqual(original);
+  });
+
+  it('refuses an aws-chunked upload (the SDK default checksums) with 501 NotImplemented instead of storing its framing', async () => {
+    const chunked = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: CREDS });
+    try {
+      const put = chunked.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'chunked', Body: Readable.from([Buffer.from('framed body')]), ContentLength: 11 }));
+      await expect(put).rejects.toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } });
+    } finally {
+      chunked.destroy();
+    }
+    await expect(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'chunked' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
   describe('presigned part URLs', () => {
