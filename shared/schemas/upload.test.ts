@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
 import { layoutChunks, S3_MAX_PARTS } from './encryptedManifest.js';
-import { MAX_UPLOAD_BYTES, UploadStartInput, planUpload, plannedChunkSize, uploadPlanSize } from './upload.js';
+import { MAX_UPLOAD_BYTES, UploadCompleteInput, UploadStartInput, planUpload, plannedChunkSize, uploadPlanSize } from './upload.js';
 
 /** The layout the plan must equal: every chunk listed, grouped by layoutChunks (what the manifest records). */
 function planFromLayout(plaintextSize: number, chunkSize: number) {
@@ -73,5 +73,15 @@ describe('UploadStartInput', () => {
     for (const plaintextSize of [2 ** 40 + 1, 2 ** 53, 1.5, -1, Number.MAX_VALUE]) {
       expect(UploadStartInput.safeParse({ format: 'csv', plaintextSize }).success).toBe(false);
     }
+  });
+});
+
+describe('request arrays', () => {
+  it('stop at the first bad element: 700,000 bad chunk entries and 100,000 empty files give one element of issues', () => {
+    const chunks = UploadCompleteInput.safeParse({ chunks: new Array(700_000).fill(0) });
+    const files = UploadStartInput.safeParse({ format: 'text-folder', plaintextSize: 1, files: Array.from({ length: 100_000 }, () => ({})) });
+
+    expect(chunks.error?.issues.filter((i) => i.path[0] === 'chunks').map((i) => i.path)).toEqual([['chunks', 0]]);
+    expect(files.error?.issues.map((i) => i.path)).toEqual([['files', 0, 'path'], ['files', 0, 'plaintextOffset'], ['files', 0, 'size']]);
   });
 });

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
 import { ValidationError } from '../errors.js';
-import { CidString, IsoDate } from './common.js';
+import { CidString, IsoDate, boundedArray } from './common.js';
 import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
@@ -39,7 +39,7 @@ export const UploadStartInput = z.strictObject({
   plaintextSize: z.number().int().min(0).max(MAX_UPLOAD_BYTES),
   chunkSize: ChunkSize.default(DEFAULT_UPLOAD_CHUNK_SIZE),
   /** For `text-folder`: where each file lies in the concatenated plaintext. */
-  files: z.array(ManifestFile).max(100_000).optional(),
+  files: boundedArray(ManifestFile, { max: 100_000 }).optional(),
 }).superRefine((v, ctx) => {
   // Sizes are checked arithmetically here, before any use case plans (allocates) anything for them.
   const issue = uploadLimitIssue(v.plaintextSize, v.chunkSize);
@@ -94,10 +94,10 @@ export const SealedBoxSchema = z.strictObject({
 
 /** Body of `POST /v1/datasets/{id}/uploads/{uploadId}/complete`. */
 export const UploadCompleteInput = z.strictObject({
-  parts: z.array(z.strictObject({ partNumber: z.number().int().min(1).max(S3_MAX_PARTS), etag: z.string().min(1).max(200) })).min(1).max(S3_MAX_PARTS),
+  parts: boundedArray(z.strictObject({ partNumber: z.number().int().min(1).max(S3_MAX_PARTS), etag: z.string().min(1).max(200) }), { min: 1, max: S3_MAX_PARTS }),
   cipher: CipherParams,
   /** Every encrypted chunk, in order: its ciphertext size and SHA-256 (lowercase hex). */
-  chunks: z.array(z.strictObject({ ciphertextSize: z.number().int().min(TAG_LENGTH).max(MAX_UPLOAD_CHUNK_SIZE + TAG_LENGTH), sha256: Hex64 })).min(1).max(MAX_UPLOAD_CHUNKS),
+  chunks: boundedArray(z.strictObject({ ciphertextSize: z.number().int().min(TAG_LENGTH).max(MAX_UPLOAD_CHUNK_SIZE + TAG_LENGTH), sha256: Hex64 }), { min: 1, max: MAX_UPLOAD_CHUNKS }),
   /** The data key sealed to the gate's public key, with `context` = the session's `keyContext`. */
   sealedDataKey: SealedBoxSchema,
 });
