@@ -36,6 +36,7 @@ import { decryptStream, decryptToFile, encryptStream, generateDataKey } from '..
 import type { ExpectedChunk, StreamParams } from '../shared/crypto/chunkedAead.js';
 import { planUpload } from '../shared/schemas/upload.js';
 import { semaphore } from '../shared/sdk/semaphore.js';
+import { EMBEDDED_S3_DEV_CREDENTIALS } from '../stack/embeddedS3.js';
 
 const MiB = 1024 * 1024;
 const BYTES = Number(process.env.BENCH_CRYPTO_BYTES ?? 1024 * MiB);
@@ -221,7 +222,7 @@ async function s3Setup(): Promise<S3Env> {
     child.once('exit', (code) => reject(new Error(`bench/s3server.ts exited (${code}) before listening`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { endpoint: string }).endpoint));
   });
-  const blobs = new S3BlobStore({ bucket: BUCKET, region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const blobs = new S3BlobStore({ bucket: BUCKET, region: 'us-east-1', endpoint, forcePathStyle: true, credentials: EMBEDDED_S3_DEV_CREDENTIALS });
   s3env = { dir, srcFile, srcIv, srcTag, child, endpoint, blobs };
   return s3env;
 }

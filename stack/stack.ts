@@ -14,7 +14,7 @@ import { DynamoDatasetRepo } from '../shared/adapters/aws/DynamoDatasetRepo.js';
 import { ensureTables, tableDefinitions } from '../shared/adapters/aws/tables.js';
 import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from './embeddedChain.js';
 import { startEmbeddedDynamo } from './embeddedDynamo.js';
-import { startEmbeddedS3 } from './embeddedS3.js';
+import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from './embeddedS3.js';
 import { startHttpServer } from './httpServer.js';
 import { parseConfig } from '../shared/config.js';
 
@@ -31,6 +31,9 @@ export const StackConfigSchema = z.object({
   PROVENA_CHAIN_PORT: port.default(8545),
   PROVENA_DYNAMODB_PORT: port.default(8000),
   PROVENA_S3_PORT: port.default(4568),
+  /** The one key pair the embedded S3 accepts (SigV4-verified) and the API signs with. Development data only. */
+  PROVENA_S3_ACCESS_KEY_ID: z.string().min(1).default(EMBEDDED_S3_DEV_CREDENTIALS.accessKeyId),
+  PROVENA_S3_SECRET_ACCESS_KEY: z.string().min(1).default(EMBEDDED_S3_DEV_CREDENTIALS.secretAccessKey),
   /** Use this chain instead of starting a Hardhat node (its deployer key must be funded). */
   PROVENA_CHAIN_RPC_URL: z.url().optional(),
   /** Deploys the contracts; defaults to Hardhat's first dev account (local chains only). */
@@ -163,7 +166,8 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     }
     client.destroy();
 
-    const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3'), port: cfg.PROVENA_S3_PORT, buckets: [cfg.PROVENA_BUCKET_DATA] });
+    const s3Credentials = { accessKeyId: cfg.PROVENA_S3_ACCESS_KEY_ID, secretAccessKey: cfg.PROVENA_S3_SECRET_ACCESS_KEY };
+    const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3'), port: cfg.PROVENA_S3_PORT, buckets: [cfg.PROVENA_BUCKET_DATA], credentials: s3Credentials, region: 'us-east-1' });
     stops.push(() => s3.close());
 
     const ipfsDir = join(dataDir, 'ipfs');
@@ -174,9 +178,9 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      // s3rver only accepts its own key pair; dynalite accepts any. Never send real AWS credentials to them.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      // The embedded S3 verifies SigV4 with exactly this pair; dynalite accepts any. Never send real AWS credentials to them.
+      AWS_ACCESS_KEY_ID: s3Credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       PROVENA_LOG_LEVEL: cfg.PROVENA_LOG_LEVEL,
       PROVENA_DYNAMODB_ENDPOINT: dynamo.endpoint,

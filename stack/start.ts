@@ -15,7 +15,9 @@ Environment (all optional):
   PROVENA_API_PORT        API port (default 8787)
   PROVENA_CHAIN_PORT      Hardhat node port (default 8545)
   PROVENA_DYNAMODB_PORT   dynalite port (default 8000)
-  PROVENA_S3_PORT         s3rver port (default 4568)
+  PROVENA_S3_PORT         embedded S3 port (default 4568; SigV4-verified in front of s3rver)
+  PROVENA_S3_ACCESS_KEY_ID, PROVENA_S3_SECRET_ACCESS_KEY
+                          the one key pair the embedded S3 accepts (default S3RVER / S3RVER)
   PROVENA_CHAIN_RPC_URL   use this chain instead of starting one
   PROVENA_DEPLOYER_KEY    key that deploys the contracts (default: Hardhat dev account #0)
   PROVENA_LOG_LEVEL       API log level: DEBUG | INFO | WARN | ERROR | SILENT (default INFO;

@@ -19,6 +19,7 @@ import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 import { codeOf } from './support/errors.js';
+import { EMBEDDED_S3_DEV_CREDENTIALS } from '../stack/embeddedS3.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,7 +147,7 @@ describe('encrypted data plane', () => {
 
   describe('download integrity: no plaintext file on failure', () => {
     const info = stackInfo();
-    const s3 = new S3BlobStore({ bucket: 'provena-data', region: 'us-east-1', endpoint: info.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = new S3BlobStore({ bucket: 'provena-data', region: 'us-east-1', endpoint: info.s3Endpoint, forcePathStyle: true, credentials: EMBEDDED_S3_DEV_CREDENTIALS });
 
     async function fetchAfter(mutate: (c: Buffer) => Buffer, name: string): Promise<string> {
       const ds = await api.registerDataset((await api.createDataset(listing(owner.address, { title: name, license: { ...listing(owner.address).license, rawAccess: true } }))).id);

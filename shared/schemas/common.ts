@@ -56,6 +56,35 @@ export const Bps = z.number().int().min(1).max(10_000);
 /** An ISO-8601 timestamp string. */
 export const IsoDate = z.iso.datetime();
 
+/**
+ * `z.array(item)` with `min`/`max` whose parse stops at the first bad element and reports only its issues.
+ *
+ * Why: `z.array` reports every bad element; 100,000 empty objects (300 KB of JSON) held 161 MiB of issues and
+ * 700,000 zeros in a chunk list 380 MiB, so a small body could exhaust the API's heap. Use it for any request
+ * array allowed to be long. Types and JSON Schema (input and output) are those of the plain array.
+ *
+ * @example
+ * ```ts
+ * const Body = z.strictObject({ files: boundedArray(ManifestFile, { max: 100_000 }) });
+ * ```
+ */
+export function boundedArray<T extends z.ZodType>(item: T, bounds: { min?: number; max: number }): z.ZodType<z.output<z.ZodArray<T>>, z.input<z.ZodArray<T>>> {
+  const array = z.array(item).min(bounds.min ?? 0).max(bounds.max);
+  const firstBad = z.transform((value: unknown, ctx) => {
+    // Not an array, or too long: the array schema reports it with one issue.
+    if (!Array.isArray(value) || value.length > bounds.max) return value;
+    for (let i = 0; i < value.length; i++) {
+      const r = item.safeParse(value[i]);
+      if (r.success) continue;
+      for (const issue of r.error.issues.slice(0, 10)) ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: issue.message });
+      return z.NEVER;
+    }
+    return value;
+  });
+  // A pipe's input type is unknown (the transform's); the input the API accepts is exactly the array's.
+  return firstBad.pipe(array) as unknown as z.ZodType<z.output<z.ZodArray<T>>, z.input<z.ZodArray<T>>>;
+}
+
 /** A page request: `limit` (1..100, default 20) and an opaque `cursor` from the previous page. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -11,18 +11,27 @@
  */
 import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
-import { CidString, DatasetIdParams, IsoDate } from './common.js';
-import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE, layoutChunks } from './encryptedManifest.js';
+import { ValidationError } from '../errors.js';
+import { CidString, DatasetIdParams, IsoDate, boundedArray } from './common.js';
+import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const HexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, 'must be 0x-prefixed hex bytes');
 
+/** Largest plaintext chunk of an upload (the cipher itself allows more). */
+export const MAX_UPLOAD_CHUNK_SIZE = 64 * 1024 * 1024;
 /** Plaintext bytes per encrypted chunk: 64 KiB to 64 MiB (default 4 MiB). */
-export const ChunkSize = z.number().int().min(64 * 1024).max(64 * 1024 * 1024);
+export const ChunkSize = z.number().int().min(64 * 1024).max(MAX_UPLOAD_CHUNK_SIZE);
 export const DEFAULT_UPLOAD_CHUNK_SIZE = 4 * 1024 * 1024;
 
 /** Largest upload accepted: 10,000 parts of the default layout is far above it; 1 TiB is a product limit. */
 export const MAX_UPLOAD_BYTES = 2 ** 40;
+
+/**
+ * Most encrypted chunks in one upload. S3's 10,000 parts of at least 5 MiB already bound it (80 chunks of the
+ * smallest size per part: 800,000); this names the bound, and the complete body's chunk list is held to it.
+ */
+export const MAX_UPLOAD_CHUNKS = 800_000;
 
 /** Body of `POST /v1/datasets/{id}/uploads`. */
 export const UploadStartInput = z.strictObject({
@@ -30,7 +39,11 @@ export const UploadStartInput = z.strictObject({
   plaintextSize: z.number().int().min(0).max(MAX_UPLOAD_BYTES),
   chunkSize: ChunkSize.default(DEFAULT_UPLOAD_CHUNK_SIZE),
   /** For `text-folder`: where each file lies in the concatenated plaintext. */
-  files: z.array(ManifestFile).max(100_000).optional(),
+  files: boundedArray(ManifestFile, { max: 100_000 }).optional(),
+}).superRefine((v, ctx) => {
+  // Sizes are checked arithmetically here, before any use case plans (allocates) anything for them.
+  const issue = uploadLimitIssue(v.plaintextSize, v.chunkSize);
+  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
 });
 export type UploadStartInput = z.output<typeof UploadStartInput>;
 export type UploadStartInputWire = z.input<typeof UploadStartInput>;
@@ -81,10 +94,10 @@ export const SealedBoxSchema = z.strictObject({
 
 /** Body of `POST /v1/datasets/{id}/uploads/{uploadId}/complete`. */
 export const UploadCompleteInput = z.strictObject({
-  parts: z.array(z.strictObject({ partNumber: z.number().int().min(1).max(S3_MAX_PARTS), etag: z.string().min(1).max(200) })).min(1).max(S3_MAX_PARTS),
+  parts: boundedArray(z.strictObject({ partNumber: z.number().int().min(1).max(S3_MAX_PARTS), etag: z.string().min(1).max(200) }), { min: 1, max: S3_MAX_PARTS }),
   cipher: CipherParams,
   /** Every encrypted chunk, in order: its ciphertext size and SHA-256 (lowercase hex). */
-  chunks: z.array(z.strictObject({ ciphertextSize: z.number().int().min(TAG_LENGTH), sha256: Hex64 })).min(1),
+  chunks: boundedArray(z.strictObject({ ciphertextSize: z.number().int().min(TAG_LENGTH).max(MAX_UPLOAD_CHUNK_SIZE + TAG_LENGTH), sha256: Hex64 }), { min: 1, max: MAX_UPLOAD_CHUNKS }),
   /** The data key sealed to the gate's public key, with `context` = the session's `keyContext`. */
   sealedDataKey: SealedBoxSchema,
 });
@@ -108,32 +121,83 @@ export type DatasetData = z.output<typeof DatasetData>;
 /** The plan of an upload: ciphertext size of each chunk and how chunks group into S3 parts (≥ 5 MiB but the last). */
 export interface UploadPlan {
   chunkCount: number;
-  chunkSizes: number[];
+  /** Ciphertext bytes of every chunk but the last (`chunkSize + TAG_LENGTH`). */
+  fullChunkCiphertextSize: number;
+  /** Ciphertext bytes of the last chunk (only a tag for an empty file). */
+  lastChunkCiphertextSize: number;
   totalCiphertextSize: number;
+  /** At most {@link S3_MAX_PARTS} entries: the plan's only array. */
   parts: { partNumber: number; size: number; firstChunk: number; chunkCount: number }[];
+}
+
+/** Counts of an upload's layout, computed without allocating anything per chunk or part. */
+export interface UploadPlanSize {
+  chunkCount: number;
+  /** Chunks in every part but the last: S3's minimum part size rounded up to whole chunks. */
+  chunksPerPart: number;
+  partCount: number;
+}
+
+/**
+ * Sizes an upload arithmetically, so a request can be refused before anything is allocated for it. Every chunk
+ * but the last is full, so every part but the last holds exactly `chunksPerPart` chunks (what
+ * `layoutChunks` in encryptedManifest.ts does with a 5 MiB minimum part).
+ */
+export function uploadPlanSize(plaintextSize: number, chunkSize: number): UploadPlanSize {
+  const chunkCount = Math.max(1, Math.ceil(plaintextSize / chunkSize));
+  const chunksPerPart = Math.max(1, Math.ceil(S3_MIN_PART_SIZE / (chunkSize + TAG_LENGTH)));
+  return { chunkCount, chunksPerPart, partCount: Math.ceil(chunkCount / chunksPerPart) };
+}
+
+/**
+ * The limit an upload of `plaintextSize` bytes in `chunkSize` chunks breaks, or undefined when it fits:
+ * the field to blame (a request path under the body) and why. Pure arithmetic; the schema and
+ * {@link planUpload} both call it before anything is allocated.
+ */
+export function uploadLimitIssue(plaintextSize: number, chunkSize: number): { path: 'plaintextSize' | 'chunkSize'; message: string } | undefined {
+  if (!Number.isSafeInteger(plaintextSize) || plaintextSize < 0 || plaintextSize > MAX_UPLOAD_BYTES) {
+    return { path: 'plaintextSize', message: `must be an integer from 0 to ${MAX_UPLOAD_BYTES}` };
+  }
+  if (!ChunkSize.safeParse(chunkSize).success) return { path: 'chunkSize', message: 'must be an integer from 65536 to 67108864' };
+  const { chunkCount, partCount } = uploadPlanSize(plaintextSize, chunkSize);
+  if (chunkCount > MAX_UPLOAD_CHUNKS) return { path: 'chunkSize', message: `${chunkCount} chunks exceed ${MAX_UPLOAD_CHUNKS}; use a larger chunk size` };
+  if (partCount > S3_MAX_PARTS) return { path: 'chunkSize', message: `${partCount} parts exceed S3's ${S3_MAX_PARTS}; use a larger chunk size` };
+  return undefined;
 }
 
 /**
  * Computes the plan from the plaintext size alone, so client and server agree on it without talking.
  * An empty file is one empty chunk (its tag still authenticates "final, length 0").
+ *
+ * Allocates only the part list (at most {@link S3_MAX_PARTS} entries), after checking the limits: a size over
+ * them throws `VALIDATION_FAILED` naming the field, never builds an array first.
  */
 export function planUpload(plaintextSize: number, chunkSize: number): UploadPlan {
-  const chunkCount = Math.max(1, Math.ceil(plaintextSize / chunkSize));
-  const chunkSizes = Array.from({ length: chunkCount }, (_, i) =>
-    (i < chunkCount - 1 ? chunkSize : plaintextSize - (chunkCount - 1) * chunkSize) + TAG_LENGTH,
-  );
-  const laid = layoutChunks(chunkSizes.map((ciphertextSize) => ({ ciphertextSize, sha256: '0'.repeat(64) })), S3_MIN_PART_SIZE);
+  const issue = uploadLimitIssue(plaintextSize, chunkSize);
+  if (issue) throw new ValidationError(`Upload too large to plan: ${issue.path} ${issue.message}`, [{ path: ['body', issue.path], message: issue.message }]);
+  const { chunkCount, chunksPerPart, partCount } = uploadPlanSize(plaintextSize, chunkSize);
+  const fullChunkCiphertextSize = chunkSize + TAG_LENGTH;
+  const lastChunkCiphertextSize = plaintextSize - (chunkCount - 1) * chunkSize + TAG_LENGTH;
   const parts: UploadPlan['parts'] = [];
-  for (const c of laid) {
-    const last = parts[parts.length - 1];
-    if (last && last.partNumber === c.partNumber) {
-      last.size += c.ciphertextSize;
-      last.chunkCount += 1;
-    } else {
-      parts.push({ partNumber: c.partNumber, size: c.ciphertextSize, firstChunk: c.index, chunkCount: 1 });
-    }
+  for (let i = 0; i < partCount; i++) {
+    const firstChunk = i * chunksPerPart;
+    const count = Math.min(chunksPerPart, chunkCount - firstChunk);
+    const holdsLast = firstChunk + count === chunkCount;
+    const size = holdsLast ? (count - 1) * fullChunkCiphertextSize + lastChunkCiphertextSize : count * fullChunkCiphertextSize;
+    parts.push({ partNumber: i + 1, size, firstChunk, chunkCount: count });
   }
-  return { chunkCount, chunkSizes, totalCiphertextSize: chunkSizes.reduce((a, b) => a + b, 0), parts };
+  return {
+    chunkCount,
+    fullChunkCiphertextSize,
+    lastChunkCiphertextSize,
+    totalCiphertextSize: (chunkCount - 1) * fullChunkCiphertextSize + lastChunkCiphertextSize,
+    parts,
+  };
+}
+
+/** Ciphertext bytes the plan expects for chunk `index` (0-based, below `plan.chunkCount`). */
+export function plannedChunkSize(plan: UploadPlan, index: number): number {
+  return index === plan.chunkCount - 1 ? plan.lastChunkCiphertextSize : plan.fullChunkCiphertextSize;
 }
 
 /** The context a sealed data key must carry for one upload: binds it to the dataset, version and session. */

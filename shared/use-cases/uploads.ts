@@ -14,8 +14,8 @@ import type { BlobStore } from '../ports/BlobStore.js';
 import type { KeyGate } from '../ports/KeyGate.js';
 import type { StoredUpload, UploadRepo } from '../ports/UploadRepo.js';
 import type { Dataset } from '../schemas/dataset.js';
-import { ENCRYPTED_MANIFEST_SCHEMA, EncryptedManifest, S3_MAX_PARTS, layoutChunks } from '../schemas/encryptedManifest.js';
-import { planUpload, uploadKeyContext, type UploadCompleteInput, type UploadSession, type UploadStartInput } from '../schemas/upload.js';
+import { ENCRYPTED_MANIFEST_SCHEMA, EncryptedManifest, layoutChunks } from '../schemas/encryptedManifest.js';
+import { planUpload, plannedChunkSize, uploadKeyContext, type UploadCompleteInput, type UploadSession, type UploadStartInput } from '../schemas/upload.js';
 import { base32, type ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
 import { writeListingManifest } from './manifest.js';
@@ -85,10 +85,8 @@ export async function startUpload(deps: UploadDeps, params: { caller: string; da
   if ((input.format === 'text-folder') !== (input.files !== undefined)) {
     throw new ValidationError("'files' is required for text-folder and only for it", [{ path: ['body', 'files'], message: 'required exactly for text-folder' }]);
   }
+  // Limits are checked arithmetically (uploadLimitIssue) before the plan allocates its part list.
   const plan = planUpload(input.plaintextSize, input.chunkSize);
-  if (plan.parts.length > S3_MAX_PARTS) {
-    throw new ValidationError(`${plan.parts.length} parts exceed S3's ${S3_MAX_PARTS}; use a larger chunk size`, [{ path: ['body', 'chunkSize'], message: 'too small for this size' }]);
-  }
   const now = deps.now();
   const dataVersion = (listing.data?.version ?? 0) + 1;
   const uploadId = `up_${base32(randomBytes(16)).slice(0, 26)}`;
@@ -144,8 +142,9 @@ export async function completeUpload(
   const issues: { path: (string | number)[]; message: string }[] = [];
   if (input.cipher.chunkSize !== upload.chunkSize) issues.push({ path: ['body', 'cipher', 'chunkSize'], message: `must be ${upload.chunkSize}` });
   if (input.chunks.length !== plan.chunkCount) issues.push({ path: ['body', 'chunks'], message: `must list ${plan.chunkCount} chunks` });
-  input.chunks.forEach((c, i) => {
-    if (c.ciphertextSize !== plan.chunkSizes[i]) issues.push({ path: ['body', 'chunks', i, 'ciphertextSize'], message: `must be ${plan.chunkSizes[i]}` });
+  if (input.chunks.length === plan.chunkCount) input.chunks.forEach((c, i) => {
+    const expected = plannedChunkSize(plan, i);
+    if (c.ciphertextSize !== expected) issues.push({ path: ['body', 'chunks', i, 'ciphertextSize'], message: `must be ${expected}` });
   });
   if (issues.length) throw new ValidationError('The chunk list does not match the upload plan', issues);
 

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ProvenaError } from '../../errors.js';
-import { startEmbeddedS3 } from '../../../stack/embeddedS3.js';
+import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from '../../../stack/embeddedS3.js';
 import type { EmbeddedS3 } from '../../../stack/embeddedS3.js';
 import { S3BlobStore, createS3Client, mapS3Error } from './S3BlobStore.js';
 import { codeOf } from '../../../test/support/errors.js';
 
 const BUCKET = 'provena-test';
-const CREDS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const CREDS = EMBEDDED_S3_DEV_CREDENTIALS;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 async function readAll(r: Readable): Promise<Buffer> {
