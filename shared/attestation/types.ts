@@ -135,6 +135,10 @@ export const AttestationPolicy = z
   .refine((p) => !p.production || (!p.kinds.includes('dev') && Object.keys(p.extraRoots).length === 0), {
     message: 'a production policy accepts neither dev evidence nor extra roots',
     path: ['production'],
+  })
+  .refine((p) => !p.production || p.kinds.every((k) => k === 'nvidia-gpu' || (p.measurements[k]?.length ?? 0) > 0), {
+    message: 'a production policy lists allowed measurements for every CPU TEE kind it accepts',
+    path: ['measurements'],
   });
 /** An attestation policy (parsed). */
 export type AttestationPolicy = z.infer<typeof AttestationPolicy>;
