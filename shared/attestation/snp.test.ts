@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { generateP384, issueCertificate } from './certIssuer.js';
 import { AMD_ARK_MILAN_SHA256, parseSnpReport, pemCertificates, verifySnpReport } from './snp.js';
-import { codeOfSync, flip, snpFixture } from './testkit.js';
+import { codeOfSync, flip, snpFixture, syntheticSnp } from './testkit.js';
 import { certFingerprint } from './x509.js';
 
 const milan = [AMD_ARK_MILAN_SHA256];
@@ -104,5 +104,34 @@ describe('SEV-SNP attestation report (real Milan fixture)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('SEV-SNP rules beyond the fixture (generated AMD-shaped chain)', () => {
+  it('verifies a report signed by a VCEK whose TCB and hardware id match it, and reports no debug', () => {
+    const s = syntheticSnp();
+
+    const e = verifySnpReport(s.input, { now: snpFixture.at, trustedRoots: [s.root] });
+
+    expect(e.debug).toBe(false);
+    expect(e.rootFingerprint).toBe(s.root);
+  });
+
+  it('is refused with ATTESTATION_TCB_REFUSED when the reported TCB is not the one the VCEK certifies', () => {
+    const s = syntheticSnp({ vcekSnpSpl: 6 });
+
+    expect(verifyAt(s.input, snpFixture.at, [s.root])).toBe('ATTESTATION_TCB_REFUSED');
+  });
+
+  it("is refused with ATTESTATION_CHAIN_INVALID when the VCEK belongs to another chip", () => {
+    const s = syntheticSnp({ hwid: Buffer.alloc(64, 7) });
+
+    expect(verifyAt(s.input, snpFixture.at, [s.root])).toBe('ATTESTATION_CHAIN_INVALID');
+  });
+
+  it('is refused with ATTESTATION_ALGORITHM_UNSUPPORTED when the VCEK is signed with an RSA-PSS salt other than 48', () => {
+    const s = syntheticSnp({ salt: 32 });
+
+    expect(verifyAt(s.input, snpFixture.at, [s.root])).toBe('ATTESTATION_ALGORITHM_UNSUPPORTED');
   });
 });

@@ -7,7 +7,7 @@ import { codeOf } from '../../test/support/errors.js';
 import type { AttestationNonces, IssuedAttestationNonce } from '../ports/AttestationNonces.js';
 import { DEV_ROOT_FILES, DevAttestor, devAttestationPolicy } from './devAttestor.js';
 import { bindingDigest } from './policy.js';
-import { nitroFixture, snpFixture } from './testkit.js';
+import { nitroFixture, snpFixture, syntheticSnp } from './testkit.js';
 import { AttestationPolicy, type EvidenceBundle } from './types.js';
 import { verifyEvidence, type VerifyEvidenceParameters } from './verifyEvidence.js';
 import { BUILTIN_VERIFIERS } from './verifiers.js';
@@ -190,6 +190,54 @@ describe('verifyEvidence: the real SEV-SNP fixture under a policy', () => {
     };
 
     expect(await codeOf(verifyEvidence(snpBundle(), { ...snpAt(policy), verifiers: bound }))).toBe('ATTESTATION_MODE_REFUSED');
+  });
+});
+
+describe('verifyEvidence: confidential-GPU mode (generated SNP chain, stand-in GPU verifier)', () => {
+  const key = '04' + 'bb'.repeat(64);
+  const nonce = 'aa'.repeat(32);
+  const digest = bindingDigest(key, nonce);
+  // The NVIDIA verifier is another module's; this stand-in returns what a verified GPU report normalizes to.
+  const gpuSaying = (gpuNonce: string): VerifyEvidenceParameters['verifiers'] => ({
+    ...BUILTIN_VERIFIERS,
+    'nvidia-gpu': () => ({ kind: 'nvidia-gpu', measurements: {}, debug: false, bindings: { nonce: gpuNonce }, rootFingerprint: '00'.repeat(32) }),
+  });
+  const setup = () => {
+    const s = syntheticSnp({ reportData: digest });
+    const bundle: EvidenceBundle = {
+      kind: 'sev-snp',
+      documents: {
+        report: s.input.report.toString('base64'),
+        vcek: s.input.vcek.toString('base64'),
+        chain: Buffer.from(s.input.chain.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64')}\n-----END CERTIFICATE-----\n`).join('')).toString('base64'),
+      },
+      gpu: { kind: 'nvidia-gpu', documents: { report: 'AAAA' } },
+    };
+    const policy = AttestationPolicy.parse({ production: false, kinds: ['sev-snp', 'nvidia-gpu'], modes: ['confidential-gpu'], maxAgeSeconds: 300, extraRoots: { 'sev-snp': [s.root] } });
+    return { bundle, policy };
+  };
+
+  it('accepts a CPU report and a GPU report bound to the same key and nonce', async () => {
+    const { bundle, policy } = setup();
+
+    const r = await verifyEvidence(bundle, { policy, now: snpFixture.at, expectedNonce: nonce, expectedPublicKey: key, verifiers: gpuSaying(digest.subarray(0, 32).toString('hex')) });
+
+    expect(r.mode).toBe('confidential-gpu');
+    expect(r.evidence.bindings.reportData).toBe(digest.toString('hex'));
+    expect(r.gpu?.kind).toBe('nvidia-gpu');
+  });
+
+  it('is refused with ATTESTATION_KEY_NOT_BOUND when the GPU report carries another nonce', async () => {
+    const { bundle, policy } = setup();
+
+    expect(await codeOf(verifyEvidence(bundle, { policy, now: snpFixture.at, expectedNonce: nonce, expectedPublicKey: key, verifiers: gpuSaying('cc'.repeat(32)) }))).toBe('ATTESTATION_KEY_NOT_BOUND');
+  });
+
+  it('is refused with ATTESTATION_KIND_REFUSED when the policy does not accept GPU reports', async () => {
+    const { bundle } = setup();
+    const policy = AttestationPolicy.parse({ production: false, kinds: ['sev-snp'], modes: ['confidential-gpu'], maxAgeSeconds: 300 });
+
+    expect(await codeOf(verifyEvidence(bundle, { policy, now: snpFixture.at, expectedNonce: nonce, expectedPublicKey: key, verifiers: gpuSaying('') }))).toBe('ATTESTATION_KIND_REFUSED');
   });
 });
 

@@ -16,8 +16,10 @@ import { AttestationError } from './errors.js';
 export const OID_ECDSA_SHA384 = '1.2.840.10045.4.3.3';
 /** OID of RSASSA-PSS (parameters say which hash and salt). */
 export const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
-const OID_MGF1 = '1.2.840.113549.1.1.8';
+/** OID of SHA-384. */
+export const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
+/** OID of MGF1. */
+export const OID_MGF1 = '1.2.840.113549.1.1.8';
 
 /** A parsed certificate: the DER, node's view (for signatures and keys) and the ASN.1 view (for fields). */
 export interface ParsedCert {
