@@ -23,13 +23,13 @@ export const OID_MGF1 = '1.2.840.113549.1.1.8';
 
 /** A parsed certificate: the DER, node's view (for signatures and keys) and the ASN.1 view (for fields). */
 export interface ParsedCert {
-  der: Buffer;
-  node: NodeX509;
-  asn: Certificate;
+  readonly der: Buffer;
+  readonly node: NodeX509;
+  readonly asn: Certificate;
   /** SHA-256 hex of the DER: how roots are pinned. */
-  fingerprint: string;
-  notBefore: Date;
-  notAfter: Date;
+  readonly fingerprint: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
 /** SHA-256 hex of a DER certificate. */
@@ -37,23 +37,39 @@ export function certFingerprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
+/**
+ * Parsed certificates by DER fingerprint. Roots and intermediates repeat across documents (the AWS root always, a
+ * zonal intermediate for days) and ASN.1 parsing dominates verification time (about 12 ms a certificate here).
+ * Keyed by the SHA-256 of the exact bytes, so a cached entry is the parse of the same input; signatures and
+ * validity are still checked on every call. Bounded: the oldest entry goes first.
+ */
+const parsed = new Map<string, ParsedCert>();
+const PARSED_CACHE_SIZE = 256;
+
 /** Parses a DER certificate; anything that is not one is `ATTESTATION_MALFORMED`. */
 export function parseCert(der: Uint8Array, what: string): ParsedCert {
+  const buf = Buffer.from(der);
+  const fingerprint = certFingerprint(buf);
+  const hit = parsed.get(fingerprint);
+  if (hit !== undefined) return hit;
+  let cert: ParsedCert;
   try {
-    const buf = Buffer.from(der);
     const asn = AsnConvert.parse(buf, Certificate);
     const node = new NodeX509(buf);
-    return {
+    cert = {
       der: buf,
       node,
       asn,
-      fingerprint: certFingerprint(buf),
+      fingerprint,
       notBefore: asn.tbsCertificate.validity.notBefore.getTime(),
       notAfter: asn.tbsCertificate.validity.notAfter.getTime(),
     };
   } catch (cause) {
     throw new AttestationError('ATTESTATION_MALFORMED', `${what} is not a DER X.509 certificate`, { cause });
   }
+  if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
+  parsed.set(fingerprint, cert);
+  return cert;
 }
 
 /** The raw value (inner DER) of an extension, or undefined. */
@@ -85,6 +101,28 @@ function isCa(cert: ParsedCert): { ca: boolean; pathLen: number | undefined; key
   // A CA certificate without a keyUsage extension may sign certificates (RFC 5280 4.2.1.3).
   const keyCertSign = ku === undefined ? true : (AsnConvert.parse(ku, KeyUsage).toNumber() & KeyUsageFlags.keyCertSign) !== 0;
   return { ca: basic?.cA === true, pathLen: basic?.pathLenConstraint, keyCertSign };
+}
+
+/**
+ * Certificate signatures already verified, as "certificate fingerprint > issuer fingerprint". A signature check is
+ * a pure function of the two DERs, so a pair found here needs no second check; only successes are kept. Bounded.
+ */
+const verifiedPairs = new Set<string>();
+
+function verifiedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
+  const pair = `${cert.fingerprint}>${issuer.fingerprint}`;
+  if (verifiedPairs.has(pair)) return true;
+  let ok = false;
+  try {
+    ok = cert.node.verify(issuer.node.publicKey);
+  } catch {
+    ok = false;
+  }
+  if (ok) {
+    if (verifiedPairs.size >= PARSED_CACHE_SIZE) verifiedPairs.delete(verifiedPairs.values().next().value!);
+    verifiedPairs.add(pair);
+  }
+  return ok;
 }
 
 /** Options of {@link verifyChain}. */
@@ -120,13 +158,7 @@ export function verifyChain(chain: readonly ParsedCert[], opts: VerifyChainOptio
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[Math.min(i + 1, chain.length - 1)]!;
-    let ok = false;
-    try {
-      ok = cert.node.verify(issuer.node.publicKey);
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new AttestationError('ATTESTATION_CHAIN_INVALID', `certificate ${i} is not signed by certificate ${i + 1 < chain.length ? i + 1 : i}`);
+    if (!verifiedBy(cert, issuer)) throw new AttestationError('ATTESTATION_CHAIN_INVALID', `certificate ${i} is not signed by certificate ${i + 1 < chain.length ? i + 1 : i}`);
     if (i > 0) {
       const c = isCa(cert);
       // pathLen counts the CA certificates below this one (the leaf is not counted).
