@@ -131,6 +131,28 @@ describe('verifyEvidence: the real Nitro fixture under a policy', () => {
   });
 });
 
+describe("verifyEvidence: every policy of a job's datasets", () => {
+  it('is refused when one of the policies refuses, though the other accepts', async () => {
+    const policy = [lenientNitro(), lenientNitro({ measurements: { nitro: [{ PCR3: 'aa'.repeat(48) }] } })];
+
+    expect(await codeOf(verifyEvidence(nitroBundle(), atFixture({ policy })))).toBe('ATTESTATION_MEASUREMENT_UNEXPECTED');
+  });
+
+  it('passes when every policy accepts, consuming the nonce once', async () => {
+    const store = new MemoryNonces();
+    store.items.set(nitroFixture.nonce, { nonce: nitroFixture.nonce, jobId: 'job-1', expiresAt: nitroFixture.at.getTime() / 1000 + 60, consumed: false });
+
+    const r = await verifyEvidence(nitroBundle(), atFixture({ policy: [lenientNitro(), lenientNitro({ maxAgeSeconds: 60 })], nonces: { store, jobId: 'job-1' } }));
+
+    expect(r.mode).toBe('nitro');
+    expect(store.items.get(nitroFixture.nonce)?.consumed).toBe(true);
+  });
+
+  it('is refused with ATTESTATION_KIND_REFUSED for an empty list of policies', async () => {
+    expect(await codeOf(verifyEvidence(nitroBundle(), atFixture({ policy: [] })))).toBe('ATTESTATION_KIND_REFUSED');
+  });
+});
+
 describe('verifyEvidence: single-use nonces', () => {
   it('consumes the nonce once: a replay of the same evidence is refused with ATTESTATION_NONCE_REUSED', async () => {
     const store = new MemoryNonces();

@@ -12,7 +12,11 @@ import { AttestationPolicy, EvidenceBundle, type EvidenceKind, type EvidenceVeri
 
 /** Parameters of {@link verifyEvidence}. */
 export interface VerifyEvidenceParameters {
-  policy: AttestationPolicy;
+  /**
+   * The policy, or several (one per dataset of a job): the evidence must satisfy every one. Signatures are checked
+   * once per distinct set of trusted roots and the nonce is consumed once, after all of them passed.
+   */
+  policy: AttestationPolicy | readonly AttestationPolicy[];
   /** The instant at which certificates must be valid and evidence fresh. */
   now: Date;
   /** The nonce the API issued for this attestation (hex). */
@@ -46,16 +50,36 @@ function decodeDocuments(docs: Record<string, string>): Record<string, Uint8Arra
   return Object.fromEntries(Object.entries(docs).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 }
 
-async function runVerifier(kind: EvidenceKind, docs: Record<string, string>, p: VerifyEvidenceParameters): Promise<VerifiedEvidence> {
+type Verified = Pick<VerifyEvidenceReturnType, 'evidence' | 'gpu'>;
+
+async function runVerifier(kind: EvidenceKind, docs: Record<string, string>, p: VerifyEvidenceParameters, trustedRoots: readonly string[]): Promise<VerifiedEvidence> {
   const verifier = p.verifiers[kind];
   if (verifier === undefined) throw new AttestationError('ATTESTATION_VERIFIER_MISSING', `no verifier is configured for ${kind} evidence`);
-  const e = await verifier(decodeDocuments(docs), { now: p.now, trustedRoots: trustedRootsFor(kind, p.policy) });
+  const e = await verifier(decodeDocuments(docs), { now: p.now, trustedRoots });
   // A verifier reports what it verified; the policy applies to the kind that was posted.
   return e.kind === kind ? e : { ...e, kind };
 }
 
+/** Verifies the bundle's documents under one policy's roots and applies that policy; returns the mode. */
+async function underPolicy(b: EvidenceBundle, policy: AttestationPolicy, p: VerifyEvidenceParameters, verified: Map<string, Verified>): Promise<Verified & { mode: WorkerMode }> {
+  checkKinds(b, policy);
+  const cpuRoots = trustedRootsFor(b.kind, policy);
+  const gpuRoots = b.gpu === undefined ? [] : trustedRootsFor(b.gpu.kind, policy);
+  const key = JSON.stringify([cpuRoots, gpuRoots]);
+  let v = verified.get(key);
+  if (v === undefined) {
+    const evidence = await runVerifier(b.kind, b.documents, p, cpuRoots);
+    v = b.gpu === undefined ? { evidence } : { evidence, gpu: await runVerifier(b.gpu.kind, b.gpu.documents, p, gpuRoots) };
+    verified.set(key, v);
+  }
+  const expected = { now: p.now, expectedNonce: p.expectedNonce, expectedPublicKey: p.expectedPublicKey };
+  applyPolicy(v.evidence, policy, expected);
+  if (v.gpu !== undefined) applyPolicy(v.gpu, policy, expected);
+  return { ...v, mode: checkMode(b, policy) };
+}
+
 /**
- * Verifies a worker's evidence bundle against a policy.
+ * Verifies a worker's evidence bundle against a policy (or every policy of a job's datasets).
  *
  * Order (the first failure is the code returned): bundle shape (`ATTESTATION_MALFORMED`) → dev evidence in
  * production (`ATTESTATION_DEV_ROOT_REFUSED`) → kinds (`ATTESTATION_KIND_REFUSED`) → CPU evidence: signature and
@@ -76,16 +100,12 @@ export async function verifyEvidence(bundle: unknown, p: VerifyEvidenceParameter
     throw new AttestationError('ATTESTATION_MALFORMED', 'evidence bundle does not match its schema', { details: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
   }
   const b = parsed.data;
-  checkKinds(b, p.policy);
-  const expected = { now: p.now, expectedNonce: p.expectedNonce, expectedPublicKey: p.expectedPublicKey };
-  const evidence = await runVerifier(b.kind, b.documents, p);
-  applyPolicy(evidence, p.policy, expected);
-  let gpu: VerifiedEvidence | undefined;
-  if (b.gpu !== undefined) {
-    gpu = await runVerifier(b.gpu.kind, b.gpu.documents, p);
-    applyPolicy(gpu, p.policy, expected);
-  }
-  const mode = checkMode(b, p.policy);
+  const policies: readonly AttestationPolicy[] = Array.isArray(p.policy) ? p.policy : [p.policy as AttestationPolicy];
+  if (policies.length === 0) throw new AttestationError('ATTESTATION_KIND_REFUSED', 'no policy to verify against');
+  const verified = new Map<string, Verified>();
+  let result: (Verified & { mode: WorkerMode }) | undefined;
+  for (const policy of policies) result = await underPolicy(b, policy, p, verified);
+  const { evidence, gpu, mode } = result!;
   if (p.nonces !== undefined) {
     const owner = await p.nonces.store.consume(p.expectedNonce, p.now);
     if (owner === null) throw new AttestationError('ATTESTATION_NONCE_REUSED', 'the nonce was never issued, has expired or was already used');
