@@ -90,6 +90,14 @@ describe('SEV-SNP attestation report (real Milan fixture)', () => {
     expect(verifyAt(input({ chain: [ark!] }))).toBe('ATTESTATION_CHAIN_INVALID');
   });
 
+  it('is refused with ATTESTATION_ALGORITHM_UNSUPPORTED when the report names another signature algorithm', () => {
+    expect(verifyAt(input({ report: flip(snpFixture.report(), 0x34, 0x03) }))).toBe('ATTESTATION_ALGORITHM_UNSUPPORTED');
+  });
+
+  it('is refused with ATTESTATION_ALGORITHM_UNSUPPORTED when the report says a VLEK signed it', () => {
+    expect(verifyAt(input({ report: flip(snpFixture.report(), 0x48, 0x04) }))).toBe('ATTESTATION_ALGORITHM_UNSUPPORTED');
+  });
+
   it('is refused with ATTESTATION_MALFORMED when the report is truncated', () => {
     expect(verifyAt(input({ report: snpFixture.report().subarray(0, 1000) }))).toBe('ATTESTATION_MALFORMED');
   });
