@@ -23,7 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet, verifyTypedData } from 'ethers';
 import { startStack } from '../stack/stack.js';
-import { AUTH_HEADERS, REQUEST_TYPES, bodyHash, requestDomain, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
+import { AUTH_HEADERS, bodyHash, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
+import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
 import type { VerifyDeps } from '../shared/auth/signedRequest.js';
 import type { ComponentHealth } from '../shared/ports/Health.js';
 import type { NonceStore } from '../shared/ports/NonceStore.js';
@@ -143,6 +144,7 @@ class MemoryNonceStore implements NonceStore {
 const noContracts: SignatureVerifier = {
   isContract: async () => false,
   isValidErc1271Signature: async () => false,
+  isValidErc6492Signature: async () => false,
   health: async () => ({ status: 'ok', detail: 'no chain' }),
 };
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserProvider, Wallet, getBytes, type ContractTransactionResponse, type Eip1193Provider, type TransactionReceipt } from 'ethers';
 import { deployProvena } from '../contracts/deploy.js';
-import { licenseManagerDomain, signUsageReport } from '../contracts/eip712.js';
+import { licenseManagerDomain, signUsageReport } from '../shared/eip712.js';
 import { buildRoyaltyTree } from '../contracts/merkle.js';
 import { DatasetRegistry__factory, LicenseManager__factory, MockUSD__factory, AttestationRegistry__factory } from '../contracts/typechain/index.js';
 

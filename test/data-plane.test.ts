@@ -123,7 +123,8 @@ describe('encrypted data plane', () => {
       const first = await requestDataKey(client, lab, stackInfo().chainId, open.id, 1, { type: 'license', licenseId });
       expect(first.key.kind).toBe('sealed');
       const { SigningKey } = await import('ethers');
-      const { keyRequestDomain, signKeyRequest } = await import('../shared/crypto/keyRequest.js');
+      const { signKeyRequest } = await import('../shared/crypto/keyRequest.js');
+      const { keyRequestDomain } = await import('../shared/eip712.js');
       const publicKey = SigningKey.computePublicKey(lab.signingKey.publicKey, true);
       const grant = { type: 'license' as const, licenseId };
       const proof = await signKeyRequest(lab, keyRequestDomain(stackInfo().chainId), { datasetId: open.id, version: 1, grant, requesterPublicKey: publicKey });

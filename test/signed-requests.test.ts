@@ -6,8 +6,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { privateKeyToAccount } from 'viem/accounts';
-import { OwnedSmartAccount__factory } from '../contracts/typechain/index.js';
-import { REQUEST_TYPES, authHeaders, requestMessage, signRequest } from '../shared/auth/signedRequest.js';
+import { AbiCoder, concat, hexlify, randomBytes } from 'ethers';
+import { OwnedSmartAccountFactory__factory, OwnedSmartAccount__factory } from '../contracts/typechain/index.js';
+import { ERC6492_MAGIC } from '../shared/crypto/signatures.js';
+import { authHeaders, requestMessage, signRequest } from '../shared/auth/signedRequest.js';
+import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, fundedSigner, newWallet, provider, stackInfo } from './support/stack.js';
 
@@ -38,12 +41,12 @@ describe('signed requests', () => {
     const key = Wallet.createRandom().privateKey as `0x${string}`;
     const account = privateKeyToAccount(key);
     const body = JSON.stringify(listing(account.address));
-    const message = requestMessage({ method: 'POST', path: '/v1/datasets', body });
+    const message = requestMessage({ account: account.address, method: 'POST', path: '/v1/datasets', body });
     const signature = await account.signTypedData({
-      domain: { name: 'Provena API', version: '1', chainId },
+      domain: requestDomain(chainId) as { name: string; version: string; chainId: number },
       types: { Request: REQUEST_TYPES.Request as { name: string; type: string }[] },
       primaryType: 'Request',
-      message: { ...message, bodyHash: message.bodyHash as `0x${string}`, nonce: message.nonce as `0x${string}`, timestamp: BigInt(message.timestamp) },
+      message: { ...message, account: message.account as `0x${string}`, bodyHash: message.bodyHash as `0x${string}`, nonce: message.nonce as `0x${string}`, timestamp: BigInt(message.timestamp) },
     });
     const r = await post('/v1/datasets', body, authHeaders(account.address, message, signature));
     expect(r.status).toBe(201);
@@ -168,6 +171,55 @@ describe('signed requests', () => {
       const headers = await signRequest(intruder, { chainId, method: 'POST', path: '/v1/datasets', body, account: accountAddress });
       expect((await post('/v1/datasets', body, headers)).body.error?.code).toBe('AUTH_SIGNATURE_INVALID');
       expect(await countOwned(accountAddress)).toBe(0);
+    });
+  });
+
+  describe('the signed message names the account', () => {
+    it("refuses an owner's own request replayed for a smart account the same key controls, and lists nothing", async () => {
+      const owner = newWallet();
+      const deployer = fundedSigner(3, provider());
+      const account = await new OwnedSmartAccount__factory(deployer).deploy(owner.address);
+      await account.waitForDeployment();
+      const accountAddress = await account.getAddress();
+      const body = JSON.stringify(listing(accountAddress));
+      // Signed by the owner for itself; the same signature is then presented for the contract wallet.
+      const own = await signRequest(owner, { chainId, method: 'POST', path: '/v1/datasets', body });
+      const replayed = { ...own, 'x-provena-address': accountAddress };
+      expect((await post('/v1/datasets', body, replayed)).body.error?.code).toBe('AUTH_SIGNATURE_INVALID');
+      expect(await countOwned(accountAddress)).toBe(0);
+    });
+  });
+
+  describe('ERC-6492 counterfactual smart accounts', () => {
+    async function counterfactual() {
+      const owner = newWallet();
+      const deployer = fundedSigner(3, provider());
+      const factory = await new OwnedSmartAccountFactory__factory(deployer).deploy();
+      await factory.waitForDeployment();
+      const salt = hexlify(randomBytes(32));
+      const address = await factory.addressOf(owner.address, salt);
+      const deployCall = factory.interface.encodeFunctionData('deploy', [owner.address, salt]);
+      const wrap = (signature: string) => concat([AbiCoder.defaultAbiCoder().encode(['address', 'bytes', 'bytes'], [factory.target, deployCall, signature]), `0x${ERC6492_MAGIC}`]);
+      return { owner, address, wrap };
+    }
+
+    it('accepts a request from an account that is not deployed yet, signed by its future owner', async () => {
+      const { owner, address, wrap } = await counterfactual();
+      const body = JSON.stringify(listing(address));
+      const headers = await signRequest(owner, { chainId, method: 'POST', path: '/v1/datasets', body, account: address });
+      const r = await post('/v1/datasets', body, { ...headers, 'x-provena-signature': wrap(headers['x-provena-signature'] as string) });
+      expect(r.status).toBe(201);
+      expect(await countOwned(address)).toBe(1);
+      expect(await provider().getCode(address)).toBe('0x'); // verified in a simulation: nothing was deployed
+    });
+
+    it('refuses a wrapped signature by a key that is not the future owner', async () => {
+      const { address, wrap } = await counterfactual();
+      const body = JSON.stringify(listing(address));
+      const headers = await signRequest(newWallet(), { chainId, method: 'POST', path: '/v1/datasets', body, account: address });
+      const r = await post('/v1/datasets', body, { ...headers, 'x-provena-signature': wrap(headers['x-provena-signature'] as string) });
+      expect(r.body.error?.code).toBe('AUTH_SIGNATURE_INVALID');
+      expect(await countOwned(address)).toBe(0);
     });
   });
 });

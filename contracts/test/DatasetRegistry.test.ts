@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { Wallet, type JsonRpcSigner, type Signer } from 'ethers';
-import { datasetRegistryDomain, signRegistration, signUpdate, type RegistrationInput, type UpdateMessage } from '../eip712.js';
+import { datasetRegistryDomain, signRegistration, signUpdate, type RegistrationInput, type UpdateMessage } from '../../shared/eip712.js';
 import { OwnedSmartAccount__factory } from '../typechain/index.js';
 import { expectRevert } from './helpers/errors.js';
 import { deploySystem, mined, registerExplicit, ZERO_ROOT, type System } from './helpers/fixture.js';

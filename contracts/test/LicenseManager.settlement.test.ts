@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { Wallet, type JsonRpcSigner } from 'ethers';
-import { licenseManagerDomain, signUsageReport } from '../eip712.js';
+import { licenseManagerDomain, signUsageReport } from '../../shared/eip712.js';
 import { expectRevert } from './helpers/errors.js';
 import {
   balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,

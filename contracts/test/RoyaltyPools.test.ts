@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { Wallet, type JsonRpcSigner } from 'ethers';
-import { licenseManagerDomain, signClaim } from '../eip712.js';
+import { licenseManagerDomain, signClaim } from '../../shared/eip712.js';
 import { buildRoyaltyTree, type RoyaltyTree } from '../merkle.js';
 import { expectRevert } from './helpers/errors.js';
 import {

@@ -10,7 +10,7 @@
 import { beforeAll, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { Wallet, type Interface } from 'ethers';
-import { licenseManagerDomain, signUsageReport } from '../eip712.js';
+import { licenseManagerDomain, signUsageReport } from '../../shared/eip712.js';
 import { buildRoyaltyTree, type RoyaltyTree } from '../merkle.js';
 import { decodeRevert } from './helpers/errors.js';
 import { deploySystem, registerExplicit, registerMerkle, USD, type System } from './helpers/fixture.js';

@@ -1,7 +1,7 @@
 /** The TS EIP-712 types and Merkle helper agree with the contracts. */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { TypedDataEncoder, Wallet, id } from 'ethers';
-import { CLAIM_TYPES, REGISTRATION_TYPES, UPDATE_TYPES, USAGE_REPORT_TYPES, datasetRegistryDomain, licenseManagerDomain } from '../eip712.js';
+import { CLAIM_TYPES, REGISTRATION_TYPES, UPDATE_TYPES, USAGE_REPORT_TYPES, datasetRegistryDomain, licenseManagerDomain } from '../../shared/eip712.js';
 import { buildRoyaltyTree } from '../merkle.js';
 import { deploySystem, type System } from './helpers/fixture.js';
 

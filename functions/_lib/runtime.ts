@@ -17,7 +17,7 @@ import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsC
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
 import { ApiConfigSchema, parseConfig, type ApiConfig } from '../../shared/config.js';
 import { gateInbox, type GateInbox } from '../../shared/crypto/gateInbox.js';
-import { keyRequestDomain } from '../../shared/crypto/keyRequest.js';
+import { keyRequestDomain } from '../../shared/eip712.js';
 import { ConfigError, ProvenaError } from '../../shared/errors.js';
 import type { HttpRuntime } from '../../shared/http/handler.js';
 import type { ContentStore } from '../../shared/ports/ContentStore.js';

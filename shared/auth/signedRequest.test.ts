@@ -29,6 +29,7 @@ class MemoryNonces implements NonceStore {
 const noContracts: SignatureVerifier = {
   isContract: async () => false,
   isValidErc1271Signature: async () => false,
+  isValidErc6492Signature: async () => false,
   health: async () => ({ status: 'ok' }),
 };
 

@@ -9,7 +9,9 @@
  * a reused nonce.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Signature, TypedDataEncoder, getAddress, hexlify, recoverAddress, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { TypedDataEncoder, getAddress, hexlify, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { isErc6492Signature, recoverStrict } from '../crypto/signatures.js';
+import { REQUEST_TYPES, requestDomain } from '../eip712.js';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
 import type { NonceStore } from '../ports/NonceStore.js';
@@ -24,24 +26,10 @@ export const AUTH_HEADERS = {
   signature: 'x-provena-signature',
 } as const;
 
-/** The EIP-712 domain of API requests on `chainId`. */
-export function requestDomain(chainId: number): TypedDataDomain {
-  return { name: 'Provena API', version: '1', chainId };
-}
-
-/** The EIP-712 types of a signed request. */
-export const REQUEST_TYPES: Record<string, TypedDataField[]> = {
-  Request: [
-    { name: 'method', type: 'string' },
-    { name: 'path', type: 'string' },
-    { name: 'bodyHash', type: 'bytes32' },
-    { name: 'timestamp', type: 'uint64' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
-};
-
 /** The message a caller signs. `path` includes the query string, if any. */
 export interface RequestMessage {
+  /** The acting account (an EOA, or a smart account whose owner signs): part of what is signed. */
+  account: string;
   method: string;
   path: string;
   bodyHash: string;
@@ -56,6 +44,7 @@ export function bodyHash(body: string | Uint8Array | undefined): string {
 
 /** Builds the message for a request; a fresh random nonce and the current time unless given. */
 export function requestMessage(input: {
+  account: string;
   method: string;
   path: string;
   body?: string | Uint8Array;
@@ -63,6 +52,7 @@ export function requestMessage(input: {
   nonce?: string;
 }): RequestMessage {
   return {
+    account: getAddress(input.account),
     method: input.method.toUpperCase(),
     path: input.path,
     bodyHash: bodyHash(input.body),
@@ -97,9 +87,9 @@ export async function signRequest(
   signer: TypedDataSigner,
   input: { chainId: number; method: string; path: string; body?: string | Uint8Array; timestamp?: number; nonce?: string; account?: string },
 ): Promise<Record<string, string>> {
-  const message = requestMessage(input);
+  const message = requestMessage({ ...input, account: input.account ?? (await signer.getAddress()) });
   const signature = await signer.signTypedData(requestDomain(input.chainId), REQUEST_TYPES, { ...message });
-  return authHeaders(input.account ?? (await signer.getAddress()), message, signature);
+  return authHeaders(message.account, message, signature);
 }
 
 /** The four auth headers for a message and its signature. */
@@ -120,7 +110,6 @@ const AuthHeadersSchema = z.object({
 });
 
 /** Half the secp256k1 group order: an `s` above it is the malleable twin of a valid signature (EIP-2). */
-const SECP256K1_N_DIV_2 = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 /** What the verifier needs. */
 export interface VerifyDeps {
@@ -136,23 +125,13 @@ export interface VerifyDeps {
 /** An authenticated caller. */
 export interface Caller {
   address: string;
-  /** `eoa` (ECDSA recovery) or `erc1271` (a contract wallet vouched for the signature). */
-  kind: 'eoa' | 'erc1271';
+  /**
+   * `eoa` (ECDSA recovery), `erc1271` (a deployed contract wallet vouched for the signature) or `erc6492` (a
+   * counterfactual smart account: the signature carries its deployment, simulated in an `eth_call`).
+   */
+  kind: 'eoa' | 'erc1271' | 'erc6492';
 }
 
-/** The verifier's outcome for an ECDSA signature: why it failed, or the recovered address. */
-function recoverEoa(digest: string, signature: string): { ok: true; address: string } | { ok: false; code: 'AUTH_SIGNATURE_MALFORMED' | 'AUTH_SIGNATURE_MALLEABLE' } {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return { ok: false, code: 'AUTH_SIGNATURE_MALFORMED' };
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  if (s > SECP256K1_N_DIV_2) return { ok: false, code: 'AUTH_SIGNATURE_MALLEABLE' };
-  if (![0, 1, 27, 28].includes(v)) return { ok: false, code: 'AUTH_SIGNATURE_MALFORMED' };
-  try {
-    return { ok: true, address: recoverAddress(digest, Signature.from(signature)) };
-  } catch {
-    return { ok: false, code: 'AUTH_SIGNATURE_MALFORMED' };
-  }
-}
 
 /**
  * Authenticates a request. Throws {@link AuthError} (401) with a stable code; on success the nonce is spent.
@@ -185,6 +164,7 @@ export async function verifySignedRequest(
   }
 
   const message: RequestMessage = {
+    account: address,
     method: request.method.toUpperCase(),
     path: request.path,
     bodyHash: bodyHash(request.body),
@@ -194,15 +174,20 @@ export async function verifySignedRequest(
   const digest = requestDigest(deps.chainId, message);
 
   let kind: Caller['kind'] | undefined;
-  const eoa = recoverEoa(digest, signature);
-  if (eoa.ok && eoa.address === address) {
-    kind = 'eoa';
-  } else if (await deps.chain.isContract(address)) {
-    if (await deps.chain.isValidErc1271Signature(address, digest, signature)) kind = 'erc1271';
-  } else if (!eoa.ok) {
-    throw new AuthError(eoa.code, eoa.code === 'AUTH_SIGNATURE_MALLEABLE'
-      ? 'Signature has a high s value (EIP-2); send the canonical low-s form'
-      : 'Signature is not a 65-byte ECDSA signature');
+  if (isErc6492Signature(signature)) {
+    // A wrapped signature names a factory; the check simulates it and asks the account, whatever exists today.
+    if (await deps.chain.isValidErc6492Signature(address, digest, signature)) kind = 'erc6492';
+  } else {
+    const eoa = recoverStrict(digest, signature);
+    if (eoa.ok && eoa.address === address) {
+      kind = 'eoa';
+    } else if (await deps.chain.isContract(address)) {
+      if (await deps.chain.isValidErc1271Signature(address, digest, signature)) kind = 'erc1271';
+    } else if (!eoa.ok) {
+      throw eoa.error === 'SIGNATURE_MALLEABLE'
+        ? new AuthError('AUTH_SIGNATURE_MALLEABLE', 'Signature has a high s value (EIP-2); send the canonical low-s form')
+        : new AuthError('AUTH_SIGNATURE_MALFORMED', 'Signature is not a 65-byte ECDSA signature (nor an ERC-6492 wrapped one)');
+    }
   }
   if (!kind) {
     throw new AuthError('AUTH_SIGNATURE_INVALID', `Signature does not match ${address} for ${message.method} ${message.path} on chain ${deps.chainId}`);

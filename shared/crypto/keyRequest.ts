@@ -3,36 +3,13 @@
  * replayed for another dataset, version, license/job or public key, and (with a single-use nonce and a
  * timestamp window, enforced by the gate) cannot be replayed at all.
  */
-import { computeAddress, getAddress, hexlify, randomBytes, verifyTypedData } from 'ethers';
+import { TypedDataEncoder, computeAddress, hexlify, randomBytes } from 'ethers';
+import { recoverStrict } from './signatures.js';
 import type { TypedDataDomain, TypedDataField } from 'ethers';
+import { KEY_REQUEST_TYPES } from '../eip712.js';
 import type { KeyGrant } from '../schemas/keyRelease.js';
 
-/** EIP-712 types of a key request. `grantId` is the license id or the job id, per `grantType`. */
-export const KEY_REQUEST_TYPES: Record<string, TypedDataField[]> = {
-  KeyRequest: [
-    { name: 'datasetId', type: 'string' },
-    { name: 'version', type: 'uint256' },
-    { name: 'grantType', type: 'string' },
-    { name: 'grantId', type: 'uint256' },
-    { name: 'requesterPublicKey', type: 'bytes' },
-    { name: 'nonce', type: 'bytes32' },
-    { name: 'issuedAt', type: 'uint64' },
-  ],
-};
 
-/**
- * The EIP-712 domain of key requests on one chain.
- *
- * @example
- * ```ts
- * const domain = keyRequestDomain(31337n);
- * ```
- */
-export function keyRequestDomain(chainId: bigint | number, verifyingContract?: string): TypedDataDomain {
-  return { name: 'Provena KeyGate', version: '1', chainId, ...(verifyingContract === undefined ? {} : { verifyingContract: getAddress(verifyingContract) }) };
-}
-
-/** The fields a requester signs. */
 export interface KeyRequestMessage {
   datasetId: string;
   version: number;
@@ -53,6 +30,7 @@ export function keyRequestValue(m: KeyRequestMessage): Record<string, unknown> {
     version: BigInt(m.version),
     grantType: m.grant.type,
     grantId: BigInt(grantId(m.grant)),
+    licenseId: BigInt(m.grant.licenseId ?? 0),
     requesterPublicKey: m.requesterPublicKey,
     nonce: m.nonce,
     issuedAt: BigInt(m.issuedAt),
@@ -86,11 +64,15 @@ export async function signKeyRequest(
 
 /** Gate side: the address that signed the request, or `null` when the signature is malformed. */
 export function recoverKeyRequestSigner(domain: TypedDataDomain, m: KeyRequestMessage, signature: string): string | null {
+  let digest: string;
   try {
-    return verifyTypedData(domain, KEY_REQUEST_TYPES, keyRequestValue(m), signature);
+    digest = TypedDataEncoder.hash(domain, KEY_REQUEST_TYPES, keyRequestValue(m));
   } catch {
     return null;
   }
+  // Strict: 65 bytes, low s. A 64-byte compact (EIP-2098) form or a high-s twin is refused, as the API refuses it.
+  const r = recoverStrict(digest, signature);
+  return r.ok ? r.address : null;
 }
 
 /** The address of a secp256k1 public key, or `null` if it is not one. */

@@ -9,4 +9,9 @@ export interface SignatureVerifier extends HealthCheck {
   isContract(address: string): Promise<boolean>;
   /** ERC-1271: whether `isValidSignature(digest, signature)` on `address` returns the magic value. */
   isValidErc1271Signature(address: string, digest: string, signature: string): Promise<boolean>;
+  /**
+   * ERC-6492: whether a signature wrapped with its account's factory call is valid for `address`, deploying the
+   * account in a simulation when it does not exist yet (counterfactual smart accounts). Nothing is sent on chain.
+   */
+  isValidErc6492Signature(address: string, digest: string, signature: string): Promise<boolean>;
 }

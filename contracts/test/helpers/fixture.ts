@@ -4,7 +4,7 @@
  */
 import { Wallet, type ContractTransactionResponse, type JsonRpcSigner, type Log, type Signer } from 'ethers';
 import { deployProvena } from '../../deploy.js';
-import { licenseManagerDomain, signUsageReport, type UsageReportMessage } from '../../eip712.js';
+import { licenseManagerDomain, signUsageReport, type UsageReportMessage } from '../../../shared/eip712.js';
 import {
   AttestationRegistry__factory,
   DatasetRegistry__factory,

@@ -1,4 +1,5 @@
 import { Contract, JsonRpcProvider, type Provider } from 'ethers';
+import { createPublicClient, http, type PublicClient } from 'viem';
 import { DependencyError } from '../../errors.js';
 import { probeHealth, redactSecrets } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';
@@ -14,6 +15,8 @@ const ERC1271_MAGIC = '0x1626ba7e';
 export class EvmChain implements SignatureVerifier {
   readonly provider: Provider;
   readonly #rpc: JsonRpcProvider;
+  /** viem's client, for ERC-6492 (its `verifyHash` runs the spec's deployless validator in an `eth_call`). */
+  readonly #viem: PublicClient;
   /** The RPC endpoint with any credentials in its path or query removed: safe to show in errors and health. */
   private readonly rpcUrl: string;
 
@@ -24,6 +27,7 @@ export class EvmChain implements SignatureVerifier {
     // staticNetwork: never re-detect the chain on each call (and fail fast instead of retrying forever).
     this.#rpc = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
     this.provider = this.#rpc;
+    this.#viem = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 10_000 }) });
     this.rpcUrl = redactSecrets(rpcUrl);
   }
 
@@ -44,6 +48,16 @@ export class EvmChain implements SignatureVerifier {
       // A revert means "not valid" (ERC-1271 allows reverting); a transport failure is ours to report.
       if (err instanceof Error && 'code' in err && (err.code === 'CALL_EXCEPTION' || err.code === 'BAD_DATA')) return false;
       throw new DependencyError('CHAIN_UNAVAILABLE', `Chain at ${this.rpcUrl} did not answer isValidSignature`, { cause: err });
+    }
+  }
+
+  async isValidErc6492Signature(address: string, digest: string, signature: string): Promise<boolean> {
+    try {
+      return await this.#viem.verifyHash({ address: address as `0x${string}`, hash: digest as `0x${string}`, signature: signature as `0x${string}` });
+    } catch (err) {
+      // viem reports a failed simulation (factory reverted, invalid signature) as an error of the call itself.
+      if (err instanceof Error && /execution reverted|invalid signature|CallExecutionError|ContractFunctionExecutionError/i.test(`${err.name} ${err.message}`)) return false;
+      throw new DependencyError('CHAIN_UNAVAILABLE', `Chain at ${this.rpcUrl} did not answer an ERC-6492 check`, { cause: err });
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { Contract, NonceManager, Wallet, ZeroHash, getAddress, type Provider, type TypedDataDomain } from 'ethers';
 import { DatasetRegistry__factory } from '../../../contracts/typechain/index.js';
-import { REGISTRATION_TYPES, UPDATE_TYPES, datasetRegistryDomain } from '../../../contracts/eip712.js';
+import { REGISTRATION_TYPES, UPDATE_TYPES, datasetRegistryDomain } from '../../eip712.js';
 import { ConflictError, DependencyError, ValidationError } from '../../errors.js';
 import type { Dataset } from '../../schemas/dataset.js';
 

@@ -1,13 +1,64 @@
 /**
- * EIP-712 messages of Provena's contracts, and helpers that sign them with any ethers Signer (a Wallet for the
- * GPU worker's attested key, a JsonRpcSigner in the browser). The types here mirror the Solidity typehashes
- * exactly; contracts/test checks them against the deployed contracts.
+ * Every EIP-712 domain and type Provena signs, in one module: the API's signed requests, the key gate's key
+ * requests, and the contracts' messages (usage reports, registrations, updates, claims), with helpers that sign
+ * them with any ethers Signer (a Wallet for the GPU worker's attested key, a JsonRpcSigner in the browser). The
+ * contract types mirror the Solidity typehashes exactly; contracts/test checks them against the deployed contracts.
  *
  * @example
  * const domain = licenseManagerDomain(31337n, deployment.contracts.LicenseManager);
  * const signature = await signUsageReport(workerWallet, domain, { jobId: 1n, datasetIds: [1n], samples: [10n], amounts: [10_000n] });
  */
 import type { Signer, TypedDataDomain } from 'ethers';
+
+/** A type list as ethers and viem take it. */
+export type TypedFields = { name: string; type: string }[];
+
+/**
+ * Domain of signed API requests. Version 2 binds the acting account into the message: a request signed by an
+ * owner key cannot be replayed for a smart account that the same key controls (version 1 did not name it).
+ */
+export function requestDomain(chainId: number): TypedDataDomain {
+  return { name: 'Provena API', version: '2', chainId };
+}
+
+/** `Request(address account,string method,string path,bytes32 bodyHash,uint64 timestamp,bytes32 nonce)`. */
+export const REQUEST_TYPES: Record<string, TypedFields> = {
+  Request: [
+    { name: 'account', type: 'address' },
+    { name: 'method', type: 'string' },
+    { name: 'path', type: 'string' },
+    { name: 'bodyHash', type: 'bytes32' },
+    { name: 'timestamp', type: 'uint64' },
+    { name: 'nonce', type: 'bytes32' },
+  ],
+};
+
+/**
+ * Domain of key requests to the key gate. Version 2 signs every field of the request, the job grant's license id
+ * included (0 when the grant names none).
+ */
+export function keyRequestDomain(chainId: bigint | number, verifyingContract?: string): TypedDataDomain {
+  return { name: 'Provena KeyGate', version: '2', chainId, ...(verifyingContract === undefined ? {} : { verifyingContract }) };
+}
+
+/** The key gate's `KeyRequest`: which data version, under which grant, sealed to which public key, when. */
+export const KEY_REQUEST_TYPES: Record<string, TypedFields> = {
+  KeyRequest: [
+    { name: 'datasetId', type: 'string' },
+    { name: 'version', type: 'uint256' },
+    { name: 'grantType', type: 'string' },
+    { name: 'grantId', type: 'uint256' },
+    { name: 'licenseId', type: 'uint256' },
+    { name: 'requesterPublicKey', type: 'bytes' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'issuedAt', type: 'uint64' },
+  ],
+};
+
+/** The canonical type string of a primary type (no referenced structs), e.g. for documentation. */
+export function typeString(types: Record<string, TypedFields>, primary: string): string {
+  return `${primary}(${(types[primary] ?? []).map((f) => `${f.type} ${f.name}`).join(',')})`;
+}
 
 /** Domain of the LicenseManager: usage reports and royalty claims. */
 export function licenseManagerDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
