@@ -3,6 +3,7 @@ import { Wallet, type JsonRpcSigner } from 'ethers';
 import { licenseManagerDomain, signUsageReport } from '../eip712.js';
 import { expectRevert } from './helpers/errors.js';
 import {
+  anyPrice,
   balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
 } from './helpers/fixture.js';
 
@@ -221,34 +222,34 @@ describe('endJob', () => {
 
 describe('refund', () => {
   test('an unknown job reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).refund(5n), 'LicenseManager_UnknownJob', [5n]);
+    await expectRevert(sys.manager.connect(lab).refund(5n, await lab.getAddress()), 'LicenseManager_UnknownJob', [5n]);
   });
   test('by a non-holder reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await expectRevert(sys.manager.connect(other).refund(job), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(other).refund(job, await other.getAddress()), 'LicenseManager_NotLicenseHolder');
   });
   test('before the grace period is over reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     const at = await sys.manager.refundableAt(job);
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver', [job, at]);
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_GraceNotOver', [job, at]);
   });
   test('twice reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await mined(sys.manager.connect(lab).refund(job));
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_AlreadyRefunded', [job]);
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_AlreadyRefunded', [job]);
   });
   test('without endJob, refunds after license expiry + grace', async () => {
     const id = await buyLicense(sys, lab, [ds1], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
     const job = await openJob(sys, lab, id, 10n * USD);
     await sys.chain.increaseTime(DAY);
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver');
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_GraceNotOver');
     await sys.chain.increaseTime(GRACE + 1);
-    await mined(sys.manager.connect(lab).refund(job));
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     expect((await sys.manager.getJob(job)).refunded).toBe(true);
   });
   test('sends budget - spent to the holder, pushes nothing to recipients, and keeps what they are owed', async () => {
@@ -257,7 +258,7 @@ describe('refund', () => {
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
     const labBefore = await balanceOf(sys, lab);
-    const rc = await mined(sys.manager.connect(lab).refund(job));
+    const rc = await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     const spent = 10n * P1 + 3n * P2;
     expect(await balanceOf(sys, lab)).toBe(labBefore + 50n * USD - spent);
     expect(await balanceOf(sys, r1)).toBe(0n);
