@@ -1,8 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import type { JsonRpcSigner } from 'ethers';
+import { Wallet, type JsonRpcSigner } from 'ethers';
 import { expectRevert } from './helpers/errors.js';
 import {
-  anyPrice,
+  anyPrice, MAX_PRICE,
   balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
 } from './helpers/fixture.js';
 
@@ -60,6 +60,35 @@ describe('purchase', () => {
   });
   test('with a repeated dataset reverts', async () => {
     await expectRevert(sys.manager.connect(lab).purchase([ds1, ds1], anyPrice([ds1, ds1]), USD, await future()), 'LicenseManager_DuplicateDataset', [ds1]);
+  });
+  test('with one maximum price missing reverts LengthMismatch', async () => {
+    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds2], [1000n], USD, await future()), 'LicenseManager_LengthMismatch');
+  });
+  // Issue 8, item 8: the owner raises the price just before the lab's purchase is mined. Before, the purchase
+  // snapshotted whatever the registry held; now the buyer's cap refuses it and nothing moves.
+  test('reverts PriceAboveMax when the owner raised the price after the buyer looked (front-running), moving nothing', async () => {
+    const before = await balanceOf(sys, lab);
+    await mined(sys.registry.connect(owner).update(ds2, 251n, 'bafy-raised'));
+    await expectRevert(
+      sys.manager.connect(lab).purchase([ds1, ds2], [1000n, 250n], USD, await future()),
+      'LicenseManager_PriceAboveMax',
+      [ds2, 251n, 250n],
+    );
+    expect(await balanceOf(sys, lab)).toBe(before);
+    expect(await balanceOf(sys, managerAddr)).toBe(0n);
+    expect((await sys.manager.getLicense(1n)).budget).toBe(0n);
+  });
+  test('accepts a price equal to or below the cap and snapshots the registry price, not the cap', async () => {
+    const rc = await mined(sys.manager.connect(lab).purchase([ds1, ds2], [1000n, 300n], USD, await future()));
+    expect(rc.status).toBe(1);
+    expect((await sys.manager.termsOf(1n, ds1)).pricePerSample).toBe(1000n);
+    expect((await sys.manager.termsOf(1n, ds2)).pricePerSample).toBe(250n);
+  });
+  test('a dataset at the highest price the registry accepts (2^96 - 1) sells and opens jobs', async () => {
+    const top = await registerExplicit(sys, owner, MAX_PRICE, { recipients: [recipient], bps: [10000] });
+    const id = await buyLicense(sys, lab, [top], USD);
+    const job = await openJob(sys, lab, id, USD);
+    expect((await sys.manager.getJob(job)).budget).toBe(USD);
   });
   test('pulls the budget into escrow and mints the license NFT to the lab', async () => {
     const before = await balanceOf(sys, lab);
@@ -128,8 +157,8 @@ describe('openJob', () => {
     const ts = BigInt((await rc.getBlock()).timestamp);
     expect((await sys.manager.getLicense(id)).unallocated).toBe(6n * USD);
     const j = await sys.manager.getJob(1n);
-    expect([j.budget, j.spent, j.licenseId, j.maxRatePerSecond, j.startedAt, j.endedAt, j.expiry, j.refunded]).toEqual([
-      4n * USD, 0n, id, 77n, ts, 0n, exp, false,
+    expect([j.budget, j.spent, j.licenseId, j.maxRatePerSecond, j.startedAt, j.endedAt, j.expiry, j.refunded, j.finalized]).toEqual([
+      4n * USD, 0n, id, 77n, ts, 0n, exp, false, false,
     ]);
     expect(sys.manager.interface.parseLog(rc.logs[0]!)?.name).toBe('JobOpened');
   });
@@ -153,6 +182,22 @@ describe('reclaimUnallocated', () => {
     expect(await balanceOf(sys, lab)).toBe(before + 7n * USD);
     expect(await balanceOf(sys, managerAddr)).toBe(3n * USD);
     expect((await sys.manager.getLicense(id)).unallocated).toBe(0n);
+  });
+  // Issue 8, item 10: a lab the token blocklists (USDC-style) could never receive its refund; it names another address.
+  test('sends the unallocated budget to the address the holder names, and emits it', async () => {
+    const id = await buyLicense(sys, lab, [ds1], 10n * USD);
+    const to = Wallet.createRandom().address;
+    const labBefore = await balanceOf(sys, lab);
+    const rc = await mined(sys.manager.connect(lab).reclaimUnallocated(id, to));
+    expect(await balanceOf(sys, to)).toBe(10n * USD);
+    expect(await balanceOf(sys, lab)).toBe(labBefore);
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'UnallocatedReclaimed');
+    expect(ev?.args.toArray()).toEqual([id, to, 10n * USD]);
+  });
+  test('to the zero address reverts', async () => {
+    const id = await buyLicense(sys, lab, [ds1], USD);
+    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id, `0x${'00'.repeat(20)}`), 'LicenseManager_ZeroAddress');
+    expect((await sys.manager.getLicense(id)).unallocated).toBe(USD);
   });
 });
 
@@ -184,8 +229,8 @@ describe('admin powers', () => {
       .map((f) => (f as unknown as { name: string }).name)
       .sort();
     expect(mutating).toEqual([
-      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
-      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'unpause',
+      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'finalizeJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
+      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'sweepResidual', 'unpause',
     ]);
   });
   test('the admin cannot refund, reclaim or claim what others are owed', async () => {
