@@ -122,8 +122,9 @@ describe('settlement (fuzz on the contracts)', () => {
           const budget = 100n * USD;
           const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds[1]!], budget), budget, rate);
           const start = (await sys.manager.getJob(job)).startedAt;
-          // openJob's helper also mined the approval one second later; elapsed >= 1 here, elapsed 0 is covered by
-          // the same-block test in LicenseManager.settlement.test.ts.
+          // openJob's helper also mined the approval after it, so the earliest report is a second or two later;
+          // elapsed 0 is covered by the same-block test in LicenseManager.settlement.test.ts.
+          fc.pre(start + BigInt(elapsed) > (await sys.chain.latestTimestamp()));
           await sys.chain.setNextTimestamp(start + BigInt(elapsed));
           const { report, signature } = await signedReport(sys, job, [{ datasetId: ds[1]!, samples, price: prices[1]! }]);
           const cost = samples * prices[1]!;
