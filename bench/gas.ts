@@ -11,9 +11,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserProvider, Wallet, getBytes, type ContractTransactionResponse, type Eip1193Provider, type TransactionReceipt } from 'ethers';
+import { BrowserProvider, Wallet, getBytes, id, type ContractTransactionResponse, type Eip1193Provider, type TransactionReceipt } from 'ethers';
 import { deployProvena } from '../contracts/deploy.js';
-import { licenseManagerDomain, signUsageReport } from '../shared/eip712.js';
+import { licenseManagerDomain, signFinalReport, signUsageReport } from '../shared/eip712.js';
 import { buildRoyaltyTree } from '../contracts/merkle.js';
 import { DatasetRegistry__factory, LicenseManager__factory, MockUSD__factory, AttestationRegistry__factory } from '../contracts/typechain/index.js';
 
@@ -38,13 +38,13 @@ async function main(): Promise<void> {
   const hre = (await import('hardhat')).default;
   const provider = new BrowserProvider(hre.network.provider as unknown as Eip1193Provider, undefined, { pollingInterval: 5 });
   const accounts = (await provider.send('eth_accounts', [])) as string[];
-  const [admin, owner, lab, r1, r2] = await Promise.all(accounts.slice(0, 5).map((a) => provider.getSigner(a)));
-  if (!admin || !owner || !lab || !r1 || !r2) throw new Error('need 5 accounts');
-  const d = await deployProvena(admin);
+  const [admin, owner, lab, r1, r2, attestor] = await Promise.all(accounts.slice(0, 6).map((a) => provider.getSigner(a)));
+  if (!admin || !owner || !lab || !r1 || !r2 || !attestor) throw new Error('need 6 accounts');
+  const d = await deployProvena(admin, { attestor: await attestor.getAddress() });
   const token = MockUSD__factory.connect(d.contracts.PaymentToken!, admin);
   const registry = DatasetRegistry__factory.connect(d.contracts.DatasetRegistry!, owner);
   const manager = LicenseManager__factory.connect(d.contracts.LicenseManager!, lab);
-  const attest = AttestationRegistry__factory.connect(d.contracts.AttestationRegistry!, admin);
+  const attest = AttestationRegistry__factory.connect(d.contracts.AttestationRegistry!, attestor);
   const worker = Wallet.createRandom();
   const domain = licenseManagerDomain((await provider.getNetwork()).chainId, d.contracts.LicenseManager!);
   const rows: Row[] = [];
@@ -85,17 +85,19 @@ async function main(): Promise<void> {
   const merkleId = idFrom(mrc, registry.interface, 'DatasetRegistered');
 
   const expiry = BigInt((await provider.getBlock('latest'))!.timestamp + 30 * 86_400);
-  const lrc = await measure('purchase (1 dataset)', manager.purchase([ids[0]!], 10n ** 12n, expiry));
+  const cap = (n: number) => Array.from({ length: n }, () => 2n ** 96n - 1n);
+  const lrc = await measure('purchase (1 dataset)', manager.purchase([ids[0]!], cap(1), 10n ** 12n, expiry));
   const lic1 = idFrom(lrc, manager.interface, 'LicensePurchased');
-  const lrc5 = await measure('purchase (5 datasets)', manager.purchase(ids, 10n ** 12n, expiry));
+  const lrc5 = await measure('purchase (5 datasets)', manager.purchase(ids, cap(5), 10n ** 12n, expiry));
   const lic5 = idFrom(lrc5, manager.interface, 'LicensePurchased');
-  const lrcM = await manager.purchase([merkleId], 10n ** 12n, expiry).then((t) => t.wait());
+  const lrcM = await manager.purchase([merkleId], cap(1), 10n ** 12n, expiry).then((t) => t.wait());
   const licM = idFrom(lrcM!, manager.interface, 'LicensePurchased');
 
   const job1 = idFrom(await measure('open job', manager.openJob(lic1, 10n ** 12n, 10n ** 24n), { anchor: 'Sablier Flow create: 127k' }), manager.interface, 'JobOpened');
   const job5 = idFrom((await (await manager.openJob(lic5, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
   const jobM = idFrom((await (await manager.openJob(licM, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
-  for (const j of [job1, job5, jobM]) await (await attest.approveWorker(j, worker.address)).wait();
+  await measure('approve worker (with evidence hash)', attest.approveWorker(job1, worker.address, id('evidence 1')));
+  for (const j of [job5, jobM]) await (await attest.approveWorker(j, worker.address, id(`evidence ${j}`))).wait();
 
   const report = async (job: bigint, datasetIds: bigint[], prices: bigint[], samples: bigint) => {
     const msg = { jobId: job, datasetIds, samples: datasetIds.map(() => samples), amounts: prices.map((p) => p * samples) };
@@ -122,7 +124,22 @@ async function main(): Promise<void> {
   await report(job5, ids, prices5, 30n).then((t) => t.wait());
   await measure('claim across 5 datasets (one transfer)', manager.connect(r1).claim(ids));
 
-  const out = { generatedAt: new Date().toISOString(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 10,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
+  // The final report of a job: settles, ends the job and anchors the receipt CID (issue 10).
+  const receiptCid = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+  const finalMsg = { jobId: job1, datasetIds: [ids[0]!], samples: [40n], amounts: [40_000n] };
+  await measure(
+    'final report, 1 dataset (+ receipt CID, ends the job)',
+    manager.connect(admin).finalizeJob(finalMsg, receiptCid, await signFinalReport(worker, domain, { ...finalMsg, receiptCid })),
+  );
+  await provider.send('evm_increaseTime', [3601]);
+  await provider.send('evm_mine', []);
+  await measure('refund (to a named address)', manager.refund(job1, await r2.getAddress()));
+  // The Merkle pool's residual (units no proof claimed) after the proof window: one transfer to the owner.
+  await provider.send('evm_increaseTime', [366 * 86_400]);
+  await provider.send('evm_mine', []);
+  await measure('sweep Merkle residual (owner)', manager.connect(owner).sweepResidual(merkleId, await owner.getAddress()));
+
+  const out = { generatedAt: new Date().toISOString(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 2,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'gas.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);

@@ -34,12 +34,18 @@ export interface DeployOptions {
   paymentToken?: string;
   /** Report grace period in seconds after a job ends; default {@link DEFAULT_GRACE_PERIOD_SECONDS}. */
   gracePeriodSeconds?: number;
-  /** Extra accounts given ATTESTOR_ROLE (they approve worker keys). The deployer holds every role anyway. */
+  /**
+   * The attestor: the only account given ATTESTOR_ROLE (it approves worker keys on verified evidence, which lets
+   * those keys spend the job's budget). Must not be the deployer, who is admin: the admin holding the role could
+   * approve its own key for any job (see the trust assumptions in contracts/README.md).
+   */
+  attestor: string;
+  /** Further accounts given ATTESTOR_ROLE (e.g. during an attestor key rotation). Never the deployer. */
   attestors?: string[];
 }
 
 /** Deploys every contract and returns their addresses. Waits for each deployment to be mined. */
-export async function deployProvena(outerSigner: Signer, options: DeployOptions = {}): Promise<Deployment> {
+export async function deployProvena(outerSigner: Signer, options: DeployOptions): Promise<Deployment> {
   // Count nonces locally: providers may answer a cached pending nonce between back-to-back deployments.
   const signer = outerSigner instanceof NonceManager ? outerSigner : new NonceManager(outerSigner);
   const provider = signer.provider;
@@ -56,11 +62,16 @@ export async function deployProvena(outerSigner: Signer, options: DeployOptions 
   }
 
   const deployer = getAddress(await signer.getAddress());
+  const attestor = getAddress(options.attestor);
+  const extraAttestors = (options.attestors ?? []).map((a) => getAddress(a));
+  if ([attestor, ...extraAttestors].includes(deployer)) {
+    throw new Error('deployProvena: the attestor must not be the deployer (the admin would approve its own worker keys)');
+  }
   const registry = await new DatasetRegistry__factory(signer).deploy();
   await registry.waitForDeployment();
   contracts.DatasetRegistry = getAddress(await registry.getAddress());
 
-  const attestations = await new AttestationRegistry__factory(signer).deploy(deployer);
+  const attestations = await new AttestationRegistry__factory(signer).deploy(deployer, attestor);
   await attestations.waitForDeployment();
   contracts.AttestationRegistry = getAddress(await attestations.getAddress());
 
@@ -76,8 +87,8 @@ export async function deployProvena(outerSigner: Signer, options: DeployOptions 
   contracts.TrainingLicense = getAddress((await manager.contractsInUse()).licenseToken);
 
   const attestorRole = await attestations.ATTESTOR_ROLE();
-  for (const attestor of options.attestors ?? []) {
-    await (await attestations.grantRole(attestorRole, getAddress(attestor))).wait();
+  for (const extra of extraAttestors) {
+    if (extra !== attestor) await (await attestations.grantRole(attestorRole, extra)).wait();
   }
 
   return {

@@ -87,6 +87,16 @@ export const USAGE_REPORT_TYPES = {
   ],
 } as const;
 
+/** The worker's last report of a job: a {@link UsageReportMessage} plus the IPFS CID of the receipt it anchors. */
+export interface FinalReportMessage extends UsageReportMessage {
+  receiptCid: string;
+}
+
+/** `LicenseManager.finalizeJob`'s signed message: the `UsageReport` fields, then `string receiptCid`. */
+export const FINAL_REPORT_TYPES = {
+  FinalReport: [...USAGE_REPORT_TYPES.UsageReport, { name: 'receiptCid', type: 'string' }],
+} as const;
+
 /** The royalty split of a registration: explicit (`recipients`/`bps`, bps sum 10,000) or Merkle (`merkleRoot`/`totalUnits`). */
 export interface SplitMessage {
   recipients: string[];
@@ -163,6 +173,11 @@ const types = (t: Record<string, readonly { name: string; type: string }[]>): Ty
 /** Signs a usage report with the worker's attested key. */
 export function signUsageReport(signer: Signer, domain: TypedDataDomain, report: UsageReportMessage): Promise<string> {
   return signer.signTypedData(domain, types(USAGE_REPORT_TYPES), report);
+}
+
+/** Signs a job's final report (settled and the receipt CID anchored by `LicenseManager.finalizeJob`) with the worker's attested key. */
+export function signFinalReport(signer: Signer, domain: TypedDataDomain, report: FinalReportMessage): Promise<string> {
+  return signer.signTypedData(domain, types(FINAL_REPORT_TYPES), report);
 }
 
 /** Signs a registration for `owner` (the signer's address) with nonce `nonce` (from `DatasetRegistry.nonces`). */

@@ -18,6 +18,9 @@ import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from './embeddedS3.js';
 import { startHttpServer } from './httpServer.js';
 import { parseConfig } from '../shared/config.js';
 
+/** Dev account index holding ATTESTOR_ROLE on the embedded chain (0 deploys and administers, 1 relays). */
+export const STACK_ATTESTOR_ACCOUNT = 2;
+
 /** Repo root (handler paths in the route table are relative to it). */
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -87,7 +90,8 @@ async function deployOrReuse(rpcUrl: string, chainId: number, deployerKey: strin
       if (codes.every((c) => c !== '0x')) return { deployment: existing, file: join(dir, `${chainId}.json`), reused: true };
     }
     const signer = new NonceManager(new Wallet(deployerKey, provider));
-    const deployment = await deployProvena(signer);
+    // The attestor is dev account 2, never the deployer (admin): see contracts/README.md, trust assumptions.
+    const deployment = await deployProvena(signer, { attestor: new Wallet(devAccountKey(STACK_ATTESTOR_ACCOUNT)).address });
     return { deployment, file: writeDeployment(dir, { ...deployment, buildHash } as Deployment), reused: false };
   } finally {
     provider.destroy();

@@ -14,7 +14,7 @@ import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { ProvenaError } from '../shared/errors.js';
 import { fetchDataset, requestDataKey } from '../shared/sdk/fetchData.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
-import { buyLicense, chainNow, openAttestedJob, uploadBytes } from './support/data.js';
+import { buyLicense, chainNow, licenseManager, openAttestedJob, uploadBytes } from './support/data.js';
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
@@ -144,6 +144,21 @@ describe('encrypted data plane', () => {
     // A worker of another job is refused.
     const otherWorker = new Wallet(Wallet.createRandom().privateKey);
     expect(await codeOf(requestDataKey(clientFor(otherWorker), otherWorker, stackInfo().chainId, trainingOnly.id, 1, { type: 'job', jobId }))).toBe('KEY_ACCESS_DENIED');
+  });
+
+  // Issue 8, item 9: before, a lab could end its job seconds after opening it and its worker kept receiving keys
+  // (the approval outlived the job). Now the gate's worker condition asks LicenseManager.isJobActive.
+  it('refuses the still-approved worker of a job once the lab ended it', async () => {
+    const { licenseId, lab } = await buyLicense(12, [trainingOnly.chainDatasetId as string]);
+    const worker = new Wallet(Wallet.createRandom().privateKey);
+    const jobId = await openAttestedJob(lab, licenseId, worker.address);
+    const grant = { type: 'job' as const, jobId };
+    const before = await fetchDataset(clientFor(worker), worker, trainingOnly.id, { grant, out: join(dir, 'worker-before-end.csv') });
+
+    await (await licenseManager(lab).endJob(BigInt(jobId))).wait();
+
+    expect(before).toBe(CSV.length);
+    expect(await codeOf(requestDataKey(clientFor(worker), worker, stackInfo().chainId, trainingOnly.id, 1, grant))).toBe('LICENSE_EXPIRED');
   });
 
   describe('download integrity: no plaintext file on failure', () => {

@@ -1,7 +1,7 @@
 /**
  * Deploys Provena's contracts to any EVM chain and writes contracts/deployments/<chainId>.json.
  *
- *   RPC_URL=https://... DEPLOYER_PRIVATE_KEY=0x... PAYMENT_TOKEN=0x... npm run deploy
+ *   RPC_URL=https://... DEPLOYER_PRIVATE_KEY=0x... ATTESTOR=0x... PAYMENT_TOKEN=0x... npm run deploy
  *
  * Environment (validated with zod; a missing or malformed variable fails before anything is sent):
  * - RPC_URL: JSON-RPC endpoint of the target chain.
@@ -9,7 +9,9 @@
  * - PAYMENT_TOKEN: the ERC-20 to price licenses in. Required except on local chains (31337, 1337), where a
  *   MockUSD is deployed when absent. It must not charge transfer fees (purchases would revert) or rebase.
  * - GRACE_PERIOD_SECONDS (optional, default 3600): how long after a job ends its last reports may land.
- * - ATTESTORS (optional): comma-separated addresses given ATTESTOR_ROLE on the AttestationRegistry.
+ * - ATTESTOR: the address given ATTESTOR_ROLE on the AttestationRegistry (the API's attestor key, which approves
+ *   worker keys on verified evidence). Must differ from the deployer's address: the admin does not attest.
+ * - ATTESTORS (optional): comma-separated further addresses given ATTESTOR_ROLE (key rotation).
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ export const DeployEnv = z.object({
   RPC_URL: z.url(),
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex key'),
   PAYMENT_TOKEN: address.optional(),
+  ATTESTOR: address,
   GRACE_PERIOD_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(DEFAULT_GRACE_PERIOD_SECONDS),
   ATTESTORS: z
     .string()
@@ -54,6 +57,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, outDir = join(d
   const deployment = await deployProvena(signer, {
     ...(config.PAYMENT_TOKEN ? { paymentToken: config.PAYMENT_TOKEN } : {}),
     gracePeriodSeconds: config.GRACE_PERIOD_SECONDS,
+    attestor: config.ATTESTOR,
     attestors: config.ATTESTORS,
   });
   const file = writeDeployment(outDir, deployment);

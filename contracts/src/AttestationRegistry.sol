@@ -7,33 +7,43 @@ import {IAttestationRegistry} from "./interfaces/IAttestationRegistry.sol";
 import {Errors} from "./libraries/Errors.sol";
 
 /// @title AttestationRegistry
-/// @notice See {IAttestationRegistry}. The attestor (an off-chain service that verified the worker's attestation)
-/// holds ATTESTOR_ROLE; the deployer is admin.
+/// @notice See {IAttestationRegistry}. The attestor (an off-chain service that verified the worker's attestation
+/// evidence) holds ATTESTOR_ROLE; the admin does not, unless it grants the role to itself (an on-chain, observable
+/// `RoleGranted`: see the trust assumptions in contracts/README.md).
 contract AttestationRegistry is IAttestationRegistry, AccessControl {
     bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
 
-    mapping(uint256 jobId => mapping(address worker => bool)) private _approved;
+    /// @dev The hash of the evidence that approved the key; zero = not approved.
+    mapping(uint256 jobId => mapping(address worker => bytes32 evidenceHash)) private _evidence;
 
-    constructor(address admin) {
+    /// @param admin Gets DEFAULT_ADMIN_ROLE (role management) only.
+    /// @param attestor Gets ATTESTOR_ROLE; may be zero (grant it later).
+    constructor(address admin, address attestor) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ATTESTOR_ROLE, admin);
+        if (attestor != address(0)) _grantRole(ATTESTOR_ROLE, attestor);
     }
 
     /// @inheritdoc IAttestationRegistry
-    function approveWorker(uint256 jobId, address worker) external onlyRole(ATTESTOR_ROLE) {
+    function approveWorker(uint256 jobId, address worker, bytes32 evidenceHash) external onlyRole(ATTESTOR_ROLE) {
         if (worker == address(0)) revert Errors.AttestationRegistry_ZeroWorker();
-        _approved[jobId][worker] = true;
-        emit WorkerApproved(jobId, worker, msg.sender);
+        if (evidenceHash == bytes32(0)) revert Errors.AttestationRegistry_ZeroEvidence();
+        _evidence[jobId][worker] = evidenceHash;
+        emit WorkerApproved(jobId, worker, msg.sender, evidenceHash);
     }
 
     /// @inheritdoc IAttestationRegistry
     function revokeWorker(uint256 jobId, address worker) external onlyRole(ATTESTOR_ROLE) {
-        _approved[jobId][worker] = false;
+        delete _evidence[jobId][worker];
         emit WorkerRevoked(jobId, worker, msg.sender);
     }
 
     /// @inheritdoc IAttestationRegistry
     function isApproved(uint256 jobId, address worker) external view returns (bool) {
-        return _approved[jobId][worker];
+        return _evidence[jobId][worker] != bytes32(0);
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function evidenceOf(uint256 jobId, address worker) external view returns (bytes32) {
+        return _evidence[jobId][worker];
     }
 }

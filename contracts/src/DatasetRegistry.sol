@@ -17,6 +17,9 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
     uint64 public constant BPS = 10_000;
     /// @notice Most recipients of an explicit split; larger splits use a Merkle root.
     uint256 public constant MAX_EXPLICIT_RECIPIENTS = 32;
+    /// @notice Highest price per sample: what a job's per-dataset slot stores (`uint96`), so that a license sold at
+    /// any listed price can always open jobs.
+    uint256 public constant MAX_PRICE_PER_SAMPLE = type(uint96).max;
 
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
         "Registration(address owner,string manifestCid,uint256 pricePerSample,address[] recipients,uint16[] bps,bytes32 merkleRoot,uint64 totalUnits,uint256 nonce,uint256 deadline)"
@@ -139,6 +142,11 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
         return _datasetCount;
     }
 
+    /// @inheritdoc IDatasetRegistry
+    function datasetOwner(uint256 datasetId) external view returns (address) {
+        return _datasets[datasetId].owner;
+    }
+
     /// @notice The EIP-712 domain separator (name "Provena DatasetRegistry", version "1").
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
@@ -151,6 +159,9 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
         // Checks
         if (bytes(registration.manifestCid).length == 0) revert Errors.DatasetRegistry_EmptyManifest();
         if (registration.pricePerSample == 0) revert Errors.DatasetRegistry_ZeroPrice();
+        if (registration.pricePerSample > MAX_PRICE_PER_SAMPLE) {
+            revert Errors.DatasetRegistry_PriceTooLarge(registration.pricePerSample, MAX_PRICE_PER_SAMPLE);
+        }
         Split calldata split = registration.split;
         bool isMerkle = split.merkleRoot != bytes32(0);
         if (isMerkle) {
@@ -200,6 +211,7 @@ contract DatasetRegistry is IDatasetRegistry, EIP712, Nonces {
         // Checks
         if (!dataset.listed) revert Errors.DatasetRegistry_AlreadyDelisted(datasetId);
         if (pricePerSample == 0) revert Errors.DatasetRegistry_ZeroPrice();
+        if (pricePerSample > MAX_PRICE_PER_SAMPLE) revert Errors.DatasetRegistry_PriceTooLarge(pricePerSample, MAX_PRICE_PER_SAMPLE);
         if (bytes(manifestCid).length == 0) revert Errors.DatasetRegistry_EmptyManifest();
         // Effects
         uint64 version = dataset.version + 1;

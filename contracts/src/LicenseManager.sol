@@ -28,6 +28,9 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     bytes32 public constant USAGE_REPORT_TYPEHASH =
         keccak256("UsageReport(uint256 jobId,uint256[] datasetIds,uint256[] samples,uint256[] amounts)");
+    bytes32 public constant FINAL_REPORT_TYPEHASH = keccak256(
+        "FinalReport(uint256 jobId,uint256[] datasetIds,uint256[] samples,uint256[] amounts,string receiptCid)"
+    );
     /// @notice Most datasets in one license.
     uint256 public constant MAX_DATASETS = 32;
 
@@ -42,6 +45,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     mapping(uint256 licenseId => mapping(uint256 datasetId => Terms)) private _terms;
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 jobId => mapping(uint256 datasetId => JobDataset)) private _jobDatasets;
+    mapping(uint256 jobId => bytes32 receiptCidHash) private _receipts;
 
     /// @param token The payment token. Must not charge fees (measured at purchase) or rebase (not detectable).
     /// @param gracePeriod Seconds after a job's end during which its last reports may still land.
@@ -62,7 +66,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     // ------------------------------------------------------------------------------------------ sales
 
     /// @inheritdoc ILicenseManager
-    function purchase(uint256[] calldata datasetIds, uint256 budget, uint40 expiry)
+    function purchase(uint256[] calldata datasetIds, uint256[] calldata maxPricesPerSample, uint256 budget, uint40 expiry)
         external
         whenNotPaused
         nonReentrant
@@ -72,6 +76,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         uint256 n = datasetIds.length;
         if (n == 0) revert Errors.LicenseManager_NoDatasets();
         if (n > MAX_DATASETS) revert Errors.LicenseManager_TooManyDatasets(n, MAX_DATASETS);
+        if (maxPricesPerSample.length != n) revert Errors.LicenseManager_LengthMismatch();
         if (budget == 0) revert Errors.LicenseManager_ZeroBudget();
         if (budget > type(uint96).max) revert Errors.LicenseManager_BudgetTooLarge(budget);
         if (expiry <= block.timestamp) revert Errors.LicenseManager_ExpiryNotInFuture(expiry);
@@ -80,11 +85,18 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         licenseId = ++_licenseCount;
         for (uint256 i; i < n; ++i) {
             uint256 datasetId = datasetIds[i];
-            (bool listed, uint128 price, uint64 totalUnits,) = _registry.saleTerms(datasetId);
+            (bool listed, uint128 price, uint64 totalUnits, bytes32 merkleRoot) = _registry.saleTerms(datasetId);
             if (!listed) revert Errors.LicenseManager_DatasetNotListed(datasetId);
+            // The buyer's cap: a price raised after the buyer looked (front-running included) is never charged.
+            if (price > maxPricesPerSample[i]) {
+                revert Errors.LicenseManager_PriceAboveMax(datasetId, price, maxPricesPerSample[i]);
+            }
+            // What a job's slot stores: a license sold above it could never open a job (the registry refuses such
+            // prices too; checked here so that no registry can make openJob revert).
+            if (price > type(uint96).max) revert Errors.LicenseManager_PriceTooLarge(datasetId, price);
             if (_terms[licenseId][datasetId].licensed) revert Errors.LicenseManager_DuplicateDataset(datasetId);
             _terms[licenseId][datasetId] = Terms({pricePerSample: price, totalUnits: totalUnits, licensed: true});
-            _initPool(datasetId, totalUnits);
+            _initPool(datasetId, totalUnits, merkleRoot != bytes32(0));
         }
         _licenseDatasets[licenseId] = datasetIds;
         _licenses[licenseId] = License({
@@ -126,14 +138,15 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
             startedAt: uint40(block.timestamp),
             endedAt: 0,
             expiry: license.expiry,
-            refunded: false
+            refunded: false,
+            finalized: false
         });
         uint256[] storage datasetIds = _licenseDatasets[licenseId];
         for (uint256 i; i < datasetIds.length; ++i) {
             Terms memory terms = _terms[licenseId][datasetIds[i]];
             _jobDatasets[jobId][datasetIds[i]] = JobDataset({
                 settledSamples: 0,
-                pricePerSample: SafeCast.toUint96(terms.pricePerSample),
+                pricePerSample: uint96(terms.pricePerSample), // <= type(uint96).max, checked at purchase
                 totalUnits: terms.totalUnits
             });
         }
@@ -144,6 +157,38 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
 
     /// @inheritdoc ILicenseManager
     function submitReport(UsageReport calldata report, bytes calldata signature) external returns (uint256 paid) {
+        (paid,) = _settleReport(report, _hashTypedDataV4(_reportStructHash(USAGE_REPORT_TYPEHASH, report, "")), signature);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function finalizeJob(UsageReport calldata report, string calldata receiptCid, bytes calldata signature)
+        external
+        returns (uint256 paid)
+    {
+        // Checks (the receipt CID is part of what the worker signed, so no submitter can swap it)
+        if (bytes(receiptCid).length == 0) revert Errors.LicenseManager_EmptyReceipt();
+        bytes32 cidHash = keccak256(bytes(receiptCid));
+        address worker;
+        (paid, worker) =
+            _settleReport(report, _hashTypedDataV4(_reportStructHash(FINAL_REPORT_TYPEHASH, report, cidHash)), signature);
+        // Effects: the job is over (no more reports or keys); the lab's refund opens after the grace period.
+        uint256 jobId = report.jobId;
+        Job storage job = _jobs[jobId];
+        job.finalized = true;
+        if (job.endedAt == 0) {
+            job.endedAt = uint40(block.timestamp);
+            emit JobEnded(jobId, uint40(block.timestamp));
+        }
+        _receipts[jobId] = cidHash;
+        emit JobFinalized(jobId, worker, receiptCid);
+    }
+
+    /// @dev The checks and effects shared by {submitReport} and {finalizeJob}; returns what was paid into pools and
+    /// the worker key that signed `digest`.
+    function _settleReport(UsageReport calldata report, bytes32 digest, bytes calldata signature)
+        private
+        returns (uint256 paid, address worker)
+    {
         // Checks
         uint256 jobId = report.jobId;
         uint256 n = report.datasetIds.length;
@@ -152,44 +197,53 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         }
         Job memory job = _jobs[jobId];
         if (job.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
+        if (job.finalized) revert Errors.LicenseManager_JobFinalized(jobId);
         uint256 end = _effectiveEnd(job);
         if (block.timestamp > end + _gracePeriod) revert Errors.LicenseManager_ReportWindowClosed(jobId, end + _gracePeriod);
-        _requireApprovedSigner(report, signature);
+        worker = _requireApprovedSigner(jobId, digest, signature);
 
         // Effects: per dataset, pay only the increase over what this job already settled (cumulative reports make
         // replays and stale reports pay nothing).
         for (uint256 i; i < n; ++i) {
             paid += _settle(report, i);
         }
-        if (paid == 0) return 0;
+        if (paid == 0) return (0, worker);
 
         uint256 spent = job.spent + paid;
         if (spent > job.budget) revert Errors.LicenseManager_BudgetExceeded(jobId, paid, job.budget - job.spent);
-        uint256 allowed = uint256(job.maxRatePerSecond) * (Math.min(block.timestamp, end) - job.startedAt);
+        // The second a job opened counts as one second of drain: chains that give several blocks one timestamp
+        // (anvil, fast L2s) would otherwise refuse every report mined in the opening second (elapsed 0).
+        uint256 allowed = uint256(job.maxRatePerSecond) * (Math.min(block.timestamp, end) - job.startedAt + 1);
         if (spent > allowed) revert Errors.LicenseManager_RateCapExceeded(jobId, spent, allowed);
         _jobs[jobId].spent = uint96(spent); // <= budget < 2^96
         // No interactions: royalties move between internal balances only.
     }
 
-    /// @dev Reverts unless `signature` is an EIP-712 `UsageReport` signature by a key approved for the job.
+    /// @dev The EIP-712 struct hash of a `UsageReport` (`cidHash` unused) or a `FinalReport`.
+    function _reportStructHash(bytes32 typehash, UsageReport calldata report, bytes32 cidHash)
+        private
+        pure
+        returns (bytes32)
+    {
+        bytes32 datasets = keccak256(abi.encodePacked(report.datasetIds));
+        bytes32 samples = keccak256(abi.encodePacked(report.samples));
+        bytes32 amounts = keccak256(abi.encodePacked(report.amounts));
+        return typehash == USAGE_REPORT_TYPEHASH
+            ? keccak256(abi.encode(typehash, report.jobId, datasets, samples, amounts))
+            : keccak256(abi.encode(typehash, report.jobId, datasets, samples, amounts, cidHash));
+    }
+
+    /// @dev Reverts unless `signature` over `digest` recovers to a key approved for the job; returns that key.
     /// The domain binds chain id and this contract; the struct binds the job.
-    function _requireApprovedSigner(UsageReport calldata report, bytes calldata signature) private view {
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    USAGE_REPORT_TYPEHASH,
-                    report.jobId,
-                    keccak256(abi.encodePacked(report.datasetIds)),
-                    keccak256(abi.encodePacked(report.samples)),
-                    keccak256(abi.encodePacked(report.amounts))
-                )
-            )
-        );
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+    function _requireApprovedSigner(uint256 jobId, bytes32 digest, bytes calldata signature)
+        private
+        view
+        returns (address signer)
+    {
+        ECDSA.RecoverError err;
+        (signer, err,) = ECDSA.tryRecover(digest, signature);
         if (err != ECDSA.RecoverError.NoError) revert Errors.LicenseManager_InvalidSignature();
-        if (!_attestations.isApproved(report.jobId, signer)) {
-            revert Errors.LicenseManager_UnapprovedWorker(report.jobId, signer);
-        }
+        if (!_attestations.isApproved(jobId, signer)) revert Errors.LicenseManager_UnapprovedWorker(jobId, signer);
     }
 
     /// @dev Settles one dataset of a report; returns what it paid into the dataset's pool.
@@ -222,8 +276,9 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     }
 
     /// @inheritdoc ILicenseManager
-    function refund(uint256 jobId) external nonReentrant returns (uint256 amount) {
+    function refund(uint256 jobId, address to) external nonReentrant returns (uint256 amount) {
         // Checks
+        if (to == address(0)) revert Errors.LicenseManager_ZeroAddress();
         Job storage job = _existingJob(jobId);
         _requireHolder(job.licenseId);
         if (job.refunded) revert Errors.LicenseManager_AlreadyRefunded(jobId);
@@ -232,23 +287,24 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         // Effects
         job.refunded = true;
         amount = job.budget - job.spent;
-        emit JobRefunded(jobId, msg.sender, amount);
-        // Interactions (pull: only the holder can trigger, and only to itself)
-        if (amount != 0) _token.safeTransfer(msg.sender, amount);
+        emit JobRefunded(jobId, to, amount);
+        // Interactions (pull: only the holder can trigger, to the address it names)
+        if (amount != 0) _token.safeTransfer(to, amount);
     }
 
     /// @inheritdoc ILicenseManager
-    function reclaimUnallocated(uint256 licenseId) external nonReentrant returns (uint256 amount) {
+    function reclaimUnallocated(uint256 licenseId, address to) external nonReentrant returns (uint256 amount) {
         // Checks
+        if (to == address(0)) revert Errors.LicenseManager_ZeroAddress();
         _requireHolder(licenseId);
         License storage license = _licenses[licenseId];
         amount = license.unallocated;
         if (amount == 0) revert Errors.LicenseManager_NothingToRefund();
         // Effects
         license.unallocated = 0;
-        emit UnallocatedReclaimed(licenseId, msg.sender, amount);
+        emit UnallocatedReclaimed(licenseId, to, amount);
         // Interactions
-        _token.safeTransfer(msg.sender, amount);
+        _token.safeTransfer(to, amount);
     }
 
     // ------------------------------------------------------------------------------------------ admin
@@ -304,6 +360,25 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     function datasetsOfJob(uint256 jobId) external view returns (uint256[] memory) {
         // License ids start at 1, so an unknown job (licenseId 0) reads the empty list of license 0.
         return _licenseDatasets[_jobs[jobId].licenseId];
+    }
+
+    /// @inheritdoc ILicenseManager
+    function isJobActive(uint256 jobId) public view returns (bool) {
+        Job storage job = _jobs[jobId];
+        // An unknown job has expiry 0; a finalized job has endedAt set; a refunded one is past its end (checked
+        // anyway).
+        return block.timestamp < job.expiry && job.endedAt == 0 && !job.refunded && job.spent < job.budget;
+    }
+
+    /// @inheritdoc ILicenseManager
+    function jobGrantsKeys(uint256 jobId, uint256 datasetId) external view returns (bool) {
+        // A licensed dataset's slot has a non-zero price (the registry refuses price 0).
+        return isJobActive(jobId) && _jobDatasets[jobId][datasetId].pricePerSample != 0;
+    }
+
+    /// @inheritdoc ILicenseManager
+    function receiptOf(uint256 jobId) external view returns (bytes32) {
+        return _receipts[jobId];
     }
 
     /// @inheritdoc ILicenseManager

@@ -30,12 +30,26 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         uint192 claimed;
     }
 
+    /// @dev Per Merkle pool: when proofs close (set at the pool's first sale), the units proven so far, and what the
+    /// dataset owner swept of the residual (units of `totalUnits` no proven leaf holds).
+    struct Residual {
+        uint40 proofsCloseAt;
+        uint64 provenUnits;
+        uint152 claimed;
+    }
+
+    /// @notice How long after a Merkle pool's first sale its recipients may prove their units. Afterwards the units no
+    /// proof claimed (a tree whose leaves sum to less than `totalUnits`, or recipients who never proved) are fixed,
+    /// and their share goes to the dataset owner ({sweepResidual}) instead of staying locked.
+    uint256 public constant MERKLE_PROOF_WINDOW = 365 days;
+
     IERC20 internal immutable _token;
     IDatasetRegistry internal immutable _registry;
 
     mapping(uint256 datasetId => Pool) private _pools;
     mapping(uint256 datasetId => PoolMeta) private _poolMeta;
     mapping(uint256 datasetId => mapping(address account => Position)) private _positions;
+    mapping(uint256 datasetId => Residual) private _residuals;
 
     constructor(IERC20 token, IDatasetRegistry registry) {
         _token = token;
@@ -86,7 +100,42 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         _proveUnits(account, proof);
     }
 
+    /// @inheritdoc IRoyaltyPools
+    function sweepResidual(uint256 datasetId, address to) external nonReentrant returns (uint256 amount) {
+        // Checks
+        if (to == address(0)) revert Errors.RoyaltyPools_ZeroAddress();
+        Residual memory r = _residuals[datasetId];
+        if (r.proofsCloseAt == 0) revert Errors.RoyaltyPools_NoMerklePool(datasetId);
+        if (block.timestamp < r.proofsCloseAt) revert Errors.RoyaltyPools_ProofWindowOpen(datasetId, r.proofsCloseAt);
+        address owner = _registry.datasetOwner(datasetId);
+        if (msg.sender != owner) revert Errors.RoyaltyPools_NotDatasetOwner(datasetId, msg.sender);
+        uint256 totalUnits = _poolMeta[datasetId].totalUnits;
+        // Proofs are closed, so the residual units are final and the cumulative formula stays exact.
+        uint256 residualUnits = r.provenUnits >= totalUnits ? 0 : totalUnits - r.provenUnits;
+        Pool memory pool = _pools[datasetId];
+        uint256 entitled = PoolMath.entitled(residualUnits, pool.accPerUnit);
+        amount = entitled - r.claimed;
+        if (amount != 0) {
+            _recordPayout(datasetId, pool, amount);
+            // Effects
+            _residuals[datasetId].claimed = uint152(entitled);
+        }
+        emit ResidualSwept(datasetId, to, residualUnits, amount);
+        // Interactions
+        if (amount != 0) _token.safeTransfer(to, amount);
+    }
+
     // ------------------------------------------------------------------------------------------ views
+
+    /// @inheritdoc IRoyaltyPools
+    function residualOf(uint256 datasetId)
+        external
+        view
+        returns (uint40 proofsCloseAt, uint64 provenUnits, uint256 swept)
+    {
+        Residual memory r = _residuals[datasetId];
+        return (r.proofsCloseAt, r.provenUnits, r.claimed);
+    }
 
     /// @inheritdoc IRoyaltyPools
     function claimable(uint256 datasetId, address account) external view returns (uint256) {
@@ -120,9 +169,13 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
 
     // ------------------------------------------------------------------------------------------ internals
 
-    /// @dev Records a pool's total units the first time one of its datasets is sold; the split is immutable.
-    function _initPool(uint256 datasetId, uint64 totalUnits) internal {
-        if (_poolMeta[datasetId].totalUnits == 0) _poolMeta[datasetId].totalUnits = totalUnits;
+    /// @dev Records a pool's total units the first time one of its datasets is sold (the split is immutable), and for
+    /// a Merkle split when its proof window closes.
+    function _initPool(uint256 datasetId, uint64 totalUnits, bool merkle) internal {
+        if (_poolMeta[datasetId].totalUnits == 0) {
+            _poolMeta[datasetId].totalUnits = totalUnits;
+            if (merkle) _residuals[datasetId].proofsCloseAt = uint40(block.timestamp + MERKLE_PROOF_WINDOW);
+        }
     }
 
     /// @dev O(1) in the number of recipients: one accumulator update.
@@ -132,6 +185,11 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
 
     function _proveUnits(address account, UnitsProof calldata proof) private {
         if (_positions[proof.datasetId][account].units != 0) return; // already known: proofs are one-time
+        Residual storage residual = _residuals[proof.datasetId];
+        uint256 closesAt = residual.proofsCloseAt;
+        if (closesAt != 0 && block.timestamp >= closesAt) {
+            revert Errors.RoyaltyPools_ProofWindowClosed(proof.datasetId, closesAt);
+        }
         (,,, bytes32 root) = _registry.saleTerms(proof.datasetId);
         if (proof.units == 0) revert Errors.RoyaltyPools_NotRecipient(proof.datasetId, account);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, uint256(proof.units)))));
@@ -139,6 +197,10 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
             revert Errors.RoyaltyPools_InvalidProof(proof.datasetId, account);
         }
         _positions[proof.datasetId][account].units = proof.units;
+        // Saturating: leaves over-committing units must not make a later proof revert (claims stay capped by
+        // PoolOverdrawn); the residual is then zero.
+        uint256 proven = uint256(residual.provenUnits) + proof.units;
+        residual.provenUnits = proven > type(uint64).max ? type(uint64).max : uint64(proven);
         emit UnitsProven(proof.datasetId, account, proof.units);
     }
 
@@ -163,12 +225,18 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         uint256 entitled = PoolMath.entitled(position.units, pool.accPerUnit);
         owed = entitled - position.claimed;
         if (owed == 0) return 0;
-        PoolMeta memory meta = _poolMeta[datasetId];
-        uint256 claimedAfter = meta.claimed + owed;
-        uint256 paidIn = PoolMath.paidIn(pool, meta.totalUnits);
-        if (claimedAfter > paidIn) revert Errors.RoyaltyPools_PoolOverdrawn(datasetId, owed, paidIn - meta.claimed);
+        _recordPayout(datasetId, pool, owed);
         // Effects
         _positions[datasetId][recipient] = Position({units: position.units, claimed: uint192(entitled)});
+    }
+
+    /// @dev Adds `amount` to the pool's claimed total; reverts when that would exceed what was paid in (a Merkle
+    /// split whose leaves over-commit units).
+    function _recordPayout(uint256 datasetId, Pool memory pool, uint256 amount) private {
+        PoolMeta memory meta = _poolMeta[datasetId];
+        uint256 claimedAfter = meta.claimed + amount;
+        uint256 paidIn = PoolMath.paidIn(pool, meta.totalUnits);
+        if (claimedAfter > paidIn) revert Errors.RoyaltyPools_PoolOverdrawn(datasetId, amount, paidIn - meta.claimed);
         _poolMeta[datasetId].claimed = uint192(claimedAfter);
     }
 }

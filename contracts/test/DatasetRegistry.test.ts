@@ -38,6 +38,14 @@ describe('register', () => {
   test('a zero price reverts', async () => {
     await expectRevert(sys.registry.connect(owner).register(reg({}, { pricePerSample: 0n })), 'DatasetRegistry_ZeroPrice');
   });
+  // Issue 8, item 8: before, a price of 2^96 or more registered and sold, and then every openJob on the license
+  // reverted (a job's slot stores uint96).
+  test('a price above type(uint96).max reverts PriceTooLarge; the maximum itself registers', async () => {
+    await expectRevert(sys.registry.connect(owner).register(reg({}, { pricePerSample: 2n ** 96n })), 'DatasetRegistry_PriceTooLarge', [2n ** 96n, 2n ** 96n - 1n]);
+    expect(await sys.registry.datasetCount()).toBe(0n);
+    await mined(sys.registry.connect(owner).register(reg({}, { pricePerSample: 2n ** 96n - 1n })));
+    expect(await sys.registry.datasetCount()).toBe(1n);
+  });
   test('mismatched or empty explicit splits revert', async () => {
     await expectRevert(sys.registry.connect(owner).register(reg({ bps: [10000] })), 'DatasetRegistry_InvalidSplit');
     await expectRevert(sys.registry.connect(owner).register(reg({ recipients: [], bps: [] })), 'DatasetRegistry_InvalidSplit');
@@ -144,6 +152,12 @@ describe('update', () => {
     const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
     await expectRevert(sys.registry.connect(owner).update(id, 0n, 'x'), 'DatasetRegistry_ZeroPrice');
   });
+  test('a price above type(uint96).max reverts PriceTooLarge and leaves the dataset unchanged', async () => {
+    const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
+    await expectRevert(sys.registry.connect(owner).update(id, 2n ** 127n, 'x'), 'DatasetRegistry_PriceTooLarge', [2n ** 127n, 2n ** 96n - 1n]);
+    const d = await sys.registry.getDataset(id);
+    expect([d.pricePerSample, d.version]).toEqual([1000n, 1n]);
+  });
   test('an empty manifest reverts', async () => {
     const id = await registerExplicit(sys, owner, 1000n, { recipients: [a], bps: [10000] });
     await expectRevert(sys.registry.connect(owner).update(id, 5n, ''), 'DatasetRegistry_EmptyManifest');
@@ -214,6 +228,8 @@ describe('updateWithSig', () => {
     const deadline = await soon();
     const zero = await sign(owner, { datasetId: id, deadline, pricePerSample: 0n });
     await expectRevert(relay({ datasetId: id, deadline, pricePerSample: 0n }, zero), 'DatasetRegistry_ZeroPrice');
+    const huge = await sign(owner, { datasetId: id, deadline, pricePerSample: 2n ** 96n });
+    await expectRevert(relay({ datasetId: id, deadline, pricePerSample: 2n ** 96n }, huge), 'DatasetRegistry_PriceTooLarge');
     const empty = await sign(owner, { datasetId: id, deadline, manifestCid: '' });
     await expectRevert(relay({ datasetId: id, deadline, manifestCid: '' }, empty), 'DatasetRegistry_EmptyManifest');
   });

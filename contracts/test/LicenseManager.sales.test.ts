@@ -1,7 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import type { JsonRpcSigner } from 'ethers';
+import { Wallet, type JsonRpcSigner } from 'ethers';
 import { expectRevert } from './helpers/errors.js';
 import {
+  anyPrice, MAX_PRICE,
   balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
 } from './helpers/fixture.js';
 
@@ -35,30 +36,59 @@ const future = async (days = 30) => (await sys.chain.latestTimestamp()) + BigInt
 describe('purchase', () => {
   test('is blocked while paused', async () => {
     await mined(sys.manager.pause());
-    await expectRevert(sys.manager.connect(lab).purchase([ds1], USD, await future()), 'EnforcedPause');
+    await expectRevert(sys.manager.connect(lab).purchase([ds1], anyPrice([ds1]), USD, await future()), 'EnforcedPause');
   });
   test('without datasets reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).purchase([], USD, await future()), 'LicenseManager_NoDatasets');
+    await expectRevert(sys.manager.connect(lab).purchase([], anyPrice([]), USD, await future()), 'LicenseManager_NoDatasets');
   });
   test('with more than 32 datasets reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).purchase(Array(33).fill(ds1), USD, await future()), 'LicenseManager_TooManyDatasets', [33n, 32n]);
+    await expectRevert(sys.manager.connect(lab).purchase(Array(33).fill(ds1), anyPrice(Array(33).fill(ds1)), USD, await future()), 'LicenseManager_TooManyDatasets', [33n, 32n]);
   });
   test('with a zero budget reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).purchase([ds1], 0n, await future()), 'LicenseManager_ZeroBudget');
+    await expectRevert(sys.manager.connect(lab).purchase([ds1], anyPrice([ds1]), 0n, await future()), 'LicenseManager_ZeroBudget');
   });
   test('with a budget above uint96 reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).purchase([ds1], 2n ** 96n, await future()), 'LicenseManager_BudgetTooLarge');
+    await expectRevert(sys.manager.connect(lab).purchase([ds1], anyPrice([ds1]), 2n ** 96n, await future()), 'LicenseManager_BudgetTooLarge');
   });
   test('with an expiry in the past reverts', async () => {
     const now = await sys.chain.latestTimestamp();
-    await expectRevert(sys.manager.connect(lab).purchase([ds1], USD, now), 'LicenseManager_ExpiryNotInFuture', [now]);
+    await expectRevert(sys.manager.connect(lab).purchase([ds1], anyPrice([ds1]), USD, now), 'LicenseManager_ExpiryNotInFuture', [now]);
   });
   test('of a delisted dataset reverts', async () => {
     await mined(sys.registry.connect(owner).delist(ds2));
-    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds2], USD, await future()), 'LicenseManager_DatasetNotListed', [ds2]);
+    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds2], anyPrice([ds1, ds2]), USD, await future()), 'LicenseManager_DatasetNotListed', [ds2]);
   });
   test('with a repeated dataset reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds1], USD, await future()), 'LicenseManager_DuplicateDataset', [ds1]);
+    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds1], anyPrice([ds1, ds1]), USD, await future()), 'LicenseManager_DuplicateDataset', [ds1]);
+  });
+  test('with one maximum price missing reverts LengthMismatch', async () => {
+    await expectRevert(sys.manager.connect(lab).purchase([ds1, ds2], [1000n], USD, await future()), 'LicenseManager_LengthMismatch');
+  });
+  // Issue 8, item 8: the owner raises the price just before the lab's purchase is mined. Before, the purchase
+  // snapshotted whatever the registry held; now the buyer's cap refuses it and nothing moves.
+  test('reverts PriceAboveMax when the owner raised the price after the buyer looked (front-running), moving nothing', async () => {
+    const before = await balanceOf(sys, lab);
+    await mined(sys.registry.connect(owner).update(ds2, 251n, 'bafy-raised'));
+    await expectRevert(
+      sys.manager.connect(lab).purchase([ds1, ds2], [1000n, 250n], USD, await future()),
+      'LicenseManager_PriceAboveMax',
+      [ds2, 251n, 250n],
+    );
+    expect(await balanceOf(sys, lab)).toBe(before);
+    expect(await balanceOf(sys, managerAddr)).toBe(0n);
+    expect((await sys.manager.getLicense(1n)).budget).toBe(0n);
+  });
+  test('accepts a price equal to or below the cap and snapshots the registry price, not the cap', async () => {
+    const rc = await mined(sys.manager.connect(lab).purchase([ds1, ds2], [1000n, 300n], USD, await future()));
+    expect(rc.status).toBe(1);
+    expect((await sys.manager.termsOf(1n, ds1)).pricePerSample).toBe(1000n);
+    expect((await sys.manager.termsOf(1n, ds2)).pricePerSample).toBe(250n);
+  });
+  test('a dataset at the highest price the registry accepts (2^96 - 1) sells and opens jobs', async () => {
+    const top = await registerExplicit(sys, owner, MAX_PRICE, { recipients: [recipient], bps: [10000] });
+    const id = await buyLicense(sys, lab, [top], USD);
+    const job = await openJob(sys, lab, id, USD);
+    expect((await sys.manager.getJob(job)).budget).toBe(USD);
   });
   test('pulls the budget into escrow and mints the license NFT to the lab', async () => {
     const before = await balanceOf(sys, lab);
@@ -91,7 +121,7 @@ describe('purchase', () => {
   });
   test('emits LicensePurchased', async () => {
     const exp = await future();
-    const rc = await mined(sys.manager.connect(lab).purchase([ds1], USD, exp));
+    const rc = await mined(sys.manager.connect(lab).purchase([ds1], anyPrice([ds1]), USD, exp));
     const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'LicensePurchased');
     expect(ev?.args.toArray().map(String)).toEqual(['1', await lab.getAddress(), String(USD), String(exp), String(ds1)]);
   });
@@ -127,8 +157,8 @@ describe('openJob', () => {
     const ts = BigInt((await rc.getBlock()).timestamp);
     expect((await sys.manager.getLicense(id)).unallocated).toBe(6n * USD);
     const j = await sys.manager.getJob(1n);
-    expect([j.budget, j.spent, j.licenseId, j.maxRatePerSecond, j.startedAt, j.endedAt, j.expiry, j.refunded]).toEqual([
-      4n * USD, 0n, id, 77n, ts, 0n, exp, false,
+    expect([j.budget, j.spent, j.licenseId, j.maxRatePerSecond, j.startedAt, j.endedAt, j.expiry, j.refunded, j.finalized]).toEqual([
+      4n * USD, 0n, id, 77n, ts, 0n, exp, false, false,
     ]);
     expect(sys.manager.interface.parseLog(rc.logs[0]!)?.name).toBe('JobOpened');
   });
@@ -137,21 +167,37 @@ describe('openJob', () => {
 describe('reclaimUnallocated', () => {
   test('by a non-holder reverts', async () => {
     const id = await buyLicense(sys, lab, [ds1], USD);
-    await expectRevert(sys.manager.connect(other).reclaimUnallocated(id), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(other).reclaimUnallocated(id, await other.getAddress()), 'LicenseManager_NotLicenseHolder');
   });
   test('with nothing unallocated reverts', async () => {
     const id = await buyLicense(sys, lab, [ds1], USD);
     await mined(sys.manager.connect(lab).openJob(id, USD, 1n));
-    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id), 'LicenseManager_NothingToRefund');
+    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id, await lab.getAddress()), 'LicenseManager_NothingToRefund');
   });
   test('sends exactly the unallocated budget to the holder', async () => {
     const id = await buyLicense(sys, lab, [ds1], 10n * USD);
     await mined(sys.manager.connect(lab).openJob(id, 3n * USD, 1n));
     const before = await balanceOf(sys, lab);
-    await mined(sys.manager.connect(lab).reclaimUnallocated(id));
+    await mined(sys.manager.connect(lab).reclaimUnallocated(id, await lab.getAddress()));
     expect(await balanceOf(sys, lab)).toBe(before + 7n * USD);
     expect(await balanceOf(sys, managerAddr)).toBe(3n * USD);
     expect((await sys.manager.getLicense(id)).unallocated).toBe(0n);
+  });
+  // Issue 8, item 10: a lab the token blocklists (USDC-style) could never receive its refund; it names another address.
+  test('sends the unallocated budget to the address the holder names, and emits it', async () => {
+    const id = await buyLicense(sys, lab, [ds1], 10n * USD);
+    const to = Wallet.createRandom().address;
+    const labBefore = await balanceOf(sys, lab);
+    const rc = await mined(sys.manager.connect(lab).reclaimUnallocated(id, to));
+    expect(await balanceOf(sys, to)).toBe(10n * USD);
+    expect(await balanceOf(sys, lab)).toBe(labBefore);
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'UnallocatedReclaimed');
+    expect(ev?.args.toArray()).toEqual([id, to, 10n * USD]);
+  });
+  test('to the zero address reverts', async () => {
+    const id = await buyLicense(sys, lab, [ds1], USD);
+    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id, `0x${'00'.repeat(20)}`), 'LicenseManager_ZeroAddress');
+    expect((await sys.manager.getLicense(id)).unallocated).toBe(USD);
   });
 });
 
@@ -169,7 +215,7 @@ describe('pause', () => {
     expect(await balanceOf(sys, recipient)).toBe(3000n);
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await mined(sys.manager.connect(lab).refund(job));
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     expect(await balanceOf(sys, managerAddr)).toBe(0n);
     await mined(sys.manager.unpause());
     await buyLicense(sys, lab, [ds1], USD);
@@ -183,8 +229,8 @@ describe('admin powers', () => {
       .map((f) => (f as unknown as { name: string }).name)
       .sort();
     expect(mutating).toEqual([
-      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
-      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'unpause',
+      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'finalizeJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
+      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'sweepResidual', 'unpause',
     ]);
   });
   test('the admin cannot refund, reclaim or claim what others are owed', async () => {
@@ -194,8 +240,8 @@ describe('admin powers', () => {
     await mined(sys.manager.submitReport(report, signature));
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await expectRevert(sys.manager.connect(sys.admin).refund(job), 'LicenseManager_NotLicenseHolder');
-    await expectRevert(sys.manager.connect(sys.admin).reclaimUnallocated(id), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(sys.admin).refund(job, await sys.admin.getAddress()), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(sys.admin).reclaimUnallocated(id, await sys.admin.getAddress()), 'LicenseManager_NotLicenseHolder');
     await expectRevert(sys.manager.connect(sys.admin).claim([ds1]), 'RoyaltyPools_NotRecipient');
     expect(await balanceOf(sys, managerAddr)).toBe(10n * USD);
   });
@@ -217,9 +263,9 @@ describe('TrainingLicense', () => {
     const id = await buyLicense(sys, lab, [ds1], USD);
     await mined(sys.license.setTransfersEnabled(true));
     await mined(sys.license.connect(lab).transferFrom(await lab.getAddress(), await other.getAddress(), id));
-    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(lab).reclaimUnallocated(id, await lab.getAddress()), 'LicenseManager_NotLicenseHolder');
     const before = await balanceOf(sys, other);
-    await mined(sys.manager.connect(other).reclaimUnallocated(id));
+    await mined(sys.manager.connect(other).reclaimUnallocated(id, await other.getAddress()));
     expect(await balanceOf(sys, other)).toBe(before + USD);
   });
 });

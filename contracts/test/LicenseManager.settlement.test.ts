@@ -1,9 +1,10 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { Wallet, type JsonRpcSigner } from 'ethers';
-import { licenseManagerDomain, signUsageReport } from '../../shared/eip712.js';
+import { Wallet, id as keccakText, type JsonRpcSigner } from 'ethers';
+import { licenseManagerDomain, signFinalReport, signUsageReport, type UsageReportMessage } from '../../shared/eip712.js';
 import { expectRevert } from './helpers/errors.js';
 import {
-  balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
+  anyPrice,
+  balanceOf, buyLicense, DAY, deploySystem, EVIDENCE, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
 } from './helpers/fixture.js';
 
 let sys: System;
@@ -125,10 +126,35 @@ describe('submitReport: rejected reports', () => {
     const start = (await sys.manager.getJob(job)).startedAt;
     await sys.chain.setNextTimestamp(start + 10n);
     const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 2n, price: P1 }]);
-    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_RateCapExceeded', [job, 2000n, 1000n]);
+    // The opening second counts: 100/s x (10 + 1) s.
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_RateCapExceeded', [job, 2000n, 1100n]);
     await sys.chain.setNextTimestamp(start + 20n);
     await mined(sys.manager.submitReport(r, signature));
     expect((await sys.manager.getJob(job)).spent).toBe(2000n);
+  });
+  // Issue 8, item 10: chains that give several blocks one timestamp (anvil, fast L2s) mine a report in the same
+  // second as openJob. Before, elapsed 0 made the allowance 0 and every such report reverted RateCapExceeded.
+  test('a report mined in the same second as openJob settles up to one second of the rate cap', async () => {
+    const id = await buyLicense(sys, lab, [ds1, ds2], 100n * USD);
+    const jobId = 1n; // the first job of this snapshot
+    const { report: r, signature } = await signedReport(sys, jobId, [{ datasetId: ds1, samples: 1n, price: P1 }]);
+    await sys.chain.rpc('evm_setAutomine', [false]);
+    let hashes: string[];
+    try {
+      const gasLimit = 1_000_000n;
+      hashes = [
+        (await sys.manager.connect(lab).openJob(id, 100n * USD, 1000n, { gasLimit })).hash, // 1000 units per second
+        (await sys.attestations.approveWorker(jobId, sys.worker.address, EVIDENCE, { gasLimit })).hash,
+        (await sys.manager.submitReport(r, signature, { gasLimit })).hash,
+      ];
+      await sys.chain.rpc('evm_mine');
+    } finally {
+      await sys.chain.rpc('evm_setAutomine', [true]);
+    }
+    const receipts = await Promise.all(hashes.map((h) => sys.chain.provider.getTransactionReceipt(h)));
+    expect(receipts.map((rc) => rc?.status)).toEqual([1, 1, 1]);
+    expect(new Set(receipts.map((rc) => rc?.blockNumber)).size).toBe(1);
+    expect((await sys.manager.getJob(jobId)).spent).toBe(1000n);
   });
 });
 
@@ -213,42 +239,116 @@ describe('endJob', () => {
     const rc = await mined(sys.manager.connect(lab).endJob(job));
     expect(sys.manager.interface.parseLog(rc.logs[0]!)?.args.toArray()).toEqual([job, start + 50n]);
     await sys.chain.setNextTimestamp(start + 50n + BigInt(GRACE));
-    await report(job, [[ds1, 5n, P1]]); // 5000 == 100/s x 50 s: the allowance stopped at the end
+    await report(job, [[ds1, 5n, P1]]); // 5000 <= 100/s x (50 + 1) s: the allowance stopped at the end
     const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 6n, price: P1 }]);
     await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_ReportWindowClosed');
   });
 });
 
+describe('finalizeJob', () => {
+  const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+  const final = async (job: bigint, entries: [bigint, bigint, bigint][], receiptCid = CID) => {
+    const msg: UsageReportMessage = {
+      jobId: job,
+      datasetIds: entries.map((e) => e[0]),
+      samples: entries.map((e) => e[1]),
+      amounts: entries.map((e) => e[1] * e[2]),
+    };
+    const domain = licenseManagerDomain(sys.chain.chainId, managerAddr);
+    return { msg, signature: await signFinalReport(sys.worker, domain, { ...msg, receiptCid }) };
+  };
+
+  test('settles the last increase, ends the job, anchors the receipt CID and emits JobEnded and JobFinalized', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 4n, P1]]);
+    const { msg, signature } = await final(job, [[ds1, 10n, P1], [ds2, 3n, P2]]);
+    const rc = await mined(sys.manager.connect(other).finalizeJob(msg, CID, signature)); // anyone may submit
+    const ts = BigInt((await rc.getBlock()).timestamp);
+    const j = await sys.manager.getJob(job);
+    expect([j.spent, j.endedAt, j.finalized]).toEqual([10n * P1 + 3n * P2, ts, true]);
+    expect(await sys.manager.receiptOf(job)).toBe(keccakText(CID));
+    expect(await sys.manager.isJobActive(job)).toBe(false);
+    const events = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).filter((e) => e !== null);
+    expect(events.map((e) => e.name)).toEqual(['RoyaltyAccrued', 'RoyaltyAccrued', 'JobEnded', 'JobFinalized']);
+    expect(events.at(-1)!.args.toArray()).toEqual([job, sys.worker.address, CID]);
+  });
+  test('accepts no report afterwards: submitReport and finalizeJob revert JobFinalized', async () => {
+    const job = await jobWith();
+    const first = await final(job, [[ds1, 2n, P1]]);
+    await mined(sys.manager.finalizeJob(first.msg, CID, first.signature));
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 3n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_JobFinalized', [job]);
+    const again = await final(job, [[ds1, 3n, P1]], 'bafy-other');
+    await expectRevert(sys.manager.finalizeJob(again.msg, 'bafy-other', again.signature), 'LicenseManager_JobFinalized', [job]);
+    expect((await sys.manager.getJob(job)).spent).toBe(2n * P1);
+  });
+  test('a submitter cannot swap the receipt CID: the signature then recovers another key', async () => {
+    const job = await jobWith();
+    const { msg, signature } = await final(job, [[ds1, 2n, P1]]);
+    const e = await expectRevert(sys.manager.finalizeJob(msg, 'bafy-forged', signature), 'LicenseManager_UnapprovedWorker');
+    expect(e.args[1]).not.toBe(sys.worker.address);
+    expect(await sys.manager.receiptOf(job)).toBe(`0x${'00'.repeat(32)}`);
+  });
+  test('a plain UsageReport signature does not pass as a FinalReport', async () => {
+    const job = await jobWith();
+    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 2n, price: P1 }]);
+    await expectRevert(sys.manager.finalizeJob(r, CID, signature), 'LicenseManager_UnapprovedWorker');
+  });
+  test('an empty receipt CID reverts EmptyReceipt', async () => {
+    const job = await jobWith();
+    const { msg, signature } = await final(job, [[ds1, 2n, P1]], '');
+    await expectRevert(sys.manager.finalizeJob(msg, '', signature), 'LicenseManager_EmptyReceipt');
+  });
+  test('after the lab ended the job it lands in the grace period and keeps the end time', async () => {
+    const job = await jobWith();
+    const rcEnd = await mined(sys.manager.connect(lab).endJob(job));
+    const endedAt = BigInt((await rcEnd.getBlock()).timestamp);
+    await sys.chain.increaseTime(60);
+    const { msg, signature } = await final(job, [[ds1, 2n, P1]]);
+    const rc = await mined(sys.manager.finalizeJob(msg, CID, signature));
+    const names = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l)?.name; } catch { return null; } });
+    expect(names).toEqual(['RoyaltyAccrued', 'JobFinalized']);
+    expect((await sys.manager.getJob(job)).endedAt).toBe(endedAt);
+  });
+  test('after the report window closed reverts ReportWindowClosed', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    const { msg, signature } = await final(job, [[ds1, 2n, P1]]);
+    await expectRevert(sys.manager.finalizeJob(msg, CID, signature), 'LicenseManager_ReportWindowClosed');
+  });
+});
+
 describe('refund', () => {
   test('an unknown job reverts', async () => {
-    await expectRevert(sys.manager.connect(lab).refund(5n), 'LicenseManager_UnknownJob', [5n]);
+    await expectRevert(sys.manager.connect(lab).refund(5n, await lab.getAddress()), 'LicenseManager_UnknownJob', [5n]);
   });
   test('by a non-holder reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await expectRevert(sys.manager.connect(other).refund(job), 'LicenseManager_NotLicenseHolder');
+    await expectRevert(sys.manager.connect(other).refund(job, await other.getAddress()), 'LicenseManager_NotLicenseHolder');
   });
   test('before the grace period is over reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     const at = await sys.manager.refundableAt(job);
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver', [job, at]);
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_GraceNotOver', [job, at]);
   });
   test('twice reverts', async () => {
     const job = await jobWith();
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
-    await mined(sys.manager.connect(lab).refund(job));
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_AlreadyRefunded', [job]);
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_AlreadyRefunded', [job]);
   });
   test('without endJob, refunds after license expiry + grace', async () => {
     const id = await buyLicense(sys, lab, [ds1], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
     const job = await openJob(sys, lab, id, 10n * USD);
     await sys.chain.increaseTime(DAY);
-    await expectRevert(sys.manager.connect(lab).refund(job), 'LicenseManager_GraceNotOver');
+    await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_GraceNotOver');
     await sys.chain.increaseTime(GRACE + 1);
-    await mined(sys.manager.connect(lab).refund(job));
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     expect((await sys.manager.getJob(job)).refunded).toBe(true);
   });
   test('sends budget - spent to the holder, pushes nothing to recipients, and keeps what they are owed', async () => {
@@ -257,7 +357,7 @@ describe('refund', () => {
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
     const labBefore = await balanceOf(sys, lab);
-    const rc = await mined(sys.manager.connect(lab).refund(job));
+    const rc = await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     const spent = 10n * P1 + 3n * P2;
     expect(await balanceOf(sys, lab)).toBe(labBefore + 50n * USD - spent);
     expect(await balanceOf(sys, r1)).toBe(0n);
@@ -267,5 +367,26 @@ describe('refund', () => {
     expect(ev?.args.toArray()).toEqual([job, await lab.getAddress(), 50n * USD - spent]);
     await mined(sys.manager.connect(r2).claim([ds1, ds2]));
     expect(await balanceOf(sys, r2)).toBe(3000n + 3n * P2);
+  });
+  // Issue 8, item 10: a lab the token blocklists (USDC-style) could never receive its refund; it names another address.
+  test('sends budget - spent to the address the holder names, and emits it', async () => {
+    const job = await jobWith(50n * USD);
+    await report(job, [[ds1, 10n, P1]]);
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    const to = Wallet.createRandom().address;
+    const labBefore = await balanceOf(sys, lab);
+    const rc = await mined(sys.manager.connect(lab).refund(job, to));
+    expect(await balanceOf(sys, to)).toBe(50n * USD - 10n * P1);
+    expect(await balanceOf(sys, lab)).toBe(labBefore);
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'JobRefunded');
+    expect(ev?.args.toArray()).toEqual([job, to, 50n * USD - 10n * P1]);
+  });
+  test('to the zero address reverts and leaves the job unrefunded', async () => {
+    const job = await jobWith();
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+    await expectRevert(sys.manager.connect(lab).refund(job, `0x${'00'.repeat(20)}`), 'LicenseManager_ZeroAddress');
+    expect((await sys.manager.getJob(job)).refunded).toBe(false);
   });
 });

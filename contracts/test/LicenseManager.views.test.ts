@@ -1,11 +1,11 @@
 /**
  * The views the key gate's access conditions call with eth_call (see LicenseManager.views.tree):
- * isLicenseActive, datasetsOfJob, holdsValidLicense. None of them may revert, whatever the ids.
+ * isLicenseActive, datasetsOfJob, holdsValidLicense, isJobActive, jobGrantsKeys. None of them may revert, whatever the ids.
  */
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import type { JsonRpcSigner } from 'ethers';
 import { expectRevert } from './helpers/errors.js';
-import { buyLicense, DAY, deploySystem, mined, openJob, registerExplicit, USD, type System } from './helpers/fixture.js';
+import { buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System } from './helpers/fixture.js';
 
 let sys: System;
 let snap: string;
@@ -185,11 +185,89 @@ describe('holdsValidLicense', () => {
   });
 });
 
-describe('the views are views', () => {
-  test('all three are declared view in the ABI, so they cannot change state or cost a transaction', () => {
-    const mutability = (name: 'isLicenseActive' | 'datasetsOfJob' | 'holdsValidLicense' | 'openJob') => sys.manager.interface.getFunction(name).stateMutability;
+// Issue 8, item 9: before, nothing on chain said whether a job was still running, so an ended or refunded job's
+// worker kept receiving keys. These views are what the key gate's worker condition now asks.
+describe('isJobActive and jobGrantsKeys', () => {
+  test('are false for jobs never opened, without reverting', async () => {
+    for (const job of [0n, 1n, 999n, MAX_UINT]) {
+      expect(await sys.manager.isJobActive(job)).toBe(false);
+      expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(false);
+    }
+  });
 
-    expect((['isLicenseActive', 'datasetsOfJob', 'holdsValidLicense'] as const).map(mutability)).toEqual(['view', 'view', 'view']);
+  test('are true for an open, funded job, and jobGrantsKeys only for the datasets it covers', async () => {
+    const { id } = await licenseExpiringIn(30 * DAY);
+    const job = await openJob(sys, lab, id, USD);
+
+    expect(await sys.manager.isJobActive(job)).toBe(true);
+    expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(true);
+    expect(await sys.manager.jobGrantsKeys(job, ds2)).toBe(true);
+    expect(await sys.manager.jobGrantsKeys(job, ds3)).toBe(false);
+  });
+
+  test('turn false the moment the lab ends the job, though the worker stays approved for its last reports', async () => {
+    const { id } = await licenseExpiringIn(30 * DAY);
+    const job = await openJob(sys, lab, id, USD);
+    const before = await sys.manager.isJobActive(job);
+
+    await mined(sys.manager.connect(lab).endJob(job));
+
+    expect(before).toBe(true);
+    expect(await sys.manager.isJobActive(job)).toBe(false);
+    expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(false);
+    expect(await sys.attestations.isApproved(job, sys.worker.address)).toBe(true);
+  });
+
+  test('stay false after the refund', async () => {
+    const { id } = await licenseExpiringIn(30 * DAY);
+    const job = await openJob(sys, lab, id, USD);
+    await mined(sys.manager.connect(lab).endJob(job));
+    await sys.chain.increaseTime(GRACE + 1);
+
+    await mined(sys.manager.connect(lab).refund(job, labAddr));
+
+    expect((await sys.manager.getJob(job)).refunded).toBe(true);
+    expect(await sys.manager.isJobActive(job)).toBe(false);
+    expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(false);
+  });
+
+  test('turn false once the budget is spent', async () => {
+    const { id } = await licenseExpiringIn(30 * DAY);
+    const job = await openJob(sys, lab, id, 10_000n);
+    const { report, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 9n, price: 1000n }]);
+    await mined(sys.manager.submitReport(report, signature));
+    const funded = await sys.manager.isJobActive(job); // 1,000 left
+    const last = await signedReport(sys, job, [{ datasetId: ds1, samples: 10n, price: 1000n }]);
+
+    await mined(sys.manager.submitReport(last.report, last.signature));
+
+    expect(funded).toBe(true);
+    expect(await sys.manager.isJobActive(job)).toBe(false);
+  });
+
+  test('turn false at the license expiry, the boundary where reports stop accruing', async () => {
+    const { id, expiry } = await licenseExpiringIn(DAY);
+    const job = await openJob(sys, lab, id, USD);
+    await sys.chain.setNextTimestamp(expiry - 1n);
+    await sys.chain.rpc('evm_mine');
+    const before = await sys.manager.isJobActive(job);
+
+    await sys.chain.increaseTime(1);
+
+    expect(before).toBe(true);
+    expect(await sys.chain.latestTimestamp()).toBe(expiry);
+    expect(await sys.manager.isJobActive(job)).toBe(false);
+  });
+});
+
+describe('the views are views', () => {
+  test('all of them are declared view in the ABI, so they cannot change state or cost a transaction', () => {
+    type Name = 'isLicenseActive' | 'datasetsOfJob' | 'holdsValidLicense' | 'isJobActive' | 'jobGrantsKeys' | 'receiptOf' | 'openJob';
+    const mutability = (name: Name) => sys.manager.interface.getFunction(name).stateMutability;
+
+    expect((['isLicenseActive', 'datasetsOfJob', 'holdsValidLicense', 'isJobActive', 'jobGrantsKeys', 'receiptOf'] as const).map(mutability)).toEqual([
+      'view', 'view', 'view', 'view', 'view', 'view',
+    ]);
     expect(mutability('openJob')).toBe('nonpayable');
   });
 });

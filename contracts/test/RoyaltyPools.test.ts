@@ -189,3 +189,116 @@ describe('pool solvency', () => {
     );
   });
 });
+
+// Issue 8, item 10: before, a Merkle split whose leaves sum to less than `totalUnits` locked the difference in the
+// pool forever (no leaf can claim it). Now proofs close MERKLE_PROOF_WINDOW after the pool's first sale, and the
+// dataset owner sweeps the share of the units no proof holds.
+describe('sweepResidual', () => {
+  const YEAR = 365 * 86_400;
+  const ZERO = `0x${'00'.repeat(20)}`;
+  let owner: JsonRpcSigner;
+  let ownerAddr: string;
+  let short: RoyaltyTree;
+  let dsS: bigint;
+
+  /** A Merkle dataset declaring 100 units whose only leaves are r1 (5) and r2 (3): 92 units no leaf holds. */
+  async function shortSplit(): Promise<{ ds: bigint; job: bigint; closesAt: bigint }> {
+    owner = sys.people[0]!;
+    ownerAddr = await owner.getAddress();
+    short = buildRoyaltyTree([{ account: await r1.getAddress(), units: 5n }, { account: await r2.getAddress(), units: 3n }]);
+    dsS = await registerMerkle(sys, owner, 1n, short.root, 100n);
+    const lic = await buyLicense(sys, lab, [dsS], USD);
+    const j = await openJob(sys, lab, lic, USD);
+    const [closesAt] = await sys.manager.residualOf(dsS);
+    return { ds: dsS, job: j, closesAt };
+  }
+  async function payShort(j: bigint, samples: bigint) {
+    const { report, signature } = await signedReport(sys, j, [{ datasetId: dsS, samples, price: 1n }]);
+    await mined(sys.manager.submitReport(report, signature));
+  }
+  /** The id of the last license bought (ids are sequential from 1; the NFT has no totalSupply). */
+  const lastLicense = async () => {
+    let id = 1n;
+    while ((await sys.manager.getLicense(id + 1n)).budget !== 0n) id += 1n;
+    return id;
+  };
+  const proofShort = async (s: JsonRpcSigner) => {
+    const a = await s.getAddress();
+    return { datasetId: dsS, units: short.unitsOf(a), proof: short.proof(a) };
+  };
+
+  test("the proof window closes MERKLE_PROOF_WINDOW after the pool's first sale", async () => {
+    const { ds } = await shortSplit();
+    const soldAt = (await sys.manager.getLicense(await lastLicense())).purchasedAt;
+    const [closesAt, provenUnits, swept] = await sys.manager.residualOf(ds);
+    expect(await sys.manager.MERKLE_PROOF_WINDOW()).toBe(BigInt(YEAR));
+    expect(closesAt).toBe(soldAt + BigInt(YEAR));
+    expect([provenUnits, swept]).toEqual([0n, 0n]);
+  });
+
+  test('before the window closes the sweep reverts ProofWindowOpen', async () => {
+    const { ds, job: j, closesAt } = await shortSplit();
+    await payShort(j, 1000n);
+    await expectRevert(sys.manager.connect(owner).sweepResidual(ds, ownerAddr), 'RoyaltyPools_ProofWindowOpen', [ds, closesAt]);
+  });
+
+  test('after it, proofs are refused and the owner sweeps the unheld share; with the proven claims, the pool empties to the wei', async () => {
+    const { ds, job: j, closesAt } = await shortSplit();
+    await payShort(j, 1000n);
+    await mined(sys.manager.connect(r1).claimWithProofs([await proofShort(r1)], [ds])); // 5/100 of 1000
+    await sys.chain.setNextTimestamp(closesAt);
+    await expectRevert(sys.manager.connect(r2).claimWithProofs([await proofShort(r2)], [ds]), 'RoyaltyPools_ProofWindowClosed', [ds, closesAt]);
+
+    const rc = await mined(sys.manager.connect(owner).sweepResidual(ds, ownerAddr));
+
+    // r2 never proved: its 3 units join the 92 no leaf holds.
+    expect(await balanceOf(sys, r1)).toBe(50n);
+    expect(await balanceOf(sys, owner)).toBe(950n);
+    const [, provenUnits, swept] = await sys.manager.residualOf(ds);
+    expect([provenUnits, swept]).toEqual([5n, 950n]);
+    const pool = await sys.manager.getPool(ds);
+    expect([pool.paidIn, pool.claimed]).toEqual([1000n, 1000n]);
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'ResidualSwept');
+    expect(ev?.args.toArray()).toEqual([ds, ownerAddr, 95n, 950n]);
+    // A recipient that proved in time still claims later; the sweep never took its share.
+    await mined(sys.manager.connect(r1).claim([ds]));
+    expect(await balanceOf(sys, r1)).toBe(50n);
+  });
+
+  test('is cumulative: a sale after the sweep pays the owner only the new residual share', async () => {
+    const { ds, job: j, closesAt } = await shortSplit();
+    await mined(sys.manager.connect(r1).proveUnits(await r1.getAddress(), await proofShort(r1)));
+    await mined(sys.manager.connect(r2).proveUnits(await r2.getAddress(), await proofShort(r2)));
+    await payShort(j, 1000n);
+    await sys.chain.setNextTimestamp(closesAt);
+    await mined(sys.manager.connect(owner).sweepResidual(ds, ownerAddr));
+    expect(await balanceOf(sys, owner)).toBe(920n);
+    await mined(sys.manager.connect(owner).sweepResidual(ds, ownerAddr)); // nothing new
+    expect(await balanceOf(sys, owner)).toBe(920n);
+
+    const lic = await buyLicense(sys, lab, [ds], USD);
+    const j2 = await openJob(sys, lab, lic, USD);
+    await payShort(j2, 500n);
+    await mined(sys.manager.connect(owner).sweepResidual(ds, ownerAddr));
+
+    expect(await balanceOf(sys, owner)).toBe(920n + 460n);
+  });
+
+  test('only the current owner sweeps, to a non-zero address it names', async () => {
+    const { ds, job: j, closesAt } = await shortSplit();
+    await payShort(j, 1000n);
+    await sys.chain.setNextTimestamp(closesAt);
+    await sys.chain.rpc('evm_mine');
+    await expectRevert(sys.manager.connect(r1).sweepResidual(ds, await r1.getAddress()), 'RoyaltyPools_NotDatasetOwner', [ds, await r1.getAddress()]);
+    await expectRevert(sys.manager.connect(owner).sweepResidual(ds, ZERO), 'RoyaltyPools_ZeroAddress');
+    const to = Wallet.createRandom().address;
+    await mined(sys.manager.connect(owner).sweepResidual(ds, to));
+    expect(await balanceOf(sys, to)).toBe(1000n);
+  });
+
+  test('an explicit split or a Merkle dataset never sold has no residual: NoMerklePool', async () => {
+    const unsold = await registerMerkle(sys, sys.people[0]!, 1n, tree.root, tree.totalUnits);
+    await expectRevert(sys.manager.connect(sys.people[0]!).sweepResidual(dsE, await sys.people[0]!.getAddress()), 'RoyaltyPools_NoMerklePool', [dsE]);
+    await expectRevert(sys.manager.connect(sys.people[0]!).sweepResidual(unsold, await sys.people[0]!.getAddress()), 'RoyaltyPools_NoMerklePool', [unsold]);
+  });
+});

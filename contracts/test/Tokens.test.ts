@@ -7,6 +7,7 @@ import type { JsonRpcSigner } from 'ethers';
 import { ReentrantReceiver__factory, ReentrantToken__factory, type ReentrantReceiver } from '../typechain/index.js';
 import { decodeRevert, expectRevert } from './helpers/errors.js';
 import {
+  anyPrice,
   balanceOf, buyLicense, DAY, deploySystem, GRACE, mined, openJob, registerExplicit, signedReport, USD, type System,
 } from './helpers/fixture.js';
 
@@ -19,7 +20,7 @@ describe('fee-on-transfer token', () => {
     const sys = await deploySystem('feeOnTransfer', { labs: 1 });
     const ds = await withDataset(sys, [await sys.people[1]!.getAddress()], [10000]);
     const exp = (await sys.chain.latestTimestamp()) + BigInt(DAY);
-    await expectRevert(sys.manager.connect(sys.labs[0]!).purchase([ds], 1000n * USD, exp), 'LicenseManager_FeeOnTransferToken', [
+    await expectRevert(sys.manager.connect(sys.labs[0]!).purchase([ds], anyPrice([ds]), 1000n * USD, exp), 'LicenseManager_FeeOnTransferToken', [
       1000n * USD, 990n * USD,
     ]);
     expect(await balanceOf(sys, await sys.manager.getAddress())).toBe(0n);
@@ -40,7 +41,7 @@ describe('token without return values (USDT-like)', () => {
     await mined(sys.manager.connect(lab).endJob(job));
     await sys.chain.increaseTime(GRACE + 1);
     const before = await balanceOf(sys, lab);
-    await mined(sys.manager.connect(lab).refund(job));
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
     expect(await balanceOf(sys, lab)).toBe(before + 10n * USD - 4000n);
     expect(await balanceOf(sys, await sys.manager.getAddress())).toBe(0n);
   });
@@ -84,16 +85,16 @@ describe('re-entrant token and receivers', () => {
     await mined(token.mint(attackerAddr, 10n * USD));
     await mined(attacker.execute(await token.getAddress(), token.interface.encodeFunctionData('approve', [managerAddr, 10n * USD])));
     const exp = (await sys.chain.latestTimestamp()) + BigInt(DAY);
-    await mined(attacker.execute(managerAddr, sys.manager.interface.encodeFunctionData('purchase', [[ds], 10n * USD, exp])));
+    await mined(attacker.execute(managerAddr, sys.manager.interface.encodeFunctionData('purchase', [[ds], anyPrice([ds]), 10n * USD, exp])));
     await mined(attacker.execute(managerAddr, sys.manager.interface.encodeFunctionData('openJob', [1n, 4n * USD, 10n ** 20n])));
     await sys.chain.increaseTime(DAY + GRACE + 1);
-    const refundData = sys.manager.interface.encodeFunctionData('refund', [1n]);
-    await mined(attacker.setAttack(managerAddr, sys.manager.interface.encodeFunctionData('reclaimUnallocated', [1n])));
+    const refundData = sys.manager.interface.encodeFunctionData('refund', [1n, attackerAddr]);
+    await mined(attacker.setAttack(managerAddr, sys.manager.interface.encodeFunctionData('reclaimUnallocated', [1n, attackerAddr])));
     await mined(attacker.execute(managerAddr, refundData));
     expect(await attacker.lastReentrySucceeded()).toBe(false);
     expect(await balanceOf(sys, attackerAddr)).toBe(4n * USD);
     await expectRevert(attacker.execute(managerAddr, refundData), 'LicenseManager_AlreadyRefunded');
-    await mined(attacker.execute(managerAddr, sys.manager.interface.encodeFunctionData('reclaimUnallocated', [1n])));
+    await mined(attacker.execute(managerAddr, sys.manager.interface.encodeFunctionData('reclaimUnallocated', [1n, attackerAddr])));
     expect(await balanceOf(sys, attackerAddr)).toBe(10n * USD);
     expect(await balanceOf(sys, managerAddr)).toBe(0n);
   });

@@ -11,14 +11,15 @@ import { getChain } from './helpers/chain.js';
 describe('deploy script environment', () => {
   test('names every missing or malformed variable', () => {
     expect(() => parseDeployEnv({ RPC_URL: 'not a url', PAYMENT_TOKEN: '0x12' })).toThrow(
-      /RPC_URL[\s\S]*DEPLOYER_PRIVATE_KEY[\s\S]*PAYMENT_TOKEN/,
+      /RPC_URL[\s\S]*DEPLOYER_PRIVATE_KEY[\s\S]*PAYMENT_TOKEN[\s\S]*ATTESTOR/,
     );
   });
   test('parses a valid environment with defaults', () => {
     const key = Wallet.createRandom().privateKey;
     const a = Wallet.createRandom().address;
-    expect(parseDeployEnv({ RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, ATTESTORS: ` ${a} ,` })).toEqual({
-      RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, GRACE_PERIOD_SECONDS: 3600, ATTESTORS: [a],
+    const b = Wallet.createRandom().address;
+    expect(parseDeployEnv({ RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, ATTESTOR: b, ATTESTORS: ` ${a} ,` })).toEqual({
+      RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, GRACE_PERIOD_SECONDS: 3600, ATTESTOR: b, ATTESTORS: [a],
     });
   });
 });
@@ -28,7 +29,8 @@ describe('deployProvena', () => {
     const chain = await getChain();
     const admin = chain.signers[0]!;
     const attestor = Wallet.createRandom().address;
-    const d = await deployProvena(admin, { gracePeriodSeconds: 60, attestors: [attestor] });
+    const extra = Wallet.createRandom().address;
+    const d = await deployProvena(admin, { gracePeriodSeconds: 60, attestor, attestors: [extra] });
     expect(Object.keys(d.contracts).sort()).toEqual(['AttestationRegistry', 'DatasetRegistry', 'LicenseManager', 'PaymentToken', 'TrainingLicense']);
     const manager = LicenseManager__factory.connect(d.contracts.LicenseManager!, admin);
     expect([...(await manager.contractsInUse())]).toEqual([
@@ -37,8 +39,30 @@ describe('deployProvena', () => {
     expect(await manager.hasRole(await manager.PAUSER_ROLE(), d.deployer)).toBe(true);
     const att = AttestationRegistry__factory.connect(d.contracts.AttestationRegistry!, admin);
     expect(await att.hasRole(await att.ATTESTOR_ROLE(), attestor)).toBe(true);
+    expect(await att.hasRole(await att.ATTESTOR_ROLE(), extra)).toBe(true);
+    // The admin does not attest: it cannot approve its own key for a job (issue 8, item 10).
+    expect(await att.hasRole(await att.ATTESTOR_ROLE(), d.deployer)).toBe(false);
+    expect(await att.hasRole(await att.DEFAULT_ADMIN_ROLE(), d.deployer)).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'provena-deploy-'));
     writeDeployment(dir, d);
     expect(readDeployment(dir, d.chainId)).toEqual(d);
+  });
+
+  test('refuses the deployer as attestor', async () => {
+    const chain = await getChain();
+    const admin = chain.signers[0]!;
+    await expect(deployProvena(admin, { attestor: await admin.getAddress() })).rejects.toThrow(/attestor must not be the deployer/);
+    await expect(deployProvena(admin, { attestor: Wallet.createRandom().address, attestors: [await admin.getAddress()] })).rejects.toThrow(
+      /attestor must not be the deployer/,
+    );
+  });
+
+  test('every contract fits the EIP-170 code size limit (24,576 bytes) so it deploys on mainnet and L2s', async () => {
+    const chain = await getChain();
+    const d = await deployProvena(chain.signers[0]!, { attestor: Wallet.createRandom().address });
+    for (const [name, address] of Object.entries(d.contracts)) {
+      const code = await chain.provider.getCode(address);
+      expect({ name, fits: (code.length - 2) / 2 <= 24_576 }).toEqual({ name, fits: true });
+    }
   });
 });

@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { PoolMathHarness__factory, type PoolMathHarness } from '../typechain/index.js';
 import { decodeRevert } from './helpers/errors.js';
-import { buyLicense, deploySystem, mined, openJob, registerExplicit, signedReport, USD, type System } from './helpers/fixture.js';
+import { Wallet } from 'ethers';
+import { buildRoyaltyTree } from '../merkle.js';
+import { buyLicense, deploySystem, mined, openJob, registerExplicit, registerMerkle, signedReport, USD, type System } from './helpers/fixture.js';
 
 const SCALE = 10n ** 18n;
 
@@ -104,4 +106,92 @@ describe('settlement (fuzz on the contracts)', () => {
       { numRuns: 40 },
     );
   });
+
+  // The cap counts the opening second (issue 8, item 10: same-second reports): a report at `elapsed` seconds after
+  // openJob settles exactly when spent <= rate x (elapsed + 1), elapsed 0 included, and never above the budget.
+  test('the rate cap admits exactly rate x (elapsed + 1), from the opening second on', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.bigInt({ min: 1n, max: 5000n }),
+        fc.integer({ min: 1, max: 120 }),
+        fc.bigInt({ min: 0n, max: 3000n }),
+        async (rate, elapsed, samples) => {
+          await sys.chain.revertTo(snap);
+          snap = await sys.chain.snapshot();
+          const lab = sys.labs[0]!;
+          const budget = 100n * USD;
+          const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds[1]!], budget), budget, rate);
+          const start = (await sys.manager.getJob(job)).startedAt;
+          // openJob's helper also mined the approval after it, so the earliest report is a second or two later;
+          // elapsed 0 is covered by the same-block test in LicenseManager.settlement.test.ts.
+          fc.pre(start + BigInt(elapsed) > (await sys.chain.latestTimestamp()));
+          await sys.chain.setNextTimestamp(start + BigInt(elapsed));
+          const { report, signature } = await signedReport(sys, job, [{ datasetId: ds[1]!, samples, price: prices[1]! }]);
+          const cost = samples * prices[1]!;
+          const allowed = rate * BigInt(elapsed + 1);
+          let error: string | undefined;
+          try {
+            await mined(sys.manager.submitReport(report, signature, { gasLimit: 1_000_000 }));
+          } catch (err) {
+            error = decodeRevert(err)?.name ?? 'unknown';
+          }
+          expect(error).toBe(cost > allowed ? 'LicenseManager_RateCapExceeded' : undefined);
+          expect((await sys.manager.getJob(job)).spent).toBe(error ? 0n : cost);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
+// Issue 8, item 10: whatever subset of a Merkle split's leaves is proven in time, and whatever the leaves sum to
+// (below totalUnits), proven claims plus the owner's residual sweep take everything paid in, less rounding dust,
+// and never more.
+describe('Merkle residual (fuzz on the contracts)', () => {
+  test('proven claims + residual sweep == paid in, less under one unit of dust per position', async () => {
+    const sys = await deploySystem('mock', { labs: 1 });
+    const owner = sys.people[0]!;
+    const accounts = sys.people.slice(1, 5);
+    const addrs = await Promise.all(accounts.map((a) => a.getAddress()));
+    let snap = await sys.chain.snapshot();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.bigInt({ min: 1n, max: 1000n }), { minLength: 4, maxLength: 4 }),
+        fc.bigInt({ min: 0n, max: 5000n }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.bigInt({ min: 1n, max: 100_000n }), { minLength: 1, maxLength: 3 }),
+        async (units, missing, proveMask, payments) => {
+          await sys.chain.revertTo(snap);
+          snap = await sys.chain.snapshot();
+          const tree = buildRoyaltyTree([...addrs.map((account, i) => ({ account, units: units[i]! })), { account: Wallet.createRandom().address, units: 1n }]);
+          const totalUnits = tree.totalUnits + missing; // leaves sum to less than the declared total
+          const ds = await registerMerkle(sys, owner, 1n, tree.root, totalUnits);
+          const lab = sys.labs[0]!;
+          const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds], 100n * USD), 100n * USD);
+          let cumulative = 0n;
+          for (const [k, p] of payments.entries()) {
+            cumulative += p;
+            const { report, signature } = await signedReport(sys, job, [{ datasetId: ds, samples: cumulative, price: 1n }]);
+            await mined(sys.manager.submitReport(report, signature));
+            // Proofs land while payments stream in.
+            if (k === 0) {
+              for (const [i, a] of accounts.entries()) {
+                if (proveMask[i]) await mined(sys.manager.connect(a).claimWithProofs([{ datasetId: ds, units: units[i]!, proof: tree.proof(addrs[i]!) }], [ds]));
+              }
+            }
+          }
+          const [closesAt] = await sys.manager.residualOf(ds);
+          await sys.chain.setNextTimestamp(closesAt);
+          await mined(sys.manager.connect(owner).sweepResidual(ds, await owner.getAddress()));
+          for (const [i, a] of accounts.entries()) if (proveMask[i]) await mined(sys.manager.connect(a).claim([ds]));
+          const pool = await sys.manager.getPool(ds);
+          const positions = BigInt(proveMask.filter(Boolean).length + 1);
+          expect(pool.paidIn).toBe(cumulative);
+          expect(pool.claimed).toBeLessThanOrEqual(pool.paidIn);
+          expect(pool.paidIn - pool.claimed).toBeLessThanOrEqual(positions);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 /**
  * Invariant suite: random sequences of purchase / open job / report / time / end / refund / reclaim / claim /
- * delist / price update across 3 labs, 4 datasets (3 explicit splits, 1 Merkle) and 4 recipients, checked after
+ * delist / price update / final report / residual sweep across 3 labs, 4 datasets (3 explicit splits, 1 Merkle) and 4 recipients, checked after
  * every step against ghost accounting. The invariants are listed in contracts/README.md.
  *
  * Transactions go straight to Hardhat's provider (eth_sendTransaction, automine) for speed; a reverted action
@@ -10,17 +10,17 @@
 import { beforeAll, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { Wallet, type Interface } from 'ethers';
-import { licenseManagerDomain, signUsageReport } from '../../shared/eip712.js';
+import { licenseManagerDomain, signFinalReport, signUsageReport } from '../../shared/eip712.js';
 import { buildRoyaltyTree, type RoyaltyTree } from '../merkle.js';
 import { decodeRevert } from './helpers/errors.js';
-import { deploySystem, registerExplicit, registerMerkle, USD, type System } from './helpers/fixture.js';
+import { deploySystem, EVIDENCE, MAX_PRICE, registerExplicit, registerMerkle, USD, type System } from './helpers/fixture.js';
 
 const RUNS = Number(process.env.INVARIANT_RUNS ?? 200);
 const DEPTH = Number(process.env.INVARIANT_DEPTH ?? 50);
 const SEED = process.env.INVARIANT_SEED ? Number(process.env.INVARIANT_SEED) : undefined;
 
 interface GhostLicense { lab: number; unallocated: bigint; prices: Map<number, bigint> }
-interface GhostJob { license: number; budget: bigint; spent: bigint; settled: bigint[]; refunded: boolean; ended: boolean }
+interface GhostJob { license: number; budget: bigint; spent: bigint; settled: bigint[]; refunded: boolean; ended: boolean; finalized: boolean }
 interface DatasetSpec { id: bigint; price: bigint; units: Map<number, bigint>; totalUnits: bigint; merkle: boolean; listed: boolean }
 
 let sys: System;
@@ -32,7 +32,9 @@ let attestAddr: string;
 let labs: string[];
 let recipients: string[];
 let owner: string;
-let adminAddr: string;
+let attestorAddr: string;
+/** Where labs send refunds when they name another address (a blocklisted lab's recovery address). */
+const recovery = Wallet.createRandom().address;
 let tree: RoyaltyTree;
 let baseDatasets: DatasetSpec[];
 let domain: ReturnType<typeof licenseManagerDomain>;
@@ -45,7 +47,7 @@ beforeAll(async () => {
   attestAddr = await sys.attestations.getAddress();
   labs = await Promise.all(sys.labs.map((l) => l.getAddress()));
   owner = await sys.people[0]!.getAddress();
-  adminAddr = await sys.admin.getAddress();
+  attestorAddr = await sys.attestor.getAddress();
   recipients = await Promise.all(sys.people.slice(1, 5).map((p) => p.getAddress()));
   const [R0, R1, R2, R3] = recipients as [string, string, string, string];
   tree = buildRoyaltyTree([
@@ -87,13 +89,14 @@ const balanceOf = async (a: string) => (await call<[bigint]>(sys.token.interface
 // ------------------------------------------------------------------------------------------ actions
 
 const action = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('purchase' as const), lab: fc.nat(2), mask: fc.integer({ min: 1, max: 15 }), budget: fc.bigInt({ min: 1n, max: 50n * USD }).map((b) => (b % 5n === 0n ? b / 1_000_000n + 1n : b)), days: fc.integer({ min: 1, max: 20 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('purchase' as const), lab: fc.nat(2), mask: fc.integer({ min: 1, max: 15 }), budget: fc.bigInt({ min: 1n, max: 50n * USD }).map((b) => (b % 5n === 0n ? b / 1_000_000n + 1n : b)), days: fc.integer({ min: 1, max: 20 }), capBelow: fc.integer({ min: 0, max: 9 }).map((x) => x === 0) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('open' as const), pick: fc.nat(), fraction: fc.integer({ min: 1, max: 100 }), rate: fc.constantFrom(1n, 1000n, 10n ** 24n, 10n ** 24n, 10n ** 24n) }) },
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('report' as const), pick: fc.nat(), mask: fc.integer({ min: 1, max: 15 }), deltas: fc.array(fc.integer({ min: -3, max: 120 }), { minLength: 4, maxLength: 4 }), stranger: fc.integer({ min: 0, max: 19 }).map((x) => x === 0) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('time' as const), seconds: fc.constantFrom(1, 60, 3600, 86_400, 5 * 86_400, 21 * 86_400) }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('report' as const), pick: fc.nat(), mask: fc.integer({ min: 1, max: 15 }), deltas: fc.array(fc.integer({ min: -3, max: 120 }), { minLength: 4, maxLength: 4 }), stranger: fc.integer({ min: 0, max: 19 }).map((x) => x === 0), final: fc.integer({ min: 0, max: 9 }).map((x) => x === 0) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('time' as const), seconds: fc.constantFrom(1, 60, 3600, 86_400, 5 * 86_400, 21 * 86_400, 366 * 86_400) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('end' as const), pick: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('refund' as const), pick: fc.nat(), byOther: fc.integer({ min: 0, max: 4 }).map((x) => x === 0) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reclaim' as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('refund' as const), pick: fc.nat(), byOther: fc.integer({ min: 0, max: 4 }).map((x) => x === 0), toRecovery: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reclaim' as const), pick: fc.nat(), toRecovery: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('sweep' as const) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('claim' as const), recipient: fc.nat(3), mask: fc.integer({ min: 1, max: 15 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delist' as const), dataset: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reprice' as const), dataset: fc.nat(3), price: fc.bigInt({ min: 1n, max: 200_000n }) }) },
@@ -101,14 +104,15 @@ const action = fc.oneof(
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 
 const ALLOWED: Record<Action['kind'], string[]> = {
-  purchase: ['LicenseManager_DatasetNotListed'],
+  purchase: ['LicenseManager_DatasetNotListed', 'LicenseManager_PriceAboveMax'],
   open: ['LicenseManager_LicenseExpired', 'LicenseManager_InsufficientUnallocated', 'LicenseManager_ZeroBudget'],
-  report: ['LicenseManager_BudgetExceeded', 'LicenseManager_RateCapExceeded', 'LicenseManager_ReportWindowClosed', 'LicenseManager_UnapprovedWorker'],
+  report: ['LicenseManager_BudgetExceeded', 'LicenseManager_RateCapExceeded', 'LicenseManager_ReportWindowClosed', 'LicenseManager_UnapprovedWorker', 'LicenseManager_JobFinalized'],
   time: [],
   end: ['LicenseManager_JobEnded'],
+  sweep: ['RoyaltyPools_ProofWindowOpen', 'RoyaltyPools_NoMerklePool'],
   refund: ['LicenseManager_GraceNotOver', 'LicenseManager_AlreadyRefunded', 'LicenseManager_NotLicenseHolder'],
   reclaim: ['LicenseManager_NothingToRefund'],
-  claim: [],
+  claim: ['RoyaltyPools_ProofWindowClosed'],
   delist: ['DatasetRegistry_AlreadyDelisted'],
   reprice: ['DatasetRegistry_AlreadyDelisted'],
 };
@@ -132,6 +136,9 @@ async function runSequence(actions: Action[]): Promise<void> {
   const withdrawn = recipients.map(() => 0n);
   const proven = recipients.map(() => false);
   const labBalance = await Promise.all(labs.map(balanceOf));
+  let recovered = await balanceOf(recovery);
+  let swept = 0n; // residual of the Merkle pool (index 3) paid to the dataset owner
+  const MERKLE = 3;
   const mi = sys.manager.interface;
 
   const owed = () =>
@@ -146,8 +153,12 @@ async function runSequence(actions: Action[]): Promise<void> {
       case 'purchase': {
         const chosen = datasets.map((_, i) => i).filter((i) => act.mask & (1 << i));
         const now = await sys.chain.latestTimestamp();
-        error = await send(labs[act.lab]!, managerAddr, mi.encodeFunctionData('purchase', [chosen.map((i) => datasets[i]!.id), act.budget, now + BigInt(act.days * 86_400)]));
+        // The buyer's per-dataset cap: the listed price (or, 1 in 10, one wei below it for the first dataset).
+        const caps = chosen.map((i, k) => (act.capBelow && k === 0 ? datasets[i]!.price - 1n : k % 2 ? MAX_PRICE : datasets[i]!.price));
+        error = await send(labs[act.lab]!, managerAddr, mi.encodeFunctionData('purchase', [chosen.map((i) => datasets[i]!.id), caps, act.budget, now + BigInt(act.days * 86_400)]));
+        if (error === 'LicenseManager_PriceAboveMax') expect(act.capBelow).toBe(true);
         if (!error) {
+          expect(act.capBelow).toBe(false); // a price above the buyer's cap never sells
           licenses.push({ lab: act.lab, unallocated: act.budget, prices: new Map(chosen.map((i) => [i, datasets[i]!.price])) });
           labBalance[act.lab]! -= act.budget;
         }
@@ -161,8 +172,8 @@ async function runSequence(actions: Action[]): Promise<void> {
         error = await send(labs[lic.lab]!, managerAddr, mi.encodeFunctionData('openJob', [li + 1, budget, act.rate]));
         if (!error) {
           lic.unallocated -= budget;
-          jobs.push({ license: li, budget, spent: 0n, settled: datasets.map(() => 0n), refunded: false, ended: false });
-          expect(await send(adminAddr, attestAddr, sys.attestations.interface.encodeFunctionData('approveWorker', [jobs.length, worker.address]))).toBeUndefined();
+          jobs.push({ license: li, budget, spent: 0n, settled: datasets.map(() => 0n), refunded: false, ended: false, finalized: false });
+          expect(await send(attestorAddr, attestAddr, sys.attestations.interface.encodeFunctionData('approveWorker', [jobs.length, worker.address, EVIDENCE]))).toBeUndefined();
         }
         break;
       }
@@ -183,10 +194,20 @@ async function runSequence(actions: Action[]): Promise<void> {
           samples,
           amounts: chosen.map((i, k) => samples[k]! * lic.prices.get(i)!),
         };
-        const signature = await signUsageReport(act.stranger ? stranger : worker, domain, msg);
-        error = await send(labs[0]!, managerAddr, mi.encodeFunctionData('submitReport', [msg, signature]));
-        if (act.stranger) expect(['LicenseManager_UnapprovedWorker', 'LicenseManager_ReportWindowClosed']).toContain(error); // never pays
+        const signer = act.stranger ? stranger : worker;
+        const data = act.final
+          ? mi.encodeFunctionData('finalizeJob', [msg, 'bafy-receipt', await signFinalReport(signer, domain, { ...msg, receiptCid: 'bafy-receipt' })])
+          : mi.encodeFunctionData('submitReport', [msg, await signUsageReport(signer, domain, msg)]);
+        error = await send(labs[0]!, managerAddr, data);
+        if (act.stranger) expect(['LicenseManager_UnapprovedWorker', 'LicenseManager_ReportWindowClosed', 'LicenseManager_JobFinalized']).toContain(error); // never pays
+        if (error === 'LicenseManager_JobFinalized') expect(job.finalized).toBe(true);
         if (!error) {
+          expect(job.finalized).toBe(false);
+          if (act.final) {
+            job.finalized = true;
+            job.ended = true;
+            expect((await call<[boolean]>(mi, managerAddr, 'isJobActive', [ji + 1]))[0]).toBe(false);
+          }
           chosen.forEach((i, k) => {
             const s = samples[k]!;
             if (s <= job.settled[i]!) return; // stale or replayed: pays nothing
@@ -209,7 +230,11 @@ async function runSequence(actions: Action[]): Promise<void> {
         if (jobs.length === 0) continue;
         const ji = act.pick % jobs.length;
         error = await send(labs[licenses[jobs[ji]!.license]!.lab]!, managerAddr, mi.encodeFunctionData('endJob', [ji + 1]));
-        if (!error) jobs[ji]!.ended = true;
+        if (!error) {
+          jobs[ji]!.ended = true;
+          // An ended job never grants data keys again (issue 8, item 9).
+          expect((await call<[boolean]>(mi, managerAddr, 'isJobActive', [ji + 1]))[0]).toBe(false);
+        }
         break;
       }
       case 'refund': {
@@ -218,12 +243,16 @@ async function runSequence(actions: Action[]): Promise<void> {
         const job = jobs[ji]!;
         const holder = licenses[job.license]!.lab;
         const caller = act.byOther ? (holder + 1) % labs.length : holder;
-        error = await send(labs[caller]!, managerAddr, mi.encodeFunctionData('refund', [ji + 1]));
+        const to = act.toRecovery ? recovery : labs[caller]!;
+        error = await send(labs[caller]!, managerAddr, mi.encodeFunctionData('refund', [ji + 1, to]));
         if (act.byOther) expect(error).toBe('LicenseManager_NotLicenseHolder');
         if (!error) {
           job.refunded = true;
-          labBalance[holder]! += job.budget - job.spent;
+          if (act.toRecovery) recovered += job.budget - job.spent;
+          else labBalance[holder]! += job.budget - job.spent;
           expect(await balanceOf(labs[holder]!)).toBe(labBalance[holder]);
+          expect(await balanceOf(recovery)).toBe(recovered);
+          expect((await call<[boolean]>(mi, managerAddr, 'isJobActive', [ji + 1]))[0]).toBe(false);
         }
         break;
       }
@@ -231,11 +260,28 @@ async function runSequence(actions: Action[]): Promise<void> {
         if (licenses.length === 0) continue;
         const li = act.pick % licenses.length;
         const lic = licenses[li]!;
-        error = await send(labs[lic.lab]!, managerAddr, mi.encodeFunctionData('reclaimUnallocated', [li + 1]));
+        error = await send(labs[lic.lab]!, managerAddr, mi.encodeFunctionData('reclaimUnallocated', [li + 1, act.toRecovery ? recovery : labs[lic.lab]!]));
         if (!error) {
-          labBalance[lic.lab]! += lic.unallocated;
+          if (act.toRecovery) recovered += lic.unallocated;
+          else labBalance[lic.lab]! += lic.unallocated;
           lic.unallocated = 0n;
           expect(await balanceOf(labs[lic.lab]!)).toBe(labBalance[lic.lab]);
+          expect(await balanceOf(recovery)).toBe(recovered);
+        }
+        break;
+      }
+      case 'sweep': {
+        const d = datasets[MERKLE]!;
+        error = await send(owner, managerAddr, mi.encodeFunctionData('sweepResidual', [d.id, owner]));
+        if (!error) {
+          const [, , , chainClaimed] = await call<[unknown, bigint, bigint, bigint]>(mi, managerAddr, 'getPool', [d.id]);
+          const got = (await balanceOf(owner)) - swept;
+          swept += got;
+          claimedFromPool[MERKLE]! += got;
+          expect(chainClaimed).toBe(claimedFromPool[MERKLE]);
+          // The owner's residual is the units no proof holds: <= paidIn x residualUnits / totalUnits.
+          const provenUnits = [...d.units.entries()].filter(([r]) => proven[r]).reduce((a, [, u]) => a + u, 0n);
+          expect(swept * d.totalUnits).toBeLessThanOrEqual(paidIn[MERKLE]! * (d.totalUnits - provenUnits));
         }
         break;
       }

@@ -1,7 +1,7 @@
 /** The TS EIP-712 types and Merkle helper agree with the contracts. */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { TypedDataEncoder, Wallet, id } from 'ethers';
-import { CLAIM_TYPES, REGISTRATION_TYPES, UPDATE_TYPES, USAGE_REPORT_TYPES, datasetRegistryDomain, licenseManagerDomain } from '../../shared/eip712.js';
+import { CLAIM_TYPES, FINAL_REPORT_TYPES, REGISTRATION_TYPES, UPDATE_TYPES, USAGE_REPORT_TYPES, datasetRegistryDomain, licenseManagerDomain } from '../../shared/eip712.js';
 import { buildRoyaltyTree } from '../merkle.js';
 import { deploySystem, type System } from './helpers/fixture.js';
 
@@ -16,6 +16,7 @@ const typeHash = (types: Record<string, readonly { name: string; type: string }[
 describe('EIP-712 types', () => {
   test('match the contracts\' typehashes', async () => {
     expect(typeHash(USAGE_REPORT_TYPES, 'UsageReport')).toBe(await sys.manager.USAGE_REPORT_TYPEHASH());
+    expect(typeHash(FINAL_REPORT_TYPES, 'FinalReport')).toBe(await sys.manager.FINAL_REPORT_TYPEHASH());
     expect(typeHash(CLAIM_TYPES, 'Claim')).toBe(await sys.manager.CLAIM_TYPEHASH());
     expect(typeHash(REGISTRATION_TYPES, 'Registration')).toBe(await sys.registry.REGISTRATION_TYPEHASH());
     expect(typeHash(UPDATE_TYPES, 'Update')).toBe(await sys.registry.UPDATE_TYPEHASH());

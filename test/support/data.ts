@@ -2,7 +2,7 @@
  * Test helpers for the data plane: a minimal in-memory encrypted upload through the real API (presigned PUTs to
  * the embedded S3), and on-chain license purchase / job opening with the real contracts.
  */
-import { Contract, type Signer, type Wallet } from 'ethers';
+import { Contract, id, type Signer, type Wallet } from 'ethers';
 import { LicenseManager__factory, MockUSD__factory } from '../../contracts/typechain/index.js';
 import { encryptStream, generateDataKey } from '../../shared/crypto/chunkedAead.js';
 import { sealToPublicKey } from '../../shared/crypto/ecies.js';
@@ -11,6 +11,9 @@ import type { Dataset } from '../../shared/schemas/dataset.js';
 import { cipherParamsOf } from '../../shared/schemas/encryptedManifest.js';
 import type { UploadSession } from '../../shared/schemas/upload.js';
 import { fundedSigner, provider, stackInfo } from './stack.js';
+
+/** The embedded stack's attestor (STACK_ATTESTOR_ACCOUNT in scripts/stack.ts): not the deployer, who is admin. */
+const STACK_ATTESTOR_ACCOUNT = 2;
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
@@ -63,7 +66,8 @@ export async function buyLicense(labIndex: number, chainDatasetIds: string[], op
   const lm = licenseManager(lab);
   await (await token.approve(await lm.getAddress(), budget)).wait();
   const expiry = (await chainNow()) + (options.expiresIn ?? 30 * 24 * 3600);
-  const tx = await lm.purchase(chainDatasetIds.map(BigInt), budget, expiry);
+  // No price cap (the listing's price is accepted as the chain holds it): type(uint96).max per dataset.
+  const tx = await lm.purchase(chainDatasetIds.map(BigInt), chainDatasetIds.map(() => 2n ** 96n - 1n), budget, expiry);
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = lm.interface.parseLog(log);
@@ -72,7 +76,7 @@ export async function buyLicense(labIndex: number, chainDatasetIds: string[], op
   throw new Error('no LicensePurchased event');
 }
 
-/** Opens a job on a license (as the lab) and approves `worker` for it (as the deployer, the attestor). */
+/** Opens a job on a license (as the lab) and approves `worker` for it (as the stack's attestor, dev account 2). */
 export async function openAttestedJob(lab: Signer, licenseId: string, worker: string): Promise<string> {
   const lm = licenseManager(lab);
   const receipt = await (await lm.openJob(BigInt(licenseId), 1_000_000n, 1_000_000n)).wait();
@@ -82,9 +86,14 @@ export async function openAttestedJob(lab: Signer, licenseId: string, worker: st
     if (parsed?.name === 'JobOpened') jobId = (parsed.args[0] as bigint).toString();
   }
   if (!jobId) throw new Error('no JobOpened event');
-  const attestor = fundedSigner(0);
-  const registry = new Contract(stackInfo().deployment.contracts.AttestationRegistry as string, ['function approveWorker(uint256 jobId, address worker)'], attestor);
-  await (await registry.getFunction('approveWorker')(BigInt(jobId), worker)).wait();
+  const attestor = fundedSigner(STACK_ATTESTOR_ACCOUNT);
+  const registry = new Contract(
+    stackInfo().deployment.contracts.AttestationRegistry as string,
+    ['function approveWorker(uint256 jobId, address worker, bytes32 evidenceHash)'],
+    attestor,
+  );
+  // A test stands in for the API's verifier here: the evidence hash names what a real attestor would have verified.
+  await (await registry.getFunction('approveWorker')(BigInt(jobId), worker, id(`test evidence for job ${jobId}`))).wait();
   return jobId;
 }
 

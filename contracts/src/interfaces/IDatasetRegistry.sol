@@ -19,7 +19,7 @@ interface IDatasetRegistry {
 
     /// @notice Registers a dataset owned by the caller.
     /// @dev Emits {DatasetRegistered}.
-    /// Requirements: non-empty manifest; non-zero price; a valid split (see {Split}).
+    /// Requirements: non-empty manifest; 0 < price <= `type(uint96).max`; a valid split (see {Split}).
     /// @return datasetId The new dataset's id (ids start at 1).
     function register(Registration calldata registration) external returns (uint256 datasetId);
 
@@ -31,7 +31,7 @@ interface IDatasetRegistry {
         returns (uint256 datasetId);
 
     /// @notice Sets a new price and manifest as a new version.
-    /// @dev Emits {DatasetUpdated}. Requirements: caller is the owner; the dataset is listed; non-zero price;
+    /// @dev Emits {DatasetUpdated}. Requirements: caller is the owner; the dataset is listed; 0 < price <= `type(uint96).max`;
     /// non-empty manifest.
     function update(uint256 datasetId, uint128 pricePerSample, string calldata manifestCid) external;
 
@@ -41,7 +41,7 @@ interface IDatasetRegistry {
     /// @dev Emits {DatasetUpdated}. Consumes the owner's nonce (the same {nonces} counter as {registerWithSig}).
     /// ERC-1271 contract owners are supported.
     /// Requirements: `block.timestamp <= deadline`; the dataset exists; a valid signature by its owner over the
-    /// current nonce; the dataset is listed; non-zero price; non-empty manifest.
+    /// current nonce; the dataset is listed; 0 < price <= `type(uint96).max`; non-empty manifest.
     function updateWithSig(
         uint256 datasetId,
         uint128 pricePerSample,
@@ -74,4 +74,7 @@ interface IDatasetRegistry {
 
     /// @notice The number of datasets registered so far (also the last id).
     function datasetCount() external view returns (uint256);
+
+    /// @notice The dataset's current owner; zero for an unknown id (never reverts).
+    function datasetOwner(uint256 datasetId) external view returns (address);
 }

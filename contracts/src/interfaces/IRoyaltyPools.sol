@@ -12,6 +12,8 @@ interface IRoyaltyPools {
     event UnitsProven(uint256 indexed datasetId, address indexed account, uint64 units);
     /// @notice Emitted when `recipient` claimed `amount` in total across datasets, sent to `to`.
     event RoyaltiesClaimed(address indexed recipient, address indexed to, uint256 amount);
+    /// @notice Emitted when a Merkle pool's residual (units no proof claimed) paid `amount` to `to`, named by the owner.
+    event ResidualSwept(uint256 indexed datasetId, address indexed to, uint256 residualUnits, uint256 amount);
 
     /// @notice Claims the caller's royalties in every listed dataset and sends them to the caller.
     /// @dev Emits {RoyaltiesClaimed}. Requirements: the caller is a recipient of each dataset (explicit split, or
@@ -37,8 +39,21 @@ interface IRoyaltyPools {
     ) external returns (uint256 amount);
 
     /// @notice Stores `account`'s units in a Merkle split; anyone may submit a valid proof. No-op when already stored.
-    /// @dev Emits {UnitsProven}. Requirements: a valid proof with non-zero units.
+    /// @dev Emits {UnitsProven}. Requirements: a valid proof with non-zero units; the pool's proof window (from its
+    /// first sale, `MERKLE_PROOF_WINDOW`) has not closed. The same applies to the proofs {claimWithProofs} and
+    /// {claimWithSig} carry.
     function proveUnits(address account, UnitsProof calldata proof) external;
+
+    /// @notice Pays the dataset owner's residual of a Merkle pool to `to`: the share of `totalUnits` minus the units
+    /// proven before the proof window closed (a tree whose leaves sum to less than `totalUnits`, or recipients who
+    /// never proved), so nothing paid in stays locked forever. Cumulative: callable again as more is paid in.
+    /// @dev Emits {ResidualSwept}. Requirements: caller is the dataset's current owner; `to` is not zero; the dataset
+    /// has a sold Merkle pool whose proof window closed; the pool is not overdrawn.
+    function sweepResidual(uint256 datasetId, address to) external returns (uint256 amount);
+
+    /// @notice A Merkle pool's proof deadline (0 when none: explicit split or never sold), units proven so far, and
+    /// what the owner swept.
+    function residualOf(uint256 datasetId) external view returns (uint40 proofsCloseAt, uint64 provenUnits, uint256 swept);
 
     /// @notice What `account` could claim now from `datasetId` (0 for a Merkle recipient whose units are not yet proven).
     function claimable(uint256 datasetId, address account) external view returns (uint256);

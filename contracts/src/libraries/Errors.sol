@@ -16,9 +16,11 @@ library Errors {
     error DatasetRegistry_AlreadyDelisted(uint256 datasetId);
     error DatasetRegistry_SignatureExpired(uint256 deadline);
     error DatasetRegistry_InvalidSignature(address owner);
+    error DatasetRegistry_PriceTooLarge(uint256 price, uint256 max);
 
     // ---------------------------------------------------------------- AttestationRegistry
     error AttestationRegistry_ZeroWorker();
+    error AttestationRegistry_ZeroEvidence();
 
     // ---------------------------------------------------------------- TrainingLicense
     error TrainingLicense_NotManager(address caller);
@@ -37,6 +39,9 @@ library Errors {
     error LicenseManager_LicenseExpired(uint256 licenseId, uint256 expiry);
     error LicenseManager_InsufficientUnallocated(uint256 licenseId, uint256 requested, uint256 available);
     error LicenseManager_ZeroRate();
+    error LicenseManager_PriceAboveMax(uint256 datasetId, uint256 price, uint256 maxPrice);
+    error LicenseManager_PriceTooLarge(uint256 datasetId, uint256 price);
+    error LicenseManager_ZeroAddress();
 
     // ---------------------------------------------------------------- LicenseManager: jobs and reports
     error LicenseManager_UnknownJob(uint256 jobId);
@@ -52,6 +57,8 @@ library Errors {
     error LicenseManager_GraceNotOver(uint256 jobId, uint256 refundableAt);
     error LicenseManager_AlreadyRefunded(uint256 jobId);
     error LicenseManager_NothingToRefund();
+    error LicenseManager_JobFinalized(uint256 jobId);
+    error LicenseManager_EmptyReceipt();
 
     // ---------------------------------------------------------------- RoyaltyPools
     error RoyaltyPools_NotRecipient(uint256 datasetId, address account);
@@ -60,4 +67,8 @@ library Errors {
     error RoyaltyPools_SignatureExpired(uint256 deadline);
     error RoyaltyPools_InvalidSignature(address recipient);
     error RoyaltyPools_ZeroAddress();
+    error RoyaltyPools_ProofWindowClosed(uint256 datasetId, uint256 closedAt);
+    error RoyaltyPools_NoMerklePool(uint256 datasetId);
+    error RoyaltyPools_ProofWindowOpen(uint256 datasetId, uint256 closesAt);
+    error RoyaltyPools_NotDatasetOwner(uint256 datasetId, address caller);
 }

@@ -46,7 +46,8 @@ struct Terms {
 }
 
 /// @notice A training job drawing on a license.
-/// @dev Two slots: the report path reads both and writes only the first.
+/// @dev Two slots: the report path reads both and writes only the first. `finalized`: the worker's final report
+/// (with the receipt CID) landed; no report is accepted afterwards.
 struct Job {
     uint96 budget;
     uint96 spent;
@@ -56,6 +57,7 @@ struct Job {
     uint40 endedAt;
     uint40 expiry;
     bool refunded;
+    bool finalized;
 }
 
 /// @notice Per job and dataset: samples settled so far and the license's terms, copied when the job opens so that

@@ -2,7 +2,7 @@
  * Deploys a full Provena system on the in-process chain through {@link deployProvena} (so tests cover the deploy
  * path too), funds labs, and offers one-line helpers for the common steps. Ids are read from emitted events.
  */
-import { Wallet, type ContractTransactionResponse, type JsonRpcSigner, type Log, type Signer } from 'ethers';
+import { Wallet, id, type ContractTransactionResponse, type JsonRpcSigner, type Log, type Signer } from 'ethers';
 import { deployProvena } from '../../deploy.js';
 import { licenseManagerDomain, signUsageReport, type UsageReportMessage } from '../../../shared/eip712.js';
 import {
@@ -26,12 +26,23 @@ export const ZERO_ROOT = `0x${'00'.repeat(32)}`;
 export const GRACE = 3600;
 export const USD = 1_000_000n; // 6 decimals
 export const DAY = 86_400;
+/** The highest price the registry accepts (what a job's slot stores): `type(uint96).max`. */
+export const MAX_PRICE = 2n ** 96n - 1n;
+/** The evidence hash the fixture's attestor approves worker keys on. */
+export const EVIDENCE = id('provena test evidence');
+
+/** Per-dataset maximum prices for `purchase` that accept any listed price (the buyer sets no cap). */
+export function anyPrice(datasetIds: readonly unknown[]): bigint[] {
+  return datasetIds.map(() => MAX_PRICE);
+}
 
 export type TokenKind = 'mock' | 'noReturn' | 'feeOnTransfer' | 'reentrant';
 
 export interface System {
   chain: Chain;
   admin: JsonRpcSigner;
+  /** Holds ATTESTOR_ROLE (not the admin); `attestations` is connected to it. */
+  attestor: JsonRpcSigner;
   /** Funded labs (1,000,000 USD each, manager approved). */
   labs: JsonRpcSigner[];
   /** Dataset owners / royalty recipients. */
@@ -52,7 +63,8 @@ export const WORKER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f
 export async function deploySystem(kind: TokenKind = 'mock', options: { labs?: number } = {}): Promise<System> {
   const chain = await getChain();
   const [admin, ...rest] = chain.signers;
-  if (!admin) throw new Error('no signers');
+  const attestor = rest.pop();
+  if (!admin || !attestor) throw new Error('no signers');
   const labs = rest.slice(0, options.labs ?? 3);
   const people = rest.slice(options.labs ?? 3);
   let paymentToken: string | undefined;
@@ -63,17 +75,22 @@ export async function deploySystem(kind: TokenKind = 'mock', options: { labs?: n
     await t.waitForDeployment();
     paymentToken = await t.getAddress();
   }
-  const deployment = await deployProvena(admin, { ...(paymentToken ? { paymentToken } : {}), gracePeriodSeconds: GRACE });
+  const deployment = await deployProvena(admin, {
+    ...(paymentToken ? { paymentToken } : {}),
+    gracePeriodSeconds: GRACE,
+    attestor: await attestor.getAddress(),
+  });
   const c = deployment.contracts;
   const sys: System = {
     chain,
     admin,
+    attestor,
     labs,
     people,
     worker: new Wallet(WORKER_KEY),
     token: MockUSD__factory.connect(c.PaymentToken!, admin),
     registry: DatasetRegistry__factory.connect(c.DatasetRegistry!, admin),
-    attestations: AttestationRegistry__factory.connect(c.AttestationRegistry!, admin),
+    attestations: AttestationRegistry__factory.connect(c.AttestationRegistry!, attestor),
     manager: LicenseManager__factory.connect(c.LicenseManager!, admin),
     license: TrainingLicense__factory.connect(c.TrainingLicense!, admin),
   };
@@ -129,15 +146,15 @@ export async function registerMerkle(sys: System, owner: JsonRpcSigner, price: b
 /** Buys a license; returns its id. */
 export async function buyLicense(sys: System, lab: JsonRpcSigner, datasetIds: bigint[], budget: bigint, expiry?: bigint): Promise<bigint> {
   const exp = expiry ?? (await sys.chain.latestTimestamp()) + BigInt(30 * DAY);
-  const rc = await mined(sys.manager.connect(lab).purchase(datasetIds, budget, exp));
+  const rc = await mined(sys.manager.connect(lab).purchase(datasetIds, anyPrice(datasetIds), budget, exp));
   return eventArg(rc.logs, sys.manager.interface, 'LicensePurchased');
 }
 
-/** Opens a job and approves the fixture's worker key for it; returns its id. */
+/** Opens a job and has the attestor approve the fixture's worker key for it (on {@link EVIDENCE}); returns its id. */
 export async function openJob(sys: System, lab: JsonRpcSigner, licenseId: bigint, budget: bigint, rate = 10n ** 30n): Promise<bigint> {
   const rc = await mined(sys.manager.connect(lab).openJob(licenseId, budget, rate));
   const jobId = eventArg(rc.logs, sys.manager.interface, 'JobOpened');
-  await mined(sys.attestations.approveWorker(jobId, sys.worker.address));
+  await mined(sys.attestations.approveWorker(jobId, sys.worker.address, EVIDENCE));
   return jobId;
 }
 

@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { Interface, Wallet } from 'ethers';
 import type { InterfaceAbi, JsonRpcSigner } from 'ethers';
-import { buyLicense, DAY, deploySystem, mined, openJob, registerExplicit, USD } from '../../../contracts/test/helpers/fixture.js';
+import { buyLicense, DAY, deploySystem, EVIDENCE, GRACE, mined, openJob, registerExplicit, signedReport, USD } from '../../../contracts/test/helpers/fixture.js';
 import type { System } from '../../../contracts/test/helpers/fixture.js';
 import { AttestationRegistry__factory, LicenseManager__factory } from '../../../contracts/typechain/index.js';
 import { AccessConditionList, usesRequestTimePlaceholders } from '../../schemas/accessConditions.js';
@@ -31,14 +31,21 @@ describe('condition builders', () => {
     ]);
   });
 
-  test('attestedWorkerCondition joins isApproved and datasetsOfJob-contains with and', () => {
+  test('attestedWorkerCondition joins isApproved, isJobActive and datasetsOfJob-contains with and', () => {
     const list = attestedWorkerCondition({ attestationRegistry: SOME_ADDRESS, licenseManager: SOME_ADDRESS, chain: 'hardhat', datasetId: '42' });
-    const [approved, op, covers] = list as [EvmContractCondition, { operator: string }, EvmContractCondition];
+    const [approved, op, active, op2, covers] = list as [EvmContractCondition, { operator: string }, EvmContractCondition, { operator: string }, EvmContractCondition];
 
     expect(AccessConditionList.safeParse(list).success).toBe(true);
-    expect(list).toHaveLength(3);
+    expect(list).toHaveLength(5);
     expect(approved).toMatchObject({ functionName: 'isApproved', functionParams: [':jobId', ':userAddress'], refusalCode: 'KEY_ACCESS_DENIED' });
     expect(op).toEqual({ operator: 'and' });
+    expect(active).toMatchObject({
+      functionName: 'isJobActive',
+      functionParams: [':jobId'],
+      returnValueTest: { key: '', comparator: '=', value: 'true' },
+      refusalCode: 'LICENSE_EXPIRED',
+    });
+    expect(op2).toEqual({ operator: 'and' });
     expect(covers).toMatchObject({
       functionName: 'datasetsOfJob',
       functionParams: [':jobId'],
@@ -214,13 +221,58 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
 
     test('refuses an unknown job, even for a key approved on it, without a revert', async () => {
       const unknown = (jobId + 1000n).toString();
-      await mined(sys.attestations.approveWorker(BigInt(unknown), sys.worker.address));
+      await mined(sys.attestations.approveWorker(BigInt(unknown), sys.worker.address, EVIDENCE));
 
       const ok = await evaluator.evaluate(workerOf(ds1), { userAddress: sys.worker.address, jobId: jobId.toString() });
       const d = await evaluator.evaluate(workerOf(ds1), { userAddress: sys.worker.address, jobId: unknown });
 
       expect(ok).toEqual({ allowed: true });
-      expect(d).toMatchObject({ allowed: false, refusalCode: 'LICENSE_WRONG_DATASET', reason: 'false-result' });
+      expect(d).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
+    });
+
+    // Issue 8, item 9: before, a lab could end (or refund) a job seconds after opening it and its worker kept
+    // receiving data keys with nothing payable. The approval still stands here (reports of past work may land
+    // during the grace period), but the job is over, so the gate refuses.
+    test('refuses the still-approved worker as soon as the lab ends the job', async () => {
+      const ctx = { userAddress: sys.worker.address, jobId: jobId.toString() };
+      const before = await evaluator.evaluate(workerOf(ds1), ctx);
+
+      await mined(sys.manager.connect(lab).endJob(jobId));
+
+      expect(before).toEqual({ allowed: true });
+      expect(await sys.attestations.isApproved(jobId, sys.worker.address)).toBe(true);
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
+    });
+
+    test('refuses the worker after endJob and refund, and after the worker finalized the job', async () => {
+      const ctx = { userAddress: sys.worker.address, jobId: jobId.toString() };
+      await mined(sys.manager.connect(lab).endJob(jobId));
+      await sys.chain.increaseTime(GRACE + 1);
+      await mined(sys.manager.connect(lab).refund(jobId, labAddr));
+
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
+    });
+
+    test('refuses the worker once the job budget is spent', async () => {
+      const ctx = { userAddress: sys.worker.address, jobId: jobId.toString() };
+      const before = await evaluator.evaluate(workerOf(ds1), ctx);
+      // The job's budget is 1 USD = 1,000,000 units at price 1,000: 1,000 samples spend it all.
+      const { report, signature } = await signedReport(sys, jobId, [{ datasetId: ds1, samples: 1000n, price: 1000n }]);
+      await sys.chain.increaseTime(60);
+      await mined(sys.manager.submitReport(report, signature));
+
+      expect(before).toEqual({ allowed: true });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
+    });
+
+    test("refuses the worker after the license's expiry, though the job was never ended", async () => {
+      const ctx = { userAddress: sys.worker.address, jobId: jobId.toString() };
+      const before = await evaluator.evaluate(workerOf(ds1), ctx);
+
+      await sys.chain.increaseTime(DAY + 1);
+
+      expect(before).toEqual({ allowed: true });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
     });
 
     test('refuses a request that names no job id', async () => {

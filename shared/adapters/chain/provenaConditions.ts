@@ -33,6 +33,13 @@ export const LICENSE_MANAGER_VIEWS = {
   datasetsOf: viewFn('datasetsOf', [['licenseId', 'uint256']], 'uint256[]'),
   /** `datasetsOfJob(uint256 jobId) returns (uint256[])`: the job's license's datasets; empty for an unknown job. */
   datasetsOfJob: viewFn('datasetsOfJob', [['jobId', 'uint256']], 'uint256[]'),
+  /**
+   * `isJobActive(uint256 jobId) returns (bool)`: the job is open and funded (not ended, finalized or refunded, its
+   * license not expired, budget not spent); never reverts.
+   */
+  isJobActive: viewFn('isJobActive', [['jobId', 'uint256']], 'bool'),
+  /** `jobGrantsKeys(uint256 jobId, uint256 datasetId) returns (bool)`: `isJobActive` and the job covers the dataset. */
+  jobGrantsKeys: viewFn('jobGrantsKeys', [['jobId', 'uint256'], ['datasetId', 'uint256']], 'bool'),
 } as const satisfies Record<string, FunctionAbi>;
 
 /** ABI fragment of `AttestationRegistry.isApproved(uint256 jobId, address worker) returns (bool)`. */
@@ -108,7 +115,7 @@ export function licenseHolderCondition(p: LicenseHolderConditionParameters): Acc
 export interface AttestedWorkerConditionParameters {
   /** The `AttestationRegistry` address (`isApproved`). */
   attestationRegistry: string;
-  /** The `LicenseManager` address (`datasetsOfJob`). */
+  /** The `LicenseManager` address (`isJobActive`, `datasetsOfJob`). */
   licenseManager: string;
   /** Chain name as the evaluator knows it (a key of the providers given to `EvmConditionEvaluator`). */
   chain: string;
@@ -117,10 +124,11 @@ export interface AttestedWorkerConditionParameters {
 }
 
 /**
- * "The requester is a worker key attested for job `:jobId`, and that job draws on a license for this dataset":
- * `AttestationRegistry.isApproved(:jobId, :userAddress) = true` (refusal `KEY_ACCESS_DENIED`) AND
- * `LicenseManager.datasetsOfJob(:jobId) contains datasetId` (refusal `LICENSE_WRONG_DATASET`). The attestor's
- * revocation is what ends a worker's access; `datasetsOfJob` does not look at the job's end or expiry.
+ * "The requester is a worker key attested for job `:jobId`, that job is open and funded, and it draws on a license
+ * for this dataset": `AttestationRegistry.isApproved(:jobId, :userAddress) = true` (refusal `KEY_ACCESS_DENIED`) AND
+ * `LicenseManager.isJobActive(:jobId) = true` (refusal `LICENSE_EXPIRED`: the job ended, was finalized or refunded,
+ * its license expired, or its budget is spent) AND `LicenseManager.datasetsOfJob(:jobId) contains datasetId`
+ * (refusal `LICENSE_WRONG_DATASET`). Ending the job (or the attestor's revocation) ends the worker's access at once.
  *
  * @throws {ValidationError} `VALIDATION_FAILED` when `datasetId` is not a uint256 or an address is malformed.
  * @example
@@ -140,6 +148,8 @@ export function attestedWorkerCondition(p: AttestedWorkerConditionParameters): A
       IS_TRUE,
       'KEY_ACCESS_DENIED',
     ),
+    { operator: 'and' },
+    call(contract('licenseManager', p.licenseManager), p.chain, LICENSE_MANAGER_VIEWS.isJobActive, [':jobId'], IS_TRUE, 'LICENSE_EXPIRED'),
     { operator: 'and' },
     call(
       contract('licenseManager', p.licenseManager),
