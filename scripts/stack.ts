@@ -39,6 +39,7 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
   PROVENA_TABLE_IDEMPOTENCY: z.string().default('provena-idempotency'),
   PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
+  PROVENA_TABLE_RELAYER: z.string().default('provena-relayer'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
@@ -155,7 +156,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY, uploads: cfg.PROVENA_TABLE_UPLOADS }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, idempotency: cfg.PROVENA_TABLE_IDEMPOTENCY, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
@@ -184,6 +185,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_DATASETS: cfg.PROVENA_TABLE_DATASETS,
       PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
       PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
+      PROVENA_TABLE_RELAYER: cfg.PROVENA_TABLE_RELAYER,
       PROVENA_KEY_GATE: 'embedded',
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),

@@ -1,11 +1,12 @@
 /** What one component says about itself for `GET /v1/health`. */
 export interface ComponentHealth {
-  status: 'ok' | 'down';
+  /** `degraded`: it works but needs attention soon (e.g. a relayer balance under its low-water mark). */
+  status: 'ok' | 'degraded' | 'down';
   /** Where it is or what it is (an endpoint, a network name). Never a secret. */
   detail?: string;
   /** Round-trip time of the probe, in milliseconds. */
   latencyMs?: number;
-  /** Why it is down. */
+  /** Why it is down or degraded. */
   error?: string;
 }
 

@@ -39,7 +39,7 @@ export interface HealthReport {
   status: 'ok' | 'degraded';
   chainId: number;
   contracts: Record<string, string>;
-  components: Record<string, { status: 'ok' | 'down'; detail?: string; latencyMs?: number; error?: string }>;
+  components: Record<string, { status: 'ok' | 'degraded' | 'down'; detail?: string; latencyMs?: number; error?: string }>;
 }
 
 /** A raw response, for callers that need headers or status. */

@@ -4,9 +4,10 @@
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DATASET_INDEXES } from './DynamoDatasetRepo.js';
+import { RELAY_JOURNAL_INDEXES } from './DynamoRelayJournal.js';
 
 /** Logical table -> its CreateTable input (without the name). */
-export function tableDefinitions(names: { datasets: string; nonces: string; idempotency: string; uploads: string }): CreateTableCommandInput[] {
+export function tableDefinitions(names: { datasets: string; nonces: string; idempotency: string; uploads: string; relayJournal?: string }): CreateTableCommandInput[] {
   const gsi = (i: { name: string; pk: string; sk: string }) => ({
     IndexName: i.name,
     KeySchema: [
@@ -15,7 +16,23 @@ export function tableDefinitions(names: { datasets: string; nonces: string; idem
     ],
     Projection: { ProjectionType: 'ALL' as const },
   });
+  const relayJournal: CreateTableCommandInput[] = names.relayJournal
+    ? [
+        {
+          TableName: names.relayJournal,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'id', AttributeType: 'S' },
+            { AttributeName: 'pendingRelayer', AttributeType: 'S' },
+            { AttributeName: 'nonce', AttributeType: 'N' },
+          ],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [gsi(RELAY_JOURNAL_INDEXES.pendingByNonce)],
+        },
+      ]
+    : [];
   return [
+    ...relayJournal,
     {
       TableName: names.datasets,
       BillingMode: 'PAY_PER_REQUEST',
