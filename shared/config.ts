@@ -86,6 +86,19 @@ export const ApiConfigSchema = z.object({
 });
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
 
+/** The environment the cloud relayer's queue consumer (functions/relayer/consume.ts) reads. */
+export const RelayerConsumerConfigSchema = z.object({
+  ...RelayerSettings.shape,
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_DYNAMODB_ENDPOINT: url.optional(),
+  PROVENA_CHAIN_RPC_URL: url,
+  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  /** The relayer key (in the cloud, to be read from Secrets Manager at cold start instead). */
+  PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key'),
+});
+export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
+
 /**
  * Parses `env` with `schema`, throwing a {@link ConfigError} whose message names every bad variable.
  *

@@ -7,12 +7,13 @@
  * the same core inside the SQS FIFO consumer (functions/relayer/consume.ts): one message group per relayer key, so
  * one batch at a time, each starting with `recover()`.
  */
-import { Interface, Transaction, Wallet, getAddress, isError, type JsonFragment, type Provider, type TransactionReceipt } from 'ethers';
+import { Interface, Transaction, Wallet, getAddress, isError, type JsonFragment, type Provider } from 'ethers';
 import { ProvenaError, type ErrorCode } from '../../errors.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { RelayJournal } from '../../ports/RelayJournal.js';
 import type { RelayHandle, Relayer, RelayerBalance, RelayWaitOptions } from '../../ports/Relayer.js';
 import type { RelayAttempt, RelayCall, RelayEntry, RelayFailure, RelayReceipt } from '../../schemas/relay.js';
+import { findReceipt, relayerHealth } from './relayerChain.js';
 
 /** Settings of an {@link EvmRelayer}. */
 export interface EvmRelayerOptions {
@@ -412,14 +413,19 @@ export class EvmRelayer implements Relayer {
       const used = [...this.pendingCalls.values()].filter((e) => (e.nonce ?? 0) < latest);
       await Promise.all(used.map((e) => this.settle(e, false)));
       const now = this.now();
+      const bumps: Promise<void>[] = [];
       for (const e of this.pendingCalls.values()) {
         const last = e.attempts[e.attempts.length - 1];
         if ((e.nonce ?? 0) < latest || !last || now - last.sentAt < (this.options.bumpAfterMs ?? 60_000) || this.bumping.has(e.idempotencyKey)) continue;
         this.bumping.add(e.idempotencyKey);
-        this.enqueue(() => this.bump(e.idempotencyKey))
-          .catch((err) => this.report(err, `bump ${e.idempotencyKey}`))
-          .finally(() => this.bumping.delete(e.idempotencyKey));
+        bumps.push(
+          this.enqueue(() => this.bump(e.idempotencyKey))
+            .catch((err) => this.report(err, `bump ${e.idempotencyKey}`))
+            .finally(() => this.bumping.delete(e.idempotencyKey)),
+        );
       }
+      // Awaited so that a queue consumer's batch ends with its bumps sent (a frozen Lambda sends nothing).
+      await Promise.all(bumps);
     } finally {
       this.ticking = false;
     }
@@ -427,26 +433,14 @@ export class EvmRelayer implements Relayer {
 
   /** Looks for a receipt of any of the entry's hashes (newest first); completes it, or drops it if `final`/repeated. */
   private async settle(entry: RelayEntry, final: boolean): Promise<void> {
-    let receipt: TransactionReceipt | null = null;
-    for (const a of [...entry.attempts].reverse()) {
-      receipt = await this.provider.getTransactionReceipt(a.hash);
-      if (receipt) break;
-    }
     const key = entry.idempotencyKey;
-    if (!receipt) {
+    const result = await findReceipt(this.provider, entry);
+    if (!result) {
       const misses = (this.misses.get(key) ?? 0) + 1;
       this.misses.set(key, misses);
       if (final || misses >= 3) await this.drop(entry, `nonce ${entry.nonce} was used by a transaction that is not one of this call's`);
       return;
     }
-    const result: RelayReceipt = {
-      idempotencyKey: key,
-      txHash: receipt.hash,
-      nonce: entry.nonce ?? 0,
-      blockNumber: receipt.blockNumber,
-      status: receipt.status === 1 ? 'success' : 'reverted',
-      logs: receipt.logs.map((l) => ({ address: getAddress(l.address), topics: [...l.topics], data: l.data })),
-    };
     await this.options.journal.complete(this.address, key, result).catch((err) => this.report(err, `journal ${key} mined`));
     this.pendingCalls.delete(key);
     this.misses.delete(key);
@@ -495,23 +489,7 @@ export class EvmRelayer implements Relayer {
   }
 
   /** `ok`, `degraded` under `lowBalanceWei`, `down` at or under `minBalanceWei` or when the chain does not answer. */
-  async health(): Promise<ComponentHealth> {
-    const t0 = performance.now();
-    const detail = `relayer ${this.address}`;
-    try {
-      const { wei } = await this.balance();
-      const latencyMs = Math.round(performance.now() - t0);
-      const balance = BigInt(wei);
-      const low = this.options.lowBalanceWei ?? 50_000_000_000_000_000n;
-      const min = this.options.minBalanceWei ?? 0n;
-      const withBalance = `${detail} balance ${wei} wei`;
-      if (balance <= min) return { status: 'down', detail: withBalance, latencyMs, error: `balance at or under the minimum of ${min} wei` };
-      if (balance < low) return { status: 'degraded', detail: withBalance, latencyMs, error: `balance under the low-water mark of ${low} wei` };
-      return { status: 'ok', detail: withBalance, latencyMs };
-    } catch (err) {
-      // Not the error's message: ethers puts the RPC URL (which may hold an API key) into it.
-      const code = (err as { code?: unknown })?.code;
-      return { status: 'down', detail, latencyMs: Math.round(performance.now() - t0), error: `could not read the balance${typeof code === 'string' ? ` (${code})` : ''}` };
-    }
+  health(): Promise<ComponentHealth> {
+    return relayerHealth(this.provider, this.address, this.options);
   }
 }
