@@ -274,7 +274,9 @@ export class EvmRelayer implements Relayer {
     if (isInsufficientFunds(err)) {
       return relayError('RELAYER_INSUFFICIENT_FUNDS', `The relayer ${this.address} cannot pay for call ${call.idempotencyKey}`, { relayer: this.address }, err);
     }
-    return relayError('RELAYER_REJECTED', `The chain refused call ${call.idempotencyKey}: ${messageOf(err)}`, { relayer: this.address }, err);
+    // Only ethers' short message: the full one carries the request payload (and, for some errors, the RPC URL).
+    const reason = ((err as { shortMessage?: string })?.shortMessage ?? 'refused').slice(0, 200);
+    return relayError('RELAYER_REJECTED', `The chain refused call ${call.idempotencyKey}: ${reason}`, { relayer: this.address }, err);
   }
 
   private async estimate(call: RelayCall, value: bigint): Promise<bigint> {
