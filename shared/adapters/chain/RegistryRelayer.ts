@@ -99,7 +99,7 @@ export class RegistryRelayer implements RegistrySubmitter {
 
   /** Relays `data` to the registry and waits for it to mine; maps registry refusals to the API's errors. */
   private async send(data: string, idempotencyKey: string): Promise<RelayReceipt> {
-    if (!this.relayer) throw new DependencyError('DEPENDENCY_FAILED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
+    if (!this.relayer) throw new ProvenaError('RELAYER_NOT_CONFIGURED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
     let receipt: RelayReceipt;
     try {
       receipt = await (await this.relayer.submit({ to: getAddress(this.registryAddress), data, idempotencyKey })).wait();
