@@ -88,7 +88,7 @@ const isNonceTooLow = (err: unknown) => isError(err, 'NONCE_EXPIRED') || /nonce 
 const isAlreadyKnown = (err: unknown) => /already known|known transaction|already imported|already in the mempool|already exists/i.test(messageOf(err));
 const isUnderpriced = (err: unknown) => isError(err, 'REPLACEMENT_UNDERPRICED') || /underpriced/i.test(messageOf(err));
 /** Failures where the node may or may not have taken the transaction: keep it journaled and rebroadcast later. */
-const isAmbiguous = (err: unknown) => isError(err, 'NETWORK_ERROR') || isError(err, 'TIMEOUT') || isError(err, 'SERVER_ERROR') || isError(err, 'UNKNOWN_ERROR') && !messageOf(err);
+const isAmbiguous = (err: unknown) => isError(err, 'NETWORK_ERROR') || isError(err, 'TIMEOUT') || isError(err, 'SERVER_ERROR') || (isError(err, 'UNKNOWN_ERROR') && !messageOf(err));
 
 function revertData(err: unknown): string | undefined {
   const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } } | undefined;
