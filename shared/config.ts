@@ -25,8 +25,21 @@ export const ContractAddresses = z
   })
   .pipe(z.record(z.string(), Address));
 
+/** Settings of the relayer (shared by the API's in-process relayer and the cloud relayer's queue consumer). */
+export const RelayerSettings = z.object({
+  /** The relayer's journal of signed calls (DynamoDB). */
+  PROVENA_TABLE_RELAYER: z.string().min(3).default('provena-relayer'),
+  /** A relayed transaction not mined after this long is re-sent with fees raised by 12.5%. */
+  PROVENA_RELAYER_BUMP_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** `/v1/health` reports the relayer `degraded` under this balance (wei, decimal). */
+  PROVENA_RELAYER_LOW_BALANCE_WEI: z.string().regex(/^[0-9]{1,78}$/).default('50000000000000000').transform(BigInt),
+  /** `/v1/health` reports the relayer `down` at or under this balance (wei, decimal). */
+  PROVENA_RELAYER_MIN_BALANCE_WEI: z.string().regex(/^[0-9]{1,78}$/).default('0').transform(BigInt),
+});
+
 /** The environment variables the API handlers read. */
 export const ApiConfigSchema = z.object({
+  ...RelayerSettings.shape,
   AWS_REGION: z.string().min(1).default('us-east-1'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** DynamoDB endpoint; set for dynalite, empty for AWS. */
@@ -72,6 +85,19 @@ export const ApiConfigSchema = z.object({
   }
 });
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
+
+/** The environment the cloud relayer's queue consumer (functions/relayer/consume.ts) reads. */
+export const RelayerConsumerConfigSchema = z.object({
+  ...RelayerSettings.shape,
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_DYNAMODB_ENDPOINT: url.optional(),
+  PROVENA_CHAIN_RPC_URL: url,
+  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  /** The relayer key (in the cloud, to be read from Secrets Manager at cold start instead). */
+  PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key'),
+});
+export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
 
 /**
  * Parses `env` with `schema`, throwing a {@link ConfigError} whose message names every bad variable.

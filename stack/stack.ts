@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import { z } from 'zod';
 import { deployProvena, readDeployment, writeDeployment, type Deployment } from '../contracts/deploy.js';
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../shared/adapters/aws/DynamoDatasetRepo.js';
 import { ensureTables, tableDefinitions } from '../shared/adapters/aws/tables.js';
@@ -44,6 +44,7 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_DATASETS: z.string().default('provena-datasets'),
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
   PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
+  PROVENA_TABLE_RELAYER: z.string().default('provena-relayer'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
@@ -122,6 +123,19 @@ async function forgetChainRegistrations(client: DynamoDBClient, table: string): 
 }
 
 /**
+ * Empties the relayer's journal after a chain reset: its entries name transactions of the old chain, and an
+ * idempotency key replayed on the new chain must send a transaction, not return a receipt of the old one.
+ */
+async function forgetRelayJournal(client: DynamoDBClient, table: string): Promise<void> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ProjectionExpression: 'id', ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+    for (const item of page.Items ?? []) if (item.id) await client.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id } }));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/**
  * Starts the chain (or uses `PROVENA_CHAIN_RPC_URL`), deploys the contracts, starts dynalite and s3rver with
  * tables and buckets, and serves the API handlers. Sets the API's environment variables in this process, as
  * Lambda would have them.
@@ -161,12 +175,13 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
       const forgotten = await forgetChainRegistrations(client, cfg.PROVENA_TABLE_DATASETS);
       if (forgotten) log(`the chain was reset: ${forgotten} listing(s) lost their registry entry; run \`provena dataset register\` and upload again`);
+      await forgetRelayJournal(client, cfg.PROVENA_TABLE_RELAYER);
     }
     client.destroy();
 
@@ -191,6 +206,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_DATASETS: cfg.PROVENA_TABLE_DATASETS,
       PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
       PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
+      PROVENA_TABLE_RELAYER: cfg.PROVENA_TABLE_RELAYER,
       PROVENA_KEY_GATE: 'embedded',
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),

@@ -27,6 +27,7 @@ import type { ListingDeps } from '../../shared/use-cases/deps.js';
 import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
+import { createRelayer } from './relayer.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -126,7 +127,11 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
 
   const listings: ListingDeps = { datasets, content, now: () => new Date() };
   const registryAddress = config.PROVENA_CONTRACTS.DatasetRegistry;
-  const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, registryAddress ?? '0x0000000000000000000000000000000000000000', config.PROVENA_RELAYER_KEY);
+  // One in-process writer for the relayer key (the embedded stack); the cloud will enqueue to SQS FIFO instead.
+  const relayerKey = config.PROVENA_RELAYER_KEY;
+  const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
+  void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+  const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, registryAddress ?? '0x0000000000000000000000000000000000000000', relayer);
   return {
     config,
     logger,
@@ -154,7 +159,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     blobs,
     gate,
     inbox,
-    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate },
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}) },
   };
 }
 

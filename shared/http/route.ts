@@ -38,6 +38,8 @@ export interface RouteAccess {
   readonly keyGate?: 'wrap';
   /** `read`: secretsmanager:GetSecretValue on the relayer key's secret (when one is configured). */
   readonly relayerSecret?: 'read';
+  /** `write`: the relayer's journal (conditional puts, the pending-by-nonce query), for routes that relay. */
+  readonly relayJournal?: 'write';
 }
 
 /** Lambda settings of one route. */

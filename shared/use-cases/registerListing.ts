@@ -1,12 +1,12 @@
 import { ConflictError, ForbiddenError, type DependencyError, type NotFoundError, type ValidationError } from '../errors.js';
 import type { Dataset } from '../schemas/dataset.js';
-import type { RegistryRelayer, RegistryTypedData, SignedRegistryMessage } from '../adapters/chain/RegistryRelayer.js';
+import type { RegistrySubmitter, RegistryTypedData, SignedRegistryMessage } from '../ports/RegistrySubmitter.js';
 import type { ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
 
 /** What registry syncing needs beyond the listing deps. */
 export interface RegistrationDeps extends ListingDeps {
-  registry: Pick<RegistryRelayer, 'typedData' | 'relay' | 'relayUpdate'>;
+  registry: RegistrySubmitter;
 }
 
 export interface RegisterListingParameters {

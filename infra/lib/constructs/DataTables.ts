@@ -21,6 +21,7 @@ export class DataTables extends Construct {
   readonly datasets: dynamodb.Table;
   readonly nonces: dynamodb.Table;
   readonly uploads: dynamodb.Table;
+  readonly relayJournal: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
@@ -40,7 +41,7 @@ export class DataTables extends Construct {
         table.addGlobalSecondaryIndex({
           indexName: index.name,
           partitionKey: { name: index.pk, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: index.sk, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sk, type: 'skType' in index && index.skType === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING },
           projectionType: dynamodb.ProjectionType.ALL,
         });
       }
@@ -49,5 +50,6 @@ export class DataTables extends Construct {
     this.datasets = make('datasets', 'Datasets');
     this.nonces = make('nonces', 'Nonces');
     this.uploads = make('uploads', 'Uploads');
+    this.relayJournal = make('relayJournal', 'RelayJournal');
   }
 }

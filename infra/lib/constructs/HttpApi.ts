@@ -36,6 +36,7 @@ export interface HttpApiProps {
     readonly datasets: dynamodb.Table;
     readonly nonces: dynamodb.Table;
     readonly uploads: dynamodb.Table;
+    readonly relayJournal: dynamodb.Table;
   };
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
@@ -90,6 +91,7 @@ export class HttpApi extends Construct {
       PROVENA_TABLE_DATASETS: props.tables.datasets.tableName,
       PROVENA_TABLE_NONCES: props.tables.nonces.tableName,
       PROVENA_TABLE_UPLOADS: props.tables.uploads.tableName,
+      PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
@@ -258,6 +260,7 @@ export class HttpApi extends Construct {
     if (access.uploads === 'read') props.tables.uploads.grant(fn, 'dynamodb:GetItem');
     if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
+    if (access.relayJournal === 'write') props.tables.relayJournal.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
     if (access.relayerSecret === 'read' && props.relayerSecretArn !== undefined) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.relayerSecretArn] }));
     }

@@ -8,6 +8,8 @@ export interface IndexLayout {
   readonly name: string;
   readonly pk: string;
   readonly sk: string;
+  /** The sort key's type. @default 'S' */
+  readonly skType?: 'S' | 'N';
 }
 
 /** One table's keys, indexes and TTL attribute. */
@@ -31,11 +33,17 @@ export const DATASET_INDEXES = {
   byOwner: { name: 'byOwner', pk: 'owner', sk: 'createdAtId' },
 } as const satisfies Record<string, IndexLayout>;
 
+/** Indexes of the relayer's journal: sparse, only calls not yet mined carry `pendingRelayer`. */
+export const RELAY_JOURNAL_INDEXES = {
+  pendingByNonce: { name: 'pendingByNonce', pk: 'pendingRelayer', sk: 'nonce', skType: 'N' },
+} as const satisfies Record<string, IndexLayout>;
+
 /** Every table, by logical name. Its physical name comes from configuration (`PROVENA_TABLE_<NAME>`). */
 export const TABLES = {
   datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
   nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests' },
   uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
+  relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
 } as const satisfies Record<string, TableLayout>;
 
 /** A logical table name. */

@@ -3,17 +3,18 @@
  * dynalite. The CDK construct builds its tables from the same layout.
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableName } from './tableLayout.js';
+import { TABLES, type IndexLayout, type TableName } from './tableLayout.js';
 
 /** Logical table -> its CreateTable input, under the given physical names. */
 export function tableDefinitions(names: Record<TableName, string>): CreateTableCommandInput[] {
   return (Object.keys(TABLES) as TableName[]).map((logical) => {
     const t = TABLES[logical];
-    const attrs = new Set<string>([t.pk, ...t.indexes.flatMap((i) => [i.pk, i.sk])]);
+    const attrs = new Map<string, 'S' | 'N'>([[t.pk, 'S']]);
+    for (const i of t.indexes as readonly IndexLayout[]) attrs.set(i.pk, 'S').set(i.sk, i.skType ?? 'S');
     return {
       TableName: names[logical],
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+      AttributeDefinitions: [...attrs].map(([a, type]) => ({ AttributeName: a, AttributeType: type })),
       KeySchema: [{ AttributeName: t.pk, KeyType: 'HASH' as const }],
       ...(t.indexes.length
         ? {

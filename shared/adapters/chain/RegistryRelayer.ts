@@ -1,59 +1,31 @@
 /**
- * Gasless registry writes. The API builds the EIP-712 message an owner signs to put a listing on the
- * DatasetRegistry (`Registration`) or to record its current manifest and price there (`Update`), and relays the
- * signed message (`registerWithSig` / `updateWithSig`) with its funded relayer key. The chain checks the owner's
- * signature (ECDSA or ERC-1271) and its per-owner nonce, so a relayed message takes effect at most once.
+ * Gasless registry writes ({@link RegistrySubmitter} on ethers). The API builds the EIP-712 message an owner signs
+ * to put a listing on the DatasetRegistry (`Registration`) or to record its current manifest and price there
+ * (`Update`), encodes the signed message as a `registerWithSig` / `updateWithSig` call and hands it to the
+ * {@link Relayer}. The chain checks the owner's signature (ECDSA or ERC-1271) and its per-owner nonce, so a relayed
+ * message takes effect at most once; the idempotency key (the signature's hash) makes a retried request return the
+ * first transaction's result instead of sending a second one.
  */
-import { Contract, NonceManager, Wallet, ZeroHash, getAddress, type Provider, type TypedDataDomain } from 'ethers';
+import { Contract, ZeroHash, getAddress, keccak256, type Provider } from 'ethers';
 import { DatasetRegistry__factory } from '../../../contracts/typechain/index.js';
 import { REGISTRATION_TYPES, UPDATE_TYPES, datasetRegistryDomain } from '../../eip712.js';
-import { ConflictError, DependencyError, ValidationError } from '../../errors.js';
+import { ConflictError, DependencyError, ProvenaError, ValidationError, hasCode } from '../../errors.js';
+import type { RegistrySubmitter, RegistryTypedData, SignedRegistryMessage, Eip712Domain } from '../../ports/RegistrySubmitter.js';
+import type { Relayer } from '../../ports/Relayer.js';
+import type { RelayReceipt } from '../../schemas/relay.js';
 import type { Dataset } from '../../schemas/dataset.js';
 
-/** The typed data an owner signs: a first registration, or an update of a registered listing. */
-export type RegistryTypedData =
-  | {
-      domain: TypedDataDomain;
-      types: Record<string, { name: string; type: string }[]>;
-      primaryType: 'Registration';
-      message: {
-        owner: string;
-        manifestCid: string;
-        pricePerSample: string;
-        recipients: string[];
-        bps: number[];
-        merkleRoot: string;
-        totalUnits: string;
-        nonce: string;
-        deadline: string;
-      };
-    }
-  | {
-      domain: TypedDataDomain;
-      types: Record<string, { name: string; type: string }[]>;
-      primaryType: 'Update';
-      message: { datasetId: string; pricePerSample: string; manifestCid: string; nonce: string; deadline: string };
-    };
+/** Relays owner-signed registrations and updates to the DatasetRegistry through a {@link Relayer}. */
+export class RegistryRelayer implements RegistrySubmitter {
+  private readonly iface = DatasetRegistry__factory.createInterface();
 
-/** What the owner sends back: the nonce and deadline of the message it signed, and the signature. */
-export interface SignedRegistryMessage {
-  nonce: string;
-  deadline: string;
-  signature: string;
-}
-
-/** Relays owner-signed registrations and updates to the DatasetRegistry. */
-export class RegistryRelayer {
-  private readonly signer: NonceManager | undefined;
-
+  /** `relayer` is undefined when no relayer key is configured: reads work, relaying fails. */
   constructor(
     private readonly provider: Provider,
     private readonly chainId: number,
     readonly registryAddress: string,
-    relayerKey: string | undefined,
-  ) {
-    this.signer = relayerKey ? new NonceManager(new Wallet(relayerKey, provider)) : undefined;
-  }
+    private readonly relayer: Relayer | undefined,
+  ) {}
 
   private async nonceOf(owner: string): Promise<bigint> {
     const registry = new Contract(this.registryAddress, ['function nonces(address) view returns (uint256)'], this.provider);
@@ -64,14 +36,11 @@ export class RegistryRelayer {
     }
   }
 
-  /**
-   * The message for `listing`: a `Registration` if it has no registry id yet, else an `Update` to its current
-   * manifest CID and price. Uses the owner's current registry nonce; valid for `ttlSeconds`.
-   */
   async typedData(listing: Dataset, nowSeconds: number, ttlSeconds = 3600): Promise<RegistryTypedData> {
     const nonce = (await this.nonceOf(listing.owner)).toString();
     const deadline = String(nowSeconds + ttlSeconds);
-    const domain = datasetRegistryDomain(this.chainId, this.registryAddress);
+    const d = datasetRegistryDomain(this.chainId, this.registryAddress);
+    const domain: Eip712Domain = { name: d.name as string, version: d.version as string, chainId: this.chainId, verifyingContract: this.registryAddress };
     if (listing.chainDatasetId) {
       return {
         domain,
@@ -103,7 +72,6 @@ export class RegistryRelayer {
    * nonce/deadline are rebuilt from the listing, so a signature over anything else fails on chain.
    */
   async relay(listing: Dataset, signed: SignedRegistryMessage): Promise<string> {
-    const registry = this.registry();
     const registration = {
       manifestCid: listing.manifestCid,
       pricePerSample: BigInt(listing.license.pricePerSample),
@@ -114,48 +82,46 @@ export class RegistryRelayer {
         totalUnits: 0n,
       },
     };
-    return this.send(registry, async () => {
-      const tx = await registry.registerWithSig(registration, getAddress(listing.owner), BigInt(signed.deadline), signed.signature);
-      const receipt = await tx.wait();
-      for (const log of receipt?.logs ?? []) {
-        const parsed = registry.interface.parseLog(log);
-        if (parsed?.name === 'DatasetRegistered') return (parsed.args[0] as bigint).toString();
-      }
-      throw new DependencyError('DEPENDENCY_FAILED', 'registerWithSig emitted no DatasetRegistered event');
-    });
-  }
-
-  /** Records the listing's current manifest CID and price on its registry entry (`updateWithSig`). */
-  async relayUpdate(listing: Dataset & { chainDatasetId: string }, signed: SignedRegistryMessage): Promise<void> {
-    const registry = this.registry();
-    await this.send(registry, async () => {
-      const tx = await registry.updateWithSig(BigInt(listing.chainDatasetId), BigInt(listing.license.pricePerSample), listing.manifestCid, BigInt(signed.deadline), signed.signature);
-      await tx.wait();
-    });
-  }
-
-  private registry() {
-    if (!this.signer) throw new DependencyError('DEPENDENCY_FAILED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
-    return DatasetRegistry__factory.connect(this.registryAddress, this.signer);
-  }
-
-  private async send<T>(registry: ReturnType<typeof DatasetRegistry__factory.connect>, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      const reason = revertName(registry.interface, err);
-      if (reason === 'DatasetRegistry_InvalidSignature') throw new ValidationError('The signature does not match this listing and owner', [{ path: ['body', 'signature'], message: reason }], err);
-      if (reason === 'DatasetRegistry_SignatureExpired') throw new ValidationError('The signed message has expired', [{ path: ['body', 'deadline'], message: reason }], err);
-      if (reason) throw new ConflictError('CONFLICT', `The registry refused: ${reason}`, { cause: err });
-      if (err instanceof DependencyError) throw err;
-      throw new DependencyError('CHAIN_UNAVAILABLE', 'Could not submit to the registry', { cause: err });
+    const data = this.iface.encodeFunctionData('registerWithSig', [registration, getAddress(listing.owner), BigInt(signed.deadline), signed.signature]);
+    const receipt = await this.send(data, `registry:register:${keccak256(signed.signature)}`);
+    for (const log of receipt.logs) {
+      if (getAddress(log.address) !== getAddress(this.registryAddress)) continue;
+      const parsed = this.iface.parseLog(log);
+      if (parsed?.name === 'DatasetRegistered') return (parsed.args[0] as bigint).toString();
     }
+    throw new DependencyError('DEPENDENCY_FAILED', 'registerWithSig emitted no DatasetRegistered event');
+  }
+
+  async relayUpdate(listing: Dataset & { chainDatasetId: string }, signed: SignedRegistryMessage): Promise<void> {
+    const data = this.iface.encodeFunctionData('updateWithSig', [BigInt(listing.chainDatasetId), BigInt(listing.license.pricePerSample), listing.manifestCid, BigInt(signed.deadline), signed.signature]);
+    await this.send(data, `registry:update:${keccak256(signed.signature)}`);
+  }
+
+  /** Relays `data` to the registry and waits for it to mine; maps registry refusals to the API's errors. */
+  private async send(data: string, idempotencyKey: string): Promise<RelayReceipt> {
+    if (!this.relayer) throw new ProvenaError('RELAYER_NOT_CONFIGURED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
+    let receipt: RelayReceipt;
+    try {
+      receipt = await (await this.relayer.submit({ to: getAddress(this.registryAddress), data, idempotencyKey })).wait();
+    } catch (err) {
+      throw this.refusal(err);
+    }
+    if (receipt.status !== 'success') throw new ProvenaError('RELAYER_REVERTED', `The registry call reverted on chain (${receipt.txHash})`, { details: { txHash: receipt.txHash } });
+    return receipt;
+  }
+
+  private refusal(err: unknown): unknown {
+    if (!hasCode(err, 'RELAYER_REVERTED')) return err;
+    const details = (err.details ?? {}) as { errorName?: unknown; data?: unknown };
+    const reason = typeof details.errorName === 'string' ? details.errorName : revertName(this.iface, details.data);
+    if (reason === 'DatasetRegistry_InvalidSignature') return new ValidationError('The signature does not match this listing and owner', [{ path: ['body', 'signature'], message: reason }], err);
+    if (reason === 'DatasetRegistry_SignatureExpired') return new ValidationError('The signed message has expired', [{ path: ['body', 'deadline'], message: reason }], err);
+    if (reason) return new ConflictError('CONFLICT', `The registry refused: ${reason}`, { cause: err });
+    return err;
   }
 }
 
-function revertName(iface: { parseError(data: string): { name: string } | null }, err: unknown): string | undefined {
-  const e = err as { data?: unknown; info?: { error?: { data?: unknown } } } | undefined;
-  const data = e?.data ?? e?.info?.error?.data;
+function revertName(iface: { parseError(data: string): { name: string } | null }, data: unknown): string | undefined {
   if (typeof data !== 'string' || data.length < 10) return undefined;
   try {
     return iface.parseError(data)?.name;

@@ -1,0 +1,35 @@
+/**
+ * Builds the relayer from validated configuration: the API (embedded stack) and the cloud queue consumer share it.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Provider } from 'ethers';
+import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
+import { EvmRelayer } from '../../shared/adapters/chain/EvmRelayer.js';
+import { PROVENA_ERROR_ABI } from '../../shared/adapters/chain/provenaErrors.js';
+import type { RelayerSettings } from '../../shared/config.js';
+import type { z } from 'zod';
+
+/** What {@link createRelayer} reads. */
+export type RelayerConfig = z.output<typeof RelayerSettings> & { PROVENA_RELAYER_KEY: string; PROVENA_CHAIN_ID: number };
+
+/** The single writer for `config.PROVENA_RELAYER_KEY`, journaling to `PROVENA_TABLE_RELAYER`. Not started. */
+export function createRelayer(
+  config: RelayerConfig,
+  provider: Provider,
+  dynamo: DynamoDBClient,
+  onError: (err: unknown, context: string) => void,
+  pollIntervalMs?: number,
+): EvmRelayer {
+  return new EvmRelayer({
+    provider,
+    privateKey: config.PROVENA_RELAYER_KEY,
+    chainId: config.PROVENA_CHAIN_ID,
+    journal: new DynamoRelayJournal(dynamo, config.PROVENA_TABLE_RELAYER),
+    bumpAfterMs: config.PROVENA_RELAYER_BUMP_AFTER_SECONDS * 1000,
+    lowBalanceWei: config.PROVENA_RELAYER_LOW_BALANCE_WEI,
+    minBalanceWei: config.PROVENA_RELAYER_MIN_BALANCE_WEI,
+    errorAbi: PROVENA_ERROR_ABI,
+    onError,
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+  });
+}
