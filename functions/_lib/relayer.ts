@@ -2,11 +2,13 @@
  * Builds the relayer from validated configuration: the API (embedded stack) and the cloud queue consumer share it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Provider } from 'ethers';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { JsonRpcProvider, type Provider } from 'ethers';
+import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
 import { EvmRelayer } from '../../shared/adapters/chain/EvmRelayer.js';
 import { PROVENA_ERROR_ABI } from '../../shared/adapters/chain/provenaErrors.js';
-import type { RelayerSettings } from '../../shared/config.js';
+import { RelayerConsumerConfigSchema, parseConfig, type RelayerSettings } from '../../shared/config.js';
 import type { z } from 'zod';
 
 /** What {@link createRelayer} reads. */
@@ -32,4 +34,16 @@ export function createRelayer(
     onError,
     ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
   });
+}
+
+/** What the SQS consumer drives: the single writer's recover/submit/tick. */
+export type RelayCore = Pick<EvmRelayer, 'recover' | 'submit' | 'tick'>;
+
+/** The relayer consumer's composition root: its config read once from `env`, its adapters built here. */
+export function createConsumerRelayer(env: Record<string, string | undefined>, logger: Logger): RelayCore {
+  const config = parseConfig(RelayerConsumerConfigSchema, env);
+  logger.setLogLevel(config.PROVENA_LOG_LEVEL);
+  const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
+  const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
+  return createRelayer(config, provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
 }

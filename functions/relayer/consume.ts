@@ -10,19 +10,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { JsonRpcProvider } from 'ethers';
-import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
-import type { EvmRelayer } from '../../shared/adapters/chain/EvmRelayer.js';
-import { RelayerConsumerConfigSchema, parseConfig } from '../../shared/config.js';
 import { hasCode } from '../../shared/errors.js';
 import { RelayCall } from '../../shared/schemas/relay.js';
-import { createRelayer } from '../_lib/relayer.js';
+import { createConsumerRelayer, type RelayCore } from '../_lib/relayer.js';
 
 /** Outcomes that retrying the same message cannot change: the journal holds the answer for the producer. */
 const PERMANENT = ['RELAYER_REVERTED', 'RELAYER_REJECTED', 'VALIDATION_FAILED'] as const;
 
-/** The part of the relayer the consumer drives. */
-export type RelayCore = Pick<EvmRelayer, 'recover' | 'submit' | 'tick'>;
+export type { RelayCore };
 
 /**
  * Runs one SQS batch through `core`, in order. Returns the records to retry: the first that failed for a
@@ -66,17 +61,11 @@ export async function consumeRelayBatch(core: RelayCore, records: SQSRecord[], l
   return { batchItemFailures: [] };
 }
 
-let core: EvmRelayer | undefined;
+let core: RelayCore | undefined;
 const logger = new Logger({ serviceName: 'provena-relayer' });
 
 /** The Lambda entry point: builds the core once per container from the environment. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  if (!core) {
-    const config = parseConfig(RelayerConsumerConfigSchema, process.env);
-    logger.setLogLevel(config.PROVENA_LOG_LEVEL);
-    const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
-    const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
-    core = createRelayer(config, provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
-  }
+  core ??= createConsumerRelayer(process.env, logger);
   return consumeRelayBatch(core, event.Records, logger);
 }
