@@ -102,3 +102,14 @@ export const DatasetId = z.string().regex(/^ds_[0-9a-z]{26}$/, 'must be a datase
 
 /** Path parameters of `/v1/datasets/{id}`. */
 export const DatasetIdParams = z.object({ id: DatasetId });
+
+/**
+ * 0x-prefixed hex of at most `maxBytes` bytes. The length is checked before the pattern, and the pattern has no
+ * repeated group, so a multi-megabyte string costs one linear scan (a `(..)+` group overflowed the regex stack).
+ */
+export function hexBytes(maxBytes: number, message = 'must be 0x-prefixed hex bytes') {
+  return z
+    .string()
+    .max(2 + 2 * maxBytes, `must be at most ${maxBytes} bytes`)
+    .refine((s) => s.length <= 2 + 2 * maxBytes && s.length > 2 && s.length % 2 === 0 && /^0x[0-9a-fA-F]+$/.test(s), message);
+}

@@ -1,6 +1,6 @@
 /** `POST /v1/datasets/{id}/keys`: ask the key gate for a dataset version's data key. */
 import { z } from 'zod';
-import { Address } from './common.js';
+import { Address, hexBytes } from './common.js';
 import { EncryptedManifest } from './encryptedManifest.js';
 import { SealedBoxSchema } from './upload.js';
 
@@ -22,7 +22,7 @@ export const KeyReleaseInput = z.strictObject({
   proof: z.strictObject({
     nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
     issuedAt: z.number().int().min(0),
-    signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/),
+    signature: hexBytes(4096),
   }),
 });
 export type KeyReleaseInput = z.output<typeof KeyReleaseInput>;

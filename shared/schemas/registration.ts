@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { hexBytes } from './common.js';
 
 /** Body of `POST /v1/datasets/{id}/registration`: the owner's signature over the typed data from the GET. */
 export const RegistrationBody = z.strictObject({
   nonce: z.string().regex(/^[0-9]{1,78}$/, 'must be the nonce from the typed data'),
   deadline: z.string().regex(/^[0-9]{1,20}$/, 'must be the deadline from the typed data'),
-  signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, 'must be 0x-prefixed hex'),
+  signature: hexBytes(4096, 'must be 0x-prefixed hex'),
 });
 export type RegistrationBody = z.output<typeof RegistrationBody>;
 

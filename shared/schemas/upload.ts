@@ -12,11 +12,11 @@
 import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
 import { ValidationError } from '../errors.js';
-import { CidString, DatasetIdParams, IsoDate, boundedArray } from './common.js';
+import { CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';
 import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const HexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, 'must be 0x-prefixed hex bytes');
+const HexBytes = hexBytes(64 * 1024);
 
 /** Largest plaintext chunk of an upload (the cipher itself allows more). */
 export const MAX_UPLOAD_CHUNK_SIZE = 64 * 1024 * 1024;
