@@ -2,6 +2,7 @@
  * The stack's snapshot (asset hashes masked) plus one named assertion per security or cost rule.
  * Synthesizes once, without bundling (context `aws:cdk:bundling-stacks: []`), and reuses the Template.
  */
+import { TABLES } from '../../shared/adapters/aws/tableLayout.js';
 import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -152,7 +153,7 @@ describe('ProvenaStack', () => {
 
     it('protects data tables from deletion outside dev', () => {
       for (const [, t] of tables) expect((t as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
-      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
+      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, Object.keys(TABLES).length);
     });
 
     it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with deletion protection and no TTL', () => {
