@@ -6,29 +6,24 @@
  * and left empty for AWS.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
-import { Address } from './schemas/common.js';
+import {
+  BoolSetting as bool,
+  BucketSettings,
+  ChainSettings,
+  ContractAddresses,
+  HttpUrl as url,
+  KeyGateBackend,
+  LogLevel,
+  PrivateKey,
+  REQUIRED_CONTRACTS,
+  TableSettings,
+} from './configFields.js';
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const url = z.url({ protocol: /^https?$/ });
-
-/** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}` (shared with the CDK app's config). */
-export const ContractAddresses = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string(), Address));
 
 /** Settings of the relayer (shared by the API's in-process relayer and the cloud relayer's queue consumer). */
 export const RelayerSettings = z.object({
+  PROVENA_TABLE_RELAYER: TableSettings.PROVENA_TABLE_RELAYER,
   /** The relayer's journal of signed calls (DynamoDB). */
-  PROVENA_TABLE_RELAYER: z.string().min(3).default('provena-relayer'),
   /** A relayed transaction not mined after this long is re-sent with fees raised by 12.5%. */
   PROVENA_RELAYER_BUMP_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** `/v1/health` reports the relayer `degraded` under this balance (wei, decimal). */
@@ -41,39 +36,37 @@ export const RelayerSettings = z.object({
 export const ApiConfigSchema = z.object({
   ...RelayerSettings.shape,
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
   /** DynamoDB endpoint; set for dynalite, empty for AWS. */
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
-  PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
-  PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
-  PROVENA_TABLE_UPLOADS: z.string().min(3).default('provena-uploads'),
+  ...TableSettings,
   /** S3 endpoint; set for s3rver, empty for AWS. */
   PROVENA_S3_ENDPOINT: url.optional(),
   PROVENA_S3_FORCE_PATH_STYLE: bool.default(false),
-  PROVENA_BUCKET_DATA: z.string().min(3).default('provena-data'),
+  ...BucketSettings,
   /** `local`: the in-process UnixFS store under PROVENA_IPFS_DIR; `kubo`: a real IPFS node at PROVENA_KUBO_URL. */
   PROVENA_CONTENT_STORE: z.enum(['local', 'kubo']).default('local'),
   PROVENA_IPFS_DIR: z.string().min(1).optional(),
   PROVENA_KUBO_URL: url.optional(),
   /** Key gate backend. `embedded`: data keys wrapped by a master key in PROVENA_KEY_GATE_MASTER_KEY_FILE. */
-  PROVENA_KEY_GATE: z.enum(['embedded', 'kms', 'lit']).default('embedded'),
+  PROVENA_KEY_GATE: KeyGateBackend.default('embedded'),
   PROVENA_KEY_GATE_MASTER_KEY_FILE: z.string().min(1).optional(),
   /** Submits owners' signed registrations (gasless for them). A funded key on the chain. */
-  PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
+  PROVENA_RELAYER_KEY: PrivateKey.optional(),
   /** Lifetime of presigned upload URLs, seconds. */
   PROVENA_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   /** Lifetime of the presigned ciphertext GET a key release hands out, seconds. */
   PROVENA_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
-  PROVENA_CHAIN_RPC_URL: url,
-  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
-  /** The chain's name in access conditions (Lit's names on Lit networks, e.g. `baseSepolia`). */
-  PROVENA_CHAIN_NAME: z.string().min(1).default('hardhat'),
+  ...ChainSettings,
   PROVENA_CONTRACTS: ContractAddresses.default({}),
   /** Accepted clock skew of signed requests, seconds. */
   PROVENA_AUTH_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   /** Largest request body accepted, bytes (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
   PROVENA_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
 }).superRefine((c, ctx) => {
+  for (const name of REQUIRED_CONTRACTS) {
+    if (!c.PROVENA_CONTRACTS[name]) ctx.addIssue({ code: 'custom', path: ['PROVENA_CONTRACTS', name], message: `has no ${name} address` });
+  }
   if (c.PROVENA_CONTENT_STORE === 'local' && !c.PROVENA_IPFS_DIR) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_IPFS_DIR'], message: 'required when PROVENA_CONTENT_STORE=local' });
   }
@@ -90,29 +83,11 @@ export type ApiConfig = z.output<typeof ApiConfigSchema>;
 export const RelayerConsumerConfigSchema = z.object({
   ...RelayerSettings.shape,
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
-  PROVENA_CHAIN_RPC_URL: url,
-  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  PROVENA_CHAIN_RPC_URL: ChainSettings.PROVENA_CHAIN_RPC_URL,
+  PROVENA_CHAIN_ID: ChainSettings.PROVENA_CHAIN_ID,
   /** The relayer key (in the cloud, to be read from Secrets Manager at cold start instead). */
-  PROVENA_RELAYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key'),
+  PROVENA_RELAYER_KEY: PrivateKey,
 });
 export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
-
-/**
- * Parses `env` with `schema`, throwing a {@link ConfigError} whose message names every bad variable.
- *
- * @example
- * ```ts
- * const config = parseConfig(ApiConfigSchema, process.env);
- * ```
- */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  // Empty strings mean "unset": CDK and shells often pass them for optional values.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const r = schema.safeParse(cleaned);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
-  const lines = issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, issues);
-}

@@ -16,7 +16,7 @@ import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from './embedde
 import { startEmbeddedDynamo } from './embeddedDynamo.js';
 import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from './embeddedS3.js';
 import { startHttpServer } from './httpServer.js';
-import { parseConfig } from '../shared/config.js';
+import { parseConfig } from '../shared/configFields.js';
 
 /** Dev account index holding ATTESTOR_ROLE on the embedded chain (0 deploys and administers, 1 relays). */
 export const STACK_ATTESTOR_ACCOUNT = 2;

@@ -8,7 +8,8 @@ import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
 import { EvmRelayer } from '../../shared/adapters/chain/EvmRelayer.js';
 import { PROVENA_ERROR_ABI } from '../../shared/adapters/chain/provenaErrors.js';
-import { RelayerConsumerConfigSchema, parseConfig, type RelayerSettings } from '../../shared/config.js';
+import { RelayerConsumerConfigSchema, type RelayerSettings } from '../../shared/config.js';
+import { parseConfig } from '../../shared/configFields.js';
 import type { z } from 'zod';
 
 /** What {@link createRelayer} reads. */

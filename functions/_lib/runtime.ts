@@ -15,7 +15,8 @@ import { ProvenaAccessConditions } from '../../shared/adapters/chain/ProvenaAcce
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
-import { ApiConfigSchema, parseConfig, type ApiConfig } from '../../shared/config.js';
+import { ApiConfigSchema, type ApiConfig } from '../../shared/config.js';
+import { parseConfig } from '../../shared/configFields.js';
 import { gateInbox, type GateInbox } from '../../shared/crypto/gateInbox.js';
 import { keyRequestDomain } from '../../shared/eip712.js';
 import { ConfigError, ProvenaError } from '../../shared/errors.js';
@@ -126,12 +127,11 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       : { gate: new UnservedKeyGate(config.PROVENA_KEY_GATE), inbox: unservedInbox(config.PROVENA_KEY_GATE) };
 
   const listings: ListingDeps = { datasets, content, now: () => new Date() };
-  const registryAddress = config.PROVENA_CONTRACTS.DatasetRegistry;
   // One in-process writer for the relayer key (the embedded stack); the cloud will enqueue to SQS FIFO instead.
   const relayerKey = config.PROVENA_RELAYER_KEY;
   const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
   void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
-  const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, registryAddress ?? '0x0000000000000000000000000000000000000000', relayer);
+  const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), relayer);
   return {
     config,
     logger,

@@ -5,7 +5,7 @@ describe('readInfraConfig', () => {
   it('synthesizes the dev stage with no environment, recording the synth-only defaults', () => {
     const c = readInfraConfig({});
     expect(c.stage).toBe('dev');
-    expect(c.keyBackend).toBe('kms');
+    expect(c.keyGate).toBe('kms');
     expect(c.gpuMaxCapacity).toBe(2);
     expect(c.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']);
     expect(c.defaulted).toEqual([...DEPLOY_REQUIRED]);
@@ -44,14 +44,14 @@ describe('readInfraConfig', () => {
       PROVENA_CHAIN_NAME: 'base',
       PROVENA_CONTRACTS: '{"PaymentToken":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8"}',
       PROVENA_KUBO_URL: 'https://kubo.internal:5001',
-      PROVENA_KEY_BACKEND: 'lit',
+      PROVENA_KEY_GATE: 'lit',
       PROVENA_LIT_NETWORK: 'datil',
       PROVENA_GPU_MAX_SPOT_PRICE: '1.10',
     });
     expect(c.contracts).toEqual({ PaymentToken: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
     expect(c.defaulted).toEqual([]);
     expect(c.gpuMaxSpotPrice).toBe('1.10');
-    expect(c.keyBackend).toBe('lit');
+    expect(c.keyGate).toBe('lit');
     expect(c.chainName).toBe('base');
   });
 });

@@ -9,7 +9,7 @@
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
  */
 import { z } from 'zod';
-import { ContractAddresses, parseConfig } from '../../shared/config.js';
+import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, parseConfig } from '../../shared/configFields.js';
 
 /** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */
 export const DEPLOY_REQUIRED = [
@@ -29,7 +29,7 @@ const DEV_DEFAULTS = {
   PROVENA_KUBO_URL: 'http://127.0.0.1:5001',
 } satisfies Record<(typeof DEPLOY_REQUIRED)[number], unknown>;
 
-const url = z.url({ protocol: /^https?$/ });
+const url = HttpUrl;
 
 const JsonContracts = ContractAddresses;
 
@@ -53,13 +53,13 @@ export const InfraEnvSchema = z
     /** Stage name: prefixes the stack name; `dev` is the only stage with synth defaults and DESTROY policies. */
     PROVENA_STAGE: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lowercase letters, digits and dashes, at most 16').default('dev'),
     PROVENA_CHAIN_RPC_URL: url.optional(),
-    PROVENA_CHAIN_ID: z.coerce.number().int().positive().optional(),
+    PROVENA_CHAIN_ID: ChainSettings.PROVENA_CHAIN_ID.optional(),
     /** The chain's name in access conditions (Lit's chain names on Lit networks, e.g. `baseSepolia`). */
-    PROVENA_CHAIN_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a chain name such as baseSepolia').optional(),
+    PROVENA_CHAIN_NAME: ChainSettings.PROVENA_CHAIN_NAME.unwrap().optional(),
     PROVENA_CONTRACTS: JsonContracts.optional(),
     PROVENA_KUBO_URL: url.optional(),
     /** Who releases dataset keys to attested workers: AWS KMS (attestation-conditioned) or Lit Protocol. */
-    PROVENA_KEY_BACKEND: z.enum(['kms', 'lit']).default('kms'),
+    PROVENA_KEY_GATE: KeyGateBackend.exclude(['embedded']).default('kms'),
     PROVENA_LIT_NETWORK: z.enum(['datil-dev', 'datil-test', 'datil']).default('datil-dev'),
     /**
      * Secrets Manager secret holding the relayer's private key (0x + 64 hex), which pays the gas of owners'
@@ -98,7 +98,7 @@ export interface InfraConfig {
   readonly chainName: string;
   readonly contracts: Readonly<Record<string, string>>;
   readonly kuboUrl: string;
-  readonly keyBackend: 'kms' | 'lit';
+  readonly keyGate: 'kms' | 'lit';
   readonly litNetwork: string;
   /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
   readonly relayerSecretArn?: string;
@@ -130,7 +130,7 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     chainName: e.PROVENA_CHAIN_NAME ?? DEV_DEFAULTS.PROVENA_CHAIN_NAME,
     contracts: e.PROVENA_CONTRACTS ?? DEV_DEFAULTS.PROVENA_CONTRACTS,
     kuboUrl: e.PROVENA_KUBO_URL ?? DEV_DEFAULTS.PROVENA_KUBO_URL,
-    keyBackend: e.PROVENA_KEY_BACKEND,
+    keyGate: e.PROVENA_KEY_GATE,
     litNetwork: e.PROVENA_LIT_NETWORK,
     ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),

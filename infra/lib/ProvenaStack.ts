@@ -26,7 +26,7 @@ export class ProvenaStack extends Stack {
 
     const tables = new DataTables(this, 'Tables', { protectData });
     const data = new DataBucket(this, 'Data', { protectData });
-    const keyGate = new KeyGate(this, 'KeyGate', { backend: config.keyBackend, protectData });
+    const keyGate = new KeyGate(this, 'KeyGate', { backend: config.keyGate, protectData });
     const api = new HttpApi(this, 'Http', {
       stage: config.stage,
       tables,
@@ -55,7 +55,7 @@ export class ProvenaStack extends Stack {
         PROVENA_CONTRACTS: JSON.stringify(config.contracts),
         PROVENA_CONTENT_STORE: 'kubo',
         PROVENA_KUBO_URL: config.kuboUrl,
-        PROVENA_KEY_BACKEND: config.keyBackend,
+        PROVENA_KEY_GATE: config.keyGate,
         PROVENA_LIT_NETWORK: config.litNetwork,
       },
     });

@@ -8,14 +8,15 @@ export interface DynamoConfig {
 }
 
 /**
- * Creates a DynamoDB client. For a local endpoint it supplies static credentials (dynalite checks none), so
- * the embedded stack needs no AWS account.
+ * Creates a DynamoDB client. For a local endpoint (dynalite, which checks no credentials) it supplies static ones,
+ * so the embedded stack needs no AWS account; on AWS (no endpoint) the SDK's default provider chain applies.
+ * The adapter reads no environment variable: everything comes from the caller's validated configuration.
  */
 export function createDynamoClient(config: DynamoConfig): DynamoDBClient {
   const options: DynamoDBClientConfig = { region: config.region, maxAttempts: 3 };
   if (config.endpoint) {
     options.endpoint = config.endpoint;
-    if (!process.env.AWS_ACCESS_KEY_ID) options.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    options.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   }
   return new DynamoDBClient(options);
 }

@@ -1,0 +1,79 @@
+/**
+ * The configuration settings more than one deployable reads (the API, the relayer consumer, the embedded stack,
+ * the CDK app, the deploy script, the CLI, the worker), each defined once: its name, its parser and its default.
+ * Each deployable builds its own zod schema from these fields and parses its environment once, at its edge, with
+ * {@link parseConfig}; a bad or missing value fails at start with a message naming the variable.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { Address } from './schemas/common.js';
+
+/** `true`/`false`/`1`/`0`. */
+export const BoolSetting = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** An http(s) URL. */
+export const HttpUrl = z.url({ protocol: /^https?$/ });
+/** A TCP port (0: any free port). */
+export const Port = z.coerce.number().int().min(0).max(65535);
+/** A secp256k1 private key: 0x + 64 hex digits. */
+export const PrivateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key');
+/** Powertools log levels. */
+export const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
+
+/** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}`. */
+export const ContractAddresses = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), Address));
+
+/** The contracts the API cannot work without: a missing one fails at start (never a zero-address fallback). */
+export const REQUIRED_CONTRACTS = ['DatasetRegistry', 'LicenseManager', 'AttestationRegistry', 'TrainingLicense', 'PaymentToken'] as const;
+
+/** Settings of the chain every deployable talks to. */
+export const ChainSettings = {
+  PROVENA_CHAIN_RPC_URL: HttpUrl,
+  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  /** The chain's name in access conditions (Lit's names on Lit networks, e.g. `baseSepolia`). */
+  PROVENA_CHAIN_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'must be a chain name such as baseSepolia').default('hardhat'),
+} as const;
+
+/** Physical DynamoDB table names per logical table (shared/adapters/aws/tableLayout.ts), one setting each. */
+export const TableSettings = {
+  PROVENA_TABLE_DATASETS: z.string().min(3).default('provena-datasets'),
+  PROVENA_TABLE_NONCES: z.string().min(3).default('provena-nonces'),
+  PROVENA_TABLE_UPLOADS: z.string().min(3).default('provena-uploads'),
+  /** The relayer's journal of signed calls. */
+  PROVENA_TABLE_RELAYER: z.string().min(3).default('provena-relayer'),
+} as const;
+
+/** The ciphertext bucket. */
+export const BucketSettings = {
+  PROVENA_BUCKET_DATA: z.string().min(3).default('provena-data'),
+} as const;
+
+/** Which key gate serves uploads and releases: one setting for the API, the stack and the CDK app. */
+export const KeyGateBackend = z.enum(['embedded', 'kms', 'lit']);
+
+/**
+ * Parses `env` with `schema`, throwing a {@link ConfigError} whose message names every bad variable.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(ApiConfigSchema, process.env);
+ * ```
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  // Empty strings mean "unset": CDK and shells often pass them for optional values.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = schema.safeParse(cleaned);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }));
+  const lines = issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, issues);
+}
