@@ -100,6 +100,9 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // key gate worker condition (issue 7, item 3): the job is not open and funded (ended, finalized, refunded,
+  // expired or spent), shared/adapters/chain/provenaConditions.ts
+  JOB_NOT_ACTIVE: 403,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

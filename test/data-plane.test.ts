@@ -158,7 +158,7 @@ describe('encrypted data plane', () => {
     await (await licenseManager(lab).endJob(BigInt(jobId))).wait();
 
     expect(before).toBe(CSV.length);
-    expect(await codeOf(requestDataKey(clientFor(worker), worker, stackInfo().chainId, trainingOnly.id, 1, grant))).toBe('LICENSE_EXPIRED');
+    expect(await codeOf(requestDataKey(clientFor(worker), worker, stackInfo().chainId, trainingOnly.id, 1, grant))).toBe('JOB_NOT_ACTIVE');
   });
 
   describe('download integrity: no plaintext file on failure', () => {

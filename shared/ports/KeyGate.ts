@@ -68,7 +68,7 @@ export interface ReleaseDataKeyParams {
  * The key gate port.
  *
  * Errors of `releaseDataKey` (all ProvenaError): KEY_REQUEST_SIGNATURE_INVALID, KEY_REQUEST_EXPIRED,
- * KEY_REQUEST_REPLAYED (401); KEY_ACCESS_DENIED, LICENSE_EXPIRED, LICENSE_WRONG_DATASET (403);
+ * KEY_REQUEST_REPLAYED (401); KEY_ACCESS_DENIED, LICENSE_EXPIRED, LICENSE_WRONG_DATASET, JOB_NOT_ACTIVE (403);
  * MANIFEST_MISMATCH / KEY_UNWRAP_FAILED (422: the wrapped key or conditions do not belong to this dataset
  * version); CHAIN_UNAVAILABLE / DEPENDENCY_FAILED (the chain or KMS did not answer). Every refusal is logged.
  */

@@ -3,7 +3,9 @@
  * conditions** (`evmContractConditions`): each condition is a view call on a contract and a test on its return
  * value; conditions are joined by `{operator: 'and' | 'or'}` and may be grouped by nesting arrays.
  *
- * The embedded and KMS gates evaluate them through an `AccessConditionEvaluator` (shared/ports/AccessConditions.ts; real `eth_call`s);
+ * The embedded and KMS gates evaluate them through an `AccessConditionEvaluator` (shared/ports/AccessConditions.ts;
+ * adapter shared/adapters/chain/EvmConditionEvaluator.ts, real `eth_call`s); the conditions over Provena's own
+ * contracts are built by shared/adapters/chain/provenaConditions.ts;
  * the Lit gate hands them to the Lit network (see shared/adapters/lit/conditions.ts for the conversion).
  *
  * Placeholders in `functionParams` and `returnValueTest.value`:
@@ -19,7 +21,7 @@ export const USER_ADDRESS = ':userAddress';
 export const REQUEST_TIME_PLACEHOLDERS = [':licenseId', ':jobId'] as const;
 
 /** Refusal codes a condition may name for when it fails (our extension; stripped for Lit). */
-export const RefusalCode = z.enum(['KEY_ACCESS_DENIED', 'LICENSE_EXPIRED', 'LICENSE_WRONG_DATASET']);
+export const RefusalCode = z.enum(['KEY_ACCESS_DENIED', 'LICENSE_EXPIRED', 'LICENSE_WRONG_DATASET', 'JOB_NOT_ACTIVE']);
 export type RefusalCode = z.output<typeof RefusalCode>;
 
 /** One ABI parameter, as in a Solidity JSON ABI. */
@@ -48,10 +50,11 @@ export type ReturnValueTest = z.output<typeof ReturnValueTest>;
  *
  * @example
  * ```ts
+ * // LicenseManager.holdsValidLicense(requester, the request's license id, dataset 7) must return true
  * const c: EvmContractCondition = {
- *   contractAddress: registry, chain: 'baseSepolia', functionName: 'hasValidLicense',
- *   functionParams: [':userAddress', datasetKey], functionAbi: HAS_VALID_LICENSE_ABI,
- *   returnValueTest: { key: '', comparator: '=', value: 'true' },
+ *   contractAddress: licenseManager, chain: 'baseSepolia', functionName: 'holdsValidLicense',
+ *   functionParams: [':userAddress', ':licenseId', '7'], functionAbi: LICENSE_MANAGER_VIEWS.holdsValidLicense,
+ *   returnValueTest: { key: '', comparator: '=', value: 'true' }, refusalCode: 'KEY_ACCESS_DENIED',
  * };
  * ```
  */

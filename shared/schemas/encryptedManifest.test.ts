@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { encryptStream, generateDataKey } from '../crypto/chunkedAead.js';
 import type { EncryptSummary } from '../crypto/chunkedAead.js';
 import { hashConditions } from '../crypto/conditionsHash.js';
-import { licenseHolderConditions } from '../adapters/chain/genericConditions.js';
+import { licenseHolderCondition } from '../adapters/chain/provenaConditions.js';
 import { cipherParamsOf, EncryptedManifest, layoutChunks } from './encryptedManifest.js';
 import type { EncryptedManifest as Manifest } from './encryptedManifest.js';
 
@@ -18,7 +18,7 @@ async function summaryOf(size: number, chunkSize: number): Promise<EncryptSummar
 
 async function manifest(): Promise<Manifest> {
   const s = await summaryOf(1000, 100);
-  const accessConditions = licenseHolderConditions({ registry: '0x' + '11'.repeat(20), chain: 'hardhat', datasetId: 'ds_1' });
+  const accessConditions = licenseHolderCondition({ licenseManager: '0x' + '11'.repeat(20), chain: 'hardhat', datasetId: 1n });
   return {
     schema: 'provena.encrypted-manifest/v1',
     datasetId: 'ds_1',

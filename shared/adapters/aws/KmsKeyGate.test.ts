@@ -1,23 +1,36 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { hexlify, randomBytes, Wallet } from 'ethers';
+import { randomBytes } from 'ethers';
+import type { Wallet } from 'ethers';
 import { Readable } from 'node:stream';
 import { generateDataKey } from '../../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../crypto/keyRelease.js';
 import { keyRequestDomain } from '../../eip712.js';
 import { signKeyRequest } from '../../crypto/keyRequest.js';
 import { hashConditions } from '../../crypto/conditionsHash.js';
-import { licenseHolderConditions } from '../chain/genericConditions.js';
-import type { AccessDecision } from '../../schemas/accessConditions.js';
+import { EvmConditionEvaluator } from '../chain/EvmConditionEvaluator.js';
+import { licenseHolderCondition } from '../chain/provenaConditions.js';
+import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { AccessConditionEvaluator } from '../../ports/AccessConditions.js';
+import { deployAccessWorld } from '../../../test/support/accessWorld.js';
+import type { AccessWorld } from '../../../test/support/accessWorld.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import { KmsKeyGate } from './KmsKeyGate.js';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const domain = keyRequestDomain(31337n);
-const conditions = licenseHolderConditions({ registry: '0x' + '22'.repeat(20), chain: 'hardhat', datasetId: '7' });
+// The gate's dataset id ('7') is the API's; the conditions name the dataset's on-chain id on the real contracts.
+let w: AccessWorld;
+let conditions: AccessConditionList;
+let evaluator: EvmConditionEvaluator;
+
+beforeAll(async () => {
+  w = await deployAccessWorld();
+  conditions = licenseHolderCondition({ licenseManager: w.manager, chain: 'hardhat', datasetId: w.ds.a });
+  evaluator = new EvmConditionEvaluator({ hardhat: w.sys.chain.provider });
+});
 
 interface Captured {
   target: string;
@@ -60,19 +73,31 @@ class MemoryNonceStore implements NonceStore {
   }
 }
 
-const allow: AccessConditionEvaluator = { evaluate: async (): Promise<AccessDecision> => ({ allowed: true }) };
-
-function gateWith(client: KMSClient, evaluator: AccessConditionEvaluator = allow): KmsKeyGate {
-  return new KmsKeyGate({ client, keyId: KEY_ARN, evaluator, nonceStore: new MemoryNonceStore(), logger: new Logger({ logLevel: 'SILENT' }), domain });
+/** The gate over the real evaluator (real eth_calls to the deployed contracts). */
+function gateWith(client: KMSClient, e: AccessConditionEvaluator = evaluator): KmsKeyGate {
+  return new KmsKeyGate({ client, keyId: KEY_ARN, evaluator: e, nonceStore: new MemoryNonceStore(), logger: new Logger({ logLevel: 'SILENT' }), domain });
 }
 
-async function releaseParams(who: Wallet, wrapped: WrappedKey, extra: Partial<ReleaseDataKeyParams['requester']> = {}): Promise<ReleaseDataKeyParams> {
-  const grant = { type: 'license' as const, licenseId: '1' };
+async function releaseParams(
+  who: Wallet,
+  wrapped: WrappedKey,
+  extra: Partial<ReleaseDataKeyParams['requester']> = {},
+  over: { licenseId?: bigint; conditions?: AccessConditionList } = {},
+): Promise<ReleaseDataKeyParams> {
+  const grant = { type: 'license' as const, licenseId: (over.licenseId ?? w.license).toString() };
   const proof = await signKeyRequest(who, domain, { datasetId: '7', version: 1, grant, requesterPublicKey: who.signingKey.publicKey });
-  return { wrapped, datasetId: '7', version: 1, conditions, grant, requester: { address: who.address, publicKey: who.signingKey.publicKey, ...extra }, proof };
+  return {
+    wrapped,
+    datasetId: '7',
+    version: 1,
+    conditions: over.conditions ?? conditions,
+    grant,
+    requester: { address: who.address, publicKey: who.signingKey.publicKey, ...extra },
+    proof,
+  };
 }
 
-const context = { 'provena:datasetId': '7', 'provena:version': '1', 'provena:conditionsHash': hashConditions(conditions) };
+const context = () => ({ 'provena:datasetId': '7', 'provena:version': '1', 'provena:conditionsHash': hashConditions(conditions) });
 
 describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
   it('wraps with Encrypt, sending KeyId, the base64 key and the dataset encryption context', async () => {
@@ -82,7 +107,7 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
 
     const wrapped = await gateWith(client).wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
 
-    expect(calls).toEqual([{ target: 'TrentService.Encrypt', body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), EncryptionContext: context } }]);
+    expect(calls).toEqual([{ target: 'TrentService.Encrypt', body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), EncryptionContext: context() } }]);
     expect(wrapped).toEqual({ backend: 'kms', keyId: KEY_ARN, ciphertext: Buffer.from(blob).toString('base64'), conditionsHash: hashConditions(conditions) });
   });
 
@@ -92,7 +117,7 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
 
     const out = await gateWith(client).generateDataKey({ datasetId: '7', version: 1, conditions });
 
-    expect(calls[0]).toEqual({ target: 'TrentService.GenerateDataKey', body: { KeyId: KEY_ARN, KeySpec: 'AES_256', EncryptionContext: context } });
+    expect(calls[0]).toEqual({ target: 'TrentService.GenerateDataKey', body: { KeyId: KEY_ARN, KeySpec: 'AES_256', EncryptionContext: context() } });
     expect(out.dataKey.equals(dataKey)).toBe(true);
   });
 
@@ -100,12 +125,12 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
     const dataKey = generateDataKey();
     const blob = Buffer.from(randomBytes(184)).toString('base64');
     const { client, calls } = kmsWith(() => ({ json: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }));
-    const who = new Wallet(hexlify(randomBytes(32)));
+    const who = w.holder;
     const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: blob, conditionsHash: hashConditions(conditions) };
 
     const released = await gateWith(client).releaseDataKey(await releaseParams(who, wrapped));
 
-    expect(calls).toEqual([{ target: 'TrentService.Decrypt', body: { CiphertextBlob: blob, KeyId: KEY_ARN, EncryptionContext: context } }]);
+    expect(calls).toEqual([{ target: 'TrentService.Decrypt', body: { CiphertextBlob: blob, KeyId: KEY_ARN, EncryptionContext: context() } }]);
     expect(released.kind).toBe('sealed');
     expect(decryptReleasedKey(who.privateKey, released).equals(dataKey)).toBe(true);
     expect(JSON.stringify(released)).not.toContain(dataKey.toString('base64'));
@@ -115,7 +140,7 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
     const attestation = Buffer.from(randomBytes(512)).toString('base64');
     const cms = Buffer.from(randomBytes(300)).toString('base64');
     const { client, calls } = kmsWith(() => ({ json: { KeyId: KEY_ARN, CiphertextForRecipient: cms, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' } }));
-    const who = new Wallet(hexlify(randomBytes(32)));
+    const who = w.holder;
     const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: Buffer.from(randomBytes(184)).toString('base64'), conditionsHash: hashConditions(conditions) };
 
     const released = await gateWith(client).releaseDataKey(await releaseParams(who, wrapped, { attestationDocument: attestation }));
@@ -123,7 +148,7 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
     expect(calls[0]!.body).toEqual({
       CiphertextBlob: wrapped.ciphertext,
       KeyId: KEY_ARN,
-      EncryptionContext: context,
+      EncryptionContext: context(),
       Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: attestation },
     });
     expect(released).toMatchObject({ kind: 'kms-recipient', ciphertextForRecipient: cms, requester: who.address });
@@ -131,21 +156,23 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
 
   it('maps InvalidCiphertextException (wrong context / foreign blob) to KEY_UNWRAP_FAILED', async () => {
     const { client } = kmsWith(() => ({ status: 400, json: { __type: 'InvalidCiphertextException', message: 'bad' } }));
-    const who = new Wallet(hexlify(randomBytes(32)));
+    const who = w.holder;
     const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: 'AAAA', conditionsHash: hashConditions(conditions) };
 
     await expect(gateWith(client).releaseDataKey(await releaseParams(who, wrapped))).rejects.toMatchObject({ code: 'KEY_UNWRAP_FAILED' });
   });
 
-  it('never calls KMS when the conditions refuse the requester', async () => {
+  it.each([
+    ["a caller without a license citing the holder's", () => w.stranger, () => w.license, () => w.ds.a, 'KEY_ACCESS_DENIED'],
+    ['the holder citing its expired license', () => w.holder, () => w.expiredLicense, () => w.ds.c, 'LICENSE_EXPIRED'],
+  ] as const)('never calls KMS when the conditions on the chain refuse %s', async (_label, who, license, dataset, code) => {
     const { client, calls } = kmsWith(() => ({ json: {} }));
-    const deny: AccessConditionEvaluator = {
-      evaluate: async () => ({ allowed: false, condition: conditions[0] as never, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' }),
-    };
-    const who = new Wallet(hexlify(randomBytes(32)));
-    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: 'AAAA', conditionsHash: hashConditions(conditions) };
+    const refusing = licenseHolderCondition({ licenseManager: w.manager, chain: 'hardhat', datasetId: dataset() });
+    const wrapped: WrappedKey = { backend: 'kms', keyId: KEY_ARN, ciphertext: 'AAAA', conditionsHash: hashConditions(refusing) };
 
-    await expect(gateWith(client, deny).releaseDataKey(await releaseParams(who, wrapped))).rejects.toMatchObject({ code: 'LICENSE_EXPIRED' });
+    const p = gateWith(client).releaseDataKey(await releaseParams(who(), wrapped, {}, { licenseId: license(), conditions: refusing }));
+
+    await expect(p).rejects.toMatchObject({ code });
     expect(calls).toEqual([]);
   });
 });

@@ -56,7 +56,7 @@ function compare(type: string, actual: unknown, comparator: EvmContractCondition
  * @example
  * ```ts
  * const evaluator = new EvmConditionEvaluator({ hardhat: chain.provider });
- * const d = await evaluator.evaluate(licenseHolderConditions({...}), { userAddress, licenseId: '1' });
+ * const d = await evaluator.evaluate(licenseHolderCondition({ licenseManager, chain: 'hardhat', datasetId: 7n }), { userAddress, licenseId: '1' });
  * ```
  */
 export class EvmConditionEvaluator implements AccessConditionEvaluator {

@@ -43,7 +43,7 @@ describe('condition builders', () => {
       functionName: 'isJobActive',
       functionParams: [':jobId'],
       returnValueTest: { key: '', comparator: '=', value: 'true' },
-      refusalCode: 'LICENSE_EXPIRED',
+      refusalCode: 'JOB_NOT_ACTIVE',
     });
     expect(op2).toEqual({ operator: 'and' });
     expect(covers).toMatchObject({
@@ -227,7 +227,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       const d = await evaluator.evaluate(workerOf(ds1), { userAddress: sys.worker.address, jobId: unknown });
 
       expect(ok).toEqual({ allowed: true });
-      expect(d).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
+      expect(d).toMatchObject({ allowed: false, refusalCode: 'JOB_NOT_ACTIVE', reason: 'false-result' });
     });
 
     // Issue 8, item 9: before, a lab could end (or refund) a job seconds after opening it and its worker kept
@@ -241,7 +241,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
 
       expect(before).toEqual({ allowed: true });
       expect(await sys.attestations.isApproved(jobId, sys.worker.address)).toBe(true);
-      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED', reason: 'false-result' });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'JOB_NOT_ACTIVE', reason: 'false-result' });
     });
 
     test('refuses the worker after endJob and refund, and after the worker finalized the job', async () => {
@@ -250,7 +250,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       await sys.chain.increaseTime(GRACE + 1);
       await mined(sys.manager.connect(lab).refund(jobId, labAddr));
 
-      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'JOB_NOT_ACTIVE' });
     });
 
     test('refuses the worker once the job budget is spent', async () => {
@@ -262,7 +262,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       await mined(sys.manager.submitReport(report, signature));
 
       expect(before).toEqual({ allowed: true });
-      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'JOB_NOT_ACTIVE' });
     });
 
     test("refuses the worker after the license's expiry, though the job was never ended", async () => {
@@ -272,7 +272,7 @@ describe('through EvmConditionEvaluator against the real contracts', () => {
       await sys.chain.increaseTime(DAY + 1);
 
       expect(before).toEqual({ allowed: true });
-      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'LICENSE_EXPIRED' });
+      expect(await evaluator.evaluate(workerOf(ds1), ctx)).toMatchObject({ allowed: false, refusalCode: 'JOB_NOT_ACTIVE' });
     });
 
     test('refuses a request that names no job id', async () => {

@@ -126,7 +126,7 @@ export interface AttestedWorkerConditionParameters {
 /**
  * "The requester is a worker key attested for job `:jobId`, that job is open and funded, and it draws on a license
  * for this dataset": `AttestationRegistry.isApproved(:jobId, :userAddress) = true` (refusal `KEY_ACCESS_DENIED`) AND
- * `LicenseManager.isJobActive(:jobId) = true` (refusal `LICENSE_EXPIRED`: the job ended, was finalized or refunded,
+ * `LicenseManager.isJobActive(:jobId) = true` (refusal `JOB_NOT_ACTIVE`: the job ended, was finalized or refunded,
  * its license expired, or its budget is spent) AND `LicenseManager.datasetsOfJob(:jobId) contains datasetId`
  * (refusal `LICENSE_WRONG_DATASET`). Ending the job (or the attestor's revocation) ends the worker's access at once.
  *
@@ -149,7 +149,7 @@ export function attestedWorkerCondition(p: AttestedWorkerConditionParameters): A
       'KEY_ACCESS_DENIED',
     ),
     { operator: 'and' },
-    call(contract('licenseManager', p.licenseManager), p.chain, LICENSE_MANAGER_VIEWS.isJobActive, [':jobId'], IS_TRUE, 'LICENSE_EXPIRED'),
+    call(contract('licenseManager', p.licenseManager), p.chain, LICENSE_MANAGER_VIEWS.isJobActive, [':jobId'], IS_TRUE, 'JOB_NOT_ACTIVE'),
     { operator: 'and' },
     call(
       contract('licenseManager', p.licenseManager),

@@ -6,16 +6,36 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getAddress, hexlify, randomBytes, Wallet } from 'ethers';
 import { generateDataKey } from '../../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../crypto/keyRelease.js';
-import { anyOf } from '../../schemas/accessConditions.js';
+import { anyOf, USER_ADDRESS } from '../../schemas/accessConditions.js';
+import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import { hashConditions } from '../../crypto/conditionsHash.js';
-import { licenseHolderConditions } from '../chain/genericConditions.js';
+import { attestedWorkerCondition, LICENSE_MANAGER_VIEWS, licenseHolderCondition } from '../chain/provenaConditions.js';
 import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import { toLitEvmContractConditions } from './conditions.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import type { LitClientLike } from './LitKeyGate.js';
 
-const REGISTRY = '0x' + '3a'.repeat(20);
-const conditions = licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7' });
+const MANAGER = getAddress('0x' + '3a'.repeat(20));
+const ATTESTATIONS = getAddress('0x' + '3b'.repeat(20));
+
+/**
+ * A condition Lit can evaluate: the real `LicenseManager.holdsValidLicense` view with only `:userAddress` left to
+ * fill, the license id fixed when the key is wrapped (Lit fills no request-time value such as `:licenseId`).
+ */
+function holdsLicense(licenseId: string, datasetId: string, chain = 'baseSepolia'): AccessConditionList {
+  return [
+    {
+      contractAddress: MANAGER,
+      chain,
+      functionName: 'holdsValidLicense',
+      functionParams: [USER_ADDRESS, licenseId, datasetId],
+      functionAbi: LICENSE_MANAGER_VIEWS.holdsValidLicense,
+      returnValueTest: { key: '', comparator: '=', value: 'true' },
+      refusalCode: 'KEY_ACCESS_DENIED',
+    },
+  ];
+}
+const conditions = holdsLicense('3', '7');
 
 /** The Lit SDK is an optional dependency: the real-SDK test is skipped where it is not installed. */
 const litInstalled = existsSync(fileURLToPath(new URL('../../../node_modules/@lit-protocol/lit-node-client/package.json', import.meta.url)));
@@ -45,11 +65,11 @@ describe('Lit condition building', () => {
 
     expect(lit).toEqual([
       {
-        contractAddress: getAddress(REGISTRY),
+        contractAddress: MANAGER,
         chain: 'baseSepolia',
-        functionName: 'hasValidLicense',
-        functionParams: [':userAddress', '7'],
-        functionAbi: expect.objectContaining({ name: 'hasValidLicense', stateMutability: 'view' }),
+        functionName: 'holdsValidLicense',
+        functionParams: [':userAddress', '3', '7'],
+        functionAbi: LICENSE_MANAGER_VIEWS.holdsValidLicense,
         returnValueTest: { key: '', comparator: '=', value: 'true' },
       },
     ]);
@@ -57,25 +77,28 @@ describe('Lit condition building', () => {
   });
 
   it('maps our chain names to Lit chain names', () => {
-    const lit = toLitEvmContractConditions(licenseHolderConditions({ registry: REGISTRY, chain: 'hardhat', datasetId: '7' }), { hardhat: 'yellowstone' });
+    const lit = toLitEvmContractConditions(holdsLicense('3', '7', 'hardhat'), { hardhat: 'yellowstone' });
 
     expect(lit[0]).toMatchObject({ chain: 'yellowstone' });
   });
 
-  it('refuses request-time placeholders, which Lit cannot fill', () => {
-    const bound = licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7', bindLicenseId: {} });
+  it("refuses Provena's license-holder and attested-worker conditions: their :licenseId / :jobId are request-time values Lit cannot fill", () => {
+    const holder = licenseHolderCondition({ licenseManager: MANAGER, chain: 'baseSepolia', datasetId: 7n });
+    const worker = attestedWorkerCondition({ attestationRegistry: ATTESTATIONS, licenseManager: MANAGER, chain: 'baseSepolia', datasetId: 7n });
 
-    expect(() => toLitEvmContractConditions(bound)).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
+    expect(() => toLitEvmContractConditions(holder)).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
+    expect(() => toLitEvmContractConditions(worker)).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
+    expect(() => toLitEvmContractConditions(anyOf(conditions, worker))).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
   });
 
   (litInstalled ? it : it.skip)("with the real Lit SDK: passes Lit's validator, hashes deterministically, rejects unknown chains, fails to connect cleanly offline", async () => {
     const out = await probe({
       conditions: [
         conditions,
-        licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '7' }),
-        licenseHolderConditions({ registry: REGISTRY, chain: 'baseSepolia', datasetId: '8' }),
-        anyOf(conditions, licenseHolderConditions({ registry: REGISTRY, chain: 'ethereum', datasetId: '7' })),
-        licenseHolderConditions({ registry: REGISTRY, chain: 'hardhat', datasetId: '7' }),
+        holdsLicense('3', '7'),
+        holdsLicense('3', '8'),
+        anyOf(conditions, holdsLicense('3', '7', 'ethereum')),
+        holdsLicense('3', '7', 'hardhat'),
       ],
       network: 'datil-dev',
     });
@@ -117,6 +140,15 @@ describe('LitKeyGate request flow (Lit client stubbed at the SDK boundary)', () 
 
     expect(encrypt).toHaveBeenCalledWith({ evmContractConditions: toLitEvmContractConditions(conditions), dataToEncrypt: dataKey });
     expect(wrapped).toEqual({ backend: 'lit', network: 'datil-test', ciphertext: 'bGl0LWNpcGhlcnRleHQ=', dataToEncryptHash: 'ab'.repeat(32), conditionsHash: hashConditions(conditions) });
+  });
+
+  it("refuses to wrap under Provena's request-time conditions, before Lit is asked (KEY_GATE_MISCONFIGURED)", async () => {
+    const { client, encrypt } = fakeLit(async () => ({ decryptedData: new Uint8Array() }));
+    const gate = new LitKeyGate({ network: 'datil', logger: new Logger({ logLevel: 'SILENT' }), clientFactory: async () => client, validate: async () => undefined });
+    const holder = licenseHolderCondition({ licenseManager: MANAGER, chain: 'baseSepolia', datasetId: 7n });
+
+    await expect(gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: holder })).rejects.toMatchObject({ code: 'KEY_GATE_MISCONFIGURED' });
+    expect(encrypt).not.toHaveBeenCalled();
   });
 
   it('releases what Lit decrypts, sealed to the requester', async () => {

@@ -1,5 +1,5 @@
 /**
- * Our access conditions (shared/ports/AccessConditions.ts) -> Lit's `evmContractConditions`, plus Lit's own
+ * Our access conditions (shared/schemas/accessConditions.ts) -> Lit's `evmContractConditions`, plus Lit's own
  * offline validation and hashing (from `@lit-protocol/access-control-conditions`, loaded lazily because the Lit
  * SDK is an optional dependency).
  */
@@ -16,12 +16,17 @@ export type LitEvmContractConditions = Array<LitEvmContractCondition | BooleanOp
  * Converts a condition list to Lit's format: drops our `refusalCode` extension and renames chains through
  * `chainMap` (ours -> Lit's chain names, e.g. `{ base: 'base', hardhat: 'yellowstone' }`). Refuses
  * (KEY_GATE_MISCONFIGURED) conditions with request-time placeholders (`:licenseId`, `:jobId`): Lit fixes the
- * conditions at encryption time and only fills `:userAddress`. Use a dataset-scoped check such as
- * `hasValidLicense(:userAddress, datasetId)` for Lit.
+ * conditions at encryption time and only fills `:userAddress`, so Provena's `licenseHolderCondition` and
+ * `attestedWorkerCondition` (shared/adapters/chain/provenaConditions.ts) are refused: for Lit, use a condition whose
+ * other arguments are fixed at wrap time, such as `LicenseManager.holdsValidLicense(:userAddress, licenseId, datasetId)`.
  *
  * @example
  * ```ts
- * const evmContractConditions = toLitEvmContractConditions(licenseHolderConditions({ registry, chain: 'baseSepolia', datasetId: '7' }));
+ * const evmContractConditions = toLitEvmContractConditions([{
+ *   contractAddress: licenseManager, chain: 'baseSepolia', functionName: 'holdsValidLicense',
+ *   functionParams: [':userAddress', '3', '7'], functionAbi: LICENSE_MANAGER_VIEWS.holdsValidLicense,
+ *   returnValueTest: { key: '', comparator: '=', value: 'true' },
+ * }]);
  * ```
  */
 export function toLitEvmContractConditions(conditions: AccessConditionList, chainMap: Readonly<Record<string, string>> = {}): LitEvmContractConditions {

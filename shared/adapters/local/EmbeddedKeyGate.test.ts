@@ -9,13 +9,13 @@ import type { EncryptedChunk } from '../../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../crypto/keyRelease.js';
 import { keyRequestDomain } from '../../eip712.js';
 import { signKeyRequest } from '../../crypto/keyRequest.js';
-import { attestedWorkerConditions, licenseHolderConditions } from '../chain/genericConditions.js';
+import { attestedWorkerCondition, licenseHolderCondition } from '../chain/provenaConditions.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import { EvmConditionEvaluator } from '../chain/EvmConditionEvaluator.js';
-import { deployConditionTarget } from '../../../test/support/conditionTarget.js';
-import type { ConditionFixture } from '../../../test/support/conditionTarget.js';
+import { deployAccessWorld } from '../../../test/support/accessWorld.js';
+import type { AccessWorld } from '../../../test/support/accessWorld.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from './EmbeddedKeyGate.js';
 
 /** In-memory NonceStore with the port's semantics (single use until expiry). */
@@ -34,14 +34,14 @@ class MemoryNonceStore implements NonceStore {
 }
 
 const domain = keyRequestDomain(31337n);
-let fx: ConditionFixture;
+let w: AccessWorld;
 let dir: string;
 let gate: EmbeddedKeyGate;
 let logger: Logger;
 let warn: ReturnType<typeof jest.spyOn>;
 
 beforeAll(async () => {
-  fx = await deployConditionTarget();
+  w = await deployAccessWorld();
   dir = await mkdtemp(join(tmpdir(), 'provena-gate-'));
 });
 
@@ -50,15 +50,22 @@ beforeEach(async () => {
   warn = jest.spyOn(logger, 'warn');
   gate = await EmbeddedKeyGate.open({
     masterKeyFile: join(dir, 'keys', 'gate.key'),
-    evaluator: new EvmConditionEvaluator({ hardhat: fx.provider }),
+    evaluator: new EvmConditionEvaluator({ hardhat: w.sys.chain.provider }),
     nonceStore: new MemoryNonceStore(),
     logger,
     domain,
   });
 });
 
-const licenseConds = (datasetId: string): AccessConditionList =>
-  licenseHolderConditions({ registry: fx.address, chain: 'hardhat', datasetId, bindLicenseId: {} });
+// The gate's dataset ids are the on-chain ones here (the API maps its own ids to them).
+const A = () => w.ds.a.toString();
+const B = () => w.ds.b.toString();
+const C = () => w.ds.c.toString();
+const licenseConds = (datasetId: string): AccessConditionList => licenseHolderCondition({ licenseManager: w.manager, chain: 'hardhat', datasetId });
+const workerConds = (datasetId: string): AccessConditionList =>
+  attestedWorkerCondition({ attestationRegistry: w.attestations, licenseManager: w.manager, chain: 'hardhat', datasetId });
+const licenseGrant = (licenseId: bigint): KeyGrant => ({ type: 'license', licenseId: licenseId.toString() });
+const jobGrant = (jobId: bigint): KeyGrant => ({ type: 'job', jobId: jobId.toString() });
 
 async function request(
   who: Wallet,
@@ -67,7 +74,7 @@ async function request(
   grant: KeyGrant,
   over: { datasetId?: string; version?: number; issuedAt?: number; signer?: Wallet } = {},
 ): Promise<ReleaseDataKeyParams> {
-  const datasetId = over.datasetId ?? '7';
+  const datasetId = over.datasetId ?? A();
   const version = over.version ?? 1;
   const proof = await signKeyRequest(over.signer ?? who, domain, {
     datasetId,
@@ -111,17 +118,17 @@ describe('EmbeddedKeyGate', () => {
 
   it('releases the data key sealed to a licensed requester, who decrypts the dataset with it', async () => {
     const dataKey = generateDataKey();
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey, conditions });
     const plain = Buffer.from('id,label\n1,cat\n2,dog\n');
-    const enc = encryptStream((async function* () { yield plain; })(), { key: dataKey, datasetId: '7', version: 1, chunkSize: 8 });
+    const enc = encryptStream((async function* () { yield plain; })(), { key: dataKey, datasetId: A(), version: 1, chunkSize: 8 });
     const chunks: EncryptedChunk[] = [];
     for await (const c of enc) chunks.push(c);
 
-    const released = await gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }));
-    const key = decryptReleasedKey(fx.holder.privateKey, released, { datasetId: '7', version: 1 });
+    const released = await gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license)));
+    const key = decryptReleasedKey(w.holder.privateKey, released, { datasetId: A(), version: 1 });
     const out: Buffer[] = [];
-    for await (const p of decryptStream((async function* () { yield Buffer.concat(chunks.map((c) => c.ciphertext)); })(), { key, datasetId: '7', version: 1, params: enc.summary().params, chunks: enc.summary().chunks })) out.push(p);
+    for await (const p of decryptStream((async function* () { yield Buffer.concat(chunks.map((c) => c.ciphertext)); })(), { key, datasetId: A(), version: 1, params: enc.summary().params, chunks: enc.summary().chunks })) out.push(p);
 
     expect(key.equals(dataKey)).toBe(true);
     expect(Buffer.concat(out).equals(plain)).toBe(true);
@@ -131,29 +138,32 @@ describe('EmbeddedKeyGate', () => {
 
   it('releases to an attested worker for a job on a license of the dataset', async () => {
     const dataKey = generateDataKey();
-    const conditions = attestedWorkerConditions({ attestationRegistry: fx.address, jobRegistry: fx.address, chain: 'hardhat', datasetId: '7' });
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+    const conditions = workerConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey, conditions });
 
-    const released = await gate.releaseDataKey(await request(fx.worker, wrapped, conditions, { type: 'job', jobId: '100' }));
+    const released = await gate.releaseDataKey(await request(w.worker, wrapped, conditions, jobGrant(w.job)));
 
-    expect(decryptReleasedKey(fx.worker.privateKey, released).equals(dataKey)).toBe(true);
+    expect(decryptReleasedKey(w.worker.privateKey, released).equals(dataKey)).toBe(true);
   });
 
   it('seals so that another private key cannot open the release', async () => {
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
-    const released = await gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }));
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+    const released = await gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license)));
 
-    expect(() => decryptReleasedKey(fx.other.privateKey, released)).toThrow(expect.objectContaining({ code: 'KEY_UNWRAP_FAILED' }));
+    expect(() => decryptReleasedKey(w.other.privateKey, released)).toThrow(expect.objectContaining({ code: 'KEY_UNWRAP_FAILED' }));
   });
 
   const stranger = new Wallet(hexlify(randomBytes(32)));
   it.each([
-    ['without a license (citing a license it does not own)', () => stranger, '7', '1', 'KEY_ACCESS_DENIED'],
-    ['citing a license id that does not exist', () => stranger, '7', '999', 'KEY_ACCESS_DENIED'],
-    ['with an expired license', () => fx.holder, '9', '2', 'LICENSE_EXPIRED'],
-    ['with a license for another dataset', () => fx.other, '7', '3', 'LICENSE_WRONG_DATASET'],
-  ] as const)('refuses a request %s and logs the refusal', async (_label, who, datasetId, licenseId, code) => {
+    ['without a license (citing a license it does not own)', () => stranger, A, () => w.license, 'KEY_ACCESS_DENIED'],
+    // The real views never revert: an unknown license is simply not active.
+    ['citing a license id that does not exist', () => stranger, A, () => w.license + 1000n, 'LICENSE_EXPIRED'],
+    ['with an expired license', () => w.holder, C, () => w.expiredLicense, 'LICENSE_EXPIRED'],
+    ['with a license for another dataset', () => w.other, A, () => w.otherLicense, 'LICENSE_WRONG_DATASET'],
+  ] as const)('refuses a request %s and logs the refusal', async (_label, who, dataset, license, code) => {
+    const datasetId = dataset();
+    const licenseId = license().toString();
     const conditions = licenseConds(datasetId);
     const wrapped = await gate.wrapDataKey({ datasetId, version: 1, dataKey: generateDataKey(), conditions });
 
@@ -164,29 +174,40 @@ describe('EmbeddedKeyGate', () => {
   });
 
   it('refuses an unapproved worker key and logs it', async () => {
-    const conditions = attestedWorkerConditions({ attestationRegistry: fx.address, jobRegistry: fx.address, chain: 'hardhat', datasetId: '7' });
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const conditions = workerConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
 
-    const p = gate.releaseDataKey(await request(fx.worker, wrapped, conditions, { type: 'job', jobId: '101' }));
+    const p = gate.releaseDataKey(await request(w.worker, wrapped, conditions, jobGrant(w.unapprovedJob)));
 
     await expect(p).rejects.toMatchObject({ code: 'KEY_ACCESS_DENIED' });
-    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'KEY_ACCESS_DENIED', grant: { type: 'job', jobId: '101' } }));
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'KEY_ACCESS_DENIED', grant: jobGrant(w.unapprovedJob) }));
+  });
+
+  it('refuses the still-approved worker of a job the lab ended: JOB_NOT_ACTIVE, and logs it', async () => {
+    const conditions = workerConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+
+    const p = gate.releaseDataKey(await request(w.worker, wrapped, conditions, jobGrant(w.endedJob)));
+
+    await expect(p).rejects.toMatchObject({ code: 'JOB_NOT_ACTIVE' });
+    expect(await w.sys.attestations.isApproved(w.endedJob, w.worker.address)).toBe(true);
+    expect(warn).toHaveBeenCalledWith('key release refused', expect.objectContaining({ code: 'JOB_NOT_ACTIVE', grant: jobGrant(w.endedJob) }));
   });
 
   it("refuses the holder's own license when it is for another dataset: LICENSE_WRONG_DATASET", async () => {
-    const conditions = licenseConds('10');
-    const wrapped = await gate.wrapDataKey({ datasetId: '10', version: 1, dataKey: generateDataKey(), conditions });
+    const conditions = licenseConds(C());
+    const wrapped = await gate.wrapDataKey({ datasetId: C(), version: 1, dataKey: generateDataKey(), conditions });
 
-    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { datasetId: '10' }));
+    const p = gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license), { datasetId: C() }));
 
     await expect(p).rejects.toMatchObject({ code: 'LICENSE_WRONG_DATASET' });
     expect(warn).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a replayed key request: KEY_REQUEST_REPLAYED', async () => {
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
-    const req = await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' });
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(w.holder, wrapped, conditions, licenseGrant(w.license));
 
     await gate.releaseDataKey(req);
     const replay = gate.releaseDataKey(req);
@@ -196,53 +217,53 @@ describe('EmbeddedKeyGate', () => {
   });
 
   it('refuses a stale request: KEY_REQUEST_EXPIRED', async () => {
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
 
-    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { issuedAt: Math.floor(Date.now() / 1000) - 3600 }));
+    const p = gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license), { issuedAt: Math.floor(Date.now() / 1000) - 3600 }));
 
     await expect(p).rejects.toMatchObject({ code: 'KEY_REQUEST_EXPIRED' });
   });
 
   it('refuses a request signed by someone else than the requester: KEY_REQUEST_SIGNATURE_INVALID', async () => {
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
 
-    const p = gate.releaseDataKey(await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' }, { signer: new Wallet(hexlify(randomBytes(32))) }));
+    const p = gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license), { signer: new Wallet(hexlify(randomBytes(32))) }));
 
     await expect(p).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
   });
 
   it('refuses a request whose signed fields were changed after signing', async () => {
-    const conditions = licenseConds('7');
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions });
-    const req = await request(fx.holder, wrapped, conditions, { type: 'license', licenseId: '1' });
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(w.holder, wrapped, conditions, licenseGrant(w.license));
 
     await expect(gate.releaseDataKey({ ...req, version: 2 })).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
   });
 
   it('binds the wrapped key to its dataset: presenting it for another dataset fails KEY_UNWRAP_FAILED', async () => {
-    // The holder is licensed for dataset 8 too, so every check passes except the unwrap.
-    const conditions8 = licenseConds('8');
-    const wrappedFor7 = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: conditions8 });
+    // The holder's license covers dataset B too, so every check passes except the unwrap.
+    const conditionsB = licenseConds(B());
+    const wrappedForA = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions: conditionsB });
 
-    const p = gate.releaseDataKey(await request(fx.holder, wrappedFor7, conditions8, { type: 'license', licenseId: '1' }, { datasetId: '8' }));
+    const p = gate.releaseDataKey(await request(w.holder, wrappedForA, conditionsB, licenseGrant(w.license), { datasetId: B() }));
 
     await expect(p).rejects.toMatchObject({ code: 'KEY_UNWRAP_FAILED' });
   });
 
   it('binds the wrapped key to its conditions: weaker conditions are refused (MANIFEST_MISMATCH)', async () => {
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: licenseConds('7') });
-    const weaker = licenseConds('8');
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions: licenseConds(A()) });
+    const weaker = licenseConds(B());
 
-    const p = gate.releaseDataKey(await request(fx.holder, wrapped, weaker, { type: 'license', licenseId: '1' }));
+    const p = gate.releaseDataKey(await request(w.holder, wrapped, weaker, licenseGrant(w.license)));
 
     await expect(p).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
   });
 
   it('does not keep the master key in the wrapped output', async () => {
     const master = (await readFile(join(dir, 'keys', 'gate.key'), 'utf8')).trim();
-    const wrapped = await gate.wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: licenseConds('7') });
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions: licenseConds(A()) });
 
     expect(JSON.stringify(wrapped)).not.toContain(master);
     expect(wrapped).toMatchObject({ backend: 'embedded', masterKeyId: expect.stringMatching(/^mk_[0-9a-f]{16}$/) });
