@@ -16,7 +16,7 @@ import { devAccountKey, startEmbeddedChain, type EmbeddedChain } from './embedde
 import { startEmbeddedDynamo } from './embeddedDynamo.js';
 import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from './embeddedS3.js';
 import { startHttpServer } from './httpServer.js';
-import { parseConfig } from '../shared/configFields.js';
+import { BucketSettings, ChainSettings, LogLevel, Port, PrivateKey, TableSettings, parseConfig } from '../shared/configFields.js';
 
 /** Dev account index holding ATTESTOR_ROLE on the embedded chain (0 deploys and administers, 1 relays). */
 export const STACK_ATTESTOR_ACCOUNT = 2;
@@ -24,7 +24,7 @@ export const STACK_ATTESTOR_ACCOUNT = 2;
 /** Repo root (handler paths in the route table are relative to it). */
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = Port;
 
 /** The embedded stack's own settings (the API's settings are derived from them). */
 export const StackConfigSchema = z.object({
@@ -38,15 +38,12 @@ export const StackConfigSchema = z.object({
   PROVENA_S3_ACCESS_KEY_ID: z.string().min(1).default(EMBEDDED_S3_DEV_CREDENTIALS.accessKeyId),
   PROVENA_S3_SECRET_ACCESS_KEY: z.string().min(1).default(EMBEDDED_S3_DEV_CREDENTIALS.secretAccessKey),
   /** Use this chain instead of starting a Hardhat node (its deployer key must be funded). */
-  PROVENA_CHAIN_RPC_URL: z.url().optional(),
+  PROVENA_CHAIN_RPC_URL: ChainSettings.PROVENA_CHAIN_RPC_URL.optional(),
   /** Deploys the contracts; defaults to Hardhat's first dev account (local chains only). */
-  PROVENA_DEPLOYER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
-  PROVENA_TABLE_DATASETS: z.string().default('provena-datasets'),
-  PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
-  PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
-  PROVENA_TABLE_RELAYER: z.string().default('provena-relayer'),
-  PROVENA_BUCKET_DATA: z.string().default('provena-data'),
-  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_DEPLOYER_KEY: PrivateKey.optional(),
+  ...TableSettings,
+  ...BucketSettings,
+  PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });

@@ -10,16 +10,16 @@ import { getChain } from './helpers/chain.js';
 
 describe('deploy script environment', () => {
   test('names every missing or malformed variable', () => {
-    expect(() => parseDeployEnv({ RPC_URL: 'not a url', PAYMENT_TOKEN: '0x12' })).toThrow(
-      /RPC_URL[\s\S]*DEPLOYER_PRIVATE_KEY[\s\S]*PAYMENT_TOKEN[\s\S]*ATTESTOR/,
+    expect(() => parseDeployEnv({ PROVENA_CHAIN_RPC_URL: 'not a url', PROVENA_PAYMENT_TOKEN: '0x12' })).toThrow(
+      /PROVENA_CHAIN_RPC_URL[\s\S]*PROVENA_DEPLOYER_KEY[\s\S]*PROVENA_PAYMENT_TOKEN[\s\S]*PROVENA_ATTESTOR/,
     );
   });
   test('parses a valid environment with defaults', () => {
     const key = Wallet.createRandom().privateKey;
     const a = Wallet.createRandom().address;
     const b = Wallet.createRandom().address;
-    expect(parseDeployEnv({ RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, ATTESTOR: b, ATTESTORS: ` ${a} ,` })).toEqual({
-      RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_PRIVATE_KEY: key, GRACE_PERIOD_SECONDS: 3600, ATTESTOR: b, ATTESTORS: [a],
+    expect(parseDeployEnv({ PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545', PROVENA_DEPLOYER_KEY: key, PROVENA_ATTESTOR: b, PROVENA_ATTESTORS: ` ${a} ,` })).toEqual({
+      PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545', PROVENA_DEPLOYER_KEY: key, PROVENA_GRACE_PERIOD_SECONDS: 3600, PROVENA_ATTESTOR: b, PROVENA_ATTESTORS: [a],
     });
   });
 });
