@@ -1,0 +1,28 @@
+import { describe, expect, it } from '@jest/globals';
+import { ApiConfigSchema } from './config.js';
+import { REQUIRED_CONTRACTS, parseConfig } from './configFields.js';
+
+const contracts = (omit?: string) =>
+  JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.filter((n) => n !== omit).map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`])));
+
+const base = {
+  PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
+  PROVENA_CHAIN_ID: '31337',
+  PROVENA_IPFS_DIR: '/tmp/ipfs',
+  PROVENA_KEY_GATE_MASTER_KEY_FILE: '/tmp/master.key',
+};
+
+describe('the API configuration', () => {
+  it('parses a complete environment', () => {
+    const config = parseConfig(ApiConfigSchema, { ...base, PROVENA_CONTRACTS: contracts() });
+    expect(config.PROVENA_CONTRACTS.DatasetRegistry).toBe(`0x${'1'.padStart(40, '0')}`);
+  });
+
+  it('fails at start, naming the contract, when a required contract address is missing (no zero-address fallback)', () => {
+    expect(() => parseConfig(ApiConfigSchema, { ...base, PROVENA_CONTRACTS: contracts('DatasetRegistry') })).toThrow(/PROVENA_CONTRACTS\.DatasetRegistry: has no DatasetRegistry address/);
+  });
+
+  it('names every missing variable at once', () => {
+    expect(() => parseConfig(ApiConfigSchema, {})).toThrow(/PROVENA_CHAIN_RPC_URL[\s\S]*PROVENA_CHAIN_ID/);
+  });
+});
