@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { hexlify, randomBytes, Wallet } from 'ethers';
+import { hexlify, randomBytes, Signature, Wallet } from 'ethers';
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,6 +240,28 @@ describe('EmbeddedKeyGate', () => {
     const req = await request(w.holder, wrapped, conditions, licenseGrant(w.license));
 
     await expect(gate.releaseDataKey({ ...req, version: 2 })).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+  });
+
+  it("signs a job grant's licenseId: changing it after signing is KEY_REQUEST_SIGNATURE_INVALID", async () => {
+    const conditions = workerConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(w.worker, wrapped, conditions, { type: 'job', jobId: w.job.toString(), licenseId: w.license.toString() });
+
+    const altered = { ...req, grant: { type: 'job' as const, jobId: w.job.toString(), licenseId: (w.license + 1n).toString() } };
+
+    await expect(gate.releaseDataKey(altered)).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+  });
+
+  it('refuses the 64-byte compact (EIP-2098) form of a valid signature, as the API does, and spends no nonce', async () => {
+    const conditions = licenseConds(A());
+    const wrapped = await gate.wrapDataKey({ datasetId: A(), version: 1, dataKey: generateDataKey(), conditions });
+    const req = await request(w.holder, wrapped, conditions, licenseGrant(w.license));
+    const compact = Signature.from(req.proof.signature).compactSerialized;
+    expect(compact.length).toBe(2 + 128);
+
+    await expect(gate.releaseDataKey({ ...req, proof: { ...req.proof, signature: compact } })).rejects.toMatchObject({ code: 'KEY_REQUEST_SIGNATURE_INVALID' });
+    // The same request with its full signature still goes through: the refusal consumed nothing.
+    await expect(gate.releaseDataKey(req)).resolves.toMatchObject({ kind: 'sealed' });
   });
 
   it('binds the wrapped key to its dataset: presenting it for another dataset fails KEY_UNWRAP_FAILED', async () => {
