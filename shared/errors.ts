@@ -100,6 +100,11 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // royalties (issue 9, recipients): gasless claims relayed from the recipient's EIP-712 Claim
+  CLAIM_SIGNATURE_INVALID: 401,
+  CLAIM_EXPIRED: 401,
+  ROYALTY_NOT_RECIPIENT: 403,
+  ROYALTY_NOTHING_TO_CLAIM: 409,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,
