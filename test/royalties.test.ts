@@ -4,6 +4,7 @@
  * claimable, replayed and concurrent gasless claims mining once, and foreign signatures refused with nothing paid.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +235,21 @@ describe('royalties of recipients', () => {
     expect(await royaltiesOf(d.address)).toEqual({ ...before, blockNumber: expect.any(Number) });
   });
 
+  it('refuses an expired claim, one at a future nonce and a malformed one with codes, and pays nothing', async () => {
+    await report({ [ds1]: 5n });
+    const before = await royaltiesOf(c.address);
+    const typed = await api.call(routes.getClaimTypedData, { params: { address: c.address }, query: {} });
+    const sign = (message: typeof typed.message) => c.signTypedData(typed.domain, typed.types, message);
+    const post = async (message: typeof typed.message) =>
+      postClaim(c.address, { datasetIds: message.datasetIds, to: message.to, nonce: message.nonce, deadline: message.deadline, signature: await sign(message) });
+    expect(await codeOf(post({ ...typed.message, deadline: '1' }))).toBe('CLAIM_EXPIRED');
+    expect(await codeOf(post({ ...typed.message, nonce: (BigInt(typed.message.nonce) + 1n).toString() }))).toBe('CLAIM_SIGNATURE_INVALID');
+    const malformed = { datasetIds: ['0'], to: 'nobody', nonce: '-1', deadline: 'soon', signature: 'xyz' };
+    expect(await codeOf(api.request('POST', `/v1/royalties/${c.address}/claims`, { body: malformed }))).toBe('VALIDATION_FAILED');
+    expect(await royaltiesOf(c.address)).toEqual({ ...before, blockNumber: expect.any(Number) });
+    expect(await lmView().claimNonces(c.address)).toBe(BigInt(typed.message.nonce));
+  });
+
   it('refuses a claim with nothing to claim, and a dataset that does not pay the address', async () => {
     const stranger = newWallet();
     expect(await codeOf(api.call(routes.getClaimTypedData, { params: { address: stranger.address }, query: {} }))).toBe('ROYALTY_NOTHING_TO_CLAIM');
@@ -258,6 +274,23 @@ describe('royalties of recipients', () => {
       expect(claimed.code).toBe(0);
       expect(claimed.stdout).toContain(`claimed ${report_.datasets.find((x) => x.chainDatasetId === ds2)?.claimable}`);
       expect((await token().balanceOf(b.address)) - balance).toBe(BigInt(report_.datasets.find((x) => x.chainDatasetId === ds2)?.claimable as string));
+    }, 60_000);
+
+    it('watches: redraws until Ctrl-C, then exits cleanly', async () => {
+      const child = spawn(process.execPath, ['bin/provena.js', '--json', 'royalties', 'watch', d.address, '--interval', '1'], {
+        env: { ...process.env, PROVENA_API_URL: stackInfo().apiUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      let running = true;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => ((running = false), resolve(code))));
+      while (running && stdout.split('\n').filter(Boolean).length < 2) await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const frames = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RoyaltiesReport);
+      expect(frames[0]?.recipient).toBe(d.address);
+      expect(frames[1]?.datasets.map((x) => x.chainDatasetId)).toEqual([ds2]);
     }, 60_000);
 
     it('claims on chain with the recipient\'s own key', async () => {
