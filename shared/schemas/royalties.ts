@@ -62,8 +62,9 @@ export const ClaimTypedDataQuery = z.object({
     .max(4000)
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(DatasetRef).min(1).max(32))
-    .optional(),
-  to: Address.optional(),
+    .optional()
+    .meta({ description: 'Comma-separated listing (ds_…) or registry ids; default: every dataset with something claimable', example: 'ds_0123456789abcdefghjkmnpqrs,7' }),
+  to: Address.optional().meta({ description: 'Where the claimed funds go (default: the recipient)' }),
 });
 export type ClaimTypedDataQuery = z.output<typeof ClaimTypedDataQuery>;
 
