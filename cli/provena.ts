@@ -15,6 +15,7 @@ import { uploadDataset } from '../shared/sdk/upload.js';
 import { progressRenderer } from '../shared/sdk/uploadProgress.js';
 import { defaultStateDir } from '../shared/sdk/uploadState.js';
 import { exampleListing } from './example-listing.js';
+import { registerRoyaltiesCommands } from './commands/royalties.js';
 
 const GlobalOptions = z.object({
   api: z.url(),
@@ -268,6 +269,8 @@ delete it yourself (or use --restart) to abandon an upload.`,
         [...page.items.map(summary), page.items.length ? '' : '(no listings)', page.nextCursor ? `more: --cursor ${page.nextCursor}` : ''].filter(Boolean).join('\n'),
       );
     });
+
+  registerRoyaltiesCommands(program);
 
   return program;
 }

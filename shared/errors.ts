@@ -103,6 +103,11 @@ export const ErrorCodes = {
   // key gate worker condition (issue 7, item 3): the job is not open and funded (ended, finalized, refunded,
   // expired or spent), shared/adapters/chain/provenaConditions.ts
   JOB_NOT_ACTIVE: 403,
+  // royalties (issue 9, recipients): gasless claims relayed from the recipient's EIP-712 Claim
+  CLAIM_SIGNATURE_INVALID: 401,
+  CLAIM_EXPIRED: 401,
+  ROYALTY_NOT_RECIPIENT: 403,
+  ROYALTY_NOTHING_TO_CLAIM: 409,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -3,6 +3,7 @@
  * module calls `getRuntime()`; on Lambda that is once per container, in the embedded server once per process.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { JsonRpcProvider } from 'ethers';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
 import { DynamoNonceStore } from '../../shared/adapters/aws/DynamoNonceStore.js';
@@ -11,6 +12,7 @@ import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
 import { EvmConditionEvaluator } from '../../shared/adapters/chain/EvmConditionEvaluator.js';
 import { RegistryRelayer } from '../../shared/adapters/chain/RegistryRelayer.js';
+import { EvmRoyaltyChain } from '../../shared/adapters/chain/EvmRoyaltyChain.js';
 import { ProvenaAccessConditions } from '../../shared/adapters/chain/ProvenaAccessConditions.js';
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
@@ -26,6 +28,7 @@ import type { ComponentHealth, HealthCheck } from '../../shared/ports/Health.js'
 import type { KeyGate } from '../../shared/ports/KeyGate.js';
 import type { ListingDeps } from '../../shared/use-cases/deps.js';
 import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
+import type { RoyaltyDeps } from '../../shared/use-cases/getRoyalties.js';
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
 import { createRelayer } from './relayer.js';
@@ -37,6 +40,7 @@ export interface Runtime extends HttpRuntime {
   registration: RegistrationDeps;
   uploads: UploadDeps;
   keyRelease: ReleaseKeyDeps;
+  royalties: RoyaltyDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -155,6 +159,13 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
     },
     keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },
+    royalties: {
+      datasets,
+      // Its own provider without ethers' 250 ms request cache: figures read right after a claim must be current.
+      pools: new EvmRoyaltyChain(new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 }), config.PROVENA_CHAIN_ID, contract(config, 'LicenseManager'), contract(config, 'DatasetRegistry'), relayer),
+      chainId: config.PROVENA_CHAIN_ID,
+      now: () => new Date(),
+    },
     chain,
     blobs,
     gate,

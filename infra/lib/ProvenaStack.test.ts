@@ -262,12 +262,13 @@ describe('ProvenaStack', () => {
       }
     });
 
-    it('gives the relayer secret, by its exact ARN, to registerDataset alone and never puts a key in the environment', () => {
+    it('gives the relayer secret, by its exact ARN, to the relaying routes alone and never puts a key in the environment', () => {
+      const relaying = new Set<string>(['registerDataset', 'claimRoyalties']);
       for (const route of routes) {
         const stmts = statementsOfRole(roleOf(lambdaOf(route.name))).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
         const env = envOf(lambdaOf(route.name));
         expect(env['PROVENA_RELAYER_KEY']).toBeUndefined();
-        if (route.name === 'registerDataset') {
+        if (relaying.has(route.name)) {
           expect(stmts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: RELAYER_SECRET_ARN })]);
           expect(env['PROVENA_RELAYER_SECRET_ARN']).toBe(RELAYER_SECRET_ARN);
         } else {

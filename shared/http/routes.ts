@@ -9,6 +9,7 @@ import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch, Ide
 import { HealthReport } from '../schemas/health.js';
 import { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
 import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
+import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport } from '../schemas/royalties.js';
 import { KeyGateInfo, UploadCompleteInput, UploadParams, UploadSession, UploadStartInput } from '../schemas/upload.js';
 import { defineRoute, type RouteDefinition } from './route.js';
 
@@ -179,6 +180,44 @@ export const routes = {
     body: KeyReleaseInput,
     response: KeyReleaseResult,
     access: { datasets: 'read', nonces: 'write', bucket: 'download' },
+  }),
+  getRoyalties: defineRoute({
+    name: 'getRoyalties',
+    method: 'GET',
+    path: '/v1/royalties/{address}',
+    handler: 'functions/royalties/get.ts',
+    auth: 'public',
+    summary: "A recipient's royalties per dataset: accrued, claimed, claimable now (read from the chain's views)",
+    params: RecipientParams,
+    response: RoyaltiesReport,
+    // Finds the listings naming the address (reads the table), then reads the LicenseManager's views (RPC).
+    access: { datasets: 'read' },
+  }),
+  getClaimTypedData: defineRoute({
+    name: 'getClaimTypedData',
+    method: 'GET',
+    path: '/v1/royalties/{address}/claim-typed-data',
+    handler: 'functions/royalties/claimTypedData.ts',
+    auth: 'public',
+    summary: 'The EIP-712 Claim a recipient signs for a gasless claim (nonce from the contract)',
+    params: RecipientParams,
+    query: ClaimTypedDataQuery,
+    response: ClaimTypedData,
+    access: { datasets: 'read' },
+  }),
+  claimRoyalties: defineRoute({
+    name: 'claimRoyalties',
+    method: 'POST',
+    path: '/v1/royalties/{address}/claims',
+    handler: 'functions/royalties/claim.ts',
+    // Public, but authenticated by the recipient's EIP-712 Claim in the body, which the contract verifies and
+    // whose nonce it consumes (a signed request on top would add nothing).
+    auth: 'public',
+    summary: "Relay the recipient's signed Claim (gasless); the same signature again answers the same result",
+    params: RecipientParams,
+    body: ClaimBody,
+    response: ClaimResult,
+    access: { relayerSecret: 'read', relayJournal: 'write' },
   }),
 } as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
 
