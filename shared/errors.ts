@@ -100,6 +100,8 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // API hardening (issue 8, item 5): a pagination cursor that this API did not issue for this very query
+  CURSOR_INVALID: 400,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -42,3 +42,49 @@ describe('text fields on the embedded stack', () => {
     expect((await clientFor().listDatasets({ owner: owner.address })).items).toEqual([]);
   });
 });
+
+describe('pagination cursors on the embedded stack', () => {
+  async function listRaw(query: Record<string, string>): Promise<{ status: number; body: { items?: { id: string }[]; nextCursor?: string } & Partial<ErrorBody> }> {
+    const res = await fetch(`${stackInfo().apiUrl}/v1/datasets?${new URLSearchParams(query).toString()}`);
+    return { status: res.status, body: (await res.json()) as { items?: { id: string }[]; nextCursor?: string } & Partial<ErrorBody> };
+  }
+
+  async function ownerWithThreeListings(): Promise<string> {
+    const owner = newWallet();
+    const api = clientFor(owner);
+    for (let i = 0; i < 3; i++) await api.createDataset(listing(owner.address, { title: `Cursor test ${i}` }));
+    return owner.address;
+  }
+
+  it('follows a cursor it issued, and refuses it with one character changed (400 CURSOR_INVALID, not 502)', async () => {
+    const owner = await ownerWithThreeListings();
+    const first = await listRaw({ owner, limit: '1' });
+    const cursor = first.body.nextCursor as string;
+    expect(cursor).toBeDefined();
+    const second = await listRaw({ owner, limit: '1', cursor });
+    expect(second.status).toBe(200);
+    expect(second.body.items?.[0]?.id).not.toBe(first.body.items?.[0]?.id);
+
+    const i = Math.floor(cursor.length / 3);
+    const flipped = `${cursor.slice(0, i)}${cursor[i] === 'A' ? 'B' : 'A'}${cursor.slice(i + 1)}`;
+    const refused = await listRaw({ owner, limit: '1', cursor: flipped });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.code).toBe('CURSOR_INVALID');
+  });
+
+  it('refuses a well-formed storage key forged for another owner (it used to reach DynamoDB and answer 502)', async () => {
+    const owner = await ownerWithThreeListings();
+    const forged = Buffer.from(JSON.stringify({ i: 'byOwner', k: { id: { S: 'ds_00000000000000000000000000' }, owner: { S: '0x0000000000000000000000000000000000000001' }, createdAtId: { S: 'x' } } })).toString('base64url');
+    const refused = await listRaw({ owner, limit: '1', cursor: forged });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.code).toBe('CURSOR_INVALID');
+  });
+
+  it('refuses a cursor issued for another query (another index)', async () => {
+    const owner = await ownerWithThreeListings();
+    const byOwner = (await listRaw({ owner, limit: '1' })).body.nextCursor as string;
+    const refused = await listRaw({ limit: '1', cursor: byOwner });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.code).toBe('CURSOR_INVALID');
+  });
+});
