@@ -144,9 +144,9 @@ describe('dataset listings', () => {
       expect((await api.listDatasets({ owner: owner.address })).items).toHaveLength(8);
     });
 
-    it('rejects a forged cursor and an out-of-range limit with VALIDATION_FAILED', async () => {
+    it('rejects a forged cursor with CURSOR_INVALID and an out-of-range limit with VALIDATION_FAILED', async () => {
       const api = clientFor();
-      expect((await rejection(api.listDatasets({ cursor: 'garbage' }))).code).toBe('VALIDATION_FAILED');
+      expect((await rejection(api.listDatasets({ cursor: 'garbage' }))).code).toBe('CURSOR_INVALID');
       expect((await rejection(api.listDatasets({ limit: 1000 }))).code).toBe('VALIDATION_FAILED');
     });
   });
