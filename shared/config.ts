@@ -61,6 +61,14 @@ export const ApiConfigSchema = z.object({
   PROVENA_CONTRACTS: ContractAddresses.default({}),
   /** Accepted clock skew of signed requests, seconds. */
   PROVENA_AUTH_MAX_SKEW_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /**
+   * HMAC key (32 bytes as 64 hex digits) that seals pagination cursors so that an altered one is refused. Required:
+   * the embedded stack generates one under its data directory; in the cloud, one value shared by every function.
+   */
+  PROVENA_CURSOR_SECRET: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be 32 bytes as 64 hex digits (e.g. `openssl rand -hex 32`)')
+    .transform((s) => Buffer.from(s.replace(/^0x/, ''), 'hex')),
   /** Largest request body accepted, bytes (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
   PROVENA_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
 }).superRefine((c, ctx) => {

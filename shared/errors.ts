@@ -108,6 +108,8 @@ export const ErrorCodes = {
   CLAIM_EXPIRED: 401,
   ROYALTY_NOT_RECIPIENT: 403,
   ROYALTY_NOTHING_TO_CLAIM: 409,
+  // API hardening (issue 8, item 5): a pagination cursor that this API did not issue for this very query
+  CURSOR_INVALID: 400,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -39,22 +39,69 @@ const CORS = {
   'access-control-expose-headers': 'location,idempotent-replayed',
 };
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** How much of an oversized body is read and discarded after the 413, and for how long, before the socket is cut. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+const DRAIN_MAX_MS = 5_000;
+
+/**
+ * Reads the body, or resolves `undefined` as soon as it is known to exceed `limit` (a `content-length` over it, or
+ * the bytes so far): nothing more is kept from then on. The caller answers 413 and calls {@link drainThenClose}.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return resolve(undefined);
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new ProvenaError('BODY_TOO_LARGE', `Body exceeds ${limit} bytes`));
-        req.destroy();
+        req.off('data', onData);
+        chunks.length = 0;
+        resolve(undefined);
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * After the 413 (sent with `connection: close`): discards what the client still sends, so that closing does not
+ * reset a connection whose answer the client has not read yet, and cuts the socket once the response is flushed
+ * and the body ended, or after {@link DRAIN_MAX_BYTES} / {@link DRAIN_MAX_MS} (a client that never stops).
+ */
+function drainThenClose(req: IncomingMessage, res: ServerResponse): void {
+  let drained = 0;
+  const cut = () => {
+    clearTimeout(timer);
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, DRAIN_MAX_MS);
+  timer.unref();
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > DRAIN_MAX_BYTES) cut();
+  });
+  req.on('error', cut);
+  req.resume();
+  let ended = req.readableEnded;
+  let flushed = res.writableFinished;
+  const maybeCut = () => {
+    if (ended && flushed) cut();
+  };
+  req.on('end', () => {
+    ended = true;
+    maybeCut();
+  });
+  res.on('finish', () => {
+    flushed = true;
+    maybeCut();
+  });
+  maybeCut();
 }
 
 /** Builds the payload-v2 event API Gateway would send for this request. */
@@ -151,6 +198,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     readBody(req, limit)
       .then(async (body) => {
+        if (body === undefined) {
+          const tooLarge = errorResponse(new ProvenaError('BODY_TOO_LARGE', `The body exceeds ${limit - 1} bytes`));
+          drainThenClose(req, res);
+          return { ...tooLarge, headers: { ...tooLarge.headers, connection: 'close' } };
+        }
         const handler = await load(hit.r);
         const context = { awsRequestId: randomUUID(), functionName: hit.r.name } as Context;
         return handler(toApiGatewayEvent(req, hit.r, hit.params ?? {}, body), context);

@@ -2,7 +2,8 @@
  * The embedded stack: every component Provena needs, on this machine, on loopback, speaking the real
  * protocols. `npm start` runs it; the integration tests run the very same thing.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
@@ -133,6 +134,24 @@ async function forgetRelayJournal(client: DynamoDBClient, table: string): Promis
 }
 
 /**
+ * The HMAC key of page cursors (`PROVENA_CURSOR_SECRET`), generated on first start under the data directory
+ * (mode 600, like the key gate's master key) so cursors handed out before a restart still open after it.
+ */
+export function loadOrCreateCursorSecret(dataDir: string): string {
+  const file = join(dataDir, 'api', 'cursor.key');
+  mkdirSync(join(dataDir, 'api'), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  const hex = readFileSync(file, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} must hold 64 lowercase hex digits (delete it to generate a new one)`);
+  return hex;
+}
+
+/**
  * Starts the chain (or uses `PROVENA_CHAIN_RPC_URL`), deploys the contracts, starts dynalite and s3rver with
  * tables and buckets, and serves the API handlers. Sets the API's environment variables in this process, as
  * Lambda would have them.
@@ -207,6 +226,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_KEY_GATE: 'embedded',
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),
+      PROVENA_CURSOR_SECRET: loadOrCreateCursorSecret(dataDir),
       PROVENA_S3_ENDPOINT: s3.endpoint,
       PROVENA_S3_FORCE_PATH_STYLE: 'true',
       PROVENA_BUCKET_DATA: cfg.PROVENA_BUCKET_DATA,

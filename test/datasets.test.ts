@@ -49,13 +49,14 @@ describe('dataset listings', () => {
     expect(conflict.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
-  it('still treats a retried create as a replay after the listing was updated', async () => {
+  it('answers a retried create with the first result (version 1 as created), even after the listing was updated', async () => {
     const owner = newWallet();
     const api = clientFor(owner);
     const first = await api.createDataset(listing(owner.address), { idempotencyKey: 'retry-after-update' });
     await api.updateDataset(first.id, { description: 'edited' });
     const retried = await api.createDataset(listing(owner.address), { idempotencyKey: 'retry-after-update' });
-    expect(retried).toMatchObject({ id: first.id, version: 2, description: 'edited' });
+    expect(retried).toEqual(first);
+    expect((await api.getDataset(first.id)).version).toBe(2);
     expect((await api.listDatasets({ owner: owner.address })).items).toHaveLength(1);
   });
 
@@ -143,9 +144,9 @@ describe('dataset listings', () => {
       expect((await api.listDatasets({ owner: owner.address })).items).toHaveLength(8);
     });
 
-    it('rejects a forged cursor and an out-of-range limit with VALIDATION_FAILED', async () => {
+    it('rejects a forged cursor with CURSOR_INVALID and an out-of-range limit with VALIDATION_FAILED', async () => {
       const api = clientFor();
-      expect((await rejection(api.listDatasets({ cursor: 'garbage' }))).code).toBe('VALIDATION_FAILED');
+      expect((await rejection(api.listDatasets({ cursor: 'garbage' }))).code).toBe('CURSOR_INVALID');
       expect((await rejection(api.listDatasets({ limit: 1000 }))).code).toBe('VALIDATION_FAILED');
     });
   });

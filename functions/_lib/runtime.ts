@@ -37,6 +37,8 @@ import { createRelayer } from './relayer.js';
 export interface Runtime extends HttpRuntime {
   config: ApiConfig;
   listings: ListingDeps;
+  /** HMAC key of page cursors (PROVENA_CURSOR_SECRET). */
+  cursorKey: Uint8Array;
   registration: RegistrationDeps;
   uploads: UploadDeps;
   keyRelease: ReleaseKeyDeps;
@@ -148,6 +150,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       now: () => Math.floor(Date.now() / 1000),
     },
     listings,
+    cursorKey: config.PROVENA_CURSOR_SECRET,
     registration: { ...listings, registry },
     uploads: {
       ...listings,

@@ -3,7 +3,7 @@ import { routes } from '../../shared/http/routes.js';
 import { createListing } from '../../shared/use-cases/createListing.js';
 import { getRuntime } from '../_lib/runtime.js';
 
-/** `POST /v1/datasets` (signed): lists a dataset. `Idempotency-Key` makes retries safe. */
+/** `POST /v1/datasets` (signed): lists a dataset. A retry with the same `Idempotency-Key` answers the first result (version 1). */
 export const handler = routeHandler(routes.createDataset, getRuntime, async (req, rt) => {
   const key = req.headers['idempotency-key'];
   const { dataset, replayed } = await createListing(rt.listings, { owner: req.caller.address, input: req.body, ...(key ? { idempotencyKey: key } : {}) });

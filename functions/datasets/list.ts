@@ -4,4 +4,4 @@ import { listListings } from '../../shared/use-cases/listListings.js';
 import { getRuntime } from '../_lib/runtime.js';
 
 /** `GET /v1/datasets?tag=&owner=&q=&status=&limit=&cursor=`: newest first, cursor-paginated. */
-export const handler = routeHandler(routes.listDatasets, getRuntime, async (req, rt) => ({ body: await listListings(rt.listings, req.query) }));
+export const handler = routeHandler(routes.listDatasets, getRuntime, async (req, rt) => ({ body: await listListings({ datasets: rt.listings.datasets, cursorKey: rt.cursorKey }, req.query) }));

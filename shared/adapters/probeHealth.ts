@@ -1,14 +1,5 @@
+import { redactSecrets } from '../encoding/redactSecrets.js';
 import type { ComponentHealth } from '../ports/Health.js';
-
-/**
- * Removes what may be a secret from text shown by `/v1/health` or an error: URLs (provider URLs often carry an
- * API key in their path or query) become their scheme and host only, and long hex strings (keys) are elided.
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b([a-z][a-z0-9+.-]*):\/\/([^\s/'"?#@]*@)?([^\s/'"?#:]+)(:\d+)?[^\s'"]*/gi, (_m, scheme: string, _cred, host: string, port: string | undefined) => `${scheme}://${host}${port ?? ''}/…`)
-    .replace(/0x[0-9a-fA-F]{64,}/g, '0x…');
-}
 
 /**
  * Runs `probe` (which must contact the dependency for real) and times it, turning a throw into

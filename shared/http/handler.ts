@@ -9,6 +9,7 @@ import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/sche
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { verifySignedRequest, type Caller, type VerifyDeps } from '../auth/signedRequest.js';
+import { redactSecrets } from '../encoding/redactSecrets.js';
 import { ProvenaError, ValidationError, toFieldIssues } from '../errors.js';
 import { errorResponse, json } from './respond.js';
 import type { RouteDefinition, RouteInput } from './route.js';
@@ -123,9 +124,10 @@ export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime>(
       if (err instanceof ProvenaError && err.status < 500) {
         log?.warn('request refused', { ...line, code: err.code, reason: err.message });
       } else if (log) {
-        log.error('request failed', { ...line, error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack, cause: String(err.cause ?? '') } : String(err) });
+        // Redacted: a dependency's error (ethers, the AWS SDK) can carry its endpoint URL, with any API key in it.
+        log.error('request failed', { ...line, error: err instanceof Error ? { name: err.name, message: redactSecrets(err.message), stack: redactSecrets(err.stack ?? ''), cause: redactSecrets(String(err.cause ?? '')) } : redactSecrets(String(err)) });
       } else {
-        console.error(JSON.stringify({ level: 'ERROR', message: 'request failed before the runtime was built', requestId, route: route.name, error: String(err) }));
+        console.error(JSON.stringify({ level: 'ERROR', message: 'request failed before the runtime was built', requestId, route: route.name, error: redactSecrets(String(err)) }));
       }
       return response;
     }

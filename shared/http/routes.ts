@@ -42,7 +42,7 @@ export const routes = {
     path: '/v1/datasets',
     handler: 'functions/datasets/create.ts',
     auth: 'signed',
-    summary: 'List a dataset (Idempotency-Key makes retries safe)',
+    summary: 'List a dataset (a retry with the same Idempotency-Key and body answers 200 with the first result, version 1 as created, even after later updates)',
     headers: IdempotencyKeyHeader,
     body: DatasetInput,
     response: Dataset,

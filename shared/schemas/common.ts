@@ -85,6 +85,46 @@ export function boundedArray<T extends z.ZodType>(item: T, bounds: { min?: numbe
   return firstBad.pipe(array) as unknown as z.ZodType<z.output<z.ZodArray<T>>, z.input<z.ZodArray<T>>>;
 }
 
+/**
+ * Characters a text field never holds: C0 and C1 controls and DEL (a terminal obeys escape sequences and carriage
+ * returns in a title it prints), the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069) and the invisible direction marks (U+200E, U+200F, U+061C), which make text read differently from
+ * what it holds.
+ */
+const UNSAFE_TEXT = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** In a single-line field, also the Unicode line and paragraph separators. */
+const UNSAFE_LINE = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/u;
+
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * A string a person reads (a title, a description, a column name): it refuses control and bidirectional-override
+ * characters with one issue naming the first one and its position. Single-line fields (the default) refuse every
+ * C0 control, tabs and line breaks included; `multiline` fields (descriptions) accept line feeds and tabs, and
+ * turn CR LF and a lone CR into LF. `trim` trims surrounding white space first; `min`/`max` count the result.
+ *
+ * @example
+ * ```ts
+ * const Listing = z.object({ title: plainText({ min: 1, max: 200, trim: true }), description: plainText({ max: 20_000, multiline: true }) });
+ * ```
+ */
+export function plainText(options: { min?: number; max: number; multiline?: boolean; trim?: boolean }) {
+  let s = z.string();
+  if (options.multiline) s = s.overwrite((v) => v.replace(/\r\n?/g, '\n'));
+  if (options.trim) s = s.trim();
+  if (options.min !== undefined) s = s.min(options.min);
+  s = s.max(options.max);
+  const multiline = options.multiline === true;
+  return s.superRefine((v, ctx) => {
+    const m = (multiline ? UNSAFE_TEXT : UNSAFE_LINE).exec(multiline ? v.replace(/[\n\t]/g, ' ') : v);
+    if (!m) return;
+    const what = multiline ? 'control or bidirectional-override characters (line feeds and tabs are allowed)' : 'control, line-break or bidirectional-override characters';
+    ctx.addIssue({ code: 'custom', message: `must not contain ${what}: ${codePoint(m[0])} at position ${m.index}` });
+  });
+}
+
 /** A page request: `limit` (1..100, default 20) and an opaque `cursor` from the previous page. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

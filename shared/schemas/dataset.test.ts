@@ -47,3 +47,47 @@ describe('the anonymization policy', () => {
     expect(r.success ? [] : r.error.issues.map((i) => i.path.join('.')).sort()).toEqual(['phoneRegions.0', 'quasiIdentifiers.hierarchies.age.bandWidths']);
   });
 });
+
+describe('text fields a person reads', () => {
+  const base = listing({});
+  const issues = (input: unknown) => {
+    const r = DatasetInput.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  };
+
+  it.each([
+    ['an escape sequence', 'Sales \u001b]0;owned\u0007 2024', 'U+001B'],
+    ['a carriage return that rewrites the line', 'Sales 2024\rFree data', 'U+000D'],
+    ['a line feed', 'Sales\n2024', 'U+000A'],
+    ['a C1 control (CSI)', 'Sales \u009b2J', 'U+009B'],
+    ['a right-to-left override', 'invoice_\u202Eslx.exe', 'U+202E'],
+    ['a first-strong isolate', 'Sales \u2068x', 'U+2068'],
+    ['a right-to-left mark', 'Sales \u200F', 'U+200F'],
+    ['an Arabic letter mark', 'Sales \u061C', 'U+061C'],
+    ['a line separator', 'Sales\u20282024', 'U+2028'],
+  ])('refuses a title with %s, naming the field and the character', (_what, title, cp) => {
+    expect(issues({ ...base, title })).toEqual([{ path: 'title', message: expect.stringContaining(cp) }]);
+  });
+
+  it('accepts line feeds and tabs in a description and turns CR LF into LF', () => {
+    const r = DatasetInput.parse({ ...base, description: 'Line one\r\nLine two\n\tindented\rthree' });
+    expect(r.description).toBe('Line one\nLine two\n\tindented\nthree');
+  });
+
+  it('refuses an escape sequence or a bidirectional override in a description', () => {
+    expect(issues({ ...base, description: 'ok\n\u001b[2J' })).toEqual([{ path: 'description', message: expect.stringContaining('U+001B at position 3') }]);
+    expect(issues({ ...base, description: 'a \u202D b' })).toEqual([{ path: 'description', message: expect.stringContaining('U+202D') }]);
+  });
+
+  it('refuses control characters in a column name and a column description, naming each path', () => {
+    const columns = [{ name: 'age\u001b[31m', type: 'integer' }, { name: 'zip', type: 'string', description: 'post\u0000code' }];
+    expect(issues({ ...base, dataSchema: { kind: 'tabular', columns } })).toEqual([
+      { path: 'dataSchema.columns.0.name', message: expect.stringContaining('U+001B') },
+      { path: 'dataSchema.columns.1.description', message: expect.stringContaining('U+0000') },
+    ]);
+  });
+
+  it('accepts ordinary text in any script, with emoji and right-to-left letters', () => {
+    expect(issues({ ...base, title: 'Ventes 2024 — données 🇫🇷 مبيعات', description: 'Zeilen:\n– München\n– 東京' })).toEqual([]);
+  });
+});

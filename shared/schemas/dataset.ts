@@ -3,7 +3,7 @@
  * These schemas are the contract between the SDK, the Lambdas, the worker and the Python trainer.
  */
 import { z } from 'zod';
-import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf } from './common.js';
+import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf, plainText } from './common.js';
 import { DatasetData } from './upload.js';
 
 /** A dataset id on the DatasetRegistry contract (uint256, decimal). */
@@ -15,7 +15,7 @@ const Tag = z
   .max(40)
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'tags are lowercase letters, digits and dashes');
 
-const ColumnName = z.string().min(1).max(128);
+const ColumnName = plainText({ min: 1, max: 128 });
 
 /** Column types the anonymizer and trainer understand. */
 export const ColumnType = z.enum(['string', 'integer', 'float', 'boolean', 'date', 'datetime', 'text', 'categorical']);
@@ -24,9 +24,9 @@ export const ColumnType = z.enum(['string', 'integer', 'float', 'boolean', 'date
 export const DataSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('tabular'),
-    columns: z.array(z.object({ name: ColumnName, type: ColumnType, description: z.string().max(500).optional() })).min(1).max(1000),
+    columns: z.array(z.object({ name: ColumnName, type: ColumnType, description: plainText({ max: 500, multiline: true }).optional() })).min(1).max(1000),
   }),
-  z.object({ kind: z.literal('text'), description: z.string().min(1).max(2000) }),
+  z.object({ kind: z.literal('text'), description: plainText({ min: 1, max: 2000, multiline: true }) }),
 ]);
 
 /** What a license lets a lab do. Only training is offered: labs never receive raw data. */
@@ -118,8 +118,9 @@ export const AnonymizationPolicy = z.object({
 export type AnonymizationPolicy = z.output<typeof AnonymizationPolicy>;
 
 const datasetFields = {
-  title: z.string().trim().min(1).max(200),
-  description: z.string().max(20_000).default(''),
+  title: plainText({ min: 1, max: 200, trim: true }),
+  /** Descriptions are the only listing text with line breaks (LF; CR LF arrives as LF). */
+  description: plainText({ max: 20_000, multiline: true }).default(''),
   tags: z.array(Tag).max(20).default([]),
   dataSchema: DataSchema,
   sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -205,7 +206,7 @@ export type Dataset = z.output<typeof Dataset>;
 export const DatasetListQuery = PageQuery.extend({
   tag: Tag.optional(),
   owner: Address.optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: plainText({ min: 1, max: 200, trim: true }).optional(),
   status: DatasetStatus.default('active'),
 });
 export type DatasetListQuery = z.output<typeof DatasetListQuery>;

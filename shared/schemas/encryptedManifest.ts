@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AccessConditionList } from './accessConditions.js';
+import { plainText } from './common.js';
 import { AAD_VERSION, CIPHER_ALG, FORMAT_VERSION, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from '../crypto/chunkedAead.js';
 import type { EncryptSummary, ExpectedChunk } from '../crypto/chunkedAead.js';
 
@@ -53,7 +54,7 @@ export type ManifestChunk = z.output<typeof ManifestChunk>;
 
 /** One file of a `text-folder` dataset: its path in the folder and its byte range in the plaintext stream. */
 export const ManifestFile = z.strictObject({
-  path: z.string().min(1).max(1024).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
+  path: plainText({ min: 1, max: 1024 }).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
   plaintextOffset: z.number().int().min(0),
   size: z.number().int().min(0),
 });

@@ -5,9 +5,10 @@
  * Every field is explicit (no defaults), so both languages read the same values.
  */
 import { z } from 'zod';
+import { plainText } from './common.js';
 
 /** A column name in the anonymized rows the agent streams to the trainer. */
-const ColumnName = z.string().min(1).max(128);
+const ColumnName = plainText({ min: 1, max: 128 });
 
 /** One input column of a tabular recipe: numeric (normalized on the training rows) or categorical (embedded). */
 export const FeatureColumn = z

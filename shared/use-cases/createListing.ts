@@ -10,7 +10,8 @@ export interface CreateListingParameters {
   input: DatasetInput;
   /**
    * Client-chosen key that makes retries safe: the same owner and key always map to the same dataset id, so a
-   * retried create returns the first result instead of listing twice.
+   * retried create returns the first result (version 1 as created, even after later updates) instead of listing
+   * twice.
    */
   idempotencyKey?: string;
 }
@@ -40,29 +41,38 @@ export async function createListing(deps: ListingDeps, params: CreateListingPara
 
   if (idempotencyKey) {
     const existing = await deps.datasets.get(id);
-    if (existing) return replay(existing, requestHash, idempotencyKey);
+    if (existing) return replay(deps, existing, params, requestHash);
   }
 
-  const now = deps.now().toISOString();
-  const draft: Omit<Dataset, 'manifestCid'> = { id, owner, version: 1, status: 'active', createdAt: now, updatedAt: now, ...input };
-  const manifestCid = await writeListingManifest(deps.content, draft);
-  const dataset: Dataset = { ...draft, manifestCid };
+  const dataset = await firstVersion(deps, id, owner, input, deps.now().toISOString());
   try {
     await deps.datasets.create(dataset, idempotencyKey ? { idempotencyHash: requestHash } : {});
   } catch (err) {
     // Lost a race with a concurrent retry of the same request: answer as that one did.
     if (idempotencyKey && hasCode(err, 'CONFLICT')) {
       const existing = await deps.datasets.get(id);
-      if (existing) return replay(existing, requestHash, idempotencyKey);
+      if (existing) return replay(deps, existing, params, requestHash);
     }
     throw err;
   }
   return { dataset, replayed: false };
 }
 
-function replay(existing: { dataset: Dataset; idempotencyHash?: string }, requestHash: string, key: string): CreateListingReturnType {
+/** Version 1 of a listing: a pure function of its id, owner, input and creation time (its manifest is content-addressed). */
+async function firstVersion(deps: ListingDeps, id: string, owner: string, input: DatasetInput, createdAt: string): Promise<Dataset> {
+  const draft: Omit<Dataset, 'manifestCid'> = { id, owner, version: 1, status: 'active', createdAt, updatedAt: createdAt, ...input };
+  return { ...draft, manifestCid: await writeListingManifest(deps.content, draft) };
+}
+
+/**
+ * A retry answers with the first result (version 1, as created), not the listing's current state: the request
+ * hash proves the input is the one stored, and the id and `createdAt` come from the stored listing, so version 1
+ * (its manifest CID included) is rebuilt exactly. Nothing is stored for it, and the manifest write is idempotent.
+ */
+async function replay(deps: ListingDeps, existing: { dataset: Dataset; idempotencyHash?: string }, params: CreateListingParameters, requestHash: string): Promise<CreateListingReturnType> {
   if (existing.idempotencyHash !== requestHash) {
-    throw new ConflictError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was already used for a different request`);
+    throw new ConflictError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${params.idempotencyKey ?? ''}" was already used for a different request`);
   }
-  return { dataset: existing.dataset, replayed: true };
+  const { id, owner, createdAt } = existing.dataset;
+  return { dataset: await firstVersion(deps, id, owner, params.input, createdAt), replayed: true };
 }

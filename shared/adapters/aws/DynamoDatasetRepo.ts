@@ -8,7 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { ConflictError, DependencyError, ValidationError } from '../../errors.js';
+import { ConflictError, DependencyError, ProvenaError } from '../../errors.js';
 import type { DatasetRepo, StoredDataset } from '../../ports/DatasetRepo.js';
 import { probeHealth } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';
@@ -57,7 +57,7 @@ function decodeCursor(cursor: string, index: keyof typeof DATASET_INDEXES): Reco
     if (c.i !== index) throw new Error('cursor belongs to another filter');
     return c.k;
   } catch (err) {
-    throw new ValidationError('Invalid pagination cursor', [{ path: ['cursor'], message: 'not a cursor from this listing query' }], err);
+    throw new ProvenaError('CURSOR_INVALID', 'Invalid pagination cursor', { details: [{ path: ['query', 'cursor'], message: 'not a cursor from this listing query' }], cause: err });
   }
 }
 

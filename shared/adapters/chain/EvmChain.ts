@@ -1,7 +1,8 @@
 import { Contract, JsonRpcProvider, type Provider } from 'ethers';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { DependencyError } from '../../errors.js';
-import { probeHealth, redactSecrets } from '../probeHealth.js';
+import { redactSecrets } from '../../encoding/redactSecrets.js';
+import { probeHealth } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { SignatureVerifier } from '../../ports/SignatureVerifier.js';
 
