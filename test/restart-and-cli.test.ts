@@ -73,7 +73,7 @@ describe('the embedded stack as a process', () => {
     } finally {
       await stop(second.child);
     }
-  });
+  }, 180_000);
 
   it('forgets registry ids when its own chain restarts empty, so no key trusts an id the new chain reuses', async () => {
     const owner = new Wallet(Wallet.createRandom().privateKey);
@@ -146,7 +146,7 @@ describe('the CLI', () => {
     expect(refused.stderr).toContain('FORBIDDEN_NOT_OWNER');
 
     expect((await cli(['--key-file', keyFile, 'dataset', 'delist', ds.id], env)).stdout).toContain('delisted');
-  });
+  }, 180_000);
 
   it('prints field paths for an invalid listing file and exits 1', async () => {
     const keyFile = join(dir, 'k2.key');

@@ -9,7 +9,7 @@
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
  */
 import { z } from 'zod';
-import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, parseConfig } from '../../shared/configFields.js';
+import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
 
 /** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */
 export const DEPLOY_REQUIRED = [
@@ -25,7 +25,9 @@ const DEV_DEFAULTS = {
   PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
   PROVENA_CHAIN_ID: 31337,
   PROVENA_CHAIN_NAME: 'hardhat',
-  PROVENA_CONTRACTS: {} as Record<string, string>,
+  // Placeholders so a dev synth passes the API's schema, which requires every contract: a real deployment of any
+  // stage sets PROVENA_CONTRACTS from `npm run deploy`'s address file, and a stage other than dev must.
+  PROVENA_CONTRACTS: Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${'de7'.padEnd(37, '0')}${String(i + 1).padStart(3, '0')}`])) as Record<string, string>,
   PROVENA_KUBO_URL: 'http://127.0.0.1:5001',
 } satisfies Record<(typeof DEPLOY_REQUIRED)[number], unknown>;
 
