@@ -100,6 +100,9 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // attested workers, trust and key release (issue 10): POST /v1/jobs/{jobId}/attestation-nonces and /attestations
+  JOB_NOT_ACTIVE: 409,
+  ATTESTOR_NOT_CONFIGURED: 503,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,
