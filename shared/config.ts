@@ -71,6 +71,22 @@ export const ApiConfigSchema = z.object({
     .transform((s) => Buffer.from(s.replace(/^0x/, ''), 'hex')),
   /** Largest request body accepted, bytes (API Gateway's own limit is 10 MB; Lambda's 6 MB). */
   PROVENA_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(6 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * The key holding ATTESTOR_ROLE on the AttestationRegistry: it approves worker keys, and only after their
+   * evidence verified. Its own relayer instance (own nonces, own journal entries), never the relayer key.
+   */
+  PROVENA_ATTESTOR_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key').optional(),
+  /**
+   * `development`: the development attestor's root (generated under PROVENA_ATTESTATION_DEV_DIR) is trusted, debug
+   * evidence allowed (embedded stack only); `production`: pinned vendor roots only, the policy in
+   * PROVENA_ATTESTATION_PRODUCTION_POLICY.
+   */
+  PROVENA_ATTESTATION_POLICY: z.enum(['development', 'production']).default('production'),
+  PROVENA_ATTESTATION_DEV_DIR: z.string().min(1).optional(),
+  /** JSON of an AttestationPolicy with `production: true` (kinds, modes, allowed measurements per kind, TCB statuses, max age). */
+  PROVENA_ATTESTATION_PRODUCTION_POLICY: z.string().min(2).optional(),
+  /** How long a worker has to post evidence after asking for a nonce. */
+  PROVENA_ATTESTATION_NONCE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
 }).superRefine((c, ctx) => {
   for (const name of REQUIRED_CONTRACTS) {
     if (!c.PROVENA_CONTRACTS[name]) ctx.addIssue({ code: 'custom', path: ['PROVENA_CONTRACTS', name], message: `has no ${name} address` });
@@ -80,6 +96,9 @@ export const ApiConfigSchema = z.object({
   }
   if (c.PROVENA_KEY_GATE === 'embedded' && !c.PROVENA_KEY_GATE_MASTER_KEY_FILE) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_KEY_GATE_MASTER_KEY_FILE'], message: 'required when PROVENA_KEY_GATE=embedded' });
+  }
+  if (c.PROVENA_ATTESTATION_POLICY === 'development' && !c.PROVENA_ATTESTATION_DEV_DIR) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_ATTESTATION_DEV_DIR'], message: 'required when PROVENA_ATTESTATION_POLICY=development' });
   }
   if (c.PROVENA_CONTENT_STORE === 'kubo' && !c.PROVENA_KUBO_URL) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_KUBO_URL'], message: 'required when PROVENA_CONTENT_STORE=kubo' });

@@ -110,6 +110,9 @@ export const ErrorCodes = {
   ROYALTY_NOTHING_TO_CLAIM: 409,
   // API hardening (issue 8, item 5): a pagination cursor that this API did not issue for this very query
   CURSOR_INVALID: 400,
+  // attested workers, trust and key release (issue 10): POST /v1/jobs/{jobId}/attestation-nonces and /attestations
+  // (JOB_NOT_ACTIVE, 403, above: also answered when a nonce or attestation is asked for a job that is not active)
+  ATTESTOR_NOT_CONFIGURED: 503,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -227,6 +227,10 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),
       PROVENA_CURSOR_SECRET: loadOrCreateCursorSecret(dataDir),
+      // The attestor (ATTESTOR_ROLE since deployment) signs through its own relayer instance: see functions/_lib/runtime.ts.
+      PROVENA_ATTESTOR_KEY: devAccountKey(STACK_ATTESTOR_ACCOUNT),
+      PROVENA_ATTESTATION_POLICY: 'development',
+      PROVENA_ATTESTATION_DEV_DIR: dataDir,
       PROVENA_S3_ENDPOINT: s3.endpoint,
       PROVENA_S3_FORCE_PATH_STYLE: 'true',
       PROVENA_BUCKET_DATA: cfg.PROVENA_BUCKET_DATA,

@@ -31,6 +31,7 @@ import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js
 import type { RoyaltyDeps } from '../../shared/use-cases/getRoyalties.js';
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
+import { createAttestationDeps, type AttestationDeps } from './attestation.js';
 import { createRelayer } from './relayer.js';
 
 /** Everything a handler may use. */
@@ -43,6 +44,8 @@ export interface Runtime extends HttpRuntime {
   uploads: UploadDeps;
   keyRelease: ReleaseKeyDeps;
   royalties: RoyaltyDeps;
+  /** Worker attestation: nonces, evidence verification, approval by the attestor key. */
+  attestation: AttestationDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -137,6 +140,11 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const relayerKey = config.PROVENA_RELAYER_KEY;
   const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
   void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+  const attestation = createAttestationDeps(config, chain.provider, dynamo, content, {
+    licenseManager: contract(config, 'LicenseManager'),
+    datasetRegistry: contract(config, 'DatasetRegistry'),
+    attestationRegistry: contract(config, 'AttestationRegistry'),
+  }, logger);
   const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), relayer);
   return {
     config,
@@ -169,11 +177,12 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       chainId: config.PROVENA_CHAIN_ID,
       now: () => new Date(),
     },
+    attestation: attestation.deps,
     chain,
     blobs,
     gate,
     inbox,
-    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}) },
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), ...(attestation.attestor ? { attestor: attestation.attestor } : {}) },
   };
 }
 

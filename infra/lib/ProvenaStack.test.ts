@@ -279,8 +279,9 @@ describe('ProvenaStack', () => {
     });
 
     it('lets every signed route write the nonces table and no public route but the key gate', () => {
-      // releaseKey is public at the HTTP layer but carries a signed, single-use key request in its body.
-      const bodySigned = new Set<string>(['releaseKey']);
+      // releaseKey is public at the HTTP layer but carries a signed, single-use key request in its body; the
+      // attestation routes issue and consume single-use attestation nonces (the evidence authenticates the worker).
+      const bodySigned = new Set<string>(['releaseKey', 'issueAttestationNonce', 'attestWorker']);
       for (const route of routes) {
         const stmts = statementsOfRole(roleOf(lambdaOf(route.name)));
         const writesNonces = stmts.some((s) => actionsOf(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes(`"${noncesTable}"`));

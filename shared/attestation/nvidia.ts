@@ -12,11 +12,13 @@
  * const v = verifyNvidiaGpuReport(reportBytes, { now: new Date(), certChainPem, expectedNonce: nonceHex, rims });
  * ```
  */
-import { verify as cryptoVerify } from 'node:crypto';
+import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { ProvenaError } from '../errors.js';
 import { NVIDIA_DEVICE_ROOT_PEM, NVIDIA_DEVICE_ROOT_SHA256 } from './nvidiaDeviceRoot.js';
 import type { NvidiaRim } from './nvidiaRim.js';
+import { rootsByFingerprint } from './tdx.js';
 import { certFingerprint, parseCert, parsePemChain, verifyCertChain } from './tdxX509.js';
+import type { EvidenceVerifier, VerifiedEvidence } from './types.js';
 
 const NVIDIA_ROOT = parseCert(NVIDIA_DEVICE_ROOT_PEM, 'pinned NVIDIA Device Identity CA');
 if (certFingerprint(NVIDIA_ROOT) !== NVIDIA_DEVICE_ROOT_SHA256) throw new Error('The embedded NVIDIA root does not match its pinned fingerprint');
@@ -220,3 +222,33 @@ function checkRims(measurements: Map<number, Buffer>, rims: readonly NvidiaRim[]
     });
   }
 }
+
+/**
+ * The {@link EvidenceVerifier} for `nvidia-gpu` reports: documents `{report, certChain}` (the SPDM request and
+ * response bytes; the device chain as PEM, leaf first). Normalized: measurements as `BLOCK_<index>` (SPDM block
+ * index, 1-based), the request nonce as the binding (the first 32 bytes of SHA-512(key ‖ nonce)). The policy's
+ * allowed measurement sets play the RIMs' role here; driver, VBIOS and CC mode go to `details`.
+ */
+export const nvidiaVerifier: EvidenceVerifier = (documents, ctx) => {
+  const report = documents['report'];
+  const chain = documents['certChain'];
+  if (report === undefined || chain === undefined) throw new ProvenaError('ATTESTATION_MALFORMED', 'nvidia-gpu evidence needs a "report" and a "certChain"');
+  const certChainPem = Buffer.from(chain).toString('utf8');
+  let carried: X509Certificate[] = [];
+  try {
+    carried = parsePemChain(certChainPem);
+  } catch {
+    carried = [];
+  }
+  const roots = rootsByFingerprint(ctx.trustedRoots, [NVIDIA_ROOT], carried);
+  if (roots.length === 0) throw new ProvenaError('ATTESTATION_ROOT_UNTRUSTED', 'No root this policy trusts is pinned for nvidia-gpu evidence');
+  const v = verifyNvidiaGpuReport(report, { now: ctx.now, certChainPem, roots: roots.map((r) => r.raw) });
+  return {
+    kind: 'nvidia-gpu',
+    measurements: Object.fromEntries(Object.entries(v.measurements).map(([i, hex]) => [`BLOCK_${i}`, hex])),
+    debug: v.debug,
+    bindings: { nonce: v.nonce },
+    rootFingerprint: v.rootFingerprint,
+    details: { driverVersion: v.driverVersion, vbiosVersion: v.vbiosVersion, ccMode: v.ccMode },
+  } satisfies VerifiedEvidence;
+};

@@ -5,18 +5,20 @@
 import { createHash } from 'node:crypto';
 import { AttestationError } from './errors.js';
 import { AWS_NITRO_ROOT_G1_SHA256 } from './nitro.js';
+import { NVIDIA_DEVICE_ROOT_SHA256 } from './nvidiaDeviceRoot.js';
 import { AMD_ARK_MILAN_SHA256 } from './snp.js';
+import { INTEL_SGX_ROOT_CA_SHA256 } from './tdxIntelRoot.js';
 import type { AttestationPolicy, EvidenceBundle, EvidenceKind, VerifiedEvidence, WorkerMode } from './types.js';
 
 /**
  * Roots pinned in code, by kind. A policy may add roots (`extraRoots`, refused in production) but never remove
- * these. TDX (Intel SGX Root CA) and NVIDIA (device identity root) verifiers pin their own.
+ * these.
  */
 export const PINNED_ROOTS: Readonly<Record<EvidenceKind, readonly string[]>> = {
   nitro: [AWS_NITRO_ROOT_G1_SHA256],
   'sev-snp': [AMD_ARK_MILAN_SHA256],
-  tdx: [],
-  'nvidia-gpu': [],
+  tdx: [INTEL_SGX_ROOT_CA_SHA256],
+  'nvidia-gpu': [NVIDIA_DEVICE_ROOT_SHA256],
   dev: [],
 };
 

@@ -23,6 +23,7 @@ import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './tdxIntelRoot.
 import { readPckPlatform } from './tdxPck.js';
 import { parseTdxQuote, type ParsedTdxQuote } from './tdxQuote.js';
 import { certFingerprint, checkCrl, parseCert, parsePemChain, verifyCertChain } from './tdxX509.js';
+import type { EvidenceVerifier, VerifiedEvidence } from './types.js';
 
 const INTEL_ROOT = parseCert(INTEL_SGX_ROOT_CA_PEM, 'pinned Intel SGX Root CA');
 if (certFingerprint(INTEL_ROOT) !== INTEL_SGX_ROOT_CA_SHA256) throw new Error('The embedded Intel SGX Root CA does not match its pinned fingerprint');
@@ -255,3 +256,63 @@ function checkTdxModule(q: ParsedTdxQuote, info: TdxTcbInfo): string | undefined
   if (expected.tcbStatus === 'Revoked') throw new ProvenaError('ATTESTATION_TCB_REFUSED', 'The TDX module TCB level is revoked');
   return expected.tcbStatus;
 }
+
+/** The names under which a `tdx` bundle carries its quote and Intel PCS collateral (all base64 of the bytes). */
+export const TDX_DOCUMENTS = ['quote', 'tcbInfo', 'tcbInfoIssuerChain', 'qeIdentity', 'qeIdentityIssuerChain', 'pckCrl', 'rootCaCrl'] as const;
+
+/**
+ * The roots a verification may end at, as certificates: the pinned Intel root and any certificate the evidence
+ * itself carries, each kept only if its DER fingerprint is in `trusted`. Trust is by fingerprint, so taking a
+ * trusted root's bytes from the evidence (a test or development root in `extraRoots`) trusts nothing more.
+ */
+export function rootsByFingerprint(trusted: readonly string[], pinned: readonly X509Certificate[], carried: readonly X509Certificate[]): X509Certificate[] {
+  const want = new Set(trusted.map((f) => f.toLowerCase()));
+  const out = new Map<string, X509Certificate>();
+  for (const c of [...pinned, ...carried]) {
+    const f = certFingerprint(c);
+    if (want.has(f)) out.set(f, c);
+  }
+  return [...out.values()];
+}
+
+function pemChainOrEmpty(pem: string): X509Certificate[] {
+  try {
+    return parsePemChain(pem);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The {@link EvidenceVerifier} for `tdx` bundles: documents {@link TDX_DOCUMENTS}. Verifies the quote with
+ * {@link verifyTdxQuote} against the collateral the worker fetched from Intel PCS (its signatures chain to the same
+ * pinned root, so the worker cannot forge it; stale collateral is refused) and normalizes the result: measurements
+ * in upper case (`MRTD`, `RTMR0`…), `reportData` for the binding rule, the platform TCB status for the policy.
+ */
+export const tdxVerifier: EvidenceVerifier = async (documents, ctx) => {
+  const missing = TDX_DOCUMENTS.filter((n) => documents[n] === undefined);
+  if (missing.length > 0) throw new ProvenaError('ATTESTATION_MALFORMED', `tdx evidence needs ${missing.join(', ')}`, { details: { missing } });
+  const text = (n: (typeof TDX_DOCUMENTS)[number]): string => Buffer.from(documents[n]!).toString('utf8');
+  const collateral: TdxCollateral = {
+    tcbInfo: text('tcbInfo'),
+    tcbInfoIssuerChain: text('tcbInfoIssuerChain'),
+    qeIdentity: text('qeIdentity'),
+    qeIdentityIssuerChain: text('qeIdentityIssuerChain'),
+    pckCrl: documents['pckCrl']!,
+    rootCaCrl: documents['rootCaCrl']!,
+  };
+  const quote = documents['quote']!;
+  const carried = [...pemChainOrEmpty(parseTdxQuote(quote).pckChainPem), ...pemChainOrEmpty(collateral.tcbInfoIssuerChain), ...pemChainOrEmpty(collateral.qeIdentityIssuerChain)];
+  const roots = rootsByFingerprint(ctx.trustedRoots, [INTEL_ROOT], carried);
+  if (roots.length === 0) throw new ProvenaError('ATTESTATION_ROOT_UNTRUSTED', 'No root this policy trusts is pinned for tdx evidence');
+  const v = await verifyTdxQuote(quote, { now: ctx.now, collateral, roots: roots.map((r) => r.raw) });
+  return {
+    kind: 'tdx',
+    measurements: Object.fromEntries(Object.entries(v.measurements).map(([k, val]) => [k.toUpperCase(), val])),
+    debug: v.debug,
+    bindings: { reportData: v.reportData },
+    tcbStatus: v.tcbStatus,
+    rootFingerprint: v.rootFingerprint,
+    details: { quoteVersion: v.quoteVersion, tdxVersion: v.tdxVersion, tcbDate: v.tcbDate, advisoryIds: v.advisoryIds, qeTcbStatus: v.qeTcbStatus, tdxModuleTcbStatus: v.tdxModuleTcbStatus, fmspc: v.fmspc, teeTcbSvn: v.teeTcbSvn },
+  } satisfies VerifiedEvidence;
+};

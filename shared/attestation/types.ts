@@ -13,6 +13,7 @@
  * See {@link bindingDigest} (verifyEvidence.ts) for the one implementation.
  */
 import { z } from 'zod';
+import { WorkerMode as WireWorkerMode } from '../schemas/attestation.js';
 
 /** The kinds of evidence the API understands. `dev` is the development attestor's (Nitro format, dev root). */
 export const EvidenceKind = z.enum(['nitro', 'tdx', 'sev-snp', 'nvidia-gpu', 'dev']);
@@ -26,9 +27,9 @@ export type EvidenceKind = z.infer<typeof EvidenceKind>;
  * - `nitro`: keys, decryption and anonymization inside a Nitro enclave (no GPU); only anonymized batches reach
  *   the trainer on the parent instance. The development attestor emulates this mode.
  */
-export const WorkerMode = z.enum(['confidential-gpu', 'nitro']);
+export const WorkerMode = WireWorkerMode;
 /** A worker mode. */
-export type WorkerMode = z.infer<typeof WorkerMode>;
+export type WorkerMode = WireWorkerMode;
 
 /** The CPU TEE kinds a bundle may lead with (the GPU report rides beside one). */
 export const CpuEvidenceKind = z.enum(['nitro', 'tdx', 'sev-snp', 'dev']);
@@ -142,3 +143,16 @@ export const AttestationPolicy = z
   });
 /** An attestation policy (parsed). */
 export type AttestationPolicy = z.infer<typeof AttestationPolicy>;
+
+/**
+ * What a worker posts to `POST /v1/jobs/{jobId}/attestations`: its evidence, the public key the evidence binds
+ * (uncompressed secp256k1, 0x04…: the key that signs its key requests and usage reports; its address is what the
+ * AttestationRegistry approves), and the nonce the API issued for the job.
+ */
+export const AttestWorkerInput = z.strictObject({
+  evidence: EvidenceBundle,
+  workerPublicKey: z.string().regex(/^0x04[0-9a-fA-F]{128}$/, 'must be an uncompressed secp256k1 public key (0x04 + 128 hex digits)'),
+  nonce: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 32-byte nonce the API issued, lowercase hex'),
+});
+/** An attestation request. */
+export type AttestWorkerInput = z.infer<typeof AttestWorkerInput>;

@@ -1,8 +1,10 @@
 /**
- * The built-in evidence verifiers, by kind. TDX and NVIDIA verifiers join this table when they land.
+ * The built-in evidence verifiers, by kind.
  */
 import { nitroVerifier } from './nitro.js';
+import { nvidiaVerifier } from './nvidia.js';
 import { snpVerifier } from './snp.js';
+import { tdxVerifier } from './tdx.js';
 import type { EvidenceKind, EvidenceVerifier } from './types.js';
 
 /**
@@ -13,4 +15,6 @@ export const BUILTIN_VERIFIERS: Partial<Record<EvidenceKind, EvidenceVerifier>> 
   nitro: nitroVerifier,
   dev: nitroVerifier,
   'sev-snp': snpVerifier,
+  tdx: tdxVerifier,
+  'nvidia-gpu': nvidiaVerifier,
 };

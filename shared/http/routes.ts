@@ -4,6 +4,8 @@
  * Adding a route is one entry here plus its handler module (and its use case).
  */
 import { z } from 'zod';
+import { AttestWorkerInput } from '../attestation/types.js';
+import { AttestationNonceResult, AttestWorkerResult, JobIdParams } from '../schemas/attestation.js';
 import { DatasetIdParams } from '../schemas/common.js';
 import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch, IdempotencyKeyHeader } from '../schemas/dataset.js';
 import { HealthReport } from '../schemas/health.js';
@@ -218,6 +220,37 @@ export const routes = {
     body: ClaimBody,
     response: ClaimResult,
     access: { relayerSecret: 'read', relayJournal: 'write' },
+  }),
+  issueAttestationNonce: defineRoute({
+    name: 'issueAttestationNonce',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/attestation-nonces',
+    handler: 'functions/attestations/issueNonce.ts',
+    // Public: a nonce is worth nothing without evidence from a TEE the policy trusts; issued only for an open job.
+    auth: 'public',
+    summary: "A fresh single-use nonce for a job's worker to bind into its attestation evidence",
+    params: JobIdParams,
+    response: AttestationNonceResult,
+    success: 201,
+    // Reads the job on chain (RPC), writes the nonce (conditional PutItem).
+    access: { nonces: 'write' },
+  }),
+  attestWorker: defineRoute({
+    name: 'attestWorker',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/attestations',
+    handler: 'functions/attestations/attest.ts',
+    // Public, but authenticated by the evidence itself: a TEE's signed document binding the worker key and the nonce.
+    auth: 'public',
+    summary: "Verify a worker's attestation evidence against every dataset's policy, then approve its key for the job on chain",
+    params: JobIdParams,
+    body: AttestWorkerInput,
+    response: AttestWorkerResult,
+    success: 201,
+    // Consumes the nonce (conditional UpdateItem), reads manifests (IPFS), relays approveWorker with the attestor
+    // key through its own journal entries. The attestor key's secret has no CDK grant yet (embedded stack only).
+    access: { nonces: 'write', relayJournal: 'write' },
+    lambda: { timeoutSeconds: 29, memoryMb: 512 },
   }),
 } as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
 

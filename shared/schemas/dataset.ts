@@ -3,6 +3,7 @@
  * These schemas are the contract between the SDK, the Lambdas, the worker and the Python trainer.
  */
 import { z } from 'zod';
+import { WorkerMode } from './attestation.js';
 import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf, plainText } from './common.js';
 import { DatasetData } from './upload.js';
 
@@ -42,6 +43,11 @@ export const LicenseTerms = z.object({
   expiryOptionsDays: z.array(z.number().int().min(1).max(3650)).min(1).max(10),
   /** Whether a license holder may fetch the decrypted data itself. Off by default: training-only. */
   rawAccess: z.boolean().default(false),
+  /**
+   * Where attested workers may train on it (see WorkerMode): absent means every mode. `['confidential-gpu']` keeps
+   * raw rows inside a CPU+GPU TEE; the API then refuses Nitro-mode evidence for jobs over it.
+   */
+  workerModes: z.array(WorkerMode).min(1).max(2).optional(),
 });
 
 /** One royalty recipient and its share. */

@@ -41,7 +41,7 @@ export const RELAY_JOURNAL_INDEXES = {
 /** Every table, by logical name. Its physical name comes from configuration (`PROVENA_TABLE_<NAME>`). */
 export const TABLES = {
   datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
-  nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests' },
+  nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests, and worker attestation nonces (`attestation#` keys)' },
   uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
 } as const satisfies Record<string, TableLayout>;
