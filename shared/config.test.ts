@@ -8,6 +8,7 @@ const contracts = (omit?: string) =>
 const base = {
   PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
   PROVENA_CHAIN_ID: '31337',
+  PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
   PROVENA_IPFS_DIR: '/tmp/ipfs',
   PROVENA_KEY_GATE_MASTER_KEY_FILE: '/tmp/master.key',
 };

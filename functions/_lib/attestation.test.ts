@@ -3,11 +3,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiConfigSchema } from '../../shared/config.js';
-import { parseConfig } from '../../shared/configFields.js';
+import { REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
 import { DevAttestor } from '../../shared/attestation/devAttestor.js';
 import { attestationPolicy } from './attestation.js';
 
-const base = { PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545', PROVENA_CHAIN_ID: '31337', PROVENA_IPFS_DIR: '/tmp/ipfs', PROVENA_KEY_GATE_MASTER_KEY_FILE: '/tmp/master.key' };
+const base = {
+  PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:8545',
+  PROVENA_CHAIN_ID: '31337',
+  PROVENA_IPFS_DIR: '/tmp/ipfs',
+  PROVENA_KEY_GATE_MASTER_KEY_FILE: '/tmp/master.key',
+  PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
+  PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))),
+};
 const codeOf = (f: () => unknown): string | undefined => {
   try {
     f();

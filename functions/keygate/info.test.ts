@@ -40,6 +40,7 @@ describe('GET /v1/keygate with a cloud key gate', () => {
       PROVENA_KUBO_URL: 'http://127.0.0.1:9',
       PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:9',
       PROVENA_CHAIN_ID: '8453',
+      PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
       PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))),
     });
     const { handler } = await import('./info.js');
