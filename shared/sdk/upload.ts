@@ -335,10 +335,10 @@ async function startNewUpload(
 }
 
 /**
- * Records finished parts in the state file. Writes are serialized: parts finish concurrently, and each write
- * replaces the whole file.
+ * The `recordPart` of {@link encryptAndSendParts} for a state file: records each finished part in `state` and
+ * writes the file. Writes are serialized: parts finish concurrently, and each write replaces the whole file.
  */
-function stateRecorder(path: string, state: UploadState): (partNumber: number, entry: UploadStatePart) => Promise<void> {
+export function stateRecorder(path: string, state: UploadState): (partNumber: number, entry: UploadStatePart) => Promise<void> {
   let stateWrite: Promise<void> = Promise.resolve();
   return (partNumber, entry) => {
     state.parts[String(partNumber)] = entry;
