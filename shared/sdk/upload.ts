@@ -447,10 +447,8 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
   const parts = [...session.parts].sort((a, b) => a.partNumber - b.partNumber);
   const etags = new Map<number, string>();
   for (const p of parts) if (p.etag !== undefined) etags.set(p.partNumber, p.etag);
-  const slots = semaphore(Math.max(1, Math.floor(input.concurrency ?? 4)));
-  const inflight = new Set<Promise<void>>();
+  const puts = concurrentTasks(Math.max(1, Math.floor(input.concurrency ?? 4)), signal);
   const records = new Set<Promise<void>>();
-  let failure: unknown;
   const record = (partNumber: number, entry: UploadStatePart): Promise<void> => {
     const r = input.recordPart(partNumber, entry);
     records.add(r);
@@ -468,29 +466,16 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
       input.onPartDone?.({ size: part.size, sentBytes: 0, skipped: true, newlyRecorded });
       return;
     }
-    await slots.acquire();
-    if (failure !== undefined || signal?.aborted) {
-      slots.release();
-      return;
-    }
     const url = part.url;
-    const task = (async () => {
-      try {
-        if (url === undefined) throw new ProvenaError('UPLOAD_PART_FAILED', `The session has no upload URL for part ${part.partNumber}`);
-        const payload = body.length === 1 ? body[0]! : Buffer.concat(body);
-        body.length = 0;
-        const etag = await putPart(doFetch, url, payload, part.partNumber, signal, retryDelayMs);
-        etags.set(part.partNumber, etag);
-        await record(part.partNumber, { etag, chunks: chunkDigests });
-        input.onPartDone?.({ size: part.size, sentBytes: payload.length, skipped: false, newlyRecorded: true });
-      } catch (err) {
-        failure ??= err;
-      } finally {
-        slots.release();
-      }
-    })();
-    inflight.add(task);
-    void task.then(() => inflight.delete(task));
+    await puts.run(async () => {
+      if (url === undefined) throw new ProvenaError('UPLOAD_PART_FAILED', `The session has no upload URL for part ${part.partNumber}`);
+      const payload = body.length === 1 ? body[0]! : Buffer.concat(body);
+      body.length = 0;
+      const etag = await putPart(doFetch, url, payload, part.partNumber, signal, retryDelayMs);
+      etags.set(part.partNumber, etag);
+      await record(part.partNumber, { etag, chunks: chunkDigests });
+      input.onPartDone?.({ size: part.size, sentBytes: payload.length, skipped: false, newlyRecorded: true });
+    });
   };
 
   try {
@@ -499,7 +484,7 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
     let pieces: Buffer[] = [];
     let digests: { sha256: string; size: number }[] = [];
     for await (const chunk of stream as AsyncIterable<EncryptedChunk>) {
-      if (failure !== undefined) throw failure;
+      if (puts.failure !== undefined) throw puts.failure;
       signal?.throwIfAborted();
       const part = parts[partIndex];
       if (!part || chunk.index >= session.chunkCount) {
@@ -514,9 +499,9 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
         digests = [];
       }
     }
-    await Promise.all(inflight);
+    await puts.drain();
     await Promise.all(records);
-    if (failure !== undefined) throw failure;
+    if (puts.failure !== undefined) throw puts.failure;
     signal?.throwIfAborted();
     const summary = stream.summary();
     if (summary.plaintextSize !== input.plaintextSize || partIndex !== parts.length) {
@@ -525,10 +510,50 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
     return { parts: parts.map((p) => ({ partNumber: p.partNumber, etag: etags.get(p.partNumber) as string })), summary };
   } catch (err) {
     // Let in-flight parts finish (or abort) and their records land, so the next run skips them.
-    await Promise.allSettled(inflight);
+    await puts.settle();
     await Promise.allSettled(records);
     throw err;
   }
+}
+
+/**
+ * Runs tasks at most `concurrency` at a time. The first task error is kept as `failure` (the caller checks it);
+ * after a failure or an abort, `run` starts nothing more.
+ */
+function concurrentTasks(concurrency: number, signal: AbortSignal | undefined): { readonly failure: unknown; run(task: () => Promise<void>): Promise<void>; drain(): Promise<void>; settle(): Promise<void> } {
+  const slots = semaphore(concurrency);
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  return {
+    get failure() {
+      return failure;
+    },
+    /** Waits for a free slot, then starts `task` without waiting for it. */
+    async run(task) {
+      await slots.acquire();
+      if (failure !== undefined || signal?.aborted) {
+        slots.release();
+        return;
+      }
+      const t = (async () => {
+        try {
+          await task();
+        } catch (err) {
+          failure ??= err;
+        } finally {
+          slots.release();
+        }
+      })();
+      inflight.add(t);
+      void t.then(() => inflight.delete(t));
+    },
+    async drain() {
+      await Promise.all(inflight);
+    },
+    async settle() {
+      await Promise.allSettled(inflight);
+    },
+  };
 }
 
 /**
