@@ -11,9 +11,12 @@
  * S3 phases (issue 4; BENCH_CRYPTO_S3=0 skips them): the embedded S3 (`startEmbeddedS3`, s3rver, temp dir, port 0)
  * runs in a child process (bench/s3server.ts), so the peak RSS reported is this client's alone. A source file of
  * BENCH_CRYPTO_BYTES is written once (untimed) to a temp dir; every S3-phase measurement reads it with fs streams.
- * - `encrypt+upload`: file → `encryptStream` → chunks grouped into parts by `planUpload` → `createMultipartUpload`,
- *   one `S3BlobStore.presignUploadPart` URL per part and a `fetch` PUT each, 4 in flight, as the SDK's
- *   `uploadDataset` does (shared/sdk/upload.ts) → `completeMultipartUpload`. All of that is timed.
+ * - `encrypt+upload`: the SDK's own pipeline, `encryptAndSendParts` (shared/sdk/upload.ts, what `uploadDataset`
+ *   runs between starting and completing a session): file → `encryptStream` → chunks grouped into the session's
+ *   parts → a `fetch` PUT per part to its presigned URL, 4 in flight, with the SDK's retries and its state file
+ *   written after each part. The session is what the API would hand out (`planUpload`, `createMultipartUpload`,
+ *   one `S3BlobStore.presignUploadPart` URL per part), and `completeMultipartUpload` follows. All of that is timed;
+ *   the API round trips themselves (start, complete, key sealing) are not part of it.
  * - `download+decrypt`: `S3BlobStore.get` stream → `decryptToFile` (temp file, fsync, rename).
  * Baselines, in the same phase and from the same file reads: raw `createCipheriv`/`createDecipheriv`
  * ('aes-256-gcm') over the source file (the file is itself a raw GCM ciphertext, so the raw decrypt checks a real
@@ -34,8 +37,10 @@ import { fileURLToPath } from 'node:url';
 import { S3BlobStore } from '../shared/adapters/aws/S3BlobStore.js';
 import { decryptStream, decryptToFile, encryptStream, generateDataKey } from '../shared/crypto/chunkedAead.js';
 import type { ExpectedChunk, StreamParams } from '../shared/crypto/chunkedAead.js';
-import { planUpload } from '../shared/schemas/upload.js';
+import { planUpload, type UploadPart } from '../shared/schemas/upload.js';
 import { semaphore } from '../shared/sdk/semaphore.js';
+import { encryptAndSendParts, stateRecorder } from '../shared/sdk/upload.js';
+import type { UploadState } from '../shared/sdk/uploadState.js';
 import { EMBEDDED_S3_DEV_CREDENTIALS } from '../stack/embeddedS3.js';
 
 const MiB = 1024 * 1024;
@@ -44,7 +49,7 @@ const CHUNK = Number(process.env.BENCH_CRYPTO_CHUNK ?? 4 * MiB);
 const PIECE = Number(process.env.BENCH_CRYPTO_PIECE ?? MiB);
 const WITH_S3 = process.env.BENCH_CRYPTO_S3 !== '0';
 const WITH_TRANSPORT = process.env.BENCH_CRYPTO_S3_TRANSPORT !== '0';
-/** Parts in flight during the upload, as the SDK's default. */
+/** Parts in flight during the upload (the SDK's default; the transport baseline uses the same). */
 const IN_FLIGHT = 4;
 const here = dirname(fileURLToPath(import.meta.url));
 const tmpDir = join(here, 'results', 'tmp');
@@ -251,11 +256,11 @@ function childPeakRssMiB(pid: number | undefined): number | undefined {
 }
 
 /**
- * Uploads `parts` (each yielded as the list of buffers it consists of) as one multipart object through presigned
- * part URLs and `fetch` PUTs, IN_FLIGHT at a time, then completes it. Returns the part count and how long the
- * completion took (s3rver concatenates the parts then).
+ * The transport baseline (no SDK code, no crypto): uploads `parts` (each yielded as the list of buffers it
+ * consists of) as one multipart object through presigned part URLs and `fetch` PUTs, IN_FLIGHT at a time, then
+ * completes it.
  */
-async function multipartUpload(blobs: S3BlobStore, objectKey: string, parts: AsyncIterable<Buffer[]>): Promise<{ parts: number; completeSeconds: number }> {
+async function transportUpload(blobs: S3BlobStore, objectKey: string, parts: AsyncIterable<Buffer[]>): Promise<void> {
   const { uploadId } = await blobs.createMultipartUpload(objectKey, { contentType: 'application/octet-stream' });
   const slots = semaphore(IN_FLIGHT);
   const inflight = new Set<Promise<void>>();
@@ -291,9 +296,58 @@ async function multipartUpload(blobs: S3BlobStore, objectKey: string, parts: Asy
     await blobs.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
     throw failure;
   }
-  const t0 = performance.now();
   await blobs.completeMultipartUpload(objectKey, uploadId, etags);
-  return { parts: partNumber, completeSeconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Uploads the source file through the SDK's pipeline (`encryptAndSendParts`) into a session laid out as the API
+ * lays it out, then completes the multipart upload. Returns the part count, how long the completion took
+ * (s3rver concatenates the parts then), and the encryption's params and chunk digests.
+ */
+async function sdkUpload(env: S3Env, objectKey: string): Promise<{ parts: number; completeSeconds: number; params: StreamParams; chunks: ExpectedChunk[] }> {
+  const plan = planUpload(BYTES, CHUNK);
+  const { uploadId } = await env.blobs.createMultipartUpload(objectKey, { contentType: 'application/octet-stream' });
+  const parts: UploadPart[] = [];
+  for (const p of plan.parts) parts.push({ ...p, url: await env.blobs.presignUploadPart(objectKey, uploadId, p.partNumber, 3600) });
+  const salt = randomBytes(32);
+  const state: UploadState = {
+    v: 1,
+    apiUrl: env.endpoint,
+    datasetId: S3_BINDING.datasetId,
+    source: env.srcFile,
+    uploadId,
+    dataVersion: S3_BINDING.version,
+    format: 'csv',
+    // The bench's key, so the state file costs what it costs the SDK (the file lives in the bench's temp dir).
+    dataKey: key.toString('hex'),
+    salt: salt.toString('hex'),
+    chunkSize: CHUNK,
+    plaintextSize: BYTES,
+    identity: { size: BYTES, mtimeMs: 0, ino: 0 },
+    parts: {},
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    const sent = await encryptAndSendParts({
+      plaintext: readSource(env.srcFile),
+      plaintextSize: BYTES,
+      sourceName: env.srcFile,
+      datasetId: S3_BINDING.datasetId,
+      session: { dataVersion: S3_BINDING.version, chunkCount: plan.chunkCount, parts },
+      key,
+      salt,
+      chunkSize: CHUNK,
+      recorded: {},
+      recordPart: stateRecorder(join(env.dir, 'upload-state.json'), state),
+      concurrency: IN_FLIGHT,
+    });
+    const t0 = performance.now();
+    await env.blobs.completeMultipartUpload(objectKey, uploadId, sent.parts);
+    return { parts: sent.parts.length, completeSeconds: (performance.now() - t0) / 1000, params: sent.summary.params, chunks: sent.summary.chunks };
+  } catch (err) {
+    await env.blobs.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
+    throw err;
+  }
 }
 
 function readSource(path: string): AsyncIterable<Buffer> {
@@ -326,26 +380,9 @@ const s3Phases: Phase[] = [
       const objectKey = 'bench/ciphertext';
       let uploaded = { parts: 0, completeSeconds: 0 };
       const ours = await measure(async () => {
-        const enc = encryptStream(readSource(env.srcFile), { ...S3_BINDING, key, chunkSize: CHUNK });
-        // Chunks grouped into parts exactly as planUpload says (the API hands out one URL per planned part).
-        const parts = async function* (): AsyncGenerator<Buffer[]> {
-          let pieces: Buffer[] = [];
-          let partIndex = 0;
-          for await (const chunk of enc) {
-            const part = plan.parts[partIndex];
-            if (!part) throw new Error(`chunk ${chunk.index} beyond the plan`);
-            pieces.push(chunk.ciphertext);
-            if (chunk.index === part.firstChunk + part.chunkCount - 1) {
-              yield pieces;
-              pieces = [];
-              partIndex += 1;
-            }
-          }
-          if (partIndex !== plan.parts.length) throw new Error(`${partIndex} parts, plan has ${plan.parts.length}`);
-        };
-        uploaded = await multipartUpload(env.blobs, objectKey, parts());
-        const summary = enc.summary();
-        env.uploaded = { objectKey, params: summary.params, chunks: summary.chunks };
+        const up = await sdkUpload(env, objectKey);
+        uploaded = { parts: up.parts, completeSeconds: up.completeSeconds };
+        env.uploaded = { objectKey, params: up.params, chunks: up.chunks };
       }, 50);
       const head = await env.blobs.head(objectKey);
       if (head?.size !== plan.totalCiphertextSize) throw new Error(`object is ${head?.size} bytes, expected ${plan.totalCiphertextSize}`);
@@ -376,7 +413,7 @@ const s3Phases: Phase[] = [
             }
             if (pieces.length > 0) yield pieces;
           };
-          await multipartUpload(env.blobs, 'bench/transport', parts());
+          await transportUpload(env.blobs, 'bench/transport', parts());
         }, 50);
         await env.blobs.delete('bench/transport');
       }
@@ -385,7 +422,7 @@ const s3Phases: Phase[] = [
         baseline,
         baselineName: 'createCipheriv(aes-256-gcm) over the same file reads, no upload',
         variants,
-        info: { parts: uploaded.parts, completeSeconds: +uploaded.completeSeconds.toFixed(2), partSizeMiB: +((plan.parts[0]?.size ?? 0) / MiB).toFixed(3), inFlight: IN_FLIGHT, upload: 'S3BlobStore.presignUploadPart + fetch PUT (as the SDK), S3BlobStore.completeMultipartUpload' },
+        info: { parts: uploaded.parts, completeSeconds: +uploaded.completeSeconds.toFixed(2), partSizeMiB: +((plan.parts[0]?.size ?? 0) / MiB).toFixed(3), inFlight: IN_FLIGHT, upload: 'SDK encryptAndSendParts (shared/sdk/upload.ts) to S3BlobStore.presignUploadPart URLs, S3BlobStore.completeMultipartUpload' },
       };
     },
   },

@@ -3,7 +3,6 @@
  * API) and claiming it, on chain from the recipient's own key (it pays the gas) or gasless (it signs an EIP-712
  * `Claim`, the API's relayer submits it).
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { JsonRpcProvider, Wallet, getAddress } from 'ethers';
 import { z } from 'zod';
@@ -13,38 +12,12 @@ import { ProvenaError } from '../../shared/errors.js';
 import { routes } from '../../shared/http/routes.js';
 import { Address } from '../../shared/schemas/common.js';
 import type { ClaimResult, RoyaltiesReport } from '../../shared/schemas/royalties.js';
-import { ProvenaClient } from '../../shared/sdk/client.js';
+import { client, print } from '../context.js';
 
-const GlobalOptions = z.object({
-  api: z.url(),
-  chainId: z.coerce.number().int().positive().optional(),
-  keyFile: z.string().optional(),
-  json: z.boolean().default(false),
-});
-type GlobalOptions = z.output<typeof GlobalOptions>;
+type Context = Awaited<ReturnType<typeof client>>;
 
-const PrivateKey = z.string().trim().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a private key is 32 bytes of hex');
-
-interface Context {
-  api: ProvenaClient;
-  opts: GlobalOptions;
-  wallet: Wallet | undefined;
-}
-
-function loadKey(opts: GlobalOptions): Wallet | undefined {
-  const raw = opts.keyFile ? readFileSync(opts.keyFile, 'utf8') : process.env.PROVENA_PRIVATE_KEY;
-  if (raw === undefined) return undefined;
-  const r = PrivateKey.safeParse(raw);
-  if (!r.success) throw new ProvenaError('VALIDATION_FAILED', `${opts.keyFile ? `--key-file ${opts.keyFile}` : 'PROVENA_PRIVATE_KEY'}: ${r.error.issues[0]?.message}`);
-  return new Wallet(r.data.startsWith('0x') ? r.data : `0x${r.data}`);
-}
-
-async function context(cmd: Command): Promise<Context> {
-  const opts = GlobalOptions.parse(cmd.optsWithGlobals());
-  const wallet = loadKey(opts);
-  const chainId = opts.chainId ?? (await new ProvenaClient({ baseUrl: opts.api, chainId: 0 }).health()).chainId;
-  return { api: new ProvenaClient({ baseUrl: opts.api, chainId, ...(wallet ? { signer: wallet } : {}) }), opts, wallet };
-}
+/** The shared CLI context (global options, key, API client): one definition in cli/context.ts. */
+const context = (cmd: Command): Promise<Context> => client(cmd);
 
 function recipientOf(address: string | undefined, wallet: Wallet | undefined): string {
   if (address !== undefined) {
@@ -56,9 +29,6 @@ function recipientOf(address: string | undefined, wallet: Wallet | undefined): s
   return wallet.address;
 }
 
-function print(opts: { json: boolean }, value: unknown, human: () => string): void {
-  process.stdout.write(`${opts.json ? JSON.stringify(value, null, 2) : human()}\n`);
-}
 
 /** The report as a table: one row per dataset, then the totals. */
 export function renderRoyalties(r: RoyaltiesReport): string {

@@ -37,7 +37,9 @@ function listedWithData(input: UploadStartInput) {
   const cid = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
   return {
     ...DatasetInput.parse(exampleListing(owner, '0x0000000000000000000000000000000000000001')),
-    id: 'ds_1', owner, version: 1, status: 'active', manifestCid: cid, chainDatasetId: '1', chainManifestCid: cid, createdAt: now, updatedAt: now,
+    id: 'ds_1', owner, version: 1, status: 'active', manifestCid: cid, createdAt: now, updatedAt: now,
+    // Already recorded on the registry, so uploadDataset's registry sync has nothing to do (this fake has no registration route).
+    chainDatasetId: '1', chainManifestCid: cid,
     data: { version: 1, manifestCid: cid, format: input.format, plaintextSize: input.plaintextSize, ciphertextSize: input.plaintextSize + 16, objectKey: 'datasets/ds_1/v1/x.enc', uploadedAt: now },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encryptStream, generateDataKey } from '../crypto/chunkedAead.js';
-import type { EncryptedChunk } from '../crypto/chunkedAead.js';
+import type { EncryptedChunk, EncryptSummary } from '../crypto/chunkedAead.js';
 import { sealToPublicKey } from '../crypto/ecies.js';
 import { ProvenaError } from '../errors.js';
 import type { Dataset } from '../schemas/dataset.js';
@@ -175,13 +175,9 @@ function isGone(err: unknown): boolean {
  */
 export async function uploadDataset(client: ProvenaClient, datasetId: string, source: string, options: UploadOptions = {}): Promise<Dataset> {
   const { signal } = options;
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-  const doFetch = options.fetch ?? fetch;
-  const retryDelayMs = options.retryDelayMs ?? 500;
   // The client keeps its base URL private; reading it here avoids making the caller repeat it.
   const apiUrl = options.apiUrl ?? client.baseUrl;
   const stateDir = options.stateDir ?? defaultStateDir();
-  const enc = encodeURIComponent(datasetId);
 
   const src = await detectSource(source, options.format === undefined ? {} : { format: options.format });
   const statePath = stateFilePath(stateDir, apiUrl, datasetId, src.path);
@@ -190,122 +186,29 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   const gate = await client.keyGate();
 
   // 1. Resume an earlier run of this (API, dataset, source), or start a new session.
-  let state = await readUploadState(statePath);
-  let session: UploadSession | undefined;
-  if (state && options.restart) {
-    // The old multipart upload is abandoned (the API has no abort route; S3 lifecycle rules clean it up).
-    await deleteUploadState(statePath);
-    state = undefined;
-  }
-  if (state) {
-    if (!sameIdentity(state.identity, src.identity) || state.format !== src.format) {
-      throw new ProvenaError(
-        'UPLOAD_SOURCE_CHANGED',
-        `${src.path} changed since upload ${state.uploadId} started (size, modification time, inode or file list differ); ` +
-          'it cannot be resumed. Start a new upload with --restart (restart: true).',
-        { details: { uploadId: state.uploadId, statePath } },
-      );
-    }
-    try {
-      session = await client.getUpload(datasetId, state.uploadId);
-    } catch (err) {
-      if (!isGone(err)) throw err;
-      session = undefined; // the session is gone on the server: nothing to resume
-    }
-    if (session?.status === 'completed') {
-      // An earlier run completed but did not get to delete its state: the data is live.
-      const listing = await client.getDataset(datasetId);
-      await deleteUploadState(statePath);
-      if (listing.data?.version === state.dataVersion) return syncRegistry(client, listing, options);
-      session = undefined;
-    }
-    if (session && new Date(session.expiresAt).getTime() <= Date.now()) session = undefined;
-    if (!session) {
-      await deleteUploadState(statePath);
-      state = undefined;
-    }
-  }
-  const resumed = state !== undefined && session !== undefined;
-  if (!state || !session) {
-    const body: UploadStartInputWire = {
-      format: src.format,
-      plaintextSize: src.plaintextSize,
-      chunkSize: options.chunkSize ?? DEFAULT_UPLOAD_CHUNK_SIZE,
-      ...(src.files ? { files: src.files } : {}),
-    };
-    session = await client.startUpload(datasetId, body);
-    const dataKey = generateDataKey();
-    state = {
-      v: 1,
-      apiUrl,
-      datasetId,
-      source: src.path,
-      uploadId: session.uploadId,
-      dataVersion: session.dataVersion,
-      format: src.format,
-      dataKey: dataKey.toString('hex'),
-      // Drawn here rather than inside encryptStream so it can be recorded before any byte is sent.
-      salt: randomBytes(32).toString('hex'),
-      chunkSize: session.chunkSize,
-      plaintextSize: src.plaintextSize,
-      identity: src.identity,
-      parts: {},
-      createdAt: new Date().toISOString(),
-    };
-    dataKey.fill(0);
-    // Written before the first PUT: a crash at any later point leaves a resumable state.
-    await writeUploadState(statePath, state);
-  }
+  const earlier = await resumeUpload(client, datasetId, src, statePath, options.restart === true);
+  if (earlier?.completed) return syncRegistry(client, earlier.completed, options);
+  const resumed = earlier !== undefined;
+  const { state, session } = earlier ?? (await startNewUpload(client, datasetId, src, { apiUrl, statePath, chunkSize: options.chunkSize ?? DEFAULT_UPLOAD_CHUNK_SIZE }));
   if (session.plaintextSize !== src.plaintextSize || session.chunkSize !== state.chunkSize || session.format !== src.format) {
     throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `Upload ${session.uploadId} was planned for another size, chunk size or format; start fresh with --restart`);
   }
-  const current: UploadState = state;
-  const sess: UploadSession = session;
-  const parts = [...sess.parts].sort((a, b) => a.partNumber - b.partNumber);
-  const partsTotal = parts.length;
 
   // A part counts as already done when S3 has it AND our state recorded its chunk digests (to check them against).
-  const alreadyDone = (p: UploadPart): boolean => p.etag !== undefined && current.parts[String(p.partNumber)] !== undefined;
-  let partsDone = parts.filter(alreadyDone).length;
-  let bytesDone = parts.filter(alreadyDone).reduce((a, p) => a + p.size, 0);
-  let partsSkipped = 0;
-  let bytesSent = 0;
-  const started = Date.now();
-  const report = (): void => {
-    if (!options.onProgress) return;
-    const elapsed = (Date.now() - started) / 1000;
-    const bytesPerSecond = elapsed > 0 && bytesSent > 0 ? bytesSent / elapsed : 0;
-    const left = sess.totalCiphertextSize - bytesDone;
-    options.onProgress({
-      bytesDone,
-      bytesTotal: sess.totalCiphertextSize,
-      partsDone,
-      partsTotal,
-      partsSkipped,
-      bytesPerSecond,
-      etaSeconds: left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : Infinity,
-    });
-  };
+  const done = session.parts.filter((p) => p.etag !== undefined && state.parts[String(p.partNumber)] !== undefined);
+  const progress = progressTracker(session, done, options.onProgress);
   options.onStart?.({
-    uploadId: sess.uploadId,
-    dataVersion: sess.dataVersion,
+    uploadId: session.uploadId,
+    dataVersion: session.dataVersion,
     format: src.format,
     plaintextSize: src.plaintextSize,
     details: src.details,
     resumed,
-    partsTotal,
-    partsDone,
+    partsTotal: session.parts.length,
+    partsDone: done.length,
     statePath,
   });
-  report();
-
-  // State writes are serialized: parts finish concurrently, and each write replaces the whole file.
-  let stateWrite: Promise<void> = Promise.resolve();
-  const recordPart = (partNumber: number, entry: UploadStatePart): Promise<void> => {
-    current.parts[String(partNumber)] = entry;
-    stateWrite = stateWrite.then(() => writeUploadState(statePath, current));
-    return stateWrite;
-  };
+  progress.report();
 
   // 2. Encrypt and upload. On resume this re-encrypts with the SAME data key and salt. That is safe, not nonce
   // reuse: with the same key, salt, binding (dataset id, data version, chunk size) and byte-identical plaintext,
@@ -314,95 +217,278 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   // is what the source identity check (size, mtime, inode) guards against; and as a second line of defence the
   // recomputed digest of every skipped chunk must equal the one recorded when it was uploaded, else we abort
   // before sending anything more from the changed source.
-  const dataKey = Buffer.from(current.dataKey, 'hex');
+  const dataKey = Buffer.from(state.dataKey, 'hex');
+  try {
+    const sent = await encryptAndSendParts({
+      plaintext: src.open(),
+      plaintextSize: src.plaintextSize,
+      sourceName: src.path,
+      datasetId,
+      session,
+      key: dataKey,
+      salt: Buffer.from(state.salt, 'hex'),
+      chunkSize: state.chunkSize,
+      recorded: state.parts,
+      recordPart: stateRecorder(statePath, state),
+      concurrency: options.concurrency ?? 4,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(signal ? { signal } : {}),
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+      onPartDone: progress.partDone,
+    });
+
+    // 3. Seal the data key to the gate (never sent in the clear) and complete.
+    const listing = await client.completeUpload(datasetId, session.uploadId, completeInput(sent, gate.publicKey, dataKey, session.keyContext));
+    await deleteUploadState(statePath);
+    return await syncRegistry(client, listing, options);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * Finds the earlier run of this upload to continue: its state and its still-open session. Returns undefined when
+ * there is none to continue (no state, `restart`, the session gone or expired: any stale state file is deleted),
+ * or `completed` with the listing when an earlier run completed but did not get to delete its state.
+ * Throws `UPLOAD_SOURCE_CHANGED` when the source is not the one the earlier run started from.
+ */
+async function resumeUpload(
+  client: ProvenaClient,
+  datasetId: string,
+  src: DetectedSource,
+  statePath: string,
+  restart: boolean,
+): Promise<{ state: UploadState; session: UploadSession; completed?: undefined } | { completed: Dataset } | undefined> {
+  const state = await readUploadState(statePath);
+  if (!state) return undefined;
+  if (restart) {
+    // The old multipart upload is abandoned (the API has no abort route; S3 lifecycle rules clean it up).
+    await deleteUploadState(statePath);
+    return undefined;
+  }
+  if (!sameIdentity(state.identity, src.identity) || state.format !== src.format) {
+    throw new ProvenaError(
+      'UPLOAD_SOURCE_CHANGED',
+      `${src.path} changed since upload ${state.uploadId} started (size, modification time, inode or file list differ); ` +
+        'it cannot be resumed. Start a new upload with --restart (restart: true).',
+      { details: { uploadId: state.uploadId, statePath } },
+    );
+  }
+  let session: UploadSession | undefined;
+  try {
+    session = await client.getUpload(datasetId, state.uploadId);
+  } catch (err) {
+    if (!isGone(err)) throw err;
+    session = undefined; // the session is gone on the server: nothing to resume
+  }
+  if (session?.status === 'completed') {
+    // An earlier run completed but did not get to delete its state: the data is live.
+    const listing = await client.getDataset(datasetId);
+    await deleteUploadState(statePath);
+    if (listing.data?.version === state.dataVersion) return { completed: listing };
+    session = undefined;
+  }
+  if (session && new Date(session.expiresAt).getTime() <= Date.now()) session = undefined;
+  if (!session) {
+    await deleteUploadState(statePath);
+    return undefined;
+  }
+  return { state, session };
+}
+
+/** Starts a new upload session with a fresh data key and salt, and writes its state before any byte is sent. */
+async function startNewUpload(
+  client: ProvenaClient,
+  datasetId: string,
+  src: DetectedSource,
+  at: { apiUrl: string; statePath: string; chunkSize: number },
+): Promise<{ state: UploadState; session: UploadSession }> {
+  const body: UploadStartInputWire = {
+    format: src.format,
+    plaintextSize: src.plaintextSize,
+    chunkSize: at.chunkSize,
+    ...(src.files ? { files: src.files } : {}),
+  };
+  const session = await client.startUpload(datasetId, body);
+  const dataKey = generateDataKey();
+  const state: UploadState = {
+    v: 1,
+    apiUrl: at.apiUrl,
+    datasetId,
+    source: src.path,
+    uploadId: session.uploadId,
+    dataVersion: session.dataVersion,
+    format: src.format,
+    dataKey: dataKey.toString('hex'),
+    // Drawn here rather than inside encryptStream so it can be recorded before any byte is sent.
+    salt: randomBytes(32).toString('hex'),
+    chunkSize: session.chunkSize,
+    plaintextSize: src.plaintextSize,
+    identity: src.identity,
+    parts: {},
+    createdAt: new Date().toISOString(),
+  };
+  dataKey.fill(0);
+  // Written before the first PUT: a crash at any later point leaves a resumable state.
+  await writeUploadState(at.statePath, state);
+  return { state, session };
+}
+
+/**
+ * The `recordPart` of {@link encryptAndSendParts} for a state file: records each finished part in `state` and
+ * writes the file. Writes are serialized: parts finish concurrently, and each write replaces the whole file.
+ */
+export function stateRecorder(path: string, state: UploadState): (partNumber: number, entry: UploadStatePart) => Promise<void> {
+  let stateWrite: Promise<void> = Promise.resolve();
+  return (partNumber, entry) => {
+    state.parts[String(partNumber)] = entry;
+    stateWrite = stateWrite.then(() => writeUploadState(path, state));
+    return stateWrite;
+  };
+}
+
+/** What {@link encryptAndSendParts} tells about each finished part. */
+export interface PartDone {
+  /** Ciphertext bytes of the part. */
+  size: number;
+  /** Bytes PUT by this run (0 for a part found in S3 from an earlier run). */
+  sentBytes: number;
+  /** True when the part was found in S3, not uploaded; `newlyRecorded` when it was not yet in the state file. */
+  skipped: boolean;
+  newlyRecorded: boolean;
+}
+
+/** Counts progress and reports it through `onProgress` (see {@link UploadProgress}). */
+function progressTracker(session: UploadSession, alreadyDone: UploadPart[], onProgress: ((p: UploadProgress) => void) | undefined): { report(): void; partDone(p: PartDone): void } {
+  const partsTotal = session.parts.length;
+  let partsDone = alreadyDone.length;
+  let bytesDone = alreadyDone.reduce((a, p) => a + p.size, 0);
+  let partsSkipped = 0;
+  let bytesSent = 0;
+  const started = Date.now();
+  const report = (): void => {
+    if (!onProgress) return;
+    const elapsed = (Date.now() - started) / 1000;
+    const bytesPerSecond = elapsed > 0 && bytesSent > 0 ? bytesSent / elapsed : 0;
+    const left = session.totalCiphertextSize - bytesDone;
+    onProgress({
+      bytesDone,
+      bytesTotal: session.totalCiphertextSize,
+      partsDone,
+      partsTotal,
+      partsSkipped,
+      bytesPerSecond,
+      etaSeconds: left === 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : Infinity,
+    });
+  };
+  return {
+    report,
+    partDone(p) {
+      bytesSent += p.sentBytes;
+      if (!p.skipped || p.newlyRecorded) {
+        bytesDone += p.size;
+        partsDone += 1;
+      }
+      if (p.skipped) partsSkipped += 1;
+      report();
+    },
+  };
+}
+
+/** Input of {@link encryptAndSendParts}. */
+export interface SendPartsInput {
+  /** The plaintext, read once as a stream. */
+  plaintext: AsyncIterable<Uint8Array>;
+  /** Bytes the plaintext must have (the session was planned for it). */
+  plaintextSize: number;
+  /** The source's name, for error messages. */
+  sourceName: string;
+  datasetId: string;
+  /** The session: its data version, chunk count and parts (with presigned URLs for those S3 does not hold). */
+  session: Pick<UploadSession, 'dataVersion' | 'chunkCount' | 'parts'>;
+  /** The data key and salt (the same on every run of one upload) and plaintext bytes per chunk. */
+  key: Buffer;
+  salt: Buffer;
+  chunkSize: number;
+  /** The chunk digests recorded for parts uploaded by earlier runs, by part number. */
+  recorded: Readonly<Record<string, UploadStatePart>>;
+  /** Records a finished part (its ETag and chunk digests) so a later run can skip it. */
+  recordPart(partNumber: number, entry: UploadStatePart): Promise<void>;
+  /** Parts PUT at once (default 4). */
+  concurrency?: number;
+  /** The fetch used for the part PUTs (default: global fetch). */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** First retry delay for a failed part PUT, doubled each time (default 500 ms). */
+  retryDelayMs?: number;
+  onPartDone?: (p: PartDone) => void;
+}
+
+/** What {@link encryptAndSendParts} returns: every part's ETag in part order, and the encryption's totals. */
+export interface SentParts {
+  parts: { partNumber: number; etag: string }[];
+  summary: EncryptSummary;
+}
+
+/**
+ * The upload pipeline between a plaintext stream and S3: encrypts it in chunks (`encryptStream`), groups the
+ * chunks into the session's parts, and PUTs each part to its presigned URL, `concurrency` at a time, retrying
+ * failures. A part S3 already holds is re-encrypted and checked against the digests recorded for it (or its MD5
+ * ETag), not sent again. Memory stays flat: at most `concurrency` parts are held while being PUT, plus the one
+ * being filled. On an error or abort it waits for the parts in flight (so their records land) and rethrows.
+ *
+ * Errors: `UPLOAD_SOURCE_CHANGED` (the plaintext is not the size planned), `UPLOAD_RESUME_MISMATCH`,
+ * `UPLOAD_PART_FAILED`, or the signal's reason.
+ */
+export async function encryptAndSendParts(input: SendPartsInput): Promise<SentParts> {
+  const { session, signal } = input;
+  const doFetch = input.fetch ?? fetch;
+  const retryDelayMs = input.retryDelayMs ?? 500;
+  const parts = [...session.parts].sort((a, b) => a.partNumber - b.partNumber);
   const etags = new Map<number, string>();
   for (const p of parts) if (p.etag !== undefined) etags.set(p.partNumber, p.etag);
-  const slots = semaphore(concurrency);
-  const inflight = new Set<Promise<void>>();
-  let failure: unknown;
-  try {
-    const stream = encryptStream(src.open(), {
-      key: dataKey,
-      salt: Buffer.from(current.salt, 'hex'),
-      chunkSize: current.chunkSize,
-      datasetId,
-      version: sess.dataVersion,
+  const puts = concurrentTasks(Math.max(1, Math.floor(input.concurrency ?? 4)), signal);
+  const records = new Set<Promise<void>>();
+  const record = (partNumber: number, entry: UploadStatePart): Promise<void> => {
+    const r = input.recordPart(partNumber, entry);
+    records.add(r);
+    void r.then(
+      () => records.delete(r),
+      () => records.delete(r),
+    );
+    return r;
+  };
+
+  /** Sends one full part (or checks it, when S3 has it from an earlier run). */
+  const finishPart = async (part: UploadPart, body: Buffer[], chunkDigests: { sha256: string; size: number }[]): Promise<void> => {
+    if (part.etag !== undefined) {
+      const newlyRecorded = await verifyPartInS3(part, part.etag, body, chunkDigests, input.recorded, record);
+      input.onPartDone?.({ size: part.size, sentBytes: 0, skipped: true, newlyRecorded });
+      return;
+    }
+    const url = part.url;
+    await puts.run(async () => {
+      if (url === undefined) throw new ProvenaError('UPLOAD_PART_FAILED', `The session has no upload URL for part ${part.partNumber}`);
+      const payload = body.length === 1 ? body[0]! : Buffer.concat(body);
+      body.length = 0;
+      const etag = await putPart(doFetch, url, payload, part.partNumber, signal, retryDelayMs);
+      etags.set(part.partNumber, etag);
+      await record(part.partNumber, { etag, chunks: chunkDigests });
+      input.onPartDone?.({ size: part.size, sentBytes: payload.length, skipped: false, newlyRecorded: true });
     });
+  };
+
+  try {
+    const stream = encryptStream(input.plaintext, { key: input.key, salt: input.salt, chunkSize: input.chunkSize, datasetId: input.datasetId, version: session.dataVersion });
     let partIndex = 0;
     let pieces: Buffer[] = [];
     let digests: { sha256: string; size: number }[] = [];
-
-    const finishPart = async (part: UploadPart, body: Buffer[], chunkDigests: { sha256: string; size: number }[]): Promise<void> => {
-      if (part.etag !== undefined) {
-        // S3 already has this part from an earlier run of this same upload (same key and salt).
-        const recorded = current.parts[String(part.partNumber)];
-        if (recorded) {
-          const same =
-            recorded.chunks.length === chunkDigests.length &&
-            recorded.chunks.every((c, i) => c.size === chunkDigests[i]!.size && hexEqual(c.sha256, chunkDigests[i]!.sha256));
-          if (!same) {
-            throw new ProvenaError(
-              'UPLOAD_RESUME_MISMATCH',
-              `Part ${part.partNumber} re-encrypts to different chunks than the ones uploaded before: the source changed in a way its ` +
-                'size, time and inode did not show. Nothing more was sent; start a new upload with --restart (restart: true).',
-              { details: { partNumber: part.partNumber } },
-            );
-          }
-        } else {
-          // A crash between the PUT and the state write. Where the ETag is a plain MD5 (S3 without SSE-KMS,
-          // s3rver) check it; otherwise the chunk digests in the manifest still catch any difference at download.
-          const md5 = /^"?([0-9a-f]{32})"?$/.exec(part.etag)?.[1];
-          if (md5 !== undefined) {
-            const h = createHash('md5');
-            for (const b of body) h.update(b);
-            if (h.digest('hex') !== md5) {
-              throw new ProvenaError('UPLOAD_RESUME_MISMATCH', `Part ${part.partNumber} in S3 differs from this source's; start a new upload with --restart (restart: true)`, {
-                details: { partNumber: part.partNumber },
-              });
-            }
-          }
-          await recordPart(part.partNumber, { etag: part.etag, chunks: chunkDigests });
-          bytesDone += part.size;
-          partsDone += 1;
-        }
-        partsSkipped += 1;
-        report();
-        return;
-      }
-      await slots.acquire();
-      if (failure !== undefined || signal?.aborted) {
-        slots.release();
-        return;
-      }
-      const url = part.url;
-      const task = (async () => {
-        try {
-          if (url === undefined) throw new ProvenaError('UPLOAD_PART_FAILED', `The session has no upload URL for part ${part.partNumber}`);
-          const payload = body.length === 1 ? body[0]! : Buffer.concat(body);
-          body.length = 0;
-          const etag = await putPart(doFetch, url, payload, part.partNumber, signal, retryDelayMs);
-          etags.set(part.partNumber, etag);
-          await recordPart(part.partNumber, { etag, chunks: chunkDigests });
-          bytesSent += payload.length;
-          bytesDone += part.size;
-          partsDone += 1;
-          report();
-        } catch (err) {
-          failure ??= err;
-        } finally {
-          slots.release();
-        }
-      })();
-      inflight.add(task);
-      void task.then(() => inflight.delete(task));
-    };
-
     for await (const chunk of stream as AsyncIterable<EncryptedChunk>) {
-      if (failure !== undefined) throw failure;
+      if (puts.failure !== undefined) throw puts.failure;
       signal?.throwIfAborted();
       const part = parts[partIndex];
-      if (!part || chunk.index >= sess.chunkCount) {
-        throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `${src.path} grew while it was being read; start a new upload with --restart`);
+      if (!part || chunk.index >= session.chunkCount) {
+        throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `${input.sourceName} grew while it was being read; start a new upload with --restart`);
       }
       pieces.push(chunk.ciphertext);
       digests.push({ sha256: chunk.sha256, size: chunk.ciphertext.length });
@@ -413,33 +499,113 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
         digests = [];
       }
     }
-    await Promise.all(inflight);
-    await stateWrite;
-    if (failure !== undefined) throw failure;
+    await puts.drain();
+    await Promise.all(records);
+    if (puts.failure !== undefined) throw puts.failure;
     signal?.throwIfAborted();
     const summary = stream.summary();
-    if (summary.plaintextSize !== src.plaintextSize || partIndex !== partsTotal) {
-      throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `${src.path} changed while it was being read (${summary.plaintextSize} bytes, expected ${src.plaintextSize}); start a new upload with --restart`);
+    if (summary.plaintextSize !== input.plaintextSize || partIndex !== parts.length) {
+      throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `${input.sourceName} changed while it was being read (${summary.plaintextSize} bytes, expected ${input.plaintextSize}); start a new upload with --restart`);
     }
-
-    // 3. Seal the data key to the gate (never sent in the clear) and complete.
-    const complete: UploadCompleteInput = {
-      parts: parts.map((p) => ({ partNumber: p.partNumber, etag: etags.get(p.partNumber) as string })),
-      cipher: cipherParamsOf(summary),
-      chunks: summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
-      sealedDataKey: sealToPublicKey(gate.publicKey, dataKey, sess.keyContext),
-    };
-    const listing = await client.completeUpload(datasetId, sess.uploadId, complete);
-    await deleteUploadState(statePath);
-    return await syncRegistry(client, listing, options);
+    return { parts: parts.map((p) => ({ partNumber: p.partNumber, etag: etags.get(p.partNumber) as string })), summary };
   } catch (err) {
-    // Let in-flight parts finish (or abort) and their state land, so the next run skips them.
-    await Promise.allSettled(inflight);
-    await stateWrite.catch(() => undefined);
+    // Let in-flight parts finish (or abort) and their records land, so the next run skips them.
+    await puts.settle();
+    await Promise.allSettled(records);
     throw err;
-  } finally {
-    dataKey.fill(0);
   }
+}
+
+/**
+ * Runs tasks at most `concurrency` at a time. The first task error is kept as `failure` (the caller checks it);
+ * after a failure or an abort, `run` starts nothing more.
+ */
+function concurrentTasks(concurrency: number, signal: AbortSignal | undefined): { readonly failure: unknown; run(task: () => Promise<void>): Promise<void>; drain(): Promise<void>; settle(): Promise<void> } {
+  const slots = semaphore(concurrency);
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  return {
+    get failure() {
+      return failure;
+    },
+    /** Waits for a free slot, then starts `task` without waiting for it. */
+    async run(task) {
+      await slots.acquire();
+      if (failure !== undefined || signal?.aborted) {
+        slots.release();
+        return;
+      }
+      const t = (async () => {
+        try {
+          await task();
+        } catch (err) {
+          failure ??= err;
+        } finally {
+          slots.release();
+        }
+      })();
+      inflight.add(t);
+      void t.then(() => inflight.delete(t));
+    },
+    async drain() {
+      await Promise.all(inflight);
+    },
+    async settle() {
+      await Promise.allSettled(inflight);
+    },
+  };
+}
+
+/**
+ * Checks a part S3 already holds from an earlier run of this same upload (same key and salt) against what this
+ * run re-encrypted: the recorded chunk digests, or where none were recorded (a crash between the PUT and the
+ * state write) its MD5 ETag, then records it. Returns true when it was newly recorded.
+ */
+async function verifyPartInS3(
+  part: UploadPart,
+  etag: string,
+  body: Buffer[],
+  chunkDigests: { sha256: string; size: number }[],
+  recorded: Readonly<Record<string, UploadStatePart>>,
+  record: (partNumber: number, entry: UploadStatePart) => Promise<void>,
+): Promise<boolean> {
+  const earlier = recorded[String(part.partNumber)];
+  if (earlier) {
+    const same = earlier.chunks.length === chunkDigests.length && earlier.chunks.every((c, i) => c.size === chunkDigests[i]!.size && hexEqual(c.sha256, chunkDigests[i]!.sha256));
+    if (!same) {
+      throw new ProvenaError(
+        'UPLOAD_RESUME_MISMATCH',
+        `Part ${part.partNumber} re-encrypts to different chunks than the ones uploaded before: the source changed in a way its ` +
+          'size, time and inode did not show. Nothing more was sent; start a new upload with --restart (restart: true).',
+        { details: { partNumber: part.partNumber } },
+      );
+    }
+    return false;
+  }
+  // Where the ETag is a plain MD5 (S3 without SSE-KMS, s3rver) check it; otherwise the chunk digests in the
+  // manifest still catch any difference at download.
+  const md5 = /^"?([0-9a-f]{32})"?$/.exec(etag)?.[1];
+  if (md5 !== undefined) {
+    const h = createHash('md5');
+    for (const b of body) h.update(b);
+    if (h.digest('hex') !== md5) {
+      throw new ProvenaError('UPLOAD_RESUME_MISMATCH', `Part ${part.partNumber} in S3 differs from this source's; start a new upload with --restart (restart: true)`, {
+        details: { partNumber: part.partNumber },
+      });
+    }
+  }
+  await record(part.partNumber, { etag, chunks: chunkDigests });
+  return true;
+}
+
+/** The body of the complete call: the parts' ETags, the cipher parameters, every chunk's digest, and the data key sealed to the gate. */
+function completeInput(sent: SentParts, gatePublicKey: string, dataKey: Buffer, keyContext: string): UploadCompleteInput {
+  return {
+    parts: sent.parts,
+    cipher: cipherParamsOf(sent.summary),
+    chunks: sent.summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
+    sealedDataKey: sealToPublicKey(gatePublicKey, dataKey, keyContext),
+  };
 }
 
 /** Records the listing's current manifest on the registry unless it is already there (or the caller opted out). */
