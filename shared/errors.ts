@@ -100,6 +100,10 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // licenses and the chain indexer (issue 9): shared/use-cases/{indexChain,getLicense,quoteDataset}.ts, the CLI's buy
+  LICENSE_NOT_FOUND: 404,
+  LICENSE_PRICE_ABOVE_MAX: 409,
+  INDEXER_CONFLICT: 409,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

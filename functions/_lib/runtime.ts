@@ -28,6 +28,10 @@ import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js
 import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
 import { createRelayer } from './relayer.js';
+import { createIndexer } from './indexer.js';
+import { EvmLicenseViews } from '../../shared/adapters/chain/EvmLicenseViews.js';
+import type { LicenseDeps } from '../../shared/use-cases/getLicense.js';
+import type { QuoteDatasetDeps } from '../../shared/use-cases/quoteDataset.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -36,6 +40,9 @@ export interface Runtime extends HttpRuntime {
   registration: RegistrationDeps;
   uploads: UploadDeps;
   keyRelease: ReleaseKeyDeps;
+  /** The license routes: the chain index and the contracts' views. */
+  licenses: LicenseDeps;
+  quotes: QuoteDatasetDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -131,6 +138,8 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const relayerKey = config.PROVENA_RELAYER_KEY;
   const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
   void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+  const indexer = createIndexer(config, chain.provider, dynamo);
+  const views = new EvmLicenseViews(chain.provider, { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry') });
   const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, registryAddress ?? '0x0000000000000000000000000000000000000000', relayer);
   return {
     config,
@@ -155,11 +164,13 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
     },
     keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },
+    licenses: { licenses: indexer.licenses, views },
+    quotes: { datasets, views, now: () => new Date() },
     chain,
     blobs,
     gate,
     inbox,
-    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}) },
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), indexer: indexer.health },
   };
 }
 
