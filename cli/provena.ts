@@ -15,6 +15,7 @@ import { uploadDataset } from '../shared/sdk/upload.js';
 import { progressRenderer } from '../shared/sdk/uploadProgress.js';
 import { defaultStateDir } from '../shared/sdk/uploadState.js';
 import { exampleListing } from './example-listing.js';
+import { registerLicenseCommands } from './commands/license.js';
 
 const GlobalOptions = z.object({
   api: z.url(),
@@ -269,6 +270,7 @@ delete it yourself (or use --restart) to abandon an upload.`,
       );
     });
 
+  registerLicenseCommands(program);
   return program;
 }
 
