@@ -193,7 +193,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       if (forgotten) log(`the chain was reset: ${forgotten} listing(s) lost their registry entry; run \`provena dataset register\` and upload again`);
       await forgetRelayJournal(client, cfg.PROVENA_TABLE_RELAYER);
       // The chain index describes the old chain: the indexer rebuilds it from the new deployment's block.
-      await emptyTable(client, cfg.PROVENA_TABLE_LICENSES, 'pk');
+      await emptyTable(client, cfg.PROVENA_TABLE_LICENSES, 'rid');
       await emptyTable(client, cfg.PROVENA_TABLE_INDEXER, 'name');
     }
     client.destroy();

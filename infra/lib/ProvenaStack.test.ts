@@ -122,7 +122,7 @@ describe('ProvenaStack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
-      expect(tables).toHaveLength(4);
+      expect(tables).toHaveLength(6);
       for (const [, t] of tables) {
         expect(props(t)['BillingMode']).toBe('PAY_PER_REQUEST');
         expect(props(t)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -152,7 +152,7 @@ describe('ProvenaStack', () => {
 
     it('protects data tables from deletion outside dev', () => {
       for (const [, t] of tables) expect((t as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
-      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
+      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 6);
     });
 
     it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with deletion protection and no TTL', () => {

@@ -32,7 +32,7 @@ async function dynamo<T>(what: string, f: () => Promise<T>): Promise<T> {
 type LicenseDoc = Omit<IndexedLicense, 'jobs'>;
 
 /**
- * {@link LicenseIndex} on one DynamoDB table keyed by `pk`: `license#<id>` items (indexed by holder) and
+ * {@link LicenseIndex} on one DynamoDB table keyed by `rid`: `license#<id>` items (indexed by holder) and
  * `job#<id>` items (indexed by license). Each item is written once, by one PutItem conditioned on being absent or
  * written by the same log (blockHash, logIndex): the same event applied twice writes nothing new, and an event
  * of another branch claiming the id of a record not rolled back is an `INDEXER_CONFLICT`, never a silent overwrite.
@@ -62,12 +62,12 @@ export class DynamoLicenseIndex implements LicenseIndex {
       purchasedAt: iso(e.timestamp),
       purchase: { blockNumber: e.blockNumber, blockHash: e.blockHash, txHash: e.txHash },
     };
-    return { pk: { S: `license#${e.licenseId}` }, holder: { S: doc.holder }, licenseKey: { S: pad(e.licenseId) }, doc: { S: JSON.stringify(doc) }, ...this.position(e) };
+    return { rid: { S: `license#${e.licenseId}` }, holder: { S: doc.holder }, licenseKey: { S: pad(e.licenseId) }, doc: { S: JSON.stringify(doc) }, ...this.position(e) };
   }
 
   private jobItem(e: JobOpenedEvent): Record<string, AttributeValue> {
     const doc = { jobId: e.jobId, licenseId: e.licenseId, budget: e.budget, maxRatePerSecond: e.maxRatePerSecond, txHash: e.txHash };
-    return { pk: { S: `job#${e.jobId}` }, jobLicense: { S: e.licenseId }, jobKey: { S: pad(e.jobId) }, doc: { S: JSON.stringify(doc) }, ...this.position(e) };
+    return { rid: { S: `job#${e.jobId}` }, jobLicense: { S: e.licenseId }, jobKey: { S: pad(e.jobId) }, doc: { S: JSON.stringify(doc) }, ...this.position(e) };
   }
 
   async apply(events: readonly IndexedEvent[]): Promise<void> {
@@ -79,14 +79,14 @@ export class DynamoLicenseIndex implements LicenseIndex {
             new PutItemCommand({
               TableName: this.table,
               Item: item,
-              ConditionExpression: 'attribute_not_exists(pk) OR (blockHash = :bh AND logIndex = :li)',
+              ConditionExpression: 'attribute_not_exists(rid) OR (blockHash = :bh AND logIndex = :li)',
               ExpressionAttributeValues: { ':bh': { S: e.blockHash }, ':li': { N: String(e.logIndex) } },
             }),
           ),
         );
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
-        throw new ConflictError('INDEXER_CONFLICT', `${item.pk?.S} was already recorded from another log than ${e.blockHash}#${e.logIndex}`, { cause: err });
+        throw new ConflictError('INDEXER_CONFLICT', `${item.rid?.S} was already recorded from another log than ${e.blockHash}#${e.logIndex}`, { cause: err });
       }
     }
   }
@@ -102,14 +102,14 @@ export class DynamoLicenseIndex implements LicenseIndex {
             IndexName: CHAIN_INDEX_INDEXES.byBlock.name,
             KeyConditionExpression: 'chainPart = :all AND blockNumber > :n',
             ExpressionAttributeValues: { ':all': { S: 'all' }, ':n': { N: String(blockNumber) } },
-            ProjectionExpression: 'pk',
+            ProjectionExpression: 'rid',
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         ),
       );
       for (const item of page.Items ?? []) {
-        if (!item.pk) continue;
-        await dynamo('roll back the license index', () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: item.pk as AttributeValue } })));
+        if (!item.rid) continue;
+        await dynamo('roll back the license index', () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { rid: item.rid as AttributeValue } })));
         deleted++;
       }
       startKey = page.LastEvaluatedKey;
@@ -143,7 +143,7 @@ export class DynamoLicenseIndex implements LicenseIndex {
   }
 
   async get(licenseId: string): Promise<IndexedLicense | undefined> {
-    const r = await dynamo('read the license index', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: `license#${licenseId}` } } })));
+    const r = await dynamo('read the license index', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { rid: { S: `license#${licenseId}` } } })));
     return r.Item?.doc?.S ? this.withJobs(JSON.parse(r.Item.doc.S) as LicenseDoc) : undefined;
   }
 
@@ -180,7 +180,7 @@ function decodeCursor(cursor: string, holder: string): Record<string, AttributeV
   try {
     const { id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { id?: unknown };
     if (typeof id !== 'string' || !/^[0-9]{78}$/.test(id)) throw new Error('bad cursor');
-    return { holder: { S: holder }, licenseKey: { S: id }, pk: { S: `license#${BigInt(id)}` } };
+    return { holder: { S: holder }, licenseKey: { S: id }, rid: { S: `license#${BigInt(id)}` } };
   } catch {
     throw new ValidationError('Invalid cursor', [{ path: ['cursor'], message: 'not a cursor from a previous page' }]);
   }

@@ -55,7 +55,7 @@ export const TABLES = {
   nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests' },
   uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
-  licenses: { pk: 'pk', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
+  licenses: { pk: 'rid', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
   indexer: { pk: 'name', indexes: [], kind: 'data', summary: "the chain indexer's cursors: last indexed block, its hash, recent checkpoints" },
 } as const satisfies Record<string, TableLayout>;
 
