@@ -8,6 +8,7 @@ import { ProvenaError } from '../shared/errors.js';
 import { ApiError } from '../shared/sdk/client.js';
 import { registerDatasetCommands } from './commands/dataset.js';
 import { registerKeyCommands } from './commands/key.js';
+import { registerLicenseCommands } from './commands/license.js';
 import { registerRoyaltiesCommands } from './commands/royalties.js';
 import { say } from './context.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDatasetCommands(program);
   registerRoyaltiesCommands(program);
 
+  registerLicenseCommands(program);
   return program;
 }
 

@@ -32,9 +32,26 @@ export const RelayerSettings = z.object({
   PROVENA_RELAYER_MIN_BALANCE_WEI: z.string().regex(/^[0-9]{1,78}$/).default('0').transform(BigInt),
 });
 
+/** Settings of the chain indexer (shared by the API's health check, the embedded loop and the cloud tick). */
+export const IndexerSettings = z.object({
+  /** The chain index: licenses and jobs (DynamoDB). */
+  PROVENA_TABLE_LICENSES: TableSettings.PROVENA_TABLE_LICENSES,
+  /** The indexer's cursor (DynamoDB). */
+  PROVENA_TABLE_INDEXER: TableSettings.PROVENA_TABLE_INDEXER,
+  /** Blocks below the head the indexer leaves unread (reorgs shallower than this never reach the index). 0 locally. */
+  PROVENA_INDEXER_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).default(12),
+  /** The first block to index (the contracts' deployment block). */
+  PROVENA_INDEXER_START_BLOCK: z.coerce.number().int().min(0).default(0),
+  /** Blocks read per tick at most (one eth_getLogs range). */
+  PROVENA_INDEXER_BATCH_BLOCKS: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** `/v1/health` reports the indexer `degraded` when it is more than this many blocks behind the confirmation depth. */
+  PROVENA_INDEXER_MAX_LAG_BLOCKS: z.coerce.number().int().min(1).default(100),
+});
+
 /** The environment variables the API handlers read. */
 export const ApiConfigSchema = z.object({
   ...RelayerSettings.shape,
+  ...IndexerSettings.shape,
   AWS_REGION: z.string().min(1).default('us-east-1'),
   PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
   /** DynamoDB endpoint; set for dynalite, empty for AWS. */
@@ -118,3 +135,15 @@ export const RelayerConsumerConfigSchema = z.object({
   PROVENA_RELAYER_KEY: PrivateKey,
 });
 export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
+
+/** The environment the cloud indexer's scheduled Lambda (functions/indexer/tick.ts) reads. */
+export const IndexerConfigSchema = z.object({
+  ...IndexerSettings.shape,
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  PROVENA_DYNAMODB_ENDPOINT: url.optional(),
+  PROVENA_CHAIN_RPC_URL: url,
+  PROVENA_CHAIN_ID: z.coerce.number().int().positive(),
+  PROVENA_CONTRACTS: ContractAddresses.default({}),
+});
+export type IndexerConfig = z.output<typeof IndexerConfigSchema>;

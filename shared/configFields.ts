@@ -50,6 +50,10 @@ export const TableSettings = {
   PROVENA_TABLE_UPLOADS: z.string().min(3).default('provena-uploads'),
   /** The relayer's journal of signed calls. */
   PROVENA_TABLE_RELAYER: z.string().min(3).default('provena-relayer'),
+  /** Licenses and jobs as the indexer saw them on chain. */
+  PROVENA_TABLE_LICENSES: z.string().min(3).default('provena-licenses'),
+  /** The indexer's cursor and recent block hashes (reorg detection). */
+  PROVENA_TABLE_INDEXER: z.string().min(3).default('provena-indexer'),
 } as const;
 
 /** The ciphertext bucket. */

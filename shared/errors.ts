@@ -113,6 +113,10 @@ export const ErrorCodes = {
   // attested workers, trust and key release (issue 10): POST /v1/jobs/{jobId}/attestation-nonces and /attestations
   // (JOB_NOT_ACTIVE, 403, above: also answered when a nonce or attestation is asked for a job that is not active)
   ATTESTOR_NOT_CONFIGURED: 503,
+  // licenses and the chain indexer (issue 9): shared/use-cases/{indexChain,getLicense,quoteDataset}.ts, the CLI's buy
+  LICENSE_NOT_FOUND: 404,
+  LICENSE_PRICE_ABOVE_MAX: 409,
+  INDEXER_CONFLICT: 409,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

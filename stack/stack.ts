@@ -18,6 +18,7 @@ import { startEmbeddedDynamo } from './embeddedDynamo.js';
 import { EMBEDDED_S3_DEV_CREDENTIALS, startEmbeddedS3 } from './embeddedS3.js';
 import { startHttpServer } from './httpServer.js';
 import { BucketSettings, ChainSettings, LogLevel, Port, PrivateKey, TableSettings, parseConfig } from '../shared/configFields.js';
+import { createIndexerFromEnv, startIndexerLoop } from '../functions/_lib/indexer.js';
 
 /** Dev account index holding ATTESTOR_ROLE on the embedded chain (0 deploys and administers, 1 relays). */
 export const STACK_ATTESTOR_ACCOUNT = 2;
@@ -45,6 +46,8 @@ export const StackConfigSchema = z.object({
   ...TableSettings,
   ...BucketSettings,
   PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
+  /** How often the embedded indexer looks for new blocks, ms. */
+  PROVENA_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });
@@ -125,10 +128,15 @@ async function forgetChainRegistrations(client: DynamoDBClient, table: string): 
  * idempotency key replayed on the new chain must send a transaction, not return a receipt of the old one.
  */
 async function forgetRelayJournal(client: DynamoDBClient, table: string): Promise<void> {
+  await emptyTable(client, table, 'id');
+}
+
+/** Deletes every item of `table` (keyed by `key`). Embedded only. */
+async function emptyTable(client: DynamoDBClient, table: string, key: string): Promise<void> {
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await client.send(new ScanCommand({ TableName: table, ProjectionExpression: 'id', ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
-    for (const item of page.Items ?? []) if (item.id) await client.send(new DeleteItemCommand({ TableName: table, Key: { id: item.id } }));
+    const page = await client.send(new ScanCommand({ TableName: table, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': key }, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+    for (const item of page.Items ?? []) if (item[key]) await client.send(new DeleteItemCommand({ TableName: table, Key: { [key]: item[key] } }));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }
@@ -191,13 +199,16 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
       const forgotten = await forgetChainRegistrations(client, cfg.PROVENA_TABLE_DATASETS);
       if (forgotten) log(`the chain was reset: ${forgotten} listing(s) lost their registry entry; run \`provena dataset register\` and upload again`);
       await forgetRelayJournal(client, cfg.PROVENA_TABLE_RELAYER);
+      // The chain index describes the old chain: the indexer rebuilds it from the new deployment's block.
+      await emptyTable(client, cfg.PROVENA_TABLE_LICENSES, 'rid');
+      await emptyTable(client, cfg.PROVENA_TABLE_INDEXER, 'name');
     }
     client.destroy();
 
@@ -223,6 +234,11 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
       PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
       PROVENA_TABLE_RELAYER: cfg.PROVENA_TABLE_RELAYER,
+      PROVENA_TABLE_LICENSES: cfg.PROVENA_TABLE_LICENSES,
+      PROVENA_TABLE_INDEXER: cfg.PROVENA_TABLE_INDEXER,
+      // A local chain does not reorg by itself: index every block at once.
+      PROVENA_INDEXER_CONFIRMATIONS: '0',
+      PROVENA_INDEXER_START_BLOCK: String(deployment.blockNumber),
       PROVENA_KEY_GATE: 'embedded',
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),
@@ -243,6 +259,13 @@ export async function startStack(env: Record<string, string | undefined>, log: (
 
     const api = await startHttpServer({ root: ROOT, port: cfg.PROVENA_API_PORT });
     stops.push(() => api.close());
+
+    // The indexer loop (the cloud runs the same tick from a scheduled Lambda).
+    const indexer = startIndexerLoop(createIndexerFromEnv(process.env), {
+      intervalMs: cfg.PROVENA_INDEXER_INTERVAL_MS,
+      onError: (err) => log(`indexer: ${err instanceof Error ? err.message : String(err)} (retrying)`),
+    });
+    stops.push(() => indexer.stop());
 
     const info: StackInfo = {
       apiUrl: api.url,

@@ -33,6 +33,10 @@ import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import type { ReleaseKeyDeps } from '../../shared/use-cases/releaseKey.js';
 import { createAttestationDeps, type AttestationDeps } from './attestation.js';
 import { createRelayer } from './relayer.js';
+import { createIndexer } from './indexer.js';
+import { EvmLicenseViews } from '../../shared/adapters/chain/EvmLicenseViews.js';
+import type { LicenseDeps } from '../../shared/use-cases/getLicense.js';
+import type { QuoteDatasetDeps } from '../../shared/use-cases/quoteDataset.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -46,6 +50,9 @@ export interface Runtime extends HttpRuntime {
   royalties: RoyaltyDeps;
   /** Worker attestation: nonces, evidence verification, approval by the attestor key. */
   attestation: AttestationDeps;
+  /** The license routes: the chain index and the contracts' views. */
+  licenses: LicenseDeps;
+  quotes: QuoteDatasetDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -146,6 +153,8 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     attestationRegistry: contract(config, 'AttestationRegistry'),
   }, logger);
   const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), relayer);
+  const indexer = createIndexer(config, chain.provider, dynamo);
+  const views = new EvmLicenseViews(chain.provider, { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry') });
   return {
     config,
     logger,
@@ -178,11 +187,13 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       now: () => new Date(),
     },
     attestation: attestation.deps,
+    licenses: { licenses: indexer.licenses, views },
+    quotes: { datasets, views, now: () => new Date() },
     chain,
     blobs,
     gate,
     inbox,
-    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), ...(attestation.attestor ? { attestor: attestation.attestor } : {}) },
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), ...(attestation.attestor ? { attestor: attestation.attestor } : {}), indexer: indexer.health },
   };
 }
 

@@ -123,7 +123,7 @@ describe('ProvenaStack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
-      expect(tables).toHaveLength(4);
+      expect(tables).toHaveLength(6);
       for (const [, t] of tables) {
         expect(props(t)['BillingMode']).toBe('PAY_PER_REQUEST');
         expect(props(t)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });

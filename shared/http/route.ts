@@ -38,6 +38,8 @@ export interface RouteAccess {
   readonly keyGate?: 'wrap';
   /** `read`: secretsmanager:GetSecretValue on the relayer key's secret (when one is configured). */
   readonly relayerSecret?: 'read';
+  /** `read`: the chain index (licenses and jobs: GetItem, index queries) and the indexer's cursor (GetItem). */
+  readonly chainIndex?: 'read';
   /** `write`: the relayer's journal (conditional puts, the pending-by-nonce query), for routes that relay. */
   readonly relayJournal?: 'write';
 }

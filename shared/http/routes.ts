@@ -10,6 +10,7 @@ import { DatasetIdParams } from '../schemas/common.js';
 import { Dataset, DatasetInput, DatasetListQuery, DatasetPage, DatasetPatch, IdempotencyKeyHeader } from '../schemas/dataset.js';
 import { HealthReport } from '../schemas/health.js';
 import { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
+import { LicenseDetail, LicenseIdParams, LicenseListQuery, LicensePage, Quote, QuoteQuery } from '../schemas/license.js';
 import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
 import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport } from '../schemas/royalties.js';
 import { KeyGateInfo, UploadCompleteInput, UploadParams, UploadSession, UploadStartInput } from '../schemas/upload.js';
@@ -26,7 +27,7 @@ export const routes = {
     summary: "Each component's status (503 when one is down)",
     response: HealthReport,
     // Probes each component (DescribeTable, HeadBucket) and reads nothing else.
-    access: { datasets: 'read', nonces: 'describe', uploads: 'describe', bucket: 'probe' },
+    access: { datasets: 'read', nonces: 'describe', uploads: 'describe', bucket: 'probe', chainIndex: 'read' },
   }),
   getOpenApi: defineRoute({
     name: 'getOpenApi',
@@ -251,6 +252,42 @@ export const routes = {
     // key through its own journal entries. The attestor key's secret has no CDK grant yet (embedded stack only).
     access: { nonces: 'write', relayJournal: 'write' },
     lambda: { timeoutSeconds: 29, memoryMb: 512 },
+  }),
+  listLicenses: defineRoute({
+    name: 'listLicenses',
+    method: 'GET',
+    path: '/v1/licenses',
+    handler: 'functions/licenses/list.ts',
+    auth: 'public',
+    summary: "A holder's licenses from the chain index, newest first, cursor-paginated",
+    query: LicenseListQuery,
+    response: LicensePage,
+    access: { chainIndex: 'read' },
+  }),
+  getLicense: defineRoute({
+    name: 'getLicense',
+    method: 'GET',
+    path: '/v1/licenses/{id}',
+    handler: 'functions/licenses/get.ts',
+    auth: 'public',
+    summary: 'One license: snapshotted terms; budget, allocated, spent, remaining and jobs read from the contract views now',
+    params: LicenseIdParams,
+    response: LicenseDetail,
+    // The index (terms, job ids) and eth_call views (RPC, no AWS).
+    access: { chainIndex: 'read' },
+  }),
+  quoteDataset: defineRoute({
+    name: 'quoteDataset',
+    method: 'GET',
+    path: '/v1/datasets/{id}/quote',
+    handler: 'functions/licenses/quote.ts',
+    auth: 'public',
+    summary: "What N samples cost now at the registry's price (the maximum price a lab passes to purchase)",
+    params: DatasetIdParams,
+    query: QuoteQuery,
+    response: Quote,
+    // The listing (its registry id) and the registry's getDataset (RPC).
+    access: { datasets: 'read' },
   }),
 } as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
 

@@ -22,6 +22,9 @@ export class DataTables extends Construct {
   readonly nonces: dynamodb.Table;
   readonly uploads: dynamodb.Table;
   readonly relayJournal: dynamodb.Table;
+  /** The chain index (licenses, jobs) and the indexer's cursor, written by the indexer's scheduled Lambda. */
+  readonly licenses: dynamodb.Table;
+  readonly indexer: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
@@ -51,5 +54,7 @@ export class DataTables extends Construct {
     this.nonces = make('nonces', 'Nonces');
     this.uploads = make('uploads', 'Uploads');
     this.relayJournal = make('relayJournal', 'RelayJournal');
+    this.licenses = make('licenses', 'Licenses');
+    this.indexer = make('indexer', 'Indexer');
   }
 }

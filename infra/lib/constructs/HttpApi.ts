@@ -38,6 +38,8 @@ export interface HttpApiProps {
     readonly nonces: dynamodb.Table;
     readonly uploads: dynamodb.Table;
     readonly relayJournal: dynamodb.Table;
+    readonly licenses: dynamodb.Table;
+    readonly indexer: dynamodb.Table;
   };
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
@@ -93,6 +95,8 @@ export class HttpApi extends Construct {
       PROVENA_TABLE_NONCES: props.tables.nonces.tableName,
       PROVENA_TABLE_UPLOADS: props.tables.uploads.tableName,
       PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
+      PROVENA_TABLE_LICENSES: props.tables.licenses.tableName,
+      PROVENA_TABLE_INDEXER: props.tables.indexer.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
@@ -239,6 +243,11 @@ export class HttpApi extends Construct {
     // A nonce is recorded with a conditional put (or update) and never scanned or deleted (TTL removes it).
     if (access.nonces === 'write') props.tables.nonces.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     if (access.nonces === 'describe') props.tables.nonces.grant(fn, 'dynamodb:DescribeTable');
+    // The chain index is written by the indexer only; routes read licenses (GetItem, index queries) and the cursor.
+    if (access.chainIndex === 'read') {
+      props.tables.licenses.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query');
+      props.tables.indexer.grant(fn, 'dynamodb:GetItem');
+    }
     // HeadBucket is authorized by s3:ListBucket on the bucket itself (no object access).
     if (access.bucket === 'probe') {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));

@@ -16,7 +16,7 @@ const at = (s: number) => new Date(t0.getTime() + s * 1000);
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const client = createDynamoClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-  await ensureTables(client, tableDefinitions({ datasets: 'datasets', nonces: 'nonces', uploads: 'uploads', relayJournal: 'relay-journal' }));
+  await ensureTables(client, tableDefinitions({ datasets: 'datasets', nonces: 'nonces', uploads: 'uploads', relayJournal: 'relay-journal', licenses: 'licenses', indexer: 'indexer' }));
   store = new DynamoAttestationNonces(client, 'nonces');
 });
 afterAll(async () => {

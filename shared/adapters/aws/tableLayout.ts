@@ -38,12 +38,25 @@ export const RELAY_JOURNAL_INDEXES = {
   pendingByNonce: { name: 'pendingByNonce', pk: 'pendingRelayer', sk: 'nonce', skType: 'N' },
 } as const satisfies Record<string, IndexLayout>;
 
+/**
+ * Indexes of the chain index (licenses and jobs as the indexer recorded them). `licenseKey`/`jobKey` are the ids
+ * zero-padded to 78 digits (string order = numeric order); `byBlock` (constant `chainPart`) finds what a reorg
+ * rolls back: every record carries the block number of the event that wrote it.
+ */
+export const CHAIN_INDEX_INDEXES = {
+  byHolder: { name: 'byHolder', pk: 'holder', sk: 'licenseKey' },
+  byLicense: { name: 'byLicense', pk: 'jobLicense', sk: 'jobKey' },
+  byBlock: { name: 'byBlock', pk: 'chainPart', sk: 'blockNumber', skType: 'N' },
+} as const satisfies Record<string, IndexLayout>;
+
 /** Every table, by logical name. Its physical name comes from configuration (`PROVENA_TABLE_<NAME>`). */
 export const TABLES = {
   datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
   nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests, and worker attestation nonces (`attestation#` keys)' },
   uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
+  licenses: { pk: 'rid', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
+  indexer: { pk: 'name', indexes: [], kind: 'data', summary: "the chain indexer's cursors: last indexed block, its hash, recent checkpoints" },
 } as const satisfies Record<string, TableLayout>;
 
 /** A logical table name. */

@@ -1,0 +1,90 @@
+/**
+ * The chain indexer's composition root: its adapters built from validated configuration. The API (health, the
+ * license routes), the embedded stack's loop and the cloud's scheduled tick share it.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { JsonRpcProvider, type Provider } from 'ethers';
+import type { z } from 'zod';
+import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
+import { DynamoIndexCursorStore, DynamoLicenseIndex } from '../../shared/adapters/aws/DynamoChainIndex.js';
+import { EvmChainEventSource } from '../../shared/adapters/chain/EvmChainEventSource.js';
+import { ConfigError } from '../../shared/errors.js';
+import { IndexerConfigSchema, type IndexerSettings } from '../../shared/config.js';
+import { parseConfig } from '../../shared/configFields.js';
+import type { HealthCheck } from '../../shared/ports/Health.js';
+import { indexChain, type IndexChainDeps, type IndexChainParameters, type IndexChainReturnType } from '../../shared/use-cases/indexChain.js';
+import { indexerHealth } from '../../shared/use-cases/indexerLag.js';
+
+/** What {@link createIndexer} reads. */
+export type IndexerWiring = z.output<typeof IndexerSettings> & { PROVENA_CHAIN_ID: number; PROVENA_CONTRACTS: Record<string, string> };
+
+/** A built indexer: one tick, its health (lag) and the license projection it writes. */
+export interface Indexer {
+  deps: IndexChainDeps;
+  params: IndexChainParameters;
+  licenses: DynamoLicenseIndex;
+  tick(): Promise<IndexChainReturnType>;
+  /** `/v1/health` component: lag in blocks and seconds. */
+  health: HealthCheck;
+}
+
+/** The indexer over `provider` and `dynamo`. Its cursor is named after the chain and the LicenseManager. */
+export function createIndexer(config: IndexerWiring, provider: Provider, dynamo: DynamoDBClient): Indexer {
+  const manager = config.PROVENA_CONTRACTS.LicenseManager;
+  if (!manager) throw new ConfigError('Invalid configuration:\n  PROVENA_CONTRACTS: has no LicenseManager address', [{ path: ['PROVENA_CONTRACTS', 'LicenseManager'], message: 'missing' }]);
+  const source = new EvmChainEventSource(provider, manager);
+  const cursors = new DynamoIndexCursorStore(dynamo, config.PROVENA_TABLE_INDEXER);
+  const licenses = new DynamoLicenseIndex(dynamo, config.PROVENA_TABLE_LICENSES);
+  const deps: IndexChainDeps = { source, cursors, projections: [licenses] };
+  const params: IndexChainParameters = {
+    name: `licenses@${config.PROVENA_CHAIN_ID}:${manager}`,
+    startBlock: config.PROVENA_INDEXER_START_BLOCK,
+    confirmations: config.PROVENA_INDEXER_CONFIRMATIONS,
+    maxBlocks: config.PROVENA_INDEXER_BATCH_BLOCKS,
+  };
+  return {
+    deps,
+    params,
+    licenses,
+    tick: () => indexChain(deps, params),
+    health: { health: () => indexerHealth({ source, cursors }, { ...params, maxLagBlocks: config.PROVENA_INDEXER_MAX_LAG_BLOCKS }) },
+  };
+}
+
+/** The cloud tick's indexer: config read once from `env`. */
+export function createIndexerFromEnv(env: Record<string, string | undefined>): Indexer {
+  const config = parseConfig(IndexerConfigSchema, env);
+  const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
+  const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
+  return createIndexer(config, provider, dynamo);
+}
+
+/**
+ * Runs `indexer.tick()` every `intervalMs` until stopped (the embedded stack's loop). A failed tick is reported
+ * and retried at the next interval; a tick that reached the head waits, one that did not continues at once.
+ */
+export function startIndexerLoop(indexer: Pick<Indexer, 'tick'>, options: { intervalMs: number; onError(err: unknown): void }): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const loop = () => {
+    running = indexer
+      .tick()
+      .then((r) => (r.head.number > r.block && !r.raced ? 0 : options.intervalMs))
+      .catch((err: unknown) => {
+        options.onError(err);
+        return options.intervalMs;
+      })
+      .then((wait) => {
+        if (!stopped) timer = setTimeout(loop, wait);
+      });
+  };
+  loop();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

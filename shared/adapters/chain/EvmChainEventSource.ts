@@ -1,0 +1,83 @@
+import type { Provider } from 'ethers';
+import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
+import { DependencyError } from '../../errors.js';
+import type { ChainBlock, ChainEventSource, IndexedEvent } from '../../ports/ChainEventSource.js';
+
+const LM = LicenseManager__factory.createInterface();
+const PURCHASED = LM.getEvent('LicensePurchased');
+const JOB_OPENED = LM.getEvent('JobOpened');
+
+/**
+ * {@link ChainEventSource} over JSON-RPC (ethers v6): `eth_getLogs` on the LicenseManager for the events the
+ * projections follow, `eth_getBlockByNumber` for headers. A purchase's snapshotted terms are read with `termsOf`
+ * at the event's block (they never change afterwards; reading at that block also keeps a reorged-away license's
+ * id from picking up another branch's terms).
+ */
+export class EvmChainEventSource implements ChainEventSource {
+  private readonly manager;
+
+  constructor(
+    private readonly provider: Provider,
+    private readonly licenseManager: string,
+  ) {
+    this.manager = LicenseManager__factory.connect(licenseManager, provider);
+  }
+
+  private async rpc<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw new DependencyError('CHAIN_UNAVAILABLE', `The chain did not answer ${what}`, { cause: err });
+    }
+  }
+
+  async head(): Promise<ChainBlock> {
+    const b = await this.rpc('the latest block', () => this.provider.getBlock('latest'));
+    if (!b?.hash) throw new DependencyError('CHAIN_UNAVAILABLE', 'The chain has no latest block');
+    return { number: b.number, hash: b.hash, timestamp: b.timestamp };
+  }
+
+  async block(number: number): Promise<ChainBlock | undefined> {
+    if (number < 0) return undefined;
+    const b = await this.rpc(`block ${number}`, () => this.provider.getBlock(number));
+    return b?.hash ? { number: b.number, hash: b.hash, timestamp: b.timestamp } : undefined;
+  }
+
+  async events(from: number, to: number): Promise<IndexedEvent[]> {
+    const logs = await this.rpc(`eth_getLogs ${from}..${to}`, () =>
+      this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash]] }),
+    );
+    const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    const out: IndexedEvent[] = [];
+    const timestamps = new Map<number, number>();
+    for (const log of sorted) {
+      const position = { blockNumber: log.blockNumber, blockHash: log.blockHash, logIndex: log.index, txHash: log.transactionHash };
+      const parsed = LM.parseLog(log);
+      if (!parsed) continue;
+      if (parsed.name === 'JobOpened') {
+        out.push({ kind: 'JobOpened', ...position, jobId: String(parsed.args[0]), licenseId: String(parsed.args[1]), budget: String(parsed.args[2]), maxRatePerSecond: String(parsed.args[3]) });
+        continue;
+      }
+      const licenseId = parsed.args[0] as bigint;
+      const datasetIds = (parsed.args[4] as bigint[]).map((d) => d);
+      const terms = await Promise.all(
+        datasetIds.map(async (d) => {
+          const t = await this.rpc(`termsOf(${licenseId}, ${d})`, () => this.manager.termsOf(licenseId, d, { blockTag: log.blockNumber }));
+          return { datasetId: String(d), pricePerSample: String(t.pricePerSample), totalUnits: String(t.totalUnits) };
+        }),
+      );
+      if (!timestamps.has(log.blockNumber)) timestamps.set(log.blockNumber, (await this.block(log.blockNumber))?.timestamp ?? 0);
+      out.push({
+        kind: 'LicensePurchased',
+        ...position,
+        licenseId: String(licenseId),
+        lab: String(parsed.args[1]),
+        budget: String(parsed.args[2]),
+        expiry: Number(parsed.args[3]),
+        timestamp: timestamps.get(log.blockNumber) as number,
+        terms,
+      });
+    }
+    return out;
+  }
+}
