@@ -100,6 +100,10 @@ export const ErrorCodes = {
   RELAYER_STOPPED: 503,
   RELAYER_TIMEOUT: 504,
   RELAYER_UNKNOWN_CALL: 404,
+  // abuse limits (issue 8, item 6): relayed-call quotas and budget (shared/use-cases/relayQuota.ts), API rate limits
+  RELAYER_QUOTA_EXCEEDED: 429,
+  RELAYER_BUDGET_EXHAUSTED: 503,
+  RATE_LIMITED: 429,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

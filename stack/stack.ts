@@ -45,6 +45,7 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_NONCES: z.string().default('provena-nonces'),
   PROVENA_TABLE_UPLOADS: z.string().default('provena-uploads'),
   PROVENA_TABLE_RELAYER: z.string().default('provena-relayer'),
+  PROVENA_TABLE_RELAY_QUOTA: z.string().default('provena-relay-quota'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
@@ -175,7 +176,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, relayQuota: cfg.PROVENA_TABLE_RELAY_QUOTA }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
@@ -207,6 +208,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_NONCES: cfg.PROVENA_TABLE_NONCES,
       PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
       PROVENA_TABLE_RELAYER: cfg.PROVENA_TABLE_RELAYER,
+      PROVENA_TABLE_RELAY_QUOTA: cfg.PROVENA_TABLE_RELAY_QUOTA,
       PROVENA_KEY_GATE: 'embedded',
       PROVENA_KEY_GATE_MASTER_KEY_FILE: join(dataDir, 'keygate', 'master.key'),
       PROVENA_RELAYER_KEY: devAccountKey(1),

@@ -40,6 +40,8 @@ export interface RouteAccess {
   readonly relayerSecret?: 'read';
   /** `write`: the relayer's journal (conditional puts, the pending-by-nonce query), for routes that relay. */
   readonly relayJournal?: 'write';
+  /** `write`: relayed-call quotas and the relayer budget (routes that relay; shared/use-cases/relayQuota.ts). */
+  readonly relayQuota?: 'write';
 }
 
 /** Lambda settings of one route. */

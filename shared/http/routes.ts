@@ -116,7 +116,7 @@ export const routes = {
     body: RegistrationBody,
     response: Dataset,
     // Relays on chain with the relayer key, then writes the listing's new version.
-    access: { datasets: 'write', nonces: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    access: { datasets: 'write', nonces: 'write', relayerSecret: 'read', relayJournal: 'write', relayQuota: 'write' },
   }),
   getKeyGate: defineRoute({
     name: 'getKeyGate',

@@ -22,6 +22,7 @@ export class DataTables extends Construct {
   readonly nonces: dynamodb.Table;
   readonly uploads: dynamodb.Table;
   readonly relayJournal: dynamodb.Table;
+  readonly relayQuota: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
@@ -51,5 +52,6 @@ export class DataTables extends Construct {
     this.nonces = make('nonces', 'Nonces');
     this.uploads = make('uploads', 'Uploads');
     this.relayJournal = make('relayJournal', 'RelayJournal');
+    this.relayQuota = make('relayQuota', 'RelayQuota');
   }
 }

@@ -37,6 +37,7 @@ export interface HttpApiProps {
     readonly nonces: dynamodb.Table;
     readonly uploads: dynamodb.Table;
     readonly relayJournal: dynamodb.Table;
+    readonly relayQuota: dynamodb.Table;
   };
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
@@ -92,6 +93,7 @@ export class HttpApi extends Construct {
       PROVENA_TABLE_NONCES: props.tables.nonces.tableName,
       PROVENA_TABLE_UPLOADS: props.tables.uploads.tableName,
       PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
+      PROVENA_TABLE_RELAY_QUOTA: props.tables.relayQuota.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
@@ -261,6 +263,8 @@ export class HttpApi extends Construct {
     if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
     if (access.relayJournal === 'write') props.tables.relayJournal.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
+    // Quota windows are read consistently and replaced conditionally; budgets raised and refunded with ADD.
+    if (access.relayQuota === 'write') props.tables.relayQuota.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.relayerSecret === 'read' && props.relayerSecretArn !== undefined) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.relayerSecretArn] }));
     }
