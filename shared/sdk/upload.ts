@@ -17,7 +17,7 @@ import { cipherParamsOf } from '../schemas/encryptedManifest.js';
 import type { DataFormat } from '../schemas/encryptedManifest.js';
 import { DEFAULT_UPLOAD_CHUNK_SIZE, UploadSession, type UploadCompleteInput, type UploadPart, type UploadStartInputWire } from '../schemas/upload.js';
 import { ApiError, type ProvenaClient } from './client.js';
-import { detectSource, type DetectedSource, type SourceDetails } from './formats.js';
+import { detectSource, measurerFor, type DataMeasurer, type DetectedSource, type SourceDetails } from './formats.js';
 import {
   defaultStateDir,
   deleteUploadState,
@@ -321,7 +321,9 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   try {
-    const stream = encryptStream(src.open(), {
+    // Bytes and samples are counted from the very bytes that are encrypted, and committed in the manifest.
+    const measurer = measurerFor(src);
+    const stream = encryptStream(measured(src.open(), measurer), {
       key: dataKey,
       salt: Buffer.from(current.salt, 'hex'),
       chunkSize: current.chunkSize,
@@ -428,6 +430,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
       cipher: cipherParamsOf(summary),
       chunks: summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
       sealedDataKey: sealToPublicKey(gate.publicKey, dataKey, sess.keyContext),
+      measured: measurer.result(),
     };
     const listing = await client.completeUpload(datasetId, sess.uploadId, complete);
     await deleteUploadState(statePath);
@@ -446,4 +449,12 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
 async function syncRegistry(client: ProvenaClient, listing: Dataset, options: { syncRegistry?: boolean }): Promise<Dataset> {
   if (options.syncRegistry === false || listing.chainManifestCid === listing.manifestCid) return listing;
   return client.registerDataset(listing.id);
+}
+
+/** Passes `pieces` through, feeding each to `measurer` on the way. */
+async function* measured(pieces: AsyncIterable<Uint8Array>, measurer: DataMeasurer): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    measurer.update(piece);
+    yield piece;
+  }
 }
