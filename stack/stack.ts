@@ -48,6 +48,10 @@ export const StackConfigSchema = z.object({
   PROVENA_TABLE_RELAY_QUOTA: z.string().default('provena-relay-quota'),
   PROVENA_BUCKET_DATA: z.string().default('provena-data'),
   PROVENA_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  /** Requests per second (steady) each client IP may send the embedded API; 0 turns the limits off. */
+  PROVENA_RATE_LIMIT_RPS: z.coerce.number().min(0).max(100_000).default(100),
+  /** Requests each client IP may send at once. Routes add their own, stricter per-caller limits (routes.ts). */
+  PROVENA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });
@@ -222,7 +226,11 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_CONTRACTS: JSON.stringify(deployment.contracts),
     });
 
-    const api = await startHttpServer({ root: ROOT, port: cfg.PROVENA_API_PORT });
+    const api = await startHttpServer({
+      root: ROOT,
+      port: cfg.PROVENA_API_PORT,
+      ...(cfg.PROVENA_RATE_LIMIT_RPS > 0 ? { rateLimit: { perClient: { ratePerSecond: cfg.PROVENA_RATE_LIMIT_RPS, burst: cfg.PROVENA_RATE_LIMIT_BURST } } } : {}),
+    });
     stops.push(() => api.close());
 
     const info: StackInfo = {

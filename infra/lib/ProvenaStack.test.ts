@@ -9,6 +9,7 @@ import { routeList as routes, routes as routeTable } from '../../shared/http/rou
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
 import { UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
+import type { RouteDefinition } from '../../shared/http/route.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
@@ -193,6 +194,18 @@ describe('ProvenaStack', () => {
         DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
         AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       });
+    });
+
+    it('throttles each route that has its own limit with that limit (routes.ts rateLimit.total)', () => {
+      const limited = routes.filter((r) => (r as RouteDefinition).rateLimit);
+      expect(limited.length).toBeGreaterThan(0);
+      const settings = Object.fromEntries(
+        limited.map((r) => {
+          const total = (r as RouteDefinition).rateLimit!.total;
+          return [`${r.method} ${r.path}`, { ThrottlingRateLimit: total.ratePerSecond, ThrottlingBurstLimit: total.burst }];
+        }),
+      );
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', RouteSettings: settings });
     });
 
     const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort|Complete)|kms:(Encrypt|ReEncrypt|GenerateDataKey)|secretsmanager:(Put|Update|Delete|Create))/;

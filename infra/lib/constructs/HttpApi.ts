@@ -14,7 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { ApiConfigSchema } from '../../../shared/config.js';
-import type { RouteAccess } from '../../../shared/http/route.js';
+import type { RouteAccess, RouteDefinition } from '../../../shared/http/route.js';
 import { routeList, type RouteName } from '../../../shared/http/routes.js';
 import type { KeyGate } from './KeyGate.js';
 
@@ -173,16 +173,17 @@ export class HttpApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
+    const httpRoutes: apigwv2.HttpRoute[] = [];
     for (const route of routeList) {
       const fn = fns.get(route.name);
       if (fn === undefined) throw new Error(`no function for ${route.name}`);
-      this.api.addRoutes({
+      httpRoutes.push(...this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.name}Integration`, fn, {
           payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
         }),
-      });
+      }));
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy: protect });
@@ -208,6 +209,18 @@ export class HttpApi extends Construct {
         ),
       },
     });
+    // Routes with their own limits (routes.ts `rateLimit.total`) get them as route throttling; the rest share the
+    // stage default. API Gateway HTTP APIs throttle per route, never per client (see RouteRateLimit).
+    const routeSettings: Record<string, apigwv2.CfnStage.RouteSettingsProperty> = {};
+    for (const route of routeList) {
+      const limit = (route as RouteDefinition).rateLimit?.total;
+      if (limit) routeSettings[`${route.method} ${route.path}`] = { throttlingRateLimit: limit.ratePerSecond, throttlingBurstLimit: limit.burst };
+    }
+    if (Object.keys(routeSettings).length) {
+      (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = routeSettings;
+      // A route setting names its route key: the routes must exist before the stage that throttles them.
+      for (const r of httpRoutes) this.stage.node.addDependency(r);
+    }
   }
 
   /** The API's base URL (the `$default` stage has no path prefix). */
