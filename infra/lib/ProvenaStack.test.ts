@@ -10,6 +10,7 @@ import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
 import { UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
 import type { RouteDefinition } from '../../shared/http/route.js';
+import { TABLES } from '../../shared/adapters/aws/tableLayout.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
@@ -123,7 +124,7 @@ describe('ProvenaStack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
-      expect(tables).toHaveLength(4);
+      expect(tables).toHaveLength(Object.keys(TABLES).length);
       for (const [, t] of tables) {
         expect(props(t)['BillingMode']).toBe('PAY_PER_REQUEST');
         expect(props(t)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -153,7 +154,7 @@ describe('ProvenaStack', () => {
 
     it('protects data tables from deletion outside dev', () => {
       for (const [, t] of tables) expect((t as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
-      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 3);
+      template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, Object.keys(TABLES).length);
     });
 
     it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with deletion protection and no TTL', () => {

@@ -211,13 +211,14 @@ export class HttpApi extends Construct {
     });
     // Routes with their own limits (routes.ts `rateLimit.total`) get them as route throttling; the rest share the
     // stage default. API Gateway HTTP APIs throttle per route, never per client (see RouteRateLimit).
-    const routeSettings: Record<string, apigwv2.CfnStage.RouteSettingsProperty> = {};
+    // (CloudFormation's own names: a map assigned to the L1 property after construction is not renamed by CDK.)
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const route of routeList) {
       const limit = (route as RouteDefinition).rateLimit?.total;
-      if (limit) routeSettings[`${route.method} ${route.path}`] = { throttlingRateLimit: limit.ratePerSecond, throttlingBurstLimit: limit.burst };
+      if (limit) routeSettings[`${route.method} ${route.path}`] = { ThrottlingRateLimit: limit.ratePerSecond, ThrottlingBurstLimit: limit.burst };
     }
     if (Object.keys(routeSettings).length) {
-      (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = routeSettings;
+      (this.stage.node.defaultChild as apigwv2.CfnStage).addPropertyOverride('RouteSettings', routeSettings);
       // A route setting names its route key: the routes must exist before the stage that throttles them.
       for (const r of httpRoutes) this.stage.node.addDependency(r);
     }

@@ -4,12 +4,15 @@ import type { ComponentHealth } from '../../ports/Health.js';
 import type { RelayQuotaStore, RelaySlot } from '../../ports/RelayQuotaStore.js';
 import { probeHealth } from '../probeHealth.js';
 import { isConditionFailed } from './dynamo.js';
+import { TABLES } from './tableLayout.js';
+
+const PK = TABLES.relayQuota.pk;
 
 /** Optimistic-concurrency retries of one address's window before giving up (contention from one address only). */
 const MAX_ATTEMPTS = 8;
 
 /**
- * {@link RelayQuotaStore} on the `relayQuota` table (partition key `pk`, TTL `expiresAt`):
+ * {@link RelayQuotaStore} on the `relayQuota` table (partition key `quotaKey`, TTL `expiresAt`):
  * - `addr#<address>`: `calls` (list of epoch ms) and `rev`, replaced whole with `rev = :rev` (a sliding log of at
  *   most `limit` entries; entries older than the window are dropped on every write, so dynalite needs no TTL);
  * - `budget#<period>`: `spent` (N), raised with `ADD` under `spent <= budget - amount`.
@@ -21,7 +24,7 @@ export class DynamoRelayQuotaStore implements RelayQuotaStore {
   ) {}
 
   private async window(address: string): Promise<{ calls: number[]; rev: number | undefined }> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: `addr#${address.toLowerCase()}` } }, ConsistentRead: true }));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: `addr#${address.toLowerCase()}` } }, ConsistentRead: true }));
     const calls = (out.Item?.calls?.L ?? []).map((v) => Number(v.N));
     const rev = out.Item?.rev?.N === undefined ? undefined : Number(out.Item.rev.N);
     return { calls, rev };
@@ -34,13 +37,13 @@ export class DynamoRelayQuotaStore implements RelayQuotaStore {
         new PutItemCommand({
           TableName: this.table,
           Item: {
-            pk: { S: `addr#${address.toLowerCase()}` },
+            [PK]: { S: `addr#${address.toLowerCase()}` },
             calls: { L: calls.map((c) => ({ N: String(c) })) },
             rev: { N: String((rev ?? 0) + 1) },
             expiresAt: { N: String(expiresAtSeconds) },
           },
           ...(rev === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            ? { ConditionExpression: `attribute_not_exists(${PK})` }
             : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': { N: String(rev) } } }),
         }),
       );
@@ -84,7 +87,7 @@ export class DynamoRelayQuotaStore implements RelayQuotaStore {
         await this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
-            Key: { pk: { S: `budget#${period}` } },
+            Key: { [PK]: { S: `budget#${period}` } },
             UpdateExpression: 'ADD spent :amount SET expiresAt = :exp',
             ConditionExpression: 'attribute_not_exists(spent) OR spent <= :max',
             ExpressionAttributeValues: { ':amount': { N: amount.toString() }, ':max': { N: (budget - amount).toString() }, ':exp': { N: String(expiresAtSeconds) } },
@@ -104,7 +107,7 @@ export class DynamoRelayQuotaStore implements RelayQuotaStore {
         await this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
-            Key: { pk: { S: `budget#${period}` } },
+            Key: { [PK]: { S: `budget#${period}` } },
             UpdateExpression: 'ADD spent :neg',
             ConditionExpression: 'spent >= :amount',
             ExpressionAttributeValues: { ':neg': { N: (-amount).toString() }, ':amount': { N: amount.toString() } },

@@ -44,7 +44,7 @@ export const TABLES = {
   nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests' },
   uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
-  relayQuota: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: "relayed-call counters: each address's sliding window and each period's relayer budget spent (losing them reopens the limits)" },
+  relayQuota: { pk: 'quotaKey', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: "relayed-call counters: each address's sliding window and each period's relayer budget spent (losing them reopens the limits)" },
 } as const satisfies Record<string, TableLayout>;
 
 /** A logical table name. */
