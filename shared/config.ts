@@ -57,6 +57,14 @@ export const ApiConfigSchema = z.object({
   /** DynamoDB endpoint; set for dynalite, empty for AWS. */
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   ...TableSettings,
+  /** Relayed (gasless) calls one address may make per rolling window. */
+  PROVENA_RELAY_QUOTA_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  PROVENA_RELAY_QUOTA_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
+  /** Gas the relayer may commit per budget period, across all callers (decimal). */
+  PROVENA_RELAY_BUDGET_GAS: z.string().regex(/^[0-9]{1,30}$/).default('100000000').transform(BigInt),
+  PROVENA_RELAY_BUDGET_PERIOD_SECONDS: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
+  /** Gas reserved from the budget per relayed call (a registration uses about 252k). */
+  PROVENA_RELAY_GAS_PER_CALL: z.string().regex(/^[0-9]{1,30}$/).default('300000').transform(BigInt),
   /** S3 endpoint; set for s3rver, empty for AWS. */
   PROVENA_S3_ENDPOINT: url.optional(),
   PROVENA_S3_FORCE_PATH_STYLE: bool.default(false),

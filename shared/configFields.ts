@@ -54,6 +54,8 @@ export const TableSettings = {
   PROVENA_TABLE_LICENSES: z.string().min(3).default('provena-licenses'),
   /** The indexer's cursor and recent block hashes (reorg detection). */
   PROVENA_TABLE_INDEXER: z.string().min(3).default('provena-indexer'),
+  /** Relayed-call quotas and the relayer budget's spend (shared/use-cases/relayQuota.ts). */
+  PROVENA_TABLE_RELAY_QUOTA: z.string().min(3).default('provena-relay-quota'),
 } as const;
 
 /** The ciphertext bucket. */

@@ -117,6 +117,10 @@ export const ErrorCodes = {
   LICENSE_NOT_FOUND: 404,
   LICENSE_PRICE_ABOVE_MAX: 409,
   INDEXER_CONFLICT: 409,
+  // abuse limits (issue 8, item 6): relayed-call quotas and budget (shared/use-cases/relayQuota.ts), API rate limits
+  RELAYER_QUOTA_EXCEEDED: 429,
+  RELAYER_BUDGET_EXHAUSTED: 503,
+  RATE_LIMITED: 429,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

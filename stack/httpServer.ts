@@ -11,7 +11,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ProvenaError } from '../shared/errors.js';
 import { errorResponse } from '../shared/http/respond.js';
 import type { RouteLambda } from '../shared/http/handler.js';
-import { matchPath, type RouteDefinition } from '../shared/http/route.js';
+import { RateLimiter } from '../shared/http/rateLimit.js';
+import { matchPath, type RateLimit, type RouteDefinition } from '../shared/http/route.js';
 import { routeList } from '../shared/http/routes.js';
 
 
@@ -22,6 +23,11 @@ export interface HttpServerOptions {
   port: number;
   /** Bytes read from a body before answering 413 (the handlers check their own limit too). */
   maxBodyBytes?: number;
+  /**
+   * Rate limits: `perClient` for every request of one IP, plus each route's own `rateLimit` (its total, and per
+   * caller: its `x-provena-address`, else its IP). Unset: no limits.
+   */
+  rateLimit?: { perClient: RateLimit };
   /** Called once per request with what happened (for the console). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
 }
@@ -36,7 +42,7 @@ const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
   'access-control-allow-headers': 'content-type,idempotency-key,x-provena-address,x-provena-timestamp,x-provena-nonce,x-provena-signature',
-  'access-control-expose-headers': 'location,idempotent-replayed',
+  'access-control-expose-headers': 'location,idempotent-replayed,retry-after',
 };
 
 /** How much of an oversized body is read and discarded after the 413, and for how long, before the socket is cut. */
@@ -166,6 +172,24 @@ export async function loadRouteHandler(root: string, route: RouteDefinition): Pr
   return mod.handler;
 }
 
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * `RATE_LIMITED` when this request would exceed its client's limits, else undefined. The client is the claimed
+ * `x-provena-address` (checked only later, by the handler) or the remote IP: fresh keys are free, so every request
+ * also counts against its IP's `perClient` bucket, which no header changes.
+ */
+function rateLimited(limiter: RateLimiter, perClient: RateLimit, route: RouteDefinition, req: IncomingMessage): ProvenaError | undefined {
+  const ip = req.socket.remoteAddress ?? 'unknown';
+  const claimed = req.headers['x-provena-address'];
+  const client = typeof claimed === 'string' && ADDRESS.test(claimed) ? claimed.toLowerCase() : `ip:${ip}`;
+  const own = route.rateLimit ? [{ key: `${route.name}:*`, limit: route.rateLimit.total }, { key: `${route.name}:${client}`, limit: route.rateLimit.perClient }] : [];
+  const buckets = [{ key: `ip:${ip}`, limit: perClient }, ...own];
+  const decision = limiter.takeAll(buckets);
+  if (decision.ok) return undefined;
+  return new ProvenaError('RATE_LIMITED', `Too many requests from this client; retry in ${decision.retryAfterSeconds} s`, { details: { retryAfterSeconds: decision.retryAfterSeconds } });
+}
+
 /** Starts the embedded API on loopback. Handler modules are loaded once, on first use. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const loaded = new Map<string, Promise<RouteLambda>>();
@@ -178,6 +202,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return h;
   };
   const limit = (options.maxBodyBytes ?? 6 * 1024 * 1024) + 1;
+  const limiter = options.rateLimit ? new RateLimiter(() => Date.now()) : undefined;
 
   const server: Server = createServer((req, res) => {
     const started = performance.now();
@@ -195,6 +220,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         ? new ProvenaError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${candidates.map((c) => c.r.method).join(', ')}`)
         : new ProvenaError('ROUTE_NOT_FOUND', `No route ${method} ${path}; see GET /v1/openapi.json`);
       return done(errorResponse(err));
+    }
+    const refusal = limiter && rateLimited(limiter, options.rateLimit?.perClient as RateLimit, hit.r, req);
+    if (refusal) {
+      req.resume(); // drain the body: the answer must not wait for it, nor the socket stall on it
+      return done(errorResponse(refusal));
     }
     readBody(req, limit)
       .then(async (body) => {

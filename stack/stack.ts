@@ -48,6 +48,10 @@ export const StackConfigSchema = z.object({
   PROVENA_LOG_LEVEL: LogLevel.default('INFO'),
   /** How often the embedded indexer looks for new blocks, ms. */
   PROVENA_INDEXER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Requests per second (steady) each client IP may send the embedded API; 0 turns the limits off. */
+  PROVENA_RATE_LIMIT_RPS: z.coerce.number().min(0).max(100_000).default(100),
+  /** Requests each client IP may send at once. Routes add their own, stricter per-caller limits (routes.ts). */
+  PROVENA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });
@@ -199,7 +203,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER, relayQuota: cfg.PROVENA_TABLE_RELAY_QUOTA }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
@@ -235,6 +239,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_UPLOADS: cfg.PROVENA_TABLE_UPLOADS,
       PROVENA_TABLE_RELAYER: cfg.PROVENA_TABLE_RELAYER,
       PROVENA_TABLE_LICENSES: cfg.PROVENA_TABLE_LICENSES,
+      PROVENA_TABLE_RELAY_QUOTA: cfg.PROVENA_TABLE_RELAY_QUOTA,
       PROVENA_TABLE_INDEXER: cfg.PROVENA_TABLE_INDEXER,
       // A local chain does not reorg by itself: index every block at once.
       PROVENA_INDEXER_CONFIRMATIONS: '0',
@@ -257,7 +262,11 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_CONTRACTS: JSON.stringify(deployment.contracts),
     });
 
-    const api = await startHttpServer({ root: ROOT, port: cfg.PROVENA_API_PORT });
+    const api = await startHttpServer({
+      root: ROOT,
+      port: cfg.PROVENA_API_PORT,
+      ...(cfg.PROVENA_RATE_LIMIT_RPS > 0 ? { rateLimit: { perClient: { ratePerSecond: cfg.PROVENA_RATE_LIMIT_RPS, burst: cfg.PROVENA_RATE_LIMIT_BURST } } } : {}),
+    });
     stops.push(() => api.close());
 
     // The indexer loop (the cloud runs the same tick from a scheduled Lambda).

@@ -4,6 +4,7 @@ import { signRequest } from '../shared/auth/signedRequest.js';
 import type { ApiError } from '../shared/sdk/client.js';
 import { DatasetManifest } from '../shared/schemas/dataset.js';
 import { LocalUnixfsContentStore } from '../shared/adapters/ipfs/LocalUnixfsContentStore.js';
+import { routes } from '../shared/http/routes.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, stackInfo } from './support/stack.js';
 
@@ -192,5 +193,31 @@ describe('dataset listings', () => {
     expect(health.components.relayer?.detail).toMatch(/^relayer 0x[0-9a-fA-F]{40} balance [0-9]+ wei$/);
     const doc = (await (await fetch(`${stackInfo().apiUrl}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(doc.paths['/v1/datasets/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch']);
+  });
+});
+
+describe('rate limits (issue 8, item 6)', () => {
+  it('answers a burst of listings above the per-client limit with 429 RATE_LIMITED, and creates only the ones it accepted', async () => {
+    const owner = newWallet();
+    const api = clientFor(owner);
+    const limit = routes.createDataset.rateLimit.perClient.burst;
+
+    const results = await Promise.allSettled(Array.from({ length: limit + 10 }, (_, i) => api.createDataset(listing(owner.address, { title: `Burst ${i}` }))));
+
+    const created = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as ApiError] : []));
+    expect(refused.length).toBeGreaterThanOrEqual(5);
+    expect(refused.every((e) => e.httpStatus === 429 && e.code === 'RATE_LIMITED')).toBe(true);
+    const listed = await api.listDatasets({ owner: owner.address, limit: 100 });
+    expect(listed.items).toHaveLength(created.length);
+    // Refused before the handler (no signature needed to be refused), and told when to come back.
+    const raw = await Promise.all(
+      Array.from({ length: limit + 5 }, () => fetch(`${stackInfo().apiUrl}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-provena-address': owner.address }, body: '{}' })),
+    );
+    const limited = raw.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(Number(limited[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(raw.every((r) => r.status === 429 || r.status === 401)).toBe(true);
+    expect((await api.listDatasets({ owner: owner.address, limit: 100 })).items).toHaveLength(created.length);
   });
 });

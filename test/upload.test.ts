@@ -14,7 +14,7 @@ import { fetchDataset } from '../shared/sdk/fetchData.js';
 import { uploadDataset, type UploadOptions, type UploadProgress } from '../shared/sdk/upload.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
 import { planUpload } from '../shared/schemas/upload.js';
-import { buyLicense } from './support/data.js';
+import { buyLicense, uploadBytes } from './support/data.js';
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
@@ -196,4 +196,46 @@ describe('provena dataset upload', () => {
     expect(help.stdout).toContain('--restart');
     expect(help.stdout).toContain('~/.provena/uploads');
   }, 120_000);
+});
+
+describe('listing facts measured from the data (issue 8, item 7)', () => {
+  const owner = newWallet();
+  const api = clientFor(owner);
+
+  it('shows the 20,000 rows and bytes counted while encrypting, and flags the declared 420,000 rows and 1.25 GB', async () => {
+    const ds = await registeredDataset(owner, { sizeBytes: 1_250_000_000, sampleCount: 420_000 });
+    const rows = ['id,email,amount', ...Array.from({ length: 20_000 }, (_, i) => `${i},user${i}@example.com,${(i * 7) % 1000}`)];
+    const src = join(dir, 'twenty-thousand.csv');
+    writeFileSync(src, `${rows.join('\n')}\n`);
+    const size = statSync(src).size;
+
+    const done = await uploadDataset(api, ds.id, src, { chunkSize: CHUNK, stateDir: join(dir, 'measured-state') });
+
+    expect(done.data?.measured).toEqual({ bytes: size, rows: 20_000 });
+    expect(done.data?.declaredMismatch).toEqual({ sizeBytes: 1_250_000_000, sampleCount: 420_000 });
+    const shown = await clientFor().getDataset(ds.id);
+    expect(shown.data?.measured?.rows).toBe(20_000);
+    expect(shown.data?.declaredMismatch?.sampleCount).toBe(420_000);
+  });
+
+  it('shows no mismatch flag once the owner declares what was measured', async () => {
+    const ds = await registeredDataset(owner, { sizeBytes: 1_250_000_000, sampleCount: 420_000 });
+    const plaintext = Buffer.from('id\n1\n2\n3\n');
+    const uploaded = await uploadBytes(api, ds.id, plaintext, CHUNK, { bytes: plaintext.length, rows: 3 });
+    expect(uploaded.data?.declaredMismatch).toEqual({ sizeBytes: 1_250_000_000, sampleCount: 420_000 });
+
+    const fixed = await api.updateDataset(ds.id, { sizeBytes: plaintext.length, sampleCount: 3, expectedVersion: uploaded.version });
+
+    expect(fixed.data?.measured).toEqual({ bytes: plaintext.length, rows: 3 });
+    expect(fixed.data?.declaredMismatch).toBeUndefined();
+  });
+
+  it('refuses a completion whose measured bytes are not the uploaded plaintext size, and lists nothing', async () => {
+    const ds = await registeredDataset(owner);
+    const plaintext = Buffer.from('id\n1\n');
+
+    expect(await codeOf(uploadBytes(api, ds.id, plaintext, CHUNK, { bytes: plaintext.length + 1, rows: 1 }))).toBe('VALIDATION_FAILED');
+
+    expect((await clientFor().getDataset(ds.id)).data).toBeUndefined();
+  });
 });

@@ -7,6 +7,7 @@ import { JsonRpcProvider } from 'ethers';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
 import { DynamoNonceStore } from '../../shared/adapters/aws/DynamoNonceStore.js';
+import { DynamoRelayQuotaStore } from '../../shared/adapters/aws/DynamoRelayQuotaStore.js';
 import { DynamoUploadRepo } from '../../shared/adapters/aws/DynamoUploadRepo.js';
 import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
@@ -128,6 +129,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const datasets = new DynamoDatasetRepo(dynamo, config.PROVENA_TABLE_DATASETS);
   const nonces = new DynamoNonceStore(dynamo, config.PROVENA_TABLE_NONCES);
   const uploads = new DynamoUploadRepo(dynamo, config.PROVENA_TABLE_UPLOADS);
+  const relayQuota = new DynamoRelayQuotaStore(dynamo, config.PROVENA_TABLE_RELAY_QUOTA);
   const chain = new EvmChain(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID);
   const content = contentStore(config);
   const blobs = new S3BlobStore({
@@ -168,7 +170,18 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     },
     listings,
     cursorKey: config.PROVENA_CURSOR_SECRET,
-    registration: { ...listings, registry },
+    registration: {
+      ...listings,
+      registry,
+      relayQuota,
+      relayPolicy: {
+        perAddress: config.PROVENA_RELAY_QUOTA_PER_ADDRESS,
+        windowSeconds: config.PROVENA_RELAY_QUOTA_WINDOW_SECONDS,
+        budgetGas: config.PROVENA_RELAY_BUDGET_GAS,
+        periodSeconds: config.PROVENA_RELAY_BUDGET_PERIOD_SECONDS,
+        gasPerCall: config.PROVENA_RELAY_GAS_PER_CALL,
+      },
+    },
     uploads: {
       ...listings,
       uploads,

@@ -10,6 +10,7 @@ import { routeList as routes, routes as routeTable } from '../../shared/http/rou
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
 import { UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
+import type { RouteDefinition } from '../../shared/http/route.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
@@ -23,7 +24,13 @@ const stack = new ProvenaStack(app, 'Provena-test', {
     PROVENA_CHAIN_ID: '84532',
     PROVENA_CHAIN_NAME: 'baseSepolia',
     PROVENA_RELAYER_SECRET_ARN: RELAYER_SECRET_ARN,
-    PROVENA_CONTRACTS: '{"PaymentToken":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}',
+    PROVENA_CONTRACTS: JSON.stringify({
+      PaymentToken: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      DatasetRegistry: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      LicenseManager: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+      AttestationRegistry: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',
+      TrainingLicense: '0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9',
+    }),
     PROVENA_KUBO_URL: 'https://kubo.internal.example.org:5001',
     PROVENA_ENCLAVE_PCR0: 'ab'.repeat(48),
     PROVENA_GPU_AGENT_S3_URI: 's3://provena-artifacts/agent/agent-1.0.0.tar.gz',
@@ -123,7 +130,7 @@ describe('ProvenaStack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
-      expect(tables).toHaveLength(6);
+      expect(tables).toHaveLength(Object.keys(TABLES).length);
       for (const [, t] of tables) {
         expect(props(t)['BillingMode']).toBe('PAY_PER_REQUEST');
         expect(props(t)['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -194,6 +201,18 @@ describe('ProvenaStack', () => {
         DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
         AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       });
+    });
+
+    it('throttles each route that has its own limit with that limit (routes.ts rateLimit.total)', () => {
+      const limited = routes.filter((r) => (r as RouteDefinition).rateLimit);
+      expect(limited.length).toBeGreaterThan(0);
+      const settings = Object.fromEntries(
+        limited.map((r) => {
+          const total = (r as RouteDefinition).rateLimit!.total;
+          return [`${r.method} ${r.path}`, { ThrottlingRateLimit: total.ratePerSecond, ThrottlingBurstLimit: total.burst }];
+        }),
+      );
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', RouteSettings: settings });
     });
 
     const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort|Complete)|kms:(Encrypt|ReEncrypt|GenerateDataKey)|secretsmanager:(Put|Update|Delete|Create))/;

@@ -16,5 +16,8 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function errorResponse(err: unknown, requestId?: string): APIGatewayProxyStructuredResultV2 {
   const e = err instanceof ProvenaError ? err : new ProvenaError('INTERNAL', 'Internal error; the request was not completed');
   const body = e.toJSON();
-  return json(e.status, requestId ? { error: { ...body.error, requestId } } : body);
+  // 429/503 refusals say when to come back (`details.retryAfterSeconds`), as RFC 9110's Retry-After.
+  const retry = (e.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const headers: Record<string, string> = typeof retry === 'number' && Number.isFinite(retry) ? { 'retry-after': String(Math.max(1, Math.ceil(retry))) } : {};
+  return json(e.status, requestId ? { error: { ...body.error, requestId } } : body, headers);
 }

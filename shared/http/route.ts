@@ -42,6 +42,8 @@ export interface RouteAccess {
   readonly chainIndex?: 'read';
   /** `write`: the relayer's journal (conditional puts, the pending-by-nonce query), for routes that relay. */
   readonly relayJournal?: 'write';
+  /** `write`: relayed-call quotas and the relayer budget (routes that relay; shared/use-cases/relayQuota.ts). */
+  readonly relayQuota?: 'write';
 }
 
 /** Lambda settings of one route. */
@@ -50,6 +52,24 @@ export interface LambdaSettings {
   readonly memoryMb?: number;
   /** Timeout, seconds (API Gateway caps at 29). @default 10 */
   readonly timeoutSeconds?: number;
+}
+
+/** A request rate: `ratePerSecond` steady, `burst` at once (a token bucket). */
+export interface RateLimit {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+/**
+ * One route's own limits, on top of the API-wide per-IP limit:
+ * - `total`: all clients together. The cloud sets it as the route's API Gateway throttling; the embedded server
+ *   keeps one bucket per route.
+ * - `perClient`: each caller (its `x-provena-address`, else its IP). Enforced by the embedded server; API Gateway
+ *   HTTP APIs throttle per route only, so in the cloud a per-client limit needs a WAF rule in front (not deployed).
+ */
+export interface RouteRateLimit {
+  readonly total: RateLimit;
+  readonly perClient: RateLimit;
 }
 
 /** Everything about one route. See {@link defineRoute}. */
@@ -76,6 +96,8 @@ export interface RouteDefinition {
   readonly success?: number;
   readonly access: RouteAccess;
   readonly lambda?: LambdaSettings;
+  /** This route's own rate limit, on top of the API-wide one (stricter for routes that write or cost gas). */
+  readonly rateLimit?: RouteRateLimit;
 }
 
 /** The `{names}` in a path template. */

@@ -51,6 +51,8 @@ export const routes = {
     response: Dataset,
     success: 201,
     access: { datasets: 'write', nonces: 'write', bucket: 'upload' },
+    // Listing is free for any fresh key: bound how fast one client can fill the table (and the content store).
+    rateLimit: { perClient: { ratePerSecond: 2, burst: 20 }, total: { ratePerSecond: 20, burst: 100 } },
   }),
   listDatasets: defineRoute({
     name: 'listDatasets',
@@ -120,7 +122,9 @@ export const routes = {
     body: RegistrationBody,
     response: Dataset,
     // Relays on chain with the relayer key, then writes the listing's new version.
-    access: { datasets: 'write', nonces: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    access: { datasets: 'write', nonces: 'write', relayerSecret: 'read', relayJournal: 'write', relayQuota: 'write' },
+    // Each call may cost the relayer gas; the daily quota and budget (relayQuota.ts) bound the total.
+    rateLimit: { perClient: { ratePerSecond: 1, burst: 10 }, total: { ratePerSecond: 5, burst: 20 } },
   }),
   getKeyGate: defineRoute({
     name: 'getKeyGate',

@@ -60,6 +60,19 @@ export const ManifestFile = z.strictObject({
 });
 
 /**
+ * What the owner's client counted while encrypting (issue 8, item 7): plaintext `bytes` (the API checks them against
+ * the upload's plaintext size, which the chunk list proves) and `rows` (samples: CSV records after the header, JSON
+ * Lines lines, Parquet rows, text-folder files). The API cannot read the plaintext, so `rows` is the owner's
+ * client's count, not verified by the API: it is bound into this manifest (whose CID the registry records) so the
+ * claim is attributable, and a licensee's worker, which decrypts, can check it.
+ */
+export const MeasuredData = z.strictObject({
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  rows: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type MeasuredData = z.output<typeof MeasuredData>;
+
+/**
  * Where the wrapped data key is and how to get it released.
  * - `embedded`: AES-256-GCM under the gate master key (`masterKeyId` = its fingerprint).
  * - `kms`: a KMS ciphertext blob (`keyId` = the KMS key ARN).
@@ -111,6 +124,8 @@ export const EncryptedManifest = z
     chunks: z.array(ManifestChunk).min(1),
     totalPlaintextSize: z.number().int().min(0),
     totalCiphertextSize: z.number().int().min(TAG_LENGTH),
+    /** Counted by the owner's client while encrypting; absent in manifests written before it was counted. */
+    measured: MeasuredData.optional(),
     wrappedKey: WrappedKeyRef,
     accessConditions: AccessConditionList,
   })
@@ -134,6 +149,7 @@ export const EncryptedManifest = z
     if (m.chunks[0] !== undefined && m.chunks[0].partNumber !== 1) issue('part numbers must start at 1', ['chunks', 0, 'partNumber']);
     if (offset !== m.totalCiphertextSize) issue(`totalCiphertextSize must be ${offset}`, ['totalCiphertextSize']);
     if (plain !== m.totalPlaintextSize) issue(`totalPlaintextSize must be ${plain}`, ['totalPlaintextSize']);
+    if (m.measured !== undefined && m.measured.bytes !== m.totalPlaintextSize) issue(`measured.bytes must be ${m.totalPlaintextSize}`, ['measured', 'bytes']);
     if ((m.dataFormat === 'text-folder') !== (m.files !== undefined)) issue("'files' is required for text-folder and only for it", ['files']);
     let end = 0;
     for (const [i, f] of (m.files ?? []).entries()) {

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAead.js';
 import { ValidationError } from '../errors.js';
 import { CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';
-import { CipherParams, DataFormat, ManifestFile, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
+import { CipherParams, DataFormat, ManifestFile, MeasuredData, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const HexBytes = hexBytes(64 * 1024);
@@ -100,6 +100,8 @@ export const UploadCompleteInput = z.strictObject({
   chunks: boundedArray(z.strictObject({ ciphertextSize: z.number().int().min(TAG_LENGTH).max(MAX_UPLOAD_CHUNK_SIZE + TAG_LENGTH), sha256: Hex64 }), { min: 1, max: MAX_UPLOAD_CHUNKS }),
   /** The data key sealed to the gate's public key, with `context` = the session's `keyContext`. */
   sealedDataKey: SealedBoxSchema,
+  /** Bytes and samples the owner's client counted while encrypting; `bytes` must equal the upload's plaintext size. */
+  measured: MeasuredData.optional(),
 });
 export type UploadCompleteInput = z.output<typeof UploadCompleteInput>;
 
@@ -115,6 +117,13 @@ export const DatasetData = z.object({
   uploadedAt: IsoDate,
   /** The registry dataset id the key's access conditions name. A key is released only while the listing still has it. */
   chainDatasetId: z.string().regex(/^[1-9][0-9]{0,77}$/).optional(),
+  /** Bytes and samples of this data version, as committed in its encrypted manifest (see {@link MeasuredData}). */
+  measured: MeasuredData.optional(),
+  /**
+   * The owner's declared listing values (`sizeBytes`, `sampleCount`) that disagree with `measured`, each as declared.
+   * A buyer pays per sample: this flag says the declaration is not what the data holds.
+   */
+  declaredMismatch: z.strictObject({ sizeBytes: z.number().int().min(0).optional(), sampleCount: z.number().int().min(0).optional() }).optional(),
 });
 export type DatasetData = z.output<typeof DatasetData>;
 

@@ -323,3 +323,72 @@ export async function detectSource(source: string, options: DetectOptions = {}):
     open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
   };
 }
+
+/** What the owner's client counted while reading the plaintext it encrypted (committed in the manifest). */
+export interface MeasuredData {
+  /** Plaintext bytes read. */
+  bytes: number;
+  /** Samples: CSV records after the header, non-empty JSON Lines lines, Parquet rows, text-folder files. */
+  rows: number;
+}
+
+/** Counts bytes and samples of a plaintext stream, one piece at a time, as it is encrypted. */
+export interface DataMeasurer {
+  update(piece: Uint8Array): void;
+  result(): MeasuredData;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BLANK = new Set([0x20, 0x09, CR]);
+
+/**
+ * Counts records of a line-based text format in one pass: a record ends at a newline outside double quotes (CSV
+ * fields may hold quoted newlines; JSON strings never hold raw ones) and counts when it holds anything but blanks.
+ */
+function lineCounter(quoted: boolean): { update(piece: Uint8Array): void; records(): number } {
+  let records = 0;
+  let inQuotes = false;
+  let content = false;
+  return {
+    update(piece) {
+      for (const b of piece) {
+        if (quoted && b === QUOTE) inQuotes = !inQuotes;
+        if (b === NL && !inQuotes) {
+          if (content) records++;
+          content = false;
+        } else if (!BLANK.has(b)) content = true;
+      }
+    },
+    records: () => records + (content ? 1 : 0),
+  };
+}
+
+/**
+ * A {@link DataMeasurer} for `source`: CSV records excluding the header, JSON Lines non-empty lines, Parquet rows (from
+ * the footer of the very file being read: its identity is checked before and after), text-folder files.
+ *
+ * @example
+ * ```ts
+ * const m = measurerFor(src);
+ * for await (const piece of src.open()) m.update(piece);
+ * m.result(); // {bytes, rows}
+ * ```
+ */
+export function measurerFor(source: Pick<DetectedSource, 'format' | 'details' | 'files'>): DataMeasurer {
+  let bytes = 0;
+  const lines = source.format === 'csv' || source.format === 'jsonl' ? lineCounter(source.format === 'csv') : undefined;
+  const fixedRows = source.format === 'parquet' ? (source.details.rowCount ?? 0) : (source.files?.length ?? 0);
+  return {
+    update(piece) {
+      bytes += piece.length;
+      lines?.update(piece);
+    },
+    result() {
+      if (!lines) return { bytes, rows: fixedRows };
+      const records = lines.records();
+      return { bytes, rows: source.format === 'csv' ? Math.max(0, records - 1) : records };
+    },
+  };
+}

@@ -17,7 +17,7 @@ import { cipherParamsOf } from '../schemas/encryptedManifest.js';
 import type { DataFormat } from '../schemas/encryptedManifest.js';
 import { DEFAULT_UPLOAD_CHUNK_SIZE, UploadSession, type UploadCompleteInput, type UploadPart, type UploadStartInputWire } from '../schemas/upload.js';
 import { ApiError, type ProvenaClient } from './client.js';
-import { detectSource, type DetectedSource, type SourceDetails } from './formats.js';
+import { detectSource, measurerFor, type DataMeasurer, type DetectedSource, type SourceDetails } from './formats.js';
 import {
   defaultStateDir,
   deleteUploadState,
@@ -218,9 +218,11 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
   // recomputed digest of every skipped chunk must equal the one recorded when it was uploaded, else we abort
   // before sending anything more from the changed source.
   const dataKey = Buffer.from(state.dataKey, 'hex');
+  // Bytes and samples are counted from the very bytes that are encrypted, and committed in the manifest.
+  const measurer = measurerFor(src);
   try {
     const sent = await encryptAndSendParts({
-      plaintext: src.open(),
+      plaintext: measured(src.open(), measurer),
       plaintextSize: src.plaintextSize,
       sourceName: src.path,
       datasetId,
@@ -238,7 +240,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
     });
 
     // 3. Seal the data key to the gate (never sent in the clear) and complete.
-    const listing = await client.completeUpload(datasetId, session.uploadId, completeInput(sent, gate.publicKey, dataKey, session.keyContext));
+    const listing = await client.completeUpload(datasetId, session.uploadId, completeInput(sent, gate.publicKey, dataKey, session.keyContext, measurer));
     await deleteUploadState(statePath);
     return await syncRegistry(client, listing, options);
   } finally {
@@ -599,13 +601,22 @@ async function verifyPartInS3(
 }
 
 /** The body of the complete call: the parts' ETags, the cipher parameters, every chunk's digest, and the data key sealed to the gate. */
-function completeInput(sent: SentParts, gatePublicKey: string, dataKey: Buffer, keyContext: string): UploadCompleteInput {
+function completeInput(sent: SentParts, gatePublicKey: string, dataKey: Buffer, keyContext: string, measurer: DataMeasurer): UploadCompleteInput {
   return {
     parts: sent.parts,
     cipher: cipherParamsOf(sent.summary),
     chunks: sent.summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
     sealedDataKey: sealToPublicKey(gatePublicKey, dataKey, keyContext),
+    measured: measurer.result(),
   };
+}
+
+/** Passes `pieces` through, feeding each to `measurer` on the way. */
+async function* measured(pieces: AsyncIterable<Uint8Array>, measurer: DataMeasurer): AsyncGenerator<Uint8Array> {
+  for await (const piece of pieces) {
+    measurer.update(piece);
+    yield piece;
+  }
 }
 
 /** Records the listing's current manifest on the registry unless it is already there (or the caller opted out). */

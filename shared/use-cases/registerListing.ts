@@ -3,9 +3,10 @@ import type { Dataset } from '../schemas/dataset.js';
 import type { RegistrySubmitter, RegistryTypedData, SignedRegistryMessage } from '../ports/RegistrySubmitter.js';
 import type { ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
+import { withinRelayQuota, type RelayQuotaDeps, type WithinRelayQuotaErrorType } from './relayQuota.js';
 
 /** What registry syncing needs beyond the listing deps. */
-export interface RegistrationDeps extends ListingDeps {
+export interface RegistrationDeps extends ListingDeps, RelayQuotaDeps {
   registry: RegistrySubmitter;
 }
 
@@ -15,7 +16,7 @@ export interface RegisterListingParameters {
   signed: SignedRegistryMessage;
 }
 export type RegisterListingReturnType = Dataset;
-export type RegisterListingErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError;
+export type RegisterListingErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError | WithinRelayQuotaErrorType;
 
 async function syncable(deps: ListingDeps, id: string): Promise<Dataset> {
   const listing = await getListing(deps, { id });
@@ -44,12 +45,13 @@ export async function registerListing(deps: RegistrationDeps, params: RegisterLi
   if (listing.owner !== params.caller) {
     throw new ForbiddenError('FORBIDDEN_NOT_OWNER', `Only the owner ${listing.owner} can register dataset ${params.id}`);
   }
-  let chainDatasetId = listing.chainDatasetId;
-  if (chainDatasetId) {
-    await deps.registry.relayUpdate({ ...listing, chainDatasetId }, params.signed);
-  } else {
-    chainDatasetId = await deps.registry.relay(listing, params.signed);
-  }
+  // Gasless for the owner, paid by the platform: within the caller's quota and the relayer budget, or not at all.
+  const registered = listing.chainDatasetId;
+  const chainDatasetId = await withinRelayQuota(deps, { caller: params.caller }, async () => {
+    if (!registered) return deps.registry.relay(listing, params.signed);
+    await deps.registry.relayUpdate({ ...listing, chainDatasetId: registered }, params.signed);
+    return registered;
+  });
   const next: Dataset = { ...listing, chainDatasetId, chainManifestCid: listing.manifestCid };
   await deps.datasets.replace(next, listing.version);
   return next;

@@ -3,6 +3,7 @@ import { DatasetInput, type Dataset, type DatasetPatch } from '../schemas/datase
 import type { ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
 import { writeListingManifest } from './manifest.js';
+import { declaredMismatch, type DeclaredFacts } from '../domain/declaredMismatch.js';
 
 export interface UpdateListingParameters {
   caller: string;
@@ -51,10 +52,18 @@ export async function updateListing(deps: ListingDeps, params: UpdateListingPara
     // Not editable here: set by registration and uploads.
     ...(current.chainDatasetId ? { chainDatasetId: current.chainDatasetId } : {}),
     ...(current.chainManifestCid ? { chainManifestCid: current.chainManifestCid } : {}),
-    ...(current.data ? { data: current.data } : {}),
+    ...(current.data ? { data: withMismatch(current.data, parsed.data) } : {}),
   };
   const manifestCid = await writeListingManifest(deps.content, draft, current.manifestCid);
   const next: Dataset = { ...draft, manifestCid };
   await deps.datasets.replace(next, current.version);
   return next;
+}
+
+/** The data block with its mismatch flag recomputed against the (possibly edited) declared values. */
+function withMismatch(data: NonNullable<Dataset['data']>, declared: DeclaredFacts): NonNullable<Dataset['data']> {
+  if (!data.measured) return data;
+  const { declaredMismatch: _old, ...rest } = data;
+  const mismatch = declaredMismatch(declared, data.measured);
+  return mismatch ? { ...rest, declaredMismatch: mismatch } : rest;
 }

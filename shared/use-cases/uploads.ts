@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { deriveStreamKeys } from '../crypto/chunkedAead.js';
+import { declaredMismatch } from '../domain/declaredMismatch.js';
 import type { GateInbox } from '../crypto/gateInbox.js';
 import { ConflictError, ForbiddenError, NotFoundError, ProvenaError, ValidationError, hasCode, type DependencyError } from '../errors.js';
 import type { AccessConditionsFactory } from '../ports/AccessConditionsFactory.js';
@@ -146,6 +147,11 @@ export async function completeUpload(
     const expected = plannedChunkSize(plan, i);
     if (c.ciphertextSize !== expected) issues.push({ path: ['body', 'chunks', i, 'ciphertextSize'], message: `must be ${expected}` });
   });
+  // Bytes are checked (the chunk list proves the plaintext size); rows are the owner's client's count, bound into
+  // the manifest: the API never sees plaintext to count them.
+  if (input.measured !== undefined && input.measured.bytes !== upload.plaintextSize) {
+    issues.push({ path: ['body', 'measured', 'bytes'], message: `must be the upload's plaintext size, ${upload.plaintextSize}` });
+  }
   if (issues.length) throw new ValidationError('The chunk list does not match the upload plan', issues);
 
   // Every planned part must be in S3 with the size planned and the ETag the client saw on its PUT.
@@ -191,6 +197,7 @@ export async function completeUpload(
       chunks: layoutChunks(input.chunks),
       totalPlaintextSize: upload.plaintextSize,
       totalCiphertextSize: plan.totalCiphertextSize,
+      ...(input.measured ? { measured: input.measured } : {}),
       wrappedKey,
       accessConditions: conditions,
     });
@@ -208,6 +215,7 @@ export async function completeUpload(
     // The commit point: one conditional write of the listing's next version.
     const now = deps.now().toISOString();
     const { manifestCid: previous, ...rest } = listing;
+    const mismatch = input.measured ? declaredMismatch(listing, input.measured) : undefined;
     const draft: Omit<Dataset, 'manifestCid'> = {
       ...rest,
       version: listing.version + 1,
@@ -221,6 +229,8 @@ export async function completeUpload(
         objectKey: upload.objectKey,
         uploadedAt: now,
         chainDatasetId: listing.chainDatasetId,
+        ...(input.measured ? { measured: input.measured } : {}),
+        ...(mismatch ? { declaredMismatch: mismatch } : {}),
       },
     };
     const next: Dataset = { ...draft, manifestCid: await writeListingManifest(deps.content, draft, previous) };

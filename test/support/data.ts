@@ -20,7 +20,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** Encrypts `plaintext` and uploads it as the listing's next data version; returns the listing. */
-export async function uploadBytes(client: ProvenaClient, datasetId: string, plaintext: Uint8Array, chunkSize = 64 * 1024): Promise<Dataset> {
+export async function uploadBytes(client: ProvenaClient, datasetId: string, plaintext: Uint8Array, chunkSize = 64 * 1024, measured?: { bytes: number; rows: number }): Promise<Dataset> {
   const gate = await client.keyGate();
   const session = await client.startUpload(datasetId, { format: 'csv', plaintextSize: plaintext.length, chunkSize });
   const key = generateDataKey();
@@ -40,6 +40,7 @@ export async function uploadBytes(client: ProvenaClient, datasetId: string, plai
       cipher: cipherParamsOf(summary),
       chunks: summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
       sealedDataKey: sealToPublicKey(gate.publicKey, key, session.keyContext),
+      ...(measured ? { measured } : {}),
   });
 }
 

@@ -13,6 +13,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../stack/embeddedDy
 import { EvmRelayer, type EvmRelayerOptions } from '../../shared/adapters/chain/EvmRelayer.js';
 
 export const RELAY_TABLE = 'relay-journal';
+export const RELAY_QUOTA_TABLE = 'relay-quota';
 
 export interface RelayerFixture {
   chain: Chain;
@@ -30,7 +31,7 @@ export async function relayerFixture(): Promise<RelayerFixture> {
   const chain = await getChain();
   const dynamo = await startEmbeddedDynamo({ dir: mkdtempSync(join(tmpdir(), 'provena-relayer-')), port: 0 });
   const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
-  const defs = tableDefinitions({ datasets: 'd', nonces: 'n', uploads: 'u', relayJournal: RELAY_TABLE, licenses: 'l', indexer: 'i' }).filter((d) => d.TableName === RELAY_TABLE);
+  const defs = tableDefinitions({ datasets: 'd', nonces: 'n', uploads: 'u', relayJournal: RELAY_TABLE, licenses: 'l', indexer: 'i', relayQuota: RELAY_QUOTA_TABLE }).filter((d) => d.TableName === RELAY_TABLE);
   await ensureTables(client, defs);
   const journal = new DynamoRelayJournal(client, RELAY_TABLE);
   const started: EvmRelayer[] = [];

@@ -25,6 +25,7 @@ export class DataTables extends Construct {
   /** The chain index (licenses, jobs) and the indexer's cursor, written by the indexer's scheduled Lambda. */
   readonly licenses: dynamodb.Table;
   readonly indexer: dynamodb.Table;
+  readonly relayQuota: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
@@ -56,5 +57,6 @@ export class DataTables extends Construct {
     this.relayJournal = make('relayJournal', 'RelayJournal');
     this.licenses = make('licenses', 'Licenses');
     this.indexer = make('indexer', 'Indexer');
+    this.relayQuota = make('relayQuota', 'RelayQuota');
   }
 }

@@ -15,7 +15,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { ApiConfigSchema } from '../../../shared/config.js';
-import type { RouteAccess } from '../../../shared/http/route.js';
+import type { RouteAccess, RouteDefinition } from '../../../shared/http/route.js';
 import { routeList, type RouteName } from '../../../shared/http/routes.js';
 import type { KeyGate } from './KeyGate.js';
 
@@ -40,6 +40,7 @@ export interface HttpApiProps {
     readonly relayJournal: dynamodb.Table;
     readonly licenses: dynamodb.Table;
     readonly indexer: dynamodb.Table;
+    readonly relayQuota: dynamodb.Table;
   };
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
@@ -97,6 +98,7 @@ export class HttpApi extends Construct {
       PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
       PROVENA_TABLE_LICENSES: props.tables.licenses.tableName,
       PROVENA_TABLE_INDEXER: props.tables.indexer.tableName,
+      PROVENA_TABLE_RELAY_QUOTA: props.tables.relayQuota.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
@@ -185,16 +187,17 @@ export class HttpApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
+    const httpRoutes: apigwv2.HttpRoute[] = [];
     for (const route of routeList) {
       const fn = fns.get(route.name);
       if (fn === undefined) throw new Error(`no function for ${route.name}`);
-      this.api.addRoutes({
+      httpRoutes.push(...this.api.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.name}Integration`, fn, {
           payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
         }),
-      });
+      }));
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy: protect });
@@ -220,6 +223,19 @@ export class HttpApi extends Construct {
         ),
       },
     });
+    // Routes with their own limits (routes.ts `rateLimit.total`) get them as route throttling; the rest share the
+    // stage default. API Gateway HTTP APIs throttle per route, never per client (see RouteRateLimit).
+    // (CloudFormation's own names: a map assigned to the L1 property after construction is not renamed by CDK.)
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    for (const route of routeList) {
+      const limit = (route as RouteDefinition).rateLimit?.total;
+      if (limit) routeSettings[`${route.method} ${route.path}`] = { ThrottlingRateLimit: limit.ratePerSecond, ThrottlingBurstLimit: limit.burst };
+    }
+    if (Object.keys(routeSettings).length) {
+      (this.stage.node.defaultChild as apigwv2.CfnStage).addPropertyOverride('RouteSettings', routeSettings);
+      // A route setting names its route key: the routes must exist before the stage that throttles them.
+      for (const r of httpRoutes) this.stage.node.addDependency(r);
+    }
   }
 
   /** The API's base URL (the `$default` stage has no path prefix). */
@@ -280,6 +296,8 @@ export class HttpApi extends Construct {
     if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
     if (access.relayJournal === 'write') props.tables.relayJournal.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
+    // Quota windows are read consistently and replaced conditionally; budgets raised and refunded with ADD.
+    if (access.relayQuota === 'write') props.tables.relayQuota.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.relayerSecret === 'read' && props.relayerSecretArn !== undefined) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.relayerSecretArn] }));
     }

@@ -57,6 +57,7 @@ export const TABLES = {
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
   licenses: { pk: 'rid', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
   indexer: { pk: 'name', indexes: [], kind: 'data', summary: "the chain indexer's cursors: last indexed block, its hash, recent checkpoints" },
+  relayQuota: { pk: 'quotaKey', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: "relayed-call counters: each address's sliding window and each period's relayer budget spent (losing them reopens the limits)" },
 } as const satisfies Record<string, TableLayout>;
 
 /** A logical table name. */

@@ -5,9 +5,9 @@
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLES, type IndexLayout, type TableName } from './tableLayout.js';
 
-/** Logical table -> its CreateTable input, under the given physical names. */
-export function tableDefinitions(names: Record<TableName, string>): CreateTableCommandInput[] {
-  return (Object.keys(TABLES) as TableName[]).map((logical) => {
+/** CreateTable inputs of the tables named in `names` (logical table -> physical name); others are left out. */
+export function tableDefinitions(names: Partial<Record<TableName, string>>): CreateTableCommandInput[] {
+  return (Object.keys(TABLES) as TableName[]).filter((logical) => names[logical] !== undefined).map((logical) => {
     const t = TABLES[logical];
     const attrs = new Map<string, 'S' | 'N'>([[t.pk, 'S']]);
     for (const i of t.indexes as readonly IndexLayout[]) attrs.set(i.pk, 'S').set(i.sk, i.skType ?? 'S');
