@@ -187,7 +187,7 @@ describe('attested workers', () => {
 
     await (await licenseManager(lab).endJob(BigInt(jobId))).wait();
 
-    expect(await codeOf(requestDataKey(clientFor(w), w, stackInfo().chainId, data.id, data.data?.version ?? 1, grant))).toBe('LICENSE_EXPIRED');
+    expect(await codeOf(requestDataKey(clientFor(w), w, stackInfo().chainId, data.id, data.data?.version ?? 1, grant))).toBe('JOB_NOT_ACTIVE');
     expect(await codeOf(nonceFor(jobId))).toBe('JOB_NOT_ACTIVE');
     const evidence = attestor.bundle({ nonce: lateNonce, publicKey: late.signingKey.publicKey, now: new Date() });
     expect(await codeOf(attest(jobId, { evidence, workerPublicKey: late.signingKey.publicKey, nonce: lateNonce }))).toBe('JOB_NOT_ACTIVE');

@@ -31,7 +31,7 @@ export async function relayerFixture(): Promise<RelayerFixture> {
   const chain = await getChain();
   const dynamo = await startEmbeddedDynamo({ dir: mkdtempSync(join(tmpdir(), 'provena-relayer-')), port: 0 });
   const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
-  const defs = tableDefinitions({ datasets: 'd', nonces: 'n', uploads: 'u', relayJournal: RELAY_TABLE, licenses: 'l', indexer: 'i', relayQuota: RELAY_QUOTA_TABLE }).filter((d) => d.TableName === RELAY_TABLE);
+  const defs = tableDefinitions({ relayJournal: RELAY_TABLE, relayQuota: RELAY_QUOTA_TABLE });
   await ensureTables(client, defs);
   const journal = new DynamoRelayJournal(client, RELAY_TABLE);
   const started: EvmRelayer[] = [];
