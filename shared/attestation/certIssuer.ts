@@ -80,7 +80,9 @@ export function issueCertificate(p: IssueCertificateParams): Buffer {
   const ext = (id: string, value: object, critical: boolean): Extension =>
     new Extension({ extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  // Positive and minimal: a first byte of 0x00 would make the DER INTEGER non-minimal (1 certificate in 128), which
+  // strict parsers (OpenSSL, node's X509Certificate) refuse.
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: new Uint8Array(serial).buffer,

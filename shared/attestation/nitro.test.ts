@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { generateP384, issueCertificate } from './certIssuer.js';
 import { signNitroDocument } from './devAttestor.js';
 import { AWS_NITRO_ROOT_G1_SHA256, decodeCoseSign1, decodeNitroPayload, verifyNitroDocument } from './nitro.js';
-import { codeOfSync, flip, nitroFixture } from './testkit.js';
+import { codeOfSync, flip, nitroFixture } from '../../test/support/attestation/testkit.js';
 import { certFingerprint } from './x509.js';
 
 const aws = { trustedRoots: [AWS_NITRO_ROOT_G1_SHA256] };

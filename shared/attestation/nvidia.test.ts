@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { verifyNvidiaGpuReport } from './nvidia.js';
 import { NVIDIA_DEVICE_ROOT_SHA256 } from './nvidiaDeviceRoot.js';
 import { parseNvidiaRim, type NvidiaRim } from './nvidiaRim.js';
-import { buildCert, certPem } from './tdxTestPki.js';
+import { buildCert, certPem } from '../../test/support/attestation/tdxTestPki.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = path.resolve(repoRoot, '../shared/fixtures/nvidia');

@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { generateP384, issueCertificate } from './certIssuer.js';
 import { AMD_ARK_MILAN_SHA256, parseSnpReport, pemCertificates, verifySnpReport } from './snp.js';
-import { codeOfSync, flip, snpFixture, syntheticSnp } from './testkit.js';
+import { codeOfSync, flip, snpFixture, syntheticSnp } from '../../test/support/attestation/testkit.js';
 import { certFingerprint } from './x509.js';
 
 const milan = [AMD_ARK_MILAN_SHA256];

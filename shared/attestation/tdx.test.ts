@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TDX_TCB_LEVEL_NOT_FOUND, verifyTdxQuote, type TdxCollateral, type VerifyTdxQuoteOptions } from './tdx.js';
 import { INTEL_SGX_ROOT_CA_SHA256 } from './tdxIntelRoot.js';
-import { mintTdxQuote, mintTdxWorld, SYNTH_NOW } from './tdxTestQuote.js';
+import { mintTdxQuote, mintTdxWorld, SYNTH_NOW } from '../../test/support/attestation/tdxTestQuote.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');

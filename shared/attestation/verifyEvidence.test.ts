@@ -7,7 +7,7 @@ import { codeOf } from '../../test/support/errors.js';
 import type { AttestationNonces, IssuedAttestationNonce } from '../ports/AttestationNonces.js';
 import { DEV_ROOT_FILES, DevAttestor, devAttestationPolicy } from './devAttestor.js';
 import { bindingDigest } from './policy.js';
-import { nitroFixture, snpFixture, syntheticSnp } from './testkit.js';
+import { nitroFixture, snpFixture, syntheticSnp } from '../../test/support/attestation/testkit.js';
 import { AttestationPolicy, type EvidenceBundle } from './types.js';
 import { verifyEvidence, type VerifyEvidenceParameters } from './verifyEvidence.js';
 import { BUILTIN_VERIFIERS } from './verifiers.js';

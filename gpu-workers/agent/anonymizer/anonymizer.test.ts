@@ -6,7 +6,7 @@ import { hasCode } from '../../../shared/errors.js';
 import { AnonymizationReport } from '../../../shared/schemas/anonymizationReport.js';
 import type { AnonymizationPolicy } from '../../../shared/schemas/dataset.js';
 import { anonymizeTable, createAnonymizer } from './anonymizer.js';
-import { seededFaker, validPhone } from './fixtures.test-support.js';
+import { seededFaker, validPhone } from '../../../test/support/anonymizerFixtures.js';
 import type { Cell, Row } from './hierarchies.js';
 import { planGeneralization } from './plan.js';
 import { anonymizationReportHash } from './report.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Faker } from '@faker-js/faker';
-import { dobPhrase, inSentence, seededFaker, STRUCTURED } from './fixtures.test-support.js';
+import { dobPhrase, inSentence, seededFaker, STRUCTURED } from '../../../test/support/anonymizerFixtures.js';
 import { type RedactorOptions, findPii, nameTokens, redactText } from './redact.js';
 import { luhnValid } from './validators.js';
 

@@ -5,7 +5,7 @@
  * levels). Not imported by production code.
  */
 import { createHash, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import type { TdxCollateral } from './tdx.js';
+import type { TdxCollateral } from '../../../shared/attestation/tdx.js';
 import { buildCert, buildCrl, certPem, int, octets, oid, seq, tlv } from './tdxTestPki.js';
 
 const SGX = '1.2.840.113741.1.13.1';

@@ -6,7 +6,7 @@
 import { Faker, en } from '@faker-js/faker';
 import { getExample, parsePhoneNumber } from 'awesome-phonenumber';
 import { isValidIBAN } from 'ibantools';
-import type { PiiKind } from '../../../shared/schemas/anonymizationReport.js';
+import type { PiiKind } from '../../shared/schemas/anonymizationReport.js';
 
 export function seededFaker(seed: number): Faker {
   const f = new Faker({ locale: [en] });

@@ -6,13 +6,13 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProvenaError } from '../errors.js';
-import { generateP384, issueCertificate } from './certIssuer.js';
-import { parseSnpReport } from './snp.js';
-import { certFingerprint } from './x509.js';
+import { ProvenaError } from '../../../shared/errors.js';
+import { generateP384, issueCertificate } from '../../../shared/attestation/certIssuer.js';
+import { parseSnpReport } from '../../../shared/attestation/snp.js';
+import { certFingerprint } from '../../../shared/attestation/x509.js';
 
 /** The repository root (two levels above this file). */
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 /** The shared fixtures folder. */
 export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures');
 
