@@ -8,6 +8,7 @@ import { verifyNvidiaGpuReport } from './nvidia.js';
 import { NVIDIA_DEVICE_ROOT_SHA256 } from './nvidiaDeviceRoot.js';
 import { parseNvidiaRim, type NvidiaRim } from './nvidiaRim.js';
 import { buildCert, certPem } from '../../test/support/attestation/tdxTestPki.js';
+import { codeOfSync, flip } from '../../test/support/attestation/testkit.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = path.resolve(repoRoot, '../shared/fixtures/nvidia');
@@ -18,20 +19,6 @@ const vbiosRim = parseNvidiaRim(readFileSync(path.join(dir, '1010_0200_882_96005
 const now = new Date('2026-01-01T00:00:00Z');
 const NONCE = '931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
-
-function flip(buf: Buffer, at: number): Buffer {
-  const out = Buffer.from(buf);
-  out[at] = out[at]! ^ 0x01;
-  return out;
-}
 
 function flipBy(buf: Buffer, at: number, x: number): Buffer {
   const out = Buffer.from(buf);
@@ -81,7 +68,7 @@ describe('verifyNvidiaGpuReport on the real Hopper sample', () => {
   it('refuses two RIMs that claim the same index with ATTESTATION_RIM_INVALID', () => {
     const { measurements, driverVersion } = verifyNvidiaGpuReport(report, { now, certChainPem });
     const [rim] = selfRims(measurements);
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, rims: [rim!, { version: driverVersion!, golden: new Map([[0, ['00']]]) }] }))).toBe('ATTESTATION_RIM_INVALID');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem, rims: [rim!, { version: driverVersion!, golden: new Map([[0, ['00']]]) }] }))).toBe('ATTESTATION_RIM_INVALID');
   });
 
   it('accepts RIMs that list its measurements, and refuses one measurement not in them', () => {
@@ -102,54 +89,54 @@ describe('verifyNvidiaGpuReport on the real Hopper sample', () => {
 
   it('refuses a flipped measurement byte with ATTESTATION_SIGNATURE_INVALID', () => {
     // first block's value starts at request(37) + response header(8) + block header(4) + DMTF header(3)
-    expect(codeOf(() => verifyNvidiaGpuReport(flip(report, 37 + 8 + 7 + 5), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(flip(report, 37 + 8 + 7 + 5), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
   });
 
   it('refuses a flipped signature byte with ATTESTATION_SIGNATURE_INVALID', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(flip(report, report.length - 10), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(flip(report, report.length - 10), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
   });
 
   it('refuses a changed request nonce with ATTESTATION_SIGNATURE_INVALID', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(flip(report, 10), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(flip(report, 10), { now, certChainPem }))).toBe('ATTESTATION_SIGNATURE_INVALID');
   });
 
   it('refuses a report answering another nonce with ATTESTATION_NONCE_MISMATCH', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, expectedNonce: 'ab'.repeat(32) }))).toBe('ATTESTATION_NONCE_MISMATCH');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem, expectedNonce: 'ab'.repeat(32) }))).toBe('ATTESTATION_NONCE_MISMATCH');
   });
 
   it('refuses a truncated chain (leaf only) with ATTESTATION_ROOT_UNTRUSTED', () => {
     const leafOnly = certChainPem.slice(0, certChainPem.indexOf('-----END CERTIFICATE-----') + 25);
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem: leafOnly }))).toBe('ATTESTATION_ROOT_UNTRUSTED');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem: leafOnly }))).toBe('ATTESTATION_ROOT_UNTRUSTED');
   });
 
   it('refuses the real chain when another root is pinned with ATTESTATION_ROOT_UNTRUSTED', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const foreign = buildCert({ subject: 'Foreign Device Identity CA', issuer: 'Foreign Device Identity CA', publicKey: key.publicKey, signingKey: key.privateKey, ca: true, notBefore: new Date('2020-01-01'), notAfter: new Date('2099-01-01'), serial: '01' });
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, roots: [certPem(foreign)] }))).toBe('ATTESTATION_ROOT_UNTRUSTED');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem, roots: [certPem(foreign)] }))).toBe('ATTESTATION_ROOT_UNTRUSTED');
   });
 
   it('refuses the report at an instant before the chain was issued with ATTESTATION_CERT_NOT_YET_VALID', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now: new Date('2019-01-01'), certChainPem }))).toBe('ATTESTATION_CERT_NOT_YET_VALID');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now: new Date('2019-01-01'), certChainPem }))).toBe('ATTESTATION_CERT_NOT_YET_VALID');
   });
 
   it('refuses a report without the signed CC feature flag when the caller requires it, with ATTESTATION_GPU_CC_OFF', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem, requireCcFeatureFlag: true }))).toBe('ATTESTATION_GPU_CC_OFF');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem, requireCcFeatureFlag: true }))).toBe('ATTESTATION_GPU_CC_OFF');
   });
 
   it('refuses any single-byte change anywhere in the report, each with an ATTESTATION_ code', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: report.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, x) => {
-        expect(codeOf(() => verifyNvidiaGpuReport(flipBy(report, at, x), { now, certChainPem }))).toMatch(/^ATTESTATION_/);
+        expect(codeOfSync(() => verifyNvidiaGpuReport(flipBy(report, at, x), { now, certChainPem }))).toMatch(/^ATTESTATION_/);
       }),
       { numRuns: 40 },
     );
   });
 
   it('refuses a missing certificate chain with ATTESTATION_MALFORMED', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(report, { now, certChainPem: '' }))).toBe('ATTESTATION_MALFORMED');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report, { now, certChainPem: '' }))).toBe('ATTESTATION_MALFORMED');
   });
 
   it('refuses a truncated report with ATTESTATION_MALFORMED', () => {
-    expect(codeOf(() => verifyNvidiaGpuReport(report.subarray(0, 500), { now, certChainPem }))).toBe('ATTESTATION_MALFORMED');
+    expect(codeOfSync(() => verifyNvidiaGpuReport(report.subarray(0, 500), { now, certChainPem }))).toBe('ATTESTATION_MALFORMED');
   });
 });

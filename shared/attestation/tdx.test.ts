@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { TDX_TCB_LEVEL_NOT_FOUND, verifyTdxQuote, type TdxCollateral, type VerifyTdxQuoteOptions } from './tdx.js';
 import { INTEL_SGX_ROOT_CA_SHA256 } from './tdxIntelRoot.js';
 import { mintTdxQuote, mintTdxWorld, SYNTH_NOW } from '../../test/support/attestation/tdxTestQuote.js';
+import { codeOf as errorCodeOf } from '../../test/support/errors.js';
+import { flip } from '../../test/support/attestation/testkit.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -28,20 +30,11 @@ const SIG_AT = 636;
 const QE_REPORT_AT = SIG_AT + 128 + 6;
 const AUTH_DATA_AT = QE_REPORT_AT + 384 + 64 + 2;
 
-async function codeOf(q: Uint8Array, opts: Partial<VerifyTdxQuoteOptions> = {}): Promise<string | undefined> {
-  try {
-    await verifyTdxQuote(q, { now, collateral, ...opts });
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
+/** The code `verifyTdxQuote` refuses `q` with at the fixture's instant, or 'OK'. */
+function codeOf(q: Uint8Array, opts: Partial<VerifyTdxQuoteOptions> = {}): Promise<string> {
+  return errorCodeOf(verifyTdxQuote(q, { now, collateral, ...opts }));
 }
 
-function flip(buf: Buffer, at: number): Buffer {
-  const out = Buffer.from(buf);
-  out[at] = out[at]! ^ 0x01;
-  return out;
-}
 
 /** Flips one bit of the PCK leaf's serial number, re-encoding its PEM in place (same length). */
 function flipPckCertByte(q: Buffer): Buffer {
