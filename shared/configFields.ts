@@ -56,6 +56,8 @@ export const TableSettings = {
   PROVENA_TABLE_INDEXER: z.string().min(3).default('provena-indexer'),
   /** Relayed-call quotas and the relayer budget's spend (shared/use-cases/relayQuota.ts). */
   PROVENA_TABLE_RELAY_QUOTA: z.string().min(3).default('provena-relay-quota'),
+  /** Training jobs (shared/adapters/aws/tableLayout.ts `jobs`). */
+  PROVENA_TABLE_JOBS: z.string().min(3).default('provena-jobs'),
 } as const;
 
 /** The ciphertext bucket. */

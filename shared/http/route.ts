@@ -44,6 +44,14 @@ export interface RouteAccess {
   readonly relayJournal?: 'write';
   /** `write`: relayed-call quotas and the relayer budget (routes that relay; shared/use-cases/relayQuota.ts). */
   readonly relayQuota?: 'write';
+  /** The jobs table: `read` GetItem/Query; `write` also conditional puts and updates (submit, lease, commit). */
+  readonly jobs?: 'read' | 'write';
+  /** The job queue (SQS in the cloud): `send` on submit; `consume` receive/change visibility/delete (leases). */
+  readonly jobQueue?: 'send' | 'consume';
+  /** Job artifacts (checkpoints, models) under `jobs/{jobId}/`: `write` presigned PUT + HeadObject; `read` presigned GET. */
+  readonly artifacts?: 'read' | 'write';
+  /** `write`: store receipts in the content store (IPFS). */
+  readonly content?: 'write';
 }
 
 /** Lambda settings of one route. */

@@ -49,6 +49,15 @@ export const CHAIN_INDEX_INDEXES = {
   byBlock: { name: 'byBlock', pk: 'chainPart', sk: 'blockNumber', skType: 'N' },
 } as const satisfies Record<string, IndexLayout>;
 
+/**
+ * Indexes of the jobs table: a holder's jobs newest first (`submittedKey` = ISO submit time + job id), and jobs by
+ * status (`statusPart` = status, `updatedAt`) for the queue's repair sweep and the console.
+ */
+export const JOB_INDEXES = {
+  byHolder: { name: 'byHolder', pk: 'holder', sk: 'submittedKey' },
+  byStatus: { name: 'byStatus', pk: 'status', sk: 'updatedAt' },
+} as const satisfies Record<string, IndexLayout>;
+
 /** Every table, by logical name. Its physical name comes from configuration (`PROVENA_TABLE_<NAME>`). */
 export const TABLES = {
   datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
@@ -57,6 +66,7 @@ export const TABLES = {
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
   licenses: { pk: 'rid', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
   indexer: { pk: 'name', indexes: [], kind: 'data', summary: "the chain indexer's cursors: last indexed block, its hash, recent checkpoints" },
+  jobs: { pk: 'jobId', indexes: [JOB_INDEXES.byHolder, JOB_INDEXES.byStatus], kind: 'data', summary: 'training jobs: recipe, model key, lease and fencing token, committed checkpoints, relayed reports, metrics, receipt' },
   relayQuota: { pk: 'quotaKey', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: "relayed-call counters: each address's sliding window and each period's relayer budget spent (losing them reopens the limits)" },
 } as const satisfies Record<string, TableLayout>;
 
