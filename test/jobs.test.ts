@@ -322,6 +322,19 @@ describe('training jobs through the API', () => {
     expect(page.items.map((j) => j.id)).toEqual([jobId]);
   });
 
+  it('refuses to submit a job already finalized on chain', async () => {
+    const finished = await openJob(lab, licenseId, 1000n);
+    const key = Wallet.createRandom();
+    const nonce = (await clientFor().call(routes.issueAttestationNonce, { params: { jobId: finished } })).nonce;
+    const evidence = DevAttestor.open(stackInfo().dataDir, { now: new Date() }).bundle({ nonce, publicKey: key.signingKey.publicKey, now: new Date() });
+    await clientFor().call(routes.attestWorker, { params: { jobId: finished }, body: { evidence, workerPublicKey: key.signingKey.publicKey, nonce } });
+    const zero = { jobId: BigInt(finished), datasetIds: [BigInt(dsA.chainDatasetId as string)], samples: [0n], amounts: [0n] };
+    const cid = await cidOfBytes(randomBytes(16));
+    await (await licenseManager(lab).finalizeJob(zero, cid, await signFinalReport(key, domain, { ...zero, receiptCid: cid }))).wait();
+
+    expect(await codeOf(labApi.call(routes.submitJob, { body: { ...input, jobId: finished } }))).toBe('JOB_ALREADY_FINISHED');
+  });
+
   it('answers cancel on heartbeat once the lab ended the job on chain; the job reads cancelled', async () => {
     const second = await openJob(lab, licenseId, 1000n);
     await labApi.call(routes.submitJob, { body: { ...input, jobId: second } });
