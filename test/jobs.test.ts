@@ -8,6 +8,9 @@
  * The stack runs with PROVENA_JOB_LEASE_SECONDS=9 (test/support/globalSetup.js) so a lease can expire here.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { keccak256, NonceManager, parseEther, toUtf8Bytes, Wallet, type Signer } from 'ethers';
 import { DatasetRegistry__factory, MockUSD__factory } from '../contracts/typechain/index.js';
@@ -23,6 +26,7 @@ import type { JobSubmitInput, ReceiptBody, UsageReportWire } from '../shared/sch
 import { devAccountKey } from '../stack/embeddedChain.js';
 import { STACK_WORKER_OPERATOR_ACCOUNTS } from '../stack/stack.js';
 import { chainNow, licenseManager } from './support/data.js';
+import { runCli } from './support/cli.js';
 import { codeOf } from './support/errors.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
@@ -48,12 +52,12 @@ const recipe: JobSubmitInput['recipe'] = {
 
 let faucet: NonceManager;
 /** A fresh wallet with gas and `usd` MockUSD (a NonceManager: ethers caches nonces for 250 ms otherwise). */
-async function fundedWallet(usd = 0n): Promise<{ signer: NonceManager; address: string }> {
+async function fundedWallet(usd = 0n): Promise<{ signer: NonceManager; address: string; privateKey: string }> {
   const w = Wallet.createRandom().connect(provider());
   const signer = new NonceManager(w);
   await (await faucet.sendTransaction({ to: w.address, value: parseEther('10') })).wait();
   if (usd > 0n) await (await MockUSD__factory.connect(stackInfo().deployment.contracts.PaymentToken as string, signer).mint(w.address, usd)).wait();
-  return { signer, address: w.address };
+  return { signer, address: w.address, privateKey: w.privateKey };
 }
 
 async function buy(lab: Signer, chainDatasetIds: string[], budget: bigint, expiresIn = 30 * 24 * 3600): Promise<string> {
@@ -103,6 +107,7 @@ describe('training jobs through the API', () => {
   let dsB: Dataset; // price 40
   let lab: NonceManager;
   let labAddress: string;
+  let labKey: string;
   let labApi: ProvenaClient;
   let licenseId: string;
   let jobId: string;
@@ -131,7 +136,7 @@ describe('training jobs through the API', () => {
     const terms = listing(ownerA.address).license;
     dsA = await apiA.registerDataset((await apiA.createDataset(listing(ownerA.address, { title: 'Jobs A' }))).id);
     dsB = await apiB.registerDataset((await apiB.createDataset(listing(ownerB.address, { title: 'Jobs B', license: { ...terms, pricePerSample: '40' } }))).id);
-    ({ signer: lab, address: labAddress } = await fundedWallet(100_000_000n));
+    ({ signer: lab, address: labAddress, privateKey: labKey } = await fundedWallet(100_000_000n));
     labApi = clientFor(lab);
     licenseId = await buy(lab, [dsA.chainDatasetId as string, dsB.chainDatasetId as string], 10_000_000n);
     jobId = await openJob(lab, licenseId);
@@ -349,5 +354,29 @@ describe('training jobs through the API', () => {
     const released = await opA.call(routes.releaseLease, { params: { jobId: second }, body: { fencingToken: assignment.lease.fencingToken, reason: 'interrupted' } });
     expect(released.status).toBe('cancelled');
     expect((await lease(opB, 1)).assignment).toBeNull();
+  }, 60_000);
+
+  it('does the same from the CLI: job submit opens the job from the lab\'s key and submits it, job show reads it, job cancel ends it on chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provena-job-cli-'));
+    writeFileSync(join(dir, 'recipe.json'), JSON.stringify(recipe));
+    writeFileSync(join(dir, 'lab.pub'), `${modelKey.signingKey.publicKey}\n`);
+    const cli = (args: string[]) => runCli(['--json', ...args], { PROVENA_API_URL: stackInfo().apiUrl, PROVENA_CHAIN_RPC_URL: stackInfo().rpcUrl, PROVENA_PRIVATE_KEY: labKey });
+    try {
+      const submitted = await cli(['job', 'submit', '--license', licenseId, '--recipe', join(dir, 'recipe.json'), '--model-key', join(dir, 'lab.pub'), '--budget', '0.001', '--max-rate', '0.0005/s']);
+      expect(submitted.stderr).toBe('');
+      const job = JSON.parse(submitted.stdout) as { id: string; status: string; licenseId: string; budget: string };
+      expect(job).toMatchObject({ status: 'queued', licenseId });
+      expect((await licenseManager(lab).getJob(BigInt(job.id))).budget).toBe(BigInt(job.budget));
+
+      const shown = await cli(['job', 'show', job.id]);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ id: job.id, status: 'queued' });
+
+      const cancelled = await cli(['job', 'cancel', job.id]);
+      expect(cancelled.code).toBe(0);
+      expect(JSON.parse((await cli(['job', 'show', job.id])).stdout)).toMatchObject({ id: job.id, status: 'cancelled' });
+      expect((await lease(opB, 1)).assignment).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
