@@ -53,6 +53,13 @@ export const TrainerInputFrame = z.discriminatedUnion('type', [StartFrame, Batch
 export type TrainerInputFrame = z.infer<typeof TrainerInputFrame>;
 
 const Position = z.object({ epoch: z.number().int(), step: z.number().int(), globalStep: z.number().int() });
+/**
+ * Training examples consumed per dataset id, cumulative over the whole job (resumes included): a row counts once
+ * for every optimizer step that used it (row × epoch with fixed sampling). What royalties are paid for.
+ */
+export const ConsumedCounts = z.record(Id, z.number().int().min(0));
+export type ConsumedCounts = z.infer<typeof ConsumedCounts>;
+
 const EvalMetrics = z.object({ loss: z.number().nullable(), accuracy: z.number().optional(), rmse: z.number().nullable().optional() });
 
 /** Stable codes of the trainer's `error` frame. */
@@ -75,13 +82,15 @@ export const TrainerOutputFrame = z.discriminatedUnion('type', [
     type: z.literal('plan'), jobId: Id, device: z.string(), rows: z.number().int(), train: z.number().int(),
     val: z.number().int(), stepsPerEpoch: z.number().int(), epochs: z.number().int(),
     plannedEpsilon: z.number().nullable(), resumedAt: Position,
+    /** Consumed so far (non-zero after a resume) and what it will be when the last epoch ends (exact). */
+    consumed: ConsumedCounts, plannedConsumed: ConsumedCounts,
   }),
   z.object({
     type: z.literal('metrics'), epoch: z.number().int(), step: z.number().int(), train: EvalMetrics.nullable(),
     val: EvalMetrics.nullable(), epsilon: z.number().nullable().optional(), delta: z.number().optional(),
   }),
-  z.object({ type: z.literal('checkpoint'), path: z.string(), position: Position }),
-  z.object({ type: z.literal('model'), path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int() }),
+  z.object({ type: z.literal('checkpoint'), path: z.string(), position: Position, consumed: ConsumedCounts }),
+  z.object({ type: z.literal('model'), path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int(), consumed: ConsumedCounts }),
   z.object({ type: z.literal('error'), code: TrainerErrorCode, message: z.string() }),
 ]);
 export type TrainerOutputFrame = z.infer<typeof TrainerOutputFrame>;

@@ -78,6 +78,10 @@ class RowStore:
     def all_rows(self) -> list[list[Any]]:
         return [r for d in self.dataset_ids for r in self.rows[d]]
 
+    def sources(self) -> list[int]:
+        """For each row of `all_rows()`, the index of its dataset in `dataset_ids` (metering counts by it)."""
+        return [i for i, d in enumerate(self.dataset_ids) for _ in self.rows[d]]
+
 
 def split_indices(n_rows: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded shuffle; the first n_val indices validate, the rest train (both sorted, so order is the stream's)."""
@@ -250,6 +254,8 @@ class Prepared:
     val_inputs: tuple[torch.Tensor, ...]
     val_y: torch.Tensor
     digest: str
+    #: Per training row, the index of its dataset (in the start frame's `datasetIds` order).
+    train_sources: torch.Tensor
 
     @property
     def n_train(self) -> int:
@@ -257,10 +263,12 @@ class Prepared:
 
 
 def prepare(recipe: dict[str, Any], columns: list[str], rows: list[list[Any]], seed: int, n_val: int,
-            digest: str) -> Prepared:
+            digest: str, sources: Sequence[int] | None = None) -> Prepared:
+    """`sources`: each row's dataset index (default: all rows from dataset 0)."""
     train_idx, val_idx = split_indices(len(rows), n_val, seed)
+    src = torch.as_tensor(np.asarray(sources if sources is not None else [0] * len(rows), dtype=np.int64))
     pre = fit_preprocessor(recipe, columns, rows, train_idx)
     train_rows = [rows[i] for i in train_idx]
     val_rows = [rows[i] for i in val_idx]
     return Prepared(pre, pre.inputs(train_rows), pre.targets(train_rows), pre.inputs(val_rows), pre.targets(val_rows),
-                    digest)
+                    digest, src[torch.as_tensor(train_idx, dtype=torch.int64)])

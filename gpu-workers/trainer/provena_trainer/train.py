@@ -80,11 +80,16 @@ def _set_rng_state(s: dict[str, Any]) -> None:
 
 class Trainer:
     """One job's training. `trace`, when given, sees the training-row indices of every step (tests use it to show
-    that a resumed run consumes exactly the samples the uninterrupted one would)."""
+    that a resumed run consumes exactly the samples the uninterrupted one would).
+
+    Metering: `consumed[datasetId]` counts the training examples every optimizer step took from each dataset (a row
+    counts once per step that used it, so once per epoch with fixed sampling). It is saved in checkpoints and
+    reported in `checkpoint` and `model` frames: what the agent pays royalties for."""
 
     def __init__(self, recipe: dict[str, Any], data: Prepared, *, seed: int, device: torch.device, out_dir: Path,
                  checkpoint_every: int = 0, keep_checkpoints: int = 2, emit: Emit = lambda f: None,
-                 trace: Callable[[torch.Tensor], None] | None = None) -> None:
+                 trace: Callable[[torch.Tensor], None] | None = None,
+                 dataset_ids: list[str] | None = None) -> None:
         self.recipe, self.data, self.seed, self.device = recipe, data, seed, device
         self.out_dir, self.ckpt_dir = out_dir, out_dir / "checkpoints"
         self.checkpoint_every, self.keep_checkpoints = checkpoint_every, keep_checkpoints
@@ -109,6 +114,9 @@ class Trainer:
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.history: list[dict[str, Any]] = []
         self._perm: tuple[int, torch.Tensor] | None = None
+        self.dataset_ids = dataset_ids if dataset_ids is not None else ["ds"]
+        self.train_sources = data.train_sources
+        self.consumed_counts = [0] * len(self.dataset_ids)
 
         self.train_x = tuple(t.to(device) for t in data.train_inputs)
         self.train_y = data.train_y.to(device)
@@ -126,6 +134,34 @@ class Trainer:
             return (torch.rand(self.n_train, generator=self.sample_gen) < self.q).nonzero().squeeze(1)
         b = self.recipe["batchSize"]
         return self._epoch_perm(self.epoch)[self.step_in_epoch * b:(self.step_in_epoch + 1) * b]
+
+    # -- metering --------------------------------------------------------------------------------------------
+    def _count(self, idx: torch.Tensor) -> list[int]:
+        return torch.bincount(self.train_sources[idx.cpu()], minlength=len(self.dataset_ids)).tolist()
+
+    @property
+    def consumed(self) -> dict[str, int]:
+        return dict(zip(self.dataset_ids, self.consumed_counts))
+
+    def planned_consumed(self) -> dict[str, int]:
+        """What `consumed` will be once the last epoch ends, computed before training (the agent prices the plan
+        with it). Fixed sampling replays each epoch's shuffle; Poisson replays a copy of the sampling generator
+        from its current state, so the figure is exact, also after a resume (cost: one draw per row per step)."""
+        totals = list(self.consumed_counts)
+        epoch, step = self.epoch, self.step_in_epoch
+        gen = torch.Generator().manual_seed(0)
+        gen.set_state(self.sample_gen.get_state())
+        b = self.recipe["batchSize"]
+        while epoch < self.recipe["epochs"]:
+            if self.poisson:
+                for _ in range(step, self.steps_per_epoch):
+                    idx = (torch.rand(self.n_train, generator=gen) < self.q).nonzero().squeeze(1)
+                    totals = [a + c for a, c in zip(totals, self._count(idx))]
+            else:
+                idx = self._epoch_perm(epoch)[step * b:self.steps_per_epoch * b]
+                totals = [a + c for a, c in zip(totals, self._count(idx))]
+            epoch, step = epoch + 1, 0
+        return dict(zip(self.dataset_ids, totals))
 
     # -- steps -----------------------------------------------------------------------------------------------
     def train_step(self, idx: torch.Tensor) -> None:
@@ -151,6 +187,7 @@ class Trainer:
                 if self.trace is not None:
                     self.trace(idx.clone())
                 self.train_step(idx)
+                self.consumed_counts = [a + c for a, c in zip(self.consumed_counts, self._count(idx))]
                 self.step_in_epoch += 1
                 self.global_step += 1
                 mid_epoch = self.step_in_epoch < self.steps_per_epoch
@@ -219,6 +256,7 @@ class Trainer:
             "noiseGen": self.noise_gen.get_state(),
             "accountant": self.accountant.state_dict(),
             "history": json.dumps(self.history),
+            "consumed": json.dumps(self.consumed),
         }
         buf = io.BytesIO()
         torch.save(state, buf)
@@ -227,7 +265,7 @@ class Trainer:
         atomic_write(path, buf.getvalue())
         for old in sorted(self.ckpt_dir.glob("ckpt-*.pt"))[: -self.keep_checkpoints]:
             old.unlink(missing_ok=True)
-        self.emit({"type": "checkpoint", "path": str(path), "position": state["position"]})
+        self.emit({"type": "checkpoint", "path": str(path), "position": state["position"], "consumed": self.consumed})
         return path
 
     def load_checkpoint(self, path: Path) -> None:
@@ -246,6 +284,10 @@ class Trainer:
         self.noise_gen.set_state(state["noiseGen"].to(self.noise_gen.get_state().device))
         self.accountant.load_state_dict(state["accountant"])
         self.history = json.loads(state["history"])
+        consumed = json.loads(state.get("consumed", "{}"))
+        if sorted(consumed) != sorted(self.dataset_ids):
+            raise TrainerError(RESUME_MISMATCH, "checkpoint's datasets differ from this job's")
+        self.consumed_counts = [int(consumed[d]) for d in self.dataset_ids]
         pos = state["position"]
         self.epoch, self.step_in_epoch, self.global_step = pos["epoch"], pos["step"], pos["globalStep"]
 

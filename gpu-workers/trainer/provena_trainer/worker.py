@@ -80,11 +80,12 @@ def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_
     planned = _check_budget(recipe, store.n_rows, start.get("privacyBudget"))
     _, n_val = recipes.split_sizes(recipe, store.n_rows)
     assert store.columns is not None
-    data = prepare(recipe, store.columns, store.all_rows(), seed, n_val, store.digest())
+    data = prepare(recipe, store.columns, store.all_rows(), seed, n_val, store.digest(), store.sources())
     device = pick_device(start.get("device", "auto"))
     trainer = Trainer(recipe, data, seed=seed, device=device, out_dir=Path(start["outDir"]),
                       checkpoint_every=start.get("checkpointEverySteps", 0),
-                      keep_checkpoints=start.get("keepCheckpoints", 2), emit=lambda f: write_frame(stdout, f))
+                      keep_checkpoints=start.get("keepCheckpoints", 2), emit=lambda f: write_frame(stdout, f),
+                      dataset_ids=start["datasetIds"])
     if "resumeFrom" in start:
         trainer.load_checkpoint(Path(start["resumeFrom"]))
     write_frame(stdout, {
@@ -92,10 +93,12 @@ def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_
         "val": n_val, "stepsPerEpoch": trainer.steps_per_epoch, "epochs": recipe["epochs"],
         "plannedEpsilon": planned if math.isfinite(planned) else None,
         "resumedAt": {"epoch": trainer.epoch, "step": trainer.step_in_epoch, "globalStep": trainer.global_step},
+        "consumed": trainer.consumed, "plannedConsumed": trainer.planned_consumed(),
     })
     trainer.run()
     path, digest = trainer.export()
-    write_frame(stdout, {"type": "model", "path": str(path), "sha256": digest, "bytes": path.stat().st_size})
+    write_frame(stdout, {"type": "model", "path": str(path), "sha256": digest, "bytes": path.stat().st_size,
+                         "consumed": trainer.consumed})
 
 
 def serve(stdin: BinaryIO, out: BinaryIO) -> int:

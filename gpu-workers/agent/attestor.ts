@@ -1,0 +1,56 @@
+/**
+ * Attestors: what produces the evidence that binds the worker's fresh key to the API's nonce (THE binding rule:
+ * shared/attestation/types.ts). The agent depends on the {@link Attestor} interface only.
+ *
+ * - `dev` ({@link devAttestor}): the development attestor of the embedded stack (Nitro format, development root
+ *   under `.provena/`); accepted only by the development policy.
+ * - `nitro-nsm` (not built here): inside a Nitro enclave, open `/dev/nsm` and send the NSM `Attestation` request
+ *   with `public_key` = the worker key bytes and `nonce` = the API nonce (or `user_data` = SHA-512(key ‖ nonce)
+ *   when `public_key` must hold KMS's RSA recipient key); wrap the returned COSE_Sign1 document as
+ *   `{kind: 'nitro', documents: {document}}`; measurement = PCR0. A small native helper (aws-nitro-enclaves-nsm-api)
+ *   or an ioctl binding does the call; nothing else changes.
+ * - `tsm` (not built here): in a TDX or SEV-SNP confidential VM, Linux configfs-tsm: `mkdir
+ *   /sys/kernel/config/tsm/report/r`, write the 64-byte `bindingDigest(key, nonce)` to `inblob`, read `outblob`
+ *   (TDX quote v4/v5 or SNP report) and `auxblob` (SNP: VCEK/ASK/ARK), then the NVIDIA GPU report from the
+ *   driver's attestation SDK with the first 32 bytes of the digest as SPDM nonce; wrap as
+ *   `{kind: 'tdx'|'sev-snp', documents, gpu: {kind: 'nvidia-gpu', documents}}`; measurement = MRTD / MEASUREMENT.
+ */
+import { DevAttestor, devPcrs } from '../../shared/attestation/devAttestor.js';
+import type { EvidenceBundle } from '../../shared/attestation/types.js';
+import { ProvenaError } from '../../shared/errors.js';
+import type { WorkerMode } from '../../shared/schemas/attestation.js';
+import type { AttestorKind } from './config.js';
+
+/** Evidence for one key and nonce, plus the measurement the receipt records. */
+export interface Attestation {
+  evidence: EvidenceBundle;
+  /** Lowercase hex (Nitro PCR0, TDX MRTD, SNP MEASUREMENT, or the dev attestor's PCR0). */
+  measurement: string;
+}
+
+/** Produces evidence binding `publicKey` (uncompressed secp256k1, 0x04…) and `nonce` (64 hex). */
+export interface Attestor {
+  readonly kind: AttestorKind;
+  /** The worker mode this evidence proves. */
+  readonly mode: WorkerMode;
+  attest(input: { publicKey: string; nonce: string }): Promise<Attestation>;
+}
+
+/** The development attestor, with its root kept in `rootDir` (the embedded stack's `.provena`). */
+export function devAttestor(rootDir: string, now: () => Date = () => new Date()): Attestor {
+  const dev = DevAttestor.open(rootDir, { now: now() });
+  const measurement = (devPcrs().get(0) as Buffer).toString('hex');
+  return {
+    kind: 'dev',
+    mode: 'nitro',
+    async attest({ publicKey, nonce }) {
+      return { evidence: dev.bundle({ nonce, publicKey: publicKey.replace(/^0x/, ''), now: now() }), measurement };
+    },
+  };
+}
+
+/** The attestor the config names; `WORKER_ATTESTOR_UNAVAILABLE` for the ones this build does not include. */
+export function attestorFor(kind: AttestorKind, opts: { devRootDir: string }): Attestor {
+  if (kind === 'dev') return devAttestor(opts.devRootDir);
+  throw new ProvenaError('WORKER_ATTESTOR_UNAVAILABLE', `the ${kind} attestor is not built into this agent (see gpu-workers/agent/attestor.ts for how it plugs in)`);
+}

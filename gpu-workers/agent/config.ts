@@ -1,0 +1,63 @@
+/**
+ * The worker agent's configuration: read once at start from the environment, parsed with zod, failing with a
+ * message naming each bad variable (shared/configFields.ts `parseConfig`).
+ */
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { HttpUrl, PrivateKey, parseConfig } from '../../shared/configFields.js';
+import { WorkerMode } from '../../shared/schemas/attestation.js';
+
+/** Which attestor produces the evidence (see attestor.ts: only `dev` is implemented in this repository). */
+export const AttestorKind = z.enum(['dev', 'nitro-nsm', 'tsm']);
+export type AttestorKind = z.output<typeof AttestorKind>;
+
+const Modes = z
+  .string()
+  .transform((s) => s.split(',').map((m) => m.trim()).filter((m) => m.length > 0))
+  .pipe(z.array(WorkerMode).min(1).max(2));
+
+/** The environment variables of `provena-worker`. */
+export const WorkerConfigSchema = z.object({
+  /** The Provena API, e.g. `http://127.0.0.1:8787`. */
+  PROVENA_API_URL: HttpUrl,
+  /** The operator's request-signing key (its address must be in the API's PROVENA_WORKER_OPERATORS). */
+  PROVENA_WORKER_OPERATOR_KEY: PrivateKey,
+  /** A name for logs and leases. */
+  PROVENA_WORKER_ID: z.string().min(1).max(128).default(hostname().slice(0, 128) || 'worker'),
+  /** Modes this worker can attest in (comma-separated). */
+  PROVENA_WORKER_MODES: Modes.default(['nitro']),
+  PROVENA_WORKER_ATTESTOR: AttestorKind.default('dev'),
+  /** Where the development attestor keeps its root (the embedded stack's `.provena`). */
+  PROVENA_WORKER_DEV_ROOT_DIR: z.string().min(1).default('.provena'),
+  /**
+   * Scratch space for the trainer's checkpoints and model (plaintext): a tmpfs in production (`/dev/shm/...`
+   * or a RAM-backed mount inside the TEE); a fresh temp folder under it per job, removed afterwards.
+   */
+  PROVENA_WORKER_WORK_DIR: z.string().min(1).default(join(tmpdir(), 'provena-worker')),
+  /** The trainer's device. */
+  PROVENA_TRAINER_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /** The trainer checkpoints every this many optimizer steps (0: only at epoch ends). */
+  PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: z.coerce.number().int().min(0).max(1_000_000).default(50),
+  /** Renew the lease at least this often (seconds; the lease's own `heartbeatSeconds` when shorter). */
+  PROVENA_WORKER_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(20),
+  /** Long-poll for a job this long per lease request (seconds). */
+  PROVENA_WORKER_LEASE_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
+  /** Take one job (or none) and exit, instead of looping. */
+  PROVENA_WORKER_ONCE: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').default(false),
+  /** EC2 instance metadata (IMDSv2) base URL, polled for spot interruption notices; unset: no polling. */
+  PROVENA_WORKER_IMDS_URL: HttpUrl.optional(),
+  PROVENA_WORKER_IMDS_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(5),
+  /** Seconds before a notice's deadline under which the agent commits the last checkpoint rather than take one. */
+  PROVENA_WORKER_NOTICE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+});
+export type WorkerConfig = z.output<typeof WorkerConfigSchema>;
+
+/**
+ * The agent's configuration from `env`.
+ *
+ * @throws ConfigError (`CONFIG_INVALID`) naming each bad or missing variable.
+ */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  return parseConfig(WorkerConfigSchema, env);
+}

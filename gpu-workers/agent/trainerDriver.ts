@@ -1,0 +1,125 @@
+/**
+ * Drives the Python trainer (gpu-workers/trainer, protocol in its PROTOCOL.md): spawns `python -m provena_trainer`
+ * from the venv `runtime.mjs` names, writes length-prefixed JSON frames to its stdin (with backpressure) and
+ * yields the frames it writes to stdout, each parsed with the shared zod schema. The trainer's environment is
+ * built here from scratch: no variable of the agent (its operator key above all) reaches it.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { ProvenaError } from '../../shared/errors.js';
+import { MAX_TRAINER_FRAME_BYTES, TrainerOutputFrame, type TrainerInputFrame } from '../../shared/schemas/trainerProtocol.js';
+import { checkTrainerRuntime } from '../trainer/runtime.mjs';
+
+/** One frame's bytes: u32 big-endian length ‖ UTF-8 JSON. */
+export function encodeFrame(frame: TrainerInputFrame | Record<string, unknown>): Buffer {
+  const body = Buffer.from(JSON.stringify(frame), 'utf8');
+  if (body.length > MAX_TRAINER_FRAME_BYTES) throw new ProvenaError('WORKER_TRAINER_FAILED', `a frame of ${body.length} bytes is over the trainer's limit`);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  return Buffer.concat([head, body]);
+}
+
+/** Splits a byte stream into frames; throws `WORKER_TRAINER_FAILED` on an oversized, malformed or cut frame. */
+export async function* decodeFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<TrainerOutputFrame> {
+  let buf = Buffer.alloc(0);
+  for await (const piece of source) {
+    buf = buf.length === 0 ? Buffer.from(piece) : Buffer.concat([buf, piece]);
+    while (buf.length >= 4) {
+      const len = buf.readUInt32BE(0);
+      if (len > MAX_TRAINER_FRAME_BYTES) throw new ProvenaError('WORKER_TRAINER_FAILED', `the trainer wrote a frame of ${len} bytes`);
+      if (buf.length < 4 + len) break;
+      const body = buf.subarray(4, 4 + len);
+      buf = buf.subarray(4 + len);
+      let json: unknown;
+      try {
+        json = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new ProvenaError('WORKER_TRAINER_FAILED', 'the trainer wrote a frame that is not JSON');
+      }
+      const parsed = TrainerOutputFrame.safeParse(json);
+      if (!parsed.success) throw new ProvenaError('WORKER_TRAINER_FAILED', `the trainer wrote an unexpected frame: ${parsed.error.issues[0]?.message ?? ''}`);
+      yield parsed.data;
+    }
+  }
+  if (buf.length > 0) throw new ProvenaError('WORKER_TRAINER_FAILED', 'the trainer stream ended inside a frame');
+}
+
+/** A running trainer process. */
+export interface TrainerProcess {
+  /** Writes one frame, waiting while the pipe is full. */
+  send(frame: TrainerInputFrame): Promise<void>;
+  /** Closes the trainer's stdin (after `end`). */
+  close(): void;
+  /** The frames the trainer writes, in order; ends when it closes stdout. */
+  readonly frames: AsyncIterable<TrainerOutputFrame>;
+  /** Resolves with the exit status (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Stops it (SIGKILL): its outDir is discarded by the caller. */
+  kill(): void;
+}
+
+export interface StartTrainerOptions {
+  /** Thread count for torch on CPU (OMP_NUM_THREADS). */
+  threads?: number;
+  /** Receives the trainer's stderr lines (logs; never row data by the trainer's contract). */
+  onLog?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Spawns the trainer. Throws `WORKER_TRAINER_UNAVAILABLE` when its venv is missing or stale (naming the fix).
+ *
+ * @example
+ * ```ts
+ * const t = startTrainer();
+ * await t.send(start); for (const b of batches) await t.send(b); await t.send(end); t.close();
+ * for await (const f of t.frames) if (f.type === 'model') ...
+ * ```
+ */
+export function startTrainer(options: StartTrainerOptions = {}): TrainerProcess {
+  const rt = checkTrainerRuntime(options.env ?? process.env);
+  if (!rt.ok) throw new ProvenaError('WORKER_TRAINER_UNAVAILABLE', rt.reason);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    OMP_NUM_THREADS: String(options.threads ?? 1),
+    MKL_NUM_THREADS: String(options.threads ?? 1),
+  };
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(rt.python, ['-m', 'provena_trainer'], { cwd: rt.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let stdinError: Error | undefined;
+  child.stdin.on('error', (e) => (stdinError = e)); // EPIPE when the trainer refused early: its error frame says why
+  let tail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    tail += s;
+    const lines = tail.split('\n');
+    tail = lines.pop() ?? '';
+    for (const l of lines) options.onLog?.(l);
+  });
+  return {
+    async send(frame) {
+      if (stdinError || child.stdin.destroyed) return;
+      if (!child.stdin.write(encodeFrame(frame))) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            child.stdin.off('drain', done);
+            child.stdin.off('close', done);
+            resolve();
+          };
+          child.stdin.once('drain', done);
+          child.stdin.once('close', done);
+        });
+      }
+    },
+    close() {
+      if (!child.stdin.destroyed) child.stdin.end();
+    },
+    frames: decodeFrames(child.stdout),
+    exited,
+    kill() {
+      child.kill('SIGKILL');
+    },
+  };
+}
