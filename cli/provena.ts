@@ -9,6 +9,7 @@ import { ApiError } from '../shared/sdk/client.js';
 import { registerDatasetCommands } from './commands/dataset.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerLicenseCommands } from './commands/license.js';
+import { registerReceiptCommands } from './commands/receipt.js';
 import { registerRoyaltiesCommands } from './commands/royalties.js';
 import { say } from './context.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRoyaltiesCommands(program);
 
   registerLicenseCommands(program);
+  registerReceiptCommands(program);
   return program;
 }
 
