@@ -8,8 +8,10 @@ import { ProvenaError } from '../shared/errors.js';
 import { ApiError } from '../shared/sdk/client.js';
 import { registerDatasetCommands } from './commands/dataset.js';
 import { registerJobCommands } from './commands/job.js';
+import { registerJobModelCommand, registerJobRefundCommand } from './commands/jobModel.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerLicenseCommands } from './commands/license.js';
+import { registerReceiptCommands } from './commands/receipt.js';
 import { registerRoyaltiesCommands } from './commands/royalties.js';
 import { say } from './context.js';
 
@@ -30,7 +32,10 @@ export function buildProgram(): Command {
   registerRoyaltiesCommands(program);
 
   registerLicenseCommands(program);
-  registerJobCommands(program);
+  const job = registerJobCommands(program);
+  registerJobModelCommand(job);
+  registerJobRefundCommand(job);
+  registerReceiptCommands(program);
   return program;
 }
 

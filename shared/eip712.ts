@@ -165,6 +165,25 @@ export const CLAIM_TYPES = {
   ],
 } as const;
 
+/** An ERC-2612 `Permit`: `owner` lets `spender` draw `value` of the token (domain: the token's own EIP-712 domain). */
+export interface PermitMessage {
+  owner: string;
+  spender: string;
+  value: bigint;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export const PERMIT_TYPES = {
+  Permit: [
+    { name: 'owner', type: 'address' },
+    { name: 'spender', type: 'address' },
+    { name: 'value', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const;
+
 // ethers wants mutable arrays in its types record.
 type Types = Record<string, { name: string; type: string }[]>;
 const types = (t: Record<string, readonly { name: string; type: string }[]>): Types =>
@@ -208,4 +227,9 @@ export function signUpdate(signer: Signer, domain: TypedDataDomain, update: Upda
 /** Signs a claim (nonce from `LicenseManager.claimNonces(recipient)`). */
 export function signClaim(signer: Signer, domain: TypedDataDomain, claim: ClaimMessage): Promise<string> {
   return signer.signTypedData(domain, types(CLAIM_TYPES), claim);
+}
+
+/** Signs an ERC-2612 permit in the token's domain (nonce from the token's `nonces(owner)`). */
+export function signPermit(signer: Signer, domain: TypedDataDomain, permit: PermitMessage): Promise<string> {
+  return signer.signTypedData(domain, types(PERMIT_TYPES), permit);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProvenaError } from '../../shared/errors.js';
-import { parseDuration } from './license.js';
+import { parseDuration, parseId } from './license.js';
 
 describe('provena license buy --expires-in', () => {
   it('reads seconds, minutes, hours, days and weeks', () => {
@@ -18,6 +18,21 @@ describe('provena license buy --expires-in', () => {
         }
       })();
       expect([bad, err instanceof ProvenaError ? err.code : err]).toEqual([bad, 'VALIDATION_FAILED']);
+    }
+  });
+});
+
+describe('provena license reclaim ID', () => {
+  it('reads a positive decimal id and refuses anything else with VALIDATION_FAILED', () => {
+    expect(parseId(' 42 ', 'license')).toBe(42n);
+    for (const bad of ['0', '-1', '1.5', '0x10', 'abc', '']) {
+      let code: unknown;
+      try {
+        parseId(bad, 'license');
+      } catch (e) {
+        code = e instanceof ProvenaError ? e.code : e;
+      }
+      expect([bad, code]).toEqual([bad, 'VALIDATION_FAILED']);
     }
   });
 });

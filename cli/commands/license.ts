@@ -1,6 +1,7 @@
 /**
- * `provena license quote|buy|list|show`: a lab's side of licensing. `buy` signs and pays from the lab's own key
- * (its own gas): approve, then `LicenseManager.purchase` with the quoted prices as caps.
+ * `provena license quote|buy|list|show|reclaim`: a lab's side of licensing. `buy` signs and pays from the lab's own
+ * key (its own gas): an ERC-2612 permit where the token has one (else an approval), then `LicenseManager.purchase`
+ * with the quoted prices as caps. `reclaim` sends the budget no job was given back from the holder's key.
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -11,7 +12,7 @@ import { routes } from '../../shared/http/routes.js';
 import { Address } from '../../shared/schemas/common.js';
 import type { LicenseDetail, LicenseSummary, Quote } from '../../shared/schemas/license.js';
 import { ProvenaClient } from '../../shared/sdk/client.js';
-import { buyLicense, tokenDecimals } from '../../shared/sdk/license.js';
+import { buyLicense, reclaimUnallocated, tokenDecimals } from '../../shared/sdk/license.js';
 
 const Globals = z.object({
   api: z.url(),
@@ -23,7 +24,7 @@ type Globals = z.output<typeof Globals>;
 
 const PrivateKey = z.string().trim().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a private key is 32 bytes of hex');
 
-function wallet(opts: Globals): Wallet {
+function wallet(opts: { keyFile?: string | undefined }): Wallet {
   const raw = opts.keyFile ? readFileSync(opts.keyFile, 'utf8') : process.env.PROVENA_PRIVATE_KEY;
   if (raw === undefined) throw new ProvenaError('AUTH_MISSING', 'No key: pass --key-file or set PROVENA_PRIVATE_KEY');
   const r = PrivateKey.safeParse(raw);
@@ -102,7 +103,8 @@ export function registerLicenseCommands(program: Command): void {
     .option('--max-price-per-sample <amount>', 'cap per sample in token units, for every dataset (default: the quote now)')
     .addOption(new Option('--rpc-url <url>', 'JSON-RPC endpoint of the chain').env('PROVENA_CHAIN_RPC_URL').default('http://127.0.0.1:8545'))
     .option('--confirmations <n>', 'blocks to wait for after the purchase is mined', '1')
-    .action(async (datasets: string[], o: { budget: string; expiresIn: string; maxPricePerSample?: string; rpcUrl: string; confirmations: string }, cmd: Command) => {
+    .addOption(new Option('--authorization <how>', 'how the budget is authorized when the allowance is short: a permit where the token has one (auto), a permit only, or an approval').choices(['auto', 'permit', 'approve']).default('auto'))
+    .action(async (datasets: string[], o: { budget: string; expiresIn: string; maxPricePerSample?: string; rpcUrl: string; confirmations: string; authorization: 'auto' | 'permit' | 'approve' }, cmd: Command) => {
       const { api, opts } = context(cmd);
       const seconds = parseDuration(o.expiresIn);
       const health = await api.health();
@@ -131,12 +133,13 @@ export function registerLicenseCommands(program: Command): void {
           budget,
           expiry,
           confirmations: Number(o.confirmations),
+          authorization: o.authorization,
           onSent: (step, hash) => {
             if (!opts.json) process.stdout.write(`${step} tx ${hash}\n`);
           },
         });
         print(opts, { ...result, budget: String(budget), expiry: new Date(expiry * 1000).toISOString(), datasets: quotes.map((q) => ({ datasetId: q.datasetId, chainDatasetId: q.chainDatasetId, maxPricePerSample: String(cap ?? BigInt(q.pricePerSample)) })) }, () =>
-          `license ${result.licenseId} bought in block ${result.blockNumber} (tx ${result.txHash})`,
+          `license ${result.licenseId} bought in block ${result.blockNumber} (tx ${result.txHash}; budget authorized by ${result.authorization})`,
         );
       } finally {
         provider.destroy();
@@ -164,4 +167,42 @@ export function registerLicenseCommands(program: Command): void {
       const detail = await api.call(routes.getLicense, { params: { id } });
       print(opts, detail, () => detailText(detail));
     });
+
+  license
+    .command('reclaim <id>')
+    .description('send the budget no job was given back, from the holder\'s key (you pay the gas)')
+    .option('--to <address>', 'where the funds go (default: your address)')
+    .addOption(new Option('--rpc-url <url>', 'JSON-RPC endpoint of the chain').env('PROVENA_CHAIN_RPC_URL').default('http://127.0.0.1:8545'))
+    .option('--confirmations <n>', 'blocks to wait for after it is mined', '1')
+    .action(async (id: string, o: { to?: string; rpcUrl: string; confirmations: string }, cmd: Command) => {
+      const { api, opts } = context(cmd);
+      const licenseId = parseId(id, 'license');
+      const to = o.to === undefined ? undefined : Address.parse(o.to);
+      await withLabSigner(api, opts, o.rpcUrl, async (signer, licenseManager) => {
+        const r = await reclaimUnallocated({ signer, licenseManager, licenseId, ...(to ? { to } : {}), confirmations: Number(o.confirmations), onSent: (h) => opts.json || process.stdout.write(`reclaim tx ${h}\n`) });
+        print(opts, { licenseId: String(licenseId), ...r }, () => `reclaimed ${r.amount} (token base units) of license ${licenseId} to ${r.to} in block ${r.blockNumber} (tx ${r.txHash})`);
+      });
+    });
+}
+
+/** A positive decimal id (license or job), as the contracts number them. */
+export function parseId(text: string, what: 'license' | 'job'): bigint {
+  if (!/^[1-9][0-9]{0,76}$/.test(text.trim())) throw new ProvenaError('VALIDATION_FAILED', `${what} id ${text}: must be a positive integer`);
+  return BigInt(text.trim());
+}
+
+/**
+ * Runs `fn` with the lab's key connected to the chain the API names (its LicenseManager and chain id), closing the
+ * provider afterwards. Shared by the commands that send a transaction from the holder's key.
+ */
+export async function withLabSigner<T>(api: ProvenaClient, opts: { keyFile?: string | undefined }, rpcUrl: string, fn: (signer: Wallet, licenseManager: string) => Promise<T>): Promise<T> {
+  const health = await api.health();
+  const licenseManager = health.contracts.LicenseManager;
+  if (!licenseManager) throw new ProvenaError('CONFIG_INVALID', 'The API names no LicenseManager contract');
+  const provider = new JsonRpcProvider(rpcUrl, health.chainId, { staticNetwork: true });
+  try {
+    return await fn(wallet(opts).connect(provider), licenseManager);
+  } finally {
+    provider.destroy();
+  }
 }

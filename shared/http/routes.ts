@@ -31,6 +31,7 @@ import {
   UsageReportResult,
 } from '../schemas/job.js';
 import { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
+import { ReceiptCidParams, StoredReceipt } from '../schemas/receipt.js';
 import { LicenseDetail, LicenseIdParams, LicenseListQuery, LicensePage, Quote, QuoteQuery } from '../schemas/license.js';
 import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
 import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport } from '../schemas/royalties.js';
@@ -463,6 +464,20 @@ export const routes = {
     response: JobResultResult,
     access: { nonces: 'write', jobs: 'write', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
     lambda: { timeoutSeconds: 29, memoryMb: 512 },
+  }),
+  // ------------------------------------------------------------------------------------ labs and recipients
+  getReceipt: defineRoute({
+    name: 'getReceipt',
+    method: 'GET',
+    path: '/v1/receipts/{cid}',
+    handler: 'functions/receipts/get.ts',
+    // Public: receipts are public on IPFS too; the reader recomputes the CID from the bytes.
+    auth: 'public',
+    summary: "A job receipt's bytes as stored (at most 256 KiB, base64): check its CID, signature and anchoring with `provena receipt verify`",
+    params: ReceiptCidParams,
+    response: StoredReceipt,
+    // Reads the content store (IPFS over HTTP: no AWS grant).
+    access: {},
   }),
 } as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
 
