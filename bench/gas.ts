@@ -93,7 +93,10 @@ async function main(): Promise<void> {
   const lrcM = await manager.purchase([merkleId], cap(1), 10n ** 12n, expiry).then((t) => t.wait());
   const licM = idFrom(lrcM!, manager.interface, 'LicensePurchased');
 
-  const job1 = idFrom(await measure('open job', manager.openJob(lic1, 10n ** 12n, 10n ** 24n), { anchor: 'Sablier Flow create: 127k' }), manager.interface, 'JobOpened');
+  // The deployment's first job also pays the job counter's zero-to-non-zero write (20k more); every later job is
+  // the steady state the anchor is compared with.
+  await measure("open job (the deployment's first: job counter 0 -> 1)", manager.openJob(lic1, 10n ** 11n, 10n ** 24n));
+  const job1 = idFrom(await measure('open job', manager.openJob(lic1, 5n * 10n ** 11n, 10n ** 24n), { anchor: 'Sablier Flow create: 127k' }), manager.interface, 'JobOpened');
   const job5 = idFrom((await (await manager.openJob(lic5, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
   const jobM = idFrom((await (await manager.openJob(licM, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
   await measure('approve worker (with evidence hash)', attest.approveWorker(job1, worker.address, id('evidence 1')));

@@ -81,7 +81,8 @@ function gasFigures(g: BenchJson): Figure[] {
   for (const r of g.rows ?? []) {
     const target = GAS_TARGETS[r.operation];
     const anchor = GAS_ANCHORS[r.operation] ?? (String(r.operation).startsWith('first claim with proof') ? { label: 'Uniswap MerkleDistributor claim, 100k leaves (execution)', value: 79_000 } : undefined);
-    if (!target && !anchor && !String(r.operation).startsWith('report, 5 datasets') && !String(r.operation).startsWith('report, 1 dataset of')) continue;
+    const shown = ['report, 5 datasets', 'report, 1 dataset of', 'open job (', 'final report', 'withdraw (explicit split, first)'];
+    if (!target && !anchor && !shown.some((p) => String(r.operation).startsWith(p))) continue;
     const useExecution = target?.execution ?? anchor !== undefined;
     const value = useExecution ? r.executionGas : r.gasUsed;
     const f = figure({

@@ -39,7 +39,8 @@ export function renderTable(summary: Summary): string {
   const lines = [
     `Run of ${summary.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ` +
       `load average (1/5/15 min) ${m.loadavgStart.join(' / ')} at the start${m.loadavgEnd ? `, ${m.loadavgEnd.join(' / ')} at the end` : ''}. ` +
-      `Ratios compare ours with a baseline measured in the same run (gas: with published anchors); ${summary.note}.`,
+      `Ratios compare ours with a baseline measured in the same run (gas: with published anchors); ${summary.note}.` +
+      (summary.settings && Object.keys(summary.settings).length > 0 ? ` Settings: ${Object.entries(summary.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.` : ''),
     '',
     '| Bench (1-min load, mean) | Figure | Ours | Baseline | Ratio | Target |',
     '|---|---|---:|---|---:|---|',

@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { ...machine, loadavgEnd: loadavg().map((l) => +l.toFixed(2)) },
     note: 'cores shared with other work: compare ratios (same-run baselines), not absolute numbers',
+    settings: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('BENCH_') && e[0] !== 'BENCH_ONLY' && e[1] !== undefined)),
     benches,
   };
   writeFileSync(join(results, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -91,5 +91,7 @@ export interface Summary {
   finishedAt: string;
   machine: Machine;
   note: string;
+  /** The BENCH_* variables in effect (sizes and counts of a reduced run). */
+  settings?: Record<string, string>;
   benches: Record<string, BenchSummary>;
 }
