@@ -54,7 +54,7 @@ function apiFigures(a: BenchJson): Figure[] {
     const floor = r.floor ?? { label: 'bare node:http {} (same client, same run)', reqPerSec: a.floor.getReqPerSec, p50Ms: undefined };
     out.push(figure({ id: `api.${r.id ?? r.route}.rps`, label: `${r.route}: throughput (${r.concurrency} in flight)`, value: r.reqPerSec, unit: 'req/s', better: 'higher', baseline: { label: floor.label, value: floor.reqPerSec, sameRun: true } }));
     if (r.p50Ms !== undefined && floor.p50Ms !== undefined) {
-      const f = figure({ id: `api.${r.id ?? r.route}.p50`, label: `${r.route}: p50 / p99 ${r.p99Ms} ms (${r.concurrency} in flight)`, value: r.p50Ms, unit: 'ms', better: 'lower', baseline: { label: `${floor.label}: p50`, value: floor.p50Ms, sameRun: true } });
+      const f = figure({ id: `api.${r.id ?? r.route}.p50`, label: `${r.route}: p50 (p99 ${r.p99Ms} ms; ${r.concurrency} in flight)`, value: r.p50Ms, unit: 'ms', better: 'lower', baseline: { label: `${floor.label}: p50`, value: floor.p50Ms, sameRun: true } });
       out.push(r.targetP50Ms === undefined ? f : { ...f, target: { text: `p50 < ${r.targetP50Ms} ms`, met: r.p50Ms < r.targetP50Ms } });
     }
   }

@@ -78,7 +78,7 @@ describe('the benchmark renderer', () => {
     const svg = barChart('T', 'MiB/s', [{ label: 'encrypt', bars: [{ series: 'ours', value: 10 }, { series: 'raw', value: 20 }], marker: { label: 'target', value: 18 } }]);
 
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.match(/<rect x="300"/g)).toHaveLength(2);
+    expect(svg.match(/<rect x="420"/g)).toHaveLength(2);
     expect(svg).toContain('stroke-dasharray');
     expect(Object.keys(renderCharts(fixture)).sort()).toEqual(['bench-data-plane.svg', 'bench-gas.svg']);
   });

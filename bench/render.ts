@@ -88,7 +88,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** A horizontal grouped bar chart as a standalone SVG (no fonts or scripts loaded). */
 export function barChart(title: string, unit: string, groups: readonly BarGroup[]): string {
   const series = [...new Set(groups.flatMap((g) => g.bars.map((b) => b.series)))];
-  const labelW = 300;
+  const labelW = 420;
   const plotW = 420;
   const barH = 14;
   const gap = 12;
@@ -108,7 +108,8 @@ export function barChart(title: string, unit: string, groups: readonly BarGroup[
   });
   let y = top;
   for (const g of groups) {
-    out.push(`<text x="${labelW - 6}" y="${y + barH}" text-anchor="end">${esc(g.label)}</text>`);
+    const label = g.label.length > 64 ? `${g.label.slice(0, 63)}…` : g.label;
+    out.push(`<text x="${labelW - 6}" y="${y + barH}" text-anchor="end">${esc(label)}</text>`);
     g.bars.forEach((b, i) => {
       const by = y + i * (barH + 2);
       const color = COLORS[series.indexOf(b.series) % COLORS.length];
