@@ -15,6 +15,7 @@ import { BrowserProvider, Wallet, getBytes, id, type ContractTransactionResponse
 import { deployProvena } from '../contracts/deploy.js';
 import { licenseManagerDomain, signFinalReport, signUsageReport } from '../shared/eip712.js';
 import { buildRoyaltyTree } from '../contracts/merkle.js';
+import { machineNow } from './lib/figures.js';
 import { DatasetRegistry__factory, LicenseManager__factory, MockUSD__factory, AttestationRegistry__factory } from '../contracts/typechain/index.js';
 
 const ZERO_ROOT = `0x${'00'.repeat(32)}`;
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
   await provider.send('evm_mine', []);
   await measure('sweep Merkle residual (owner)', manager.connect(owner).sweepResidual(merkleId, await owner.getAddress()));
 
-  const out = { generatedAt: new Date().toISOString(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 2,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
+  const out = { generatedAt: new Date().toISOString(), machine: machineNow(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 2,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'gas.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);

@@ -48,7 +48,7 @@ describe('the benchmark renderer', () => {
     expect(table).toContain('| crypto (2.25) | encrypt (memory, 1024 MiB) | 827 MiB/s | raw AES-256-GCM encrypt, same bytes: 1,140 MiB/s | 72.5% | ≥ 90% of raw GCM: **not met** |');
     expect(table).toContain('| gas (3) | open job (execution) | 111,308 gas | Sablier Flow create (published): 127,000 gas | 114.1% |  |');
     expect(table).toContain('| indexer (3) | failed (exit 1) |');
-    expect(table).toContain('2 × AMD EPYC, 23.5 GiB, Node v20.20.2');
+    expect(table).toContain('Benches run between 2026-11-28 08:01 and 2026-11-28 08:03 UTC on 2 × AMD EPYC, 23.5 GiB, Node v20.20.2');
     expect(table).toContain('1.5 / 2 / 2.5 at the start, 3 / 2.5 / 2.5 at the end');
   });
 

@@ -33,11 +33,20 @@ function row(bench: string, f: Figure): string {
   return `| ${cell(bench)} | ${cell(f.label)} | ${ours} | ${cell(base)} | ${ratio} | ${cell(target)} |`;
 }
 
+/** When the figures were measured: one run, or the span of a run and later subset runs (`BENCH_ONLY`). */
+function runSpan(summary: Summary): string {
+  const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+  const times = Object.values(summary.benches).map((b) => b.ranAt).sort();
+  const first = times[0] ?? summary.startedAt;
+  const last = times[times.length - 1] ?? summary.startedAt;
+  return minute(first) === minute(last) || times.length < 2 ? `Run of ${minute(first)} UTC` : `Benches run between ${minute(first)} and ${minute(last)} UTC`;
+}
+
 /** The Markdown table (with its machine and load line) for `summary`. */
 export function renderTable(summary: Summary): string {
   const m = summary.machine;
   const lines = [
-    `Run of ${summary.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ` +
+    `${runSpan(summary)} on ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ` +
       `load average (1/5/15 min) ${m.loadavgStart.join(' / ')} at the start${m.loadavgEnd ? `, ${m.loadavgEnd.join(' / ')} at the end` : ''}. ` +
       `Ratios compare ours with a baseline measured in the same run (gas: with published anchors); ${summary.note}.` +
       (summary.settings && Object.keys(summary.settings).length > 0 ? ` Settings: ${Object.entries(summary.settings).map(([k, v]) => `${k}=${v}`).join(', ')}.` : ''),
