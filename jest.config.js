@@ -12,7 +12,7 @@ export default {
       ...common,
       displayName: 'unit',
       // The architecture test reads files only: it needs no stack.
-      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts,stack}/**/*.test.ts', '<rootDir>/test/architecture.test.ts'],
+      testMatch: ['<rootDir>/{shared,functions,infra,contracts,gpu-workers,cli,scripts,stack,bench}/**/*.test.ts', '<rootDir>/test/architecture.test.ts'],
     },
     {
       ...common,

@@ -15,13 +15,10 @@
  * 1000) distinct signed requests, verified in 3 interleaved rounds.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Wallet, verifyTypedData } from 'ethers';
+import { JsonRpcProvider, Wallet, verifyTypedData } from 'ethers';
 import { startStack } from '../stack/stack.js';
 import { AUTH_HEADERS, bodyHash, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
 import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
@@ -32,97 +29,23 @@ import type { SignatureVerifier } from '../shared/ports/SignatureVerifier.js';
 import type { DatasetInputWire } from '../shared/schemas/dataset.js';
 import { ProvenaClient } from '../shared/sdk/client.js';
 import { exampleListing } from '../cli/example-listing.js';
+import { LicenseManager__factory, MockUSD__factory } from '../contracts/typechain/index.js';
+import { routes as apiRoutes } from '../shared/http/routes.js';
+import { devAccountKey } from '../stack/embeddedChain.js';
+import { freePort, runLoad, startFloor, type LoadResult } from './lib/load.js';
+import { machineNow } from './lib/figures.js';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
 const WARMUP = Number(process.env.BENCH_API_WARMUP ?? 20);
 const VERIFY = Number(process.env.BENCH_API_VERIFY ?? 1000);
 const here = dirname(fileURLToPath(import.meta.url));
+const load = (n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<LoadResult> => runLoad(n, concurrency, WARMUP, fn);
 
 /** A valid listing owned by `owner`: the CLI's example listing (what `provena dataset template` prints), numbered. */
 function listing(owner: string, paymentToken: string, i: number): DatasetInputWire {
   const base = exampleListing(owner, paymentToken);
   return { ...base, title: `${base.title} #${i}` };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface LoadResult {
-  requests: number;
-  concurrency: number;
-  seconds: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  meanMs: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
-
-/** Runs `fn(i)` for i in [0, n) with `concurrency` workers; `WARMUP` untimed calls first (indices -1, -2, ...). */
-async function load(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<LoadResult> {
-  for (let w = 1; w <= WARMUP; w++) await fn(-w);
-  const lat: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= n) return;
-        const s = performance.now();
-        await fn(i);
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const r2 = (x: number) => +x.toFixed(2);
-  return {
-    requests: n,
-    concurrency,
-    seconds: +seconds.toFixed(3),
-    reqPerSec: +(n / seconds).toFixed(1),
-    p50Ms: r2(pct(lat, 50)),
-    p95Ms: r2(pct(lat, 95)),
-    p99Ms: r2(pct(lat, 99)),
-    meanMs: r2(lat.reduce((a, b) => a + b, 0) / lat.length),
-  };
-}
-
-/** The transport floor: a bare node:http server on loopback answering `{}`. */
-async function startFloor(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** NonceStore port in memory (a Map), for the verifier micro-benchmark. */
@@ -167,7 +90,7 @@ async function microVerify(): Promise<MicroResult> {
   const signed: { headers: Record<string, string>; message: Record<string, unknown>; signature: string }[] = [];
   for (let i = 0; i < VERIFY + 10; i++) {
     const headers = await signRequest(wallet, { chainId, method: 'POST', path, body });
-    const message = { method: 'POST', path, bodyHash: hash, timestamp: Number(headers[AUTH_HEADERS.timestamp]), nonce: headers[AUTH_HEADERS.nonce] };
+    const message = { account: address, method: 'POST', path, bodyHash: hash, timestamp: Number(headers[AUTH_HEADERS.timestamp]), nonce: headers[AUTH_HEADERS.nonce] };
     signed.push({ headers, message, signature: headers[AUTH_HEADERS.signature]! });
   }
   const warm = signed.slice(VERIFY);
@@ -226,6 +149,8 @@ async function main(): Promise<void> {
     PROVENA_DYNAMODB_PORT: String(await freePort()),
     PROVENA_S3_PORT: String(await freePort()),
     PROVENA_LOG_LEVEL: 'SILENT',
+    // The per-client rate limit would answer 429 to a load generator: off, as on a private bench.
+    PROVENA_RATE_LIMIT_RPS: '0',
   });
   const stackStartSeconds = (performance.now() - t0) / 1000;
   const floorServer = await startFloor();
@@ -263,14 +188,54 @@ async function main(): Promise<void> {
       const ds = await client.getDataset(id);
       if (ds.id !== id) throw new Error('wrong listing');
     });
+
+    // License and royalty reads: one listing registered on chain (relayed), bought by a lab key; the indexer
+    // loop puts the license in the index. Untimed set-up.
+    const registered = await client.registerDataset(ids[0]!);
+    const chainId = BigInt(registered.chainDatasetId!);
+    const rpc = new JsonRpcProvider(info.rpcUrl, info.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    const labKey = new Wallet(devAccountKey(15), rpc);
+    const mock = MockUSD__factory.connect(paymentToken, labKey);
+    await (await mock.mint(labKey.address, 10n ** 18n)).wait();
+    await (await mock.approve(info.deployment.contracts.LicenseManager!, 2n ** 255n)).wait();
+    const manager = LicenseManager__factory.connect(info.deployment.contracts.LicenseManager!, labKey);
+    const expiry = (await rpc.getBlock('latest'))!.timestamp + 30 * 86_400;
+    const prc = await (await manager.purchase([chainId], [2n ** 96n - 1n], 10n ** 12n, expiry)).wait();
+    const licenseId = String(manager.interface.parseLog(prc!.logs.find((l) => l.address.toLowerCase() === info.deployment.contracts.LicenseManager!.toLowerCase())!)!.args[0]);
+    rpc.destroy();
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const page = await client.call(apiRoutes.listLicenses, { query: { holder: labKey.address, limit: 10 } });
+      if (page.items.some((l) => l.id === licenseId)) break;
+      if (Date.now() > deadline) throw new Error(`license ${licenseId} not indexed within 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const license = await load(REQUESTS, CONCURRENCY, async () => {
+      const l = await client.call(apiRoutes.getLicense, { params: { id: licenseId } });
+      if (l.id !== licenseId) throw new Error('wrong license');
+    });
+    const licenses = await load(REQUESTS, CONCURRENCY, async () => {
+      const page = await client.call(apiRoutes.listLicenses, { query: { holder: labKey.address, limit: 20 } });
+      if (page.items.length === 0) throw new Error('no licenses listed');
+    });
+    const royalties = await load(REQUESTS, CONCURRENCY, async () => {
+      await client.call(apiRoutes.getRoyalties, { params: { address: wallet.address } });
+    });
+    // Job reads (GET /v1/jobs/{jobId}, GET /v1/jobs) join this list once the jobs handlers are merged.
+
     const floorAfter = await runFloor();
     const floorGet = (floorBefore.get.reqPerSec + floorAfter.get.reqPerSec) / 2;
     const floorPost = (floorBefore.signedPost.reqPerSec + floorAfter.signedPost.reqPerSec) / 2;
+    const mean = (a: number, b: number) => +((a + b) / 2).toFixed(2);
+    const getFloor = { label: 'bare node:http GET {} (same client, same run)', reqPerSec: +floorGet.toFixed(1), p50Ms: mean(floorBefore.get.p50Ms, floorAfter.get.p50Ms) };
+    const postFloor = { label: 'bare node:http signed POST {} (same client, same run)', reqPerSec: +floorPost.toFixed(1), p50Ms: mean(floorBefore.signedPost.p50Ms, floorAfter.signedPost.p50Ms) };
 
     const routes = [
-      { route: 'POST /v1/datasets (signed, SDK createDataset)', ...create, ratioToFloor: +(create.reqPerSec / floorGet).toFixed(3), ratioToSignedFloor: +(create.reqPerSec / floorPost).toFixed(3) },
-      { route: 'GET /v1/datasets?limit=20', ...list, ratioToFloor: +(list.reqPerSec / floorGet).toFixed(3) },
-      { route: 'GET /v1/datasets/{id}', ...get, ratioToFloor: +(get.reqPerSec / floorGet).toFixed(3) },
+      { id: 'createDataset', route: 'POST /v1/datasets (signed)', ...create, floor: postFloor, ratioToFloor: +(create.reqPerSec / floorGet).toFixed(3), ratioToSignedFloor: +(create.reqPerSec / floorPost).toFixed(3) },
+      { id: 'listDatasets', route: 'GET /v1/datasets?limit=20', ...list, floor: getFloor, ratioToFloor: +(list.reqPerSec / floorGet).toFixed(3) },
+      { id: 'getDataset', route: 'GET /v1/datasets/{id}', ...get, floor: getFloor, ratioToFloor: +(get.reqPerSec / floorGet).toFixed(3) },
+      { id: 'getLicense', route: 'GET /v1/licenses/{id}', ...license, floor: getFloor, ratioToFloor: +(license.reqPerSec / floorGet).toFixed(3) },
+      { id: 'listLicenses', route: 'GET /v1/licenses?holder=', ...licenses, floor: getFloor, ratioToFloor: +(licenses.reqPerSec / floorGet).toFixed(3) },
+      { id: 'getRoyalties', route: 'GET /v1/royalties/{address}', ...royalties, floor: getFloor, ratioToFloor: +(royalties.reqPerSec / floorGet).toFixed(3) },
     ];
     for (const r of routes) console.log(`${r.route.padEnd(46)} ${r.reqPerSec} req/s  p50 ${r.p50Ms} ms  p95 ${r.p95Ms} ms  ${(r.ratioToFloor * 100).toFixed(1)}% of floor`);
     console.log(`floor after: GET {} ${floorAfter.get.reqPerSec} req/s, signed POST {} ${floorAfter.signedPost.reqPerSec} req/s`);
@@ -279,6 +244,7 @@ async function main(): Promise<void> {
     const out = {
       bench: 'api',
       date: new Date().toISOString(),
+      machine: { ...machineNow(), loadavgStart: loadStart.map((l) => +l.toFixed(2)) },
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
       cpus: cpus().length,

@@ -15,6 +15,7 @@ import { BrowserProvider, Wallet, getBytes, id, type ContractTransactionResponse
 import { deployProvena } from '../contracts/deploy.js';
 import { licenseManagerDomain, signFinalReport, signUsageReport } from '../shared/eip712.js';
 import { buildRoyaltyTree } from '../contracts/merkle.js';
+import { machineNow } from './lib/figures.js';
 import { DatasetRegistry__factory, LicenseManager__factory, MockUSD__factory, AttestationRegistry__factory } from '../contracts/typechain/index.js';
 
 const ZERO_ROOT = `0x${'00'.repeat(32)}`;
@@ -93,7 +94,10 @@ async function main(): Promise<void> {
   const lrcM = await manager.purchase([merkleId], cap(1), 10n ** 12n, expiry).then((t) => t.wait());
   const licM = idFrom(lrcM!, manager.interface, 'LicensePurchased');
 
-  const job1 = idFrom(await measure('open job', manager.openJob(lic1, 10n ** 12n, 10n ** 24n), { anchor: 'Sablier Flow create: 127k' }), manager.interface, 'JobOpened');
+  // The deployment's first job also pays the job counter's zero-to-non-zero write (20k more); every later job is
+  // the steady state the anchor is compared with.
+  await measure("open job (the deployment's first: job counter 0 -> 1)", manager.openJob(lic1, 10n ** 11n, 10n ** 24n));
+  const job1 = idFrom(await measure('open job', manager.openJob(lic1, 5n * 10n ** 11n, 10n ** 24n), { anchor: 'Sablier Flow create: 127k' }), manager.interface, 'JobOpened');
   const job5 = idFrom((await (await manager.openJob(lic5, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
   const jobM = idFrom((await (await manager.openJob(licM, 10n ** 12n, 10n ** 24n)).wait())!, manager.interface, 'JobOpened');
   await measure('approve worker (with evidence hash)', attest.approveWorker(job1, worker.address, id('evidence 1')));
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
   await provider.send('evm_mine', []);
   await measure('sweep Merkle residual (owner)', manager.connect(owner).sweepResidual(merkleId, await owner.getAddress()));
 
-  const out = { generatedAt: new Date().toISOString(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 2,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
+  const out = { generatedAt: new Date().toISOString(), machine: machineNow(), hardfork: hre.config.networks.hardhat.hardfork, compiler: 'solc 0.8.28, optimizer 2,000 runs, evm cancun', merkleTreeBuildMs: treeMs, rows };
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'gas.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);

@@ -22,8 +22,9 @@
  *   Every non-final chunk holds exactly `chunkSize` plaintext bytes; the last holds 0..chunkSize and is marked
  *   final (an empty input still produces one empty final chunk), so a stream that ends without a final chunk,
  *   or goes on after one, is detected.
- * - Each chunk's SHA-256 (of ciphertext ‖ tag) goes into the manifest. On decryption it is checked before
- *   decrypting, then the GCM tag, and only then is that chunk's plaintext yielded.
+ * - Each chunk's SHA-256 (of ciphertext ‖ tag) goes into the manifest. On decryption each piece is hashed and
+ *   decrypted as it arrives (one pass, cache-hot); at the chunk's end the digest is checked first, then the GCM tag,
+ *   and only then is that chunk's plaintext released.
  *
  * Memory: one chunk in flight plus at most one source piece of read-ahead (the encryptor must see one byte past
  * a chunk to know it is not the last).
@@ -382,6 +383,71 @@ function openChunk(streamKey: Buffer, aad: Buffer, index: number, pieces: readon
 }
 
 /**
+ * One chunk being opened as its ciphertext arrives: each piece is hashed and decrypted while it is still in cache
+ * (one pass over the bytes), and the plaintext is held until the digest and then the tag have been checked.
+ * The pieces are kept by reference only for the failure diagnosis in {@link finishOpening}.
+ */
+interface ChunkOpening {
+  index: number;
+  final: boolean;
+  expected: ExpectedChunk;
+  decipher: DecipherGCM;
+  hash: ReturnType<typeof createHash>;
+  pieces: Uint8Array[];
+  plain: Buffer[];
+  tag: Buffer;
+  have: number;
+}
+
+function startOpening(streamKey: Buffer, tail: Buffer, chunks: readonly ExpectedChunk[], index: number): ChunkOpening {
+  const expected = chunks[index]!;
+  const final = index === chunks.length - 1;
+  const decipher: DecipherGCM = createDecipheriv('aes-256-gcm', streamKey, chunkNonce(index));
+  decipher.setAAD(chunkAad(tail, index, final, expected.ciphertextSize - TAG_LENGTH));
+  return { index, final, expected, decipher, hash: createHash('sha256'), pieces: [], plain: [], tag: Buffer.alloc(TAG_LENGTH), have: 0 };
+}
+
+/** Feeds one piece (never past the chunk's end) to the chunk's hash and decipher. */
+function feedOpening(o: ChunkOpening, piece: Uint8Array): void {
+  const bodyLen = o.expected.ciphertextSize - TAG_LENGTH;
+  o.hash.update(piece);
+  o.pieces.push(piece);
+  const bodyPart = Math.max(0, Math.min(piece.length, bodyLen - o.have));
+  if (bodyPart > 0) {
+    const p = o.decipher.update(bodyPart === piece.length ? piece : piece.subarray(0, bodyPart));
+    if (p.length > 0) o.plain.push(p);
+  }
+  if (bodyPart < piece.length) o.tag.set(piece.subarray(bodyPart), o.have + bodyPart - bodyLen);
+  o.have += piece.length;
+}
+
+/**
+ * Checks a complete chunk, digest first, then the GCM tag; returns its plaintext pieces or throws. Nothing of a
+ * chunk that fails either check leaves this function.
+ */
+function finishOpening(o: ChunkOpening, streamKey: Buffer, tail: Buffer): Buffer[] {
+  const { index, final, expected } = o;
+  if (o.hash.digest('hex') !== expected.sha256) {
+    throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${index}: ciphertext digest does not match the manifest`, { details: { index } });
+  }
+  o.decipher.setAuthTag(o.tag);
+  try {
+    const last = o.decipher.final();
+    if (last.length > 0) o.plain.push(last);
+    return o.plain;
+  } catch {
+    o.plain = [];
+  }
+  // Diagnose only on failure: would it authenticate with the other final flag? Then the manifest was cut short (a
+  // non-final chunk is listed last) or lists chunks past the real end. Nothing is yielded either way.
+  const plainLen = expected.ciphertextSize - TAG_LENGTH;
+  const flipped = openChunk(streamKey, chunkAad(tail, index, !final, plainLen), index, o.pieces, expected.ciphertextSize);
+  if (flipped !== null && final) throw new IntegrityError('CIPHERTEXT_TRUNCATED', `chunk ${index} is not the final chunk: the ciphertext was truncated`, { details: { index } });
+  if (flipped !== null) throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', `chunk ${index} is a final chunk but more chunks follow`, { details: { index } });
+  throw new IntegrityError('CHUNK_AUTH_FAILED', `chunk ${index} failed authentication (tampered, moved, or from another dataset/version)`, { details: { index } });
+}
+
+/**
  * Decrypts a ciphertext byte stream (the chunks' ciphertexts concatenated, as stored in S3), checking each
  * chunk against the manifest's digest and its GCM tag **before** yielding any of its plaintext.
  *
@@ -399,38 +465,72 @@ function openChunk(streamKey: Buffer, aad: Buffer, index: number, pieces: readon
  * ```
  */
 export async function* decryptStream(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
+  for await (const chunk of decryptChunks(source, options)) for (const p of chunk) if (p.length > 0) yield p;
+}
+
+/**
+ * {@link decryptStream}, one verified chunk's plaintext pieces at a time (what {@link decryptToFile} writes with
+ * one `writev`).
+ */
+async function* decryptChunks(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer[]> {
   const { streamKey, tail } = prepareDecrypt(options);
   const { chunks } = options;
-  // Parallel: the chunk is hashed on the worker (shared/crypto/chunkHasher.ts) while the main thread decrypts
-  // it; both verdicts are in before anything is yielded.
-  const parallel = options.parallelHash ?? false;
+  if (options.parallelHash ?? false) {
+    yield* decryptChunksParallel(source, options, streamKey, tail);
+    return;
+  }
+  let opening: ChunkOpening | undefined;
+  let finalPlain: Buffer[] = [];
+  let index = 0;
+  for await (let piece of source) {
+    while (piece.length > 0) {
+      if (index >= chunks.length) {
+        throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', 'ciphertext continues after the final chunk', { details: { index } });
+      }
+      opening ??= startOpening(streamKey, tail, chunks, index);
+      const need = opening.expected.ciphertextSize - opening.have;
+      const take = piece.length <= need ? piece : piece.subarray(0, need);
+      piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
+      feedOpening(opening, take);
+      if (opening.have === opening.expected.ciphertextSize) {
+        const plain = finishOpening(opening, streamKey, tail);
+        const isLast = opening.final;
+        opening = undefined;
+        index += 1;
+        // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
+        if (isLast) finalPlain = plain;
+        else yield plain;
+      }
+    }
+  }
+  if (index < chunks.length) {
+    throw new IntegrityError('CIPHERTEXT_TRUNCATED', `ciphertext ended in chunk ${index} of ${chunks.length}`, { details: { index, expected: chunks.length } });
+  }
+  yield finalPlain;
+}
+
+/** The worker-hash variant: each complete chunk is hashed on the worker while this thread decrypts it. */
+async function* decryptChunksParallel(
+  source: AsyncIterable<Uint8Array>,
+  { chunks }: DecryptOptions,
+  streamKey: Buffer,
+  tail: Buffer,
+): AsyncGenerator<Buffer[]> {
   let index = 0;
   let pieces: Uint8Array[] = [];
   let have = 0;
-  let hash = createHash('sha256');
   let finalPlain: Buffer[] = [];
 
   const finishChunk = async (): Promise<Buffer[]> => {
     const expected = chunks[index]!;
     const final = index === chunks.length - 1;
     const plainLen = expected.ciphertextSize - TAG_LENGTH;
-    let digest: string;
-    let plain: Buffer[] | null;
-    if (parallel) {
-      const pendingDigest = workerHasher().sha256(pieces);
-      plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
-      digest = await pendingDigest;
-    } else {
-      digest = hash.digest('hex');
-      plain = null;
-    }
-    if (digest !== expected.sha256) {
+    const pendingDigest = workerHasher().sha256(pieces);
+    const plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
+    if ((await pendingDigest) !== expected.sha256) {
       throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${index}: ciphertext digest does not match the manifest`, { details: { index } });
     }
-    if (!parallel) plain = openChunk(streamKey, chunkAad(tail, index, final, plainLen), index, pieces, expected.ciphertextSize);
     if (plain === null) {
-      // Diagnose only on failure: would it authenticate with the other final flag? Then the manifest was cut
-      // short (a non-final chunk is listed last) or lists chunks past the real end. Nothing is yielded either way.
       const flipped = openChunk(streamKey, chunkAad(tail, index, !final, plainLen), index, pieces, expected.ciphertextSize);
       if (flipped !== null && final) throw new IntegrityError('CIPHERTEXT_TRUNCATED', `chunk ${index} is not the final chunk: the ciphertext was truncated`, { details: { index } });
       if (flipped !== null) throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', `chunk ${index} is a final chunk but more chunks follow`, { details: { index } });
@@ -439,7 +539,6 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, options:
     index += 1;
     pieces = [];
     have = 0;
-    hash = createHash('sha256');
     return plain;
   };
 
@@ -452,21 +551,19 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, options:
       const take = piece.length <= need ? piece : piece.subarray(0, need);
       piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
       pieces.push(take);
-      if (!parallel) hash.update(take);
       have += take.length;
       if (have === chunks[index]!.ciphertextSize) {
         const isLast = index === chunks.length - 1;
         const plain = await finishChunk();
-        // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
         if (isLast) finalPlain = plain;
-        else for (const p of plain) if (p.length > 0) yield p;
+        else yield plain;
       }
     }
   }
   if (index < chunks.length) {
     throw new IntegrityError('CIPHERTEXT_TRUNCATED', `ciphertext ended in chunk ${index} of ${chunks.length}`, { details: { index, expected: chunks.length } });
   }
-  for (const p of finalPlain) if (p.length > 0) yield p;
+  yield finalPlain;
 }
 
 /**
@@ -484,15 +581,33 @@ export async function decryptToFile(source: AsyncIterable<Uint8Array>, path: str
   const fh = await open(tmp, 'wx', 0o600);
   let written = 0;
   let closed = false;
-  try {
-    for await (const plain of decryptStream(source, options)) {
-      let off = 0;
-      while (off < plain.length) {
-        const { bytesWritten } = await fh.write(plain, off, plain.length - off);
-        off += bytesWritten;
-      }
-      written += plain.length;
+  // One write in flight while the next chunk arrives and is opened: the disk and the network overlap with the
+  // crypto instead of taking turns (at most two chunks of plaintext held).
+  let writing: Promise<void> = Promise.resolve();
+  const writeAll = async (pieces: Buffer[]): Promise<void> => {
+    let rest = pieces.filter((p) => p.length > 0);
+    while (rest.length > 0) {
+      let { bytesWritten } = await fh.writev(rest);
+      written += bytesWritten;
+      // writev may write less than asked: drop what was written and go on with the rest.
+      while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length;
+      if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
     }
+  };
+  try {
+    try {
+      for await (const plain of decryptChunks(source, options)) {
+        await writing;
+        writing = writeAll(plain);
+        // Handled here so a failing write is not reported as unhandled while the next chunk is awaited; the next
+        // `await writing` still throws it.
+        writing.catch(() => undefined);
+      }
+    } finally {
+      // Settle the last write before the handle is closed or the temporary file removed.
+      await writing.catch(() => undefined);
+    }
+    await writing;
     await fh.sync();
     await fh.close();
     closed = true;

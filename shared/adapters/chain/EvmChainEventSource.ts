@@ -1,9 +1,12 @@
 import type { Provider } from 'ethers';
 import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
 import { DependencyError } from '../../errors.js';
+import { mapLimit } from '../mapLimit.js';
 import type { ChainBlock, ChainEventSource, IndexedEvent } from '../../ports/ChainEventSource.js';
 
 const LM = LicenseManager__factory.createInterface();
+/** JSON-RPC reads in flight at once while decoding one range's logs. */
+const RPC_CONCURRENCY = 8;
 const PURCHASED = LM.getEvent('LicensePurchased');
 const JOB_OPENED = LM.getEvent('JobOpened');
 
@@ -48,36 +51,44 @@ export class EvmChainEventSource implements ChainEventSource {
       this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash]] }),
     );
     const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-    const out: IndexedEvent[] = [];
-    const timestamps = new Map<number, number>();
-    for (const log of sorted) {
+    // The reads a purchase needs (its terms, its block's timestamp) for all logs at once, a few in flight: one
+    // round trip after another made the indexer several times slower than the getLogs it follows.
+    const timestamps = new Map<number, Promise<number>>();
+    const timestampOf = (n: number) => {
+      let t = timestamps.get(n);
+      if (t === undefined) timestamps.set(n, (t = this.block(n).then((b) => b?.timestamp ?? 0)));
+      return t;
+    };
+    const parsedLogs = await mapLimit(sorted, RPC_CONCURRENCY, async (log): Promise<IndexedEvent | undefined> => {
       const position = { blockNumber: log.blockNumber, blockHash: log.blockHash, logIndex: log.index, txHash: log.transactionHash };
       const parsed = LM.parseLog(log);
-      if (!parsed) continue;
+      if (!parsed) return undefined;
       if (parsed.name === 'JobOpened') {
-        out.push({ kind: 'JobOpened', ...position, jobId: String(parsed.args[0]), licenseId: String(parsed.args[1]), budget: String(parsed.args[2]), maxRatePerSecond: String(parsed.args[3]) });
-        continue;
+        return { kind: 'JobOpened', ...position, jobId: String(parsed.args[0]), licenseId: String(parsed.args[1]), budget: String(parsed.args[2]), maxRatePerSecond: String(parsed.args[3]) };
       }
       const licenseId = parsed.args[0] as bigint;
       const datasetIds = (parsed.args[4] as bigint[]).map((d) => d);
-      const terms = await Promise.all(
-        datasetIds.map(async (d) => {
-          const t = await this.rpc(`termsOf(${licenseId}, ${d})`, () => this.manager.termsOf(licenseId, d, { blockTag: log.blockNumber }));
-          return { datasetId: String(d), pricePerSample: String(t.pricePerSample), totalUnits: String(t.totalUnits) };
-        }),
-      );
-      if (!timestamps.has(log.blockNumber)) timestamps.set(log.blockNumber, (await this.block(log.blockNumber))?.timestamp ?? 0);
-      out.push({
+      const [terms, timestamp] = await Promise.all([
+        Promise.all(
+          datasetIds.map(async (d) => {
+            const t = await this.rpc(`termsOf(${licenseId}, ${d})`, () => this.manager.termsOf(licenseId, d, { blockTag: log.blockNumber }));
+            return { datasetId: String(d), pricePerSample: String(t.pricePerSample), totalUnits: String(t.totalUnits) };
+          }),
+        ),
+        timestampOf(log.blockNumber),
+      ]);
+      return {
         kind: 'LicensePurchased',
         ...position,
         licenseId: String(licenseId),
         lab: String(parsed.args[1]),
         budget: String(parsed.args[2]),
         expiry: Number(parsed.args[3]),
-        timestamp: timestamps.get(log.blockNumber) as number,
+        timestamp,
         terms,
-      });
-    }
+      };
+    });
+    const out = parsedLogs.filter((e): e is IndexedEvent => e !== undefined);
     return out;
   }
 }
