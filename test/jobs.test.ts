@@ -373,6 +373,9 @@ describe('training jobs through the API', () => {
 
       const cancelled = await cli(['job', 'cancel', job.id]);
       expect(cancelled.code).toBe(0);
+      const twice = await cli(['job', 'cancel', job.id]);
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toContain('error JOB_NOT_ACTIVE: endJob would revert: LicenseManager_JobEnded');
       expect(JSON.parse((await cli(['job', 'show', job.id])).stdout)).toMatchObject({ id: job.id, status: 'cancelled' });
       expect((await lease(opB, 1)).assignment).toBeNull();
     } finally {
