@@ -111,6 +111,7 @@ describe('training jobs through the API', () => {
   let labApi: ProvenaClient;
   let licenseId: string;
   let jobId: string;
+  let gpuJob: string;
   let input: JobSubmitInput;
   const modelKey = Wallet.createRandom();
   const worker = Wallet.createRandom();
@@ -186,6 +187,21 @@ describe('training jobs through the API', () => {
       expect((await lease(opA, 1)).assignment).toBeNull();
     });
   });
+
+  it('leaves a job whose listing allows only confidential-GPU workers to such a worker', async () => {
+    const owner = newWallet();
+    const api = clientFor(owner);
+    const terms = listing(owner.address).license;
+    const gpuOnly = await api.registerDataset((await api.createDataset(listing(owner.address, { title: 'GPU TEE only', license: { ...terms, workerModes: ['confidential-gpu'] } }))).id);
+    gpuJob = await openJob(lab, await buy(lab, [gpuOnly.chainDatasetId as string], 10_000n), 1000n);
+    const job = gpuJob;
+    await labApi.call(routes.submitJob, { body: { ...input, jobId: job } });
+
+    expect((await lease(opA, 1)).assignment).toBeNull();
+    const gpu = await opA.call(routes.leaseJob, { body: { workerId: 'gpu-worker', modes: ['confidential-gpu'], waitSeconds: 5 } });
+    expect(gpu.assignment?.lease.jobId).toBe(job);
+    await opA.call(routes.releaseLease, { params: { jobId: job }, body: { fencingToken: gpu.assignment?.lease.fencingToken as number, reason: 'failed', error: { code: 'TEST_DONE', message: 'not trained in this test' } } });
+  }, 30_000);
 
   it('accepts the holder\'s job with its listings, terms and the chain\'s figures; the same body again answers the first result, another body a conflict', async () => {
     const job = await labApi.call(routes.submitJob, { body: input });
@@ -322,9 +338,10 @@ describe('training jobs through the API', () => {
     expect(await codeOf(opB.call(routes.heartbeatLease, { params: { jobId }, body: { fencingToken: tokenB } }))).toBe('JOB_ALREADY_FINISHED');
   }, 60_000);
 
-  it('lists the holder\'s jobs, newest first', async () => {
+  it('lists the holder\'s submitted jobs, newest first', async () => {
     const page = await clientFor().call(routes.listJobs, { query: { holder: labAddress } });
-    expect(page.items.map((j) => j.id)).toEqual([jobId]);
+    expect(page.items.map((j) => j.id)).toEqual([jobId, gpuJob]);
+    expect(page.items.map((j) => j.status)).toEqual(['done', 'failed']);
   });
 
   it('refuses to submit a job already finalized on chain', async () => {
@@ -373,6 +390,9 @@ describe('training jobs through the API', () => {
 
       const cancelled = await cli(['job', 'cancel', job.id]);
       expect(cancelled.code).toBe(0);
+      const twice = await cli(['job', 'cancel', job.id]);
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toContain('error JOB_NOT_ACTIVE: endJob would revert: LicenseManager_JobEnded');
       expect(JSON.parse((await cli(['job', 'show', job.id])).stdout)).toMatchObject({ id: job.id, status: 'cancelled' });
       expect((await lease(opB, 1)).assignment).toBeNull();
     } finally {

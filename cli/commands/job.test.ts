@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import type { Job } from '../../shared/schemas/job.js';
-import { parseRate, registerJobCommands, renderJob } from './job.js';
+import { LicenseManager__factory } from '../../contracts/typechain/index.js';
+import { contractRefusal, parseRate, registerJobCommands, renderJob } from './job.js';
 
 const codeOf = (f: () => unknown) => {
   try {
@@ -65,5 +66,15 @@ describe('provena job', () => {
     expect(jobCommand.commands.map((c) => c.name())).toEqual(['submit', 'show', 'watch', 'list', 'cancel']);
     for (const c of jobCommand.commands) expect(c.helpInformation()).toMatch(new RegExp(`^Usage: provena job ${c.name()}`));
     expect(jobCommand.commands[0]?.options.map((o) => o.long)).toEqual(['--license', '--recipe', '--model-key', '--budget', '--max-rate', '--max-epsilon', '--job', '--confirmations', '--rpc-url']);
+  });
+
+  it("names a contract's refusal of openJob or endJob by its custom error, with a stable code", () => {
+    const data = LicenseManager__factory.createInterface().encodeErrorResult('LicenseManager_NotLicenseHolder', [3n, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8']);
+    const ethersLike = { code: 'CALL_EXCEPTION', info: { error: { data } } };
+    const refusal = contractRefusal(ethersLike, 'openJob') as { code: string; message: string };
+    expect(refusal.code).toBe('JOB_NOT_LICENSE_HOLDER');
+    expect(refusal.message).toContain('openJob would revert: LicenseManager_NotLicenseHolder(3, 0x70997970C51812dc3A010C7d01b50e0d17dc79C8)');
+    const other = new Error('socket hang up');
+    expect(contractRefusal(other, 'openJob')).toBe(other);
   });
 });

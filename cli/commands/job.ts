@@ -79,6 +79,35 @@ async function chainOf(ctx: Context, rpcUrl: string): Promise<{ licenseManager: 
   return { licenseManager, provider: new JsonRpcProvider(rpcUrl, health.chainId, { staticNetwork: true }) };
 }
 
+/** The revert data an ethers error carries somewhere in its chain (estimateGas and call errors nest it). */
+function revertData(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === 'string' && data.startsWith('0x') && data.length >= 10) return data;
+    if (data && typeof data === 'object' && typeof (data as { data?: unknown }).data === 'string') return (data as { data: string }).data;
+    e = (e as { error?: unknown }).error ?? (e as { info?: { error?: unknown } }).info?.error ?? (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A LicenseManager call refused by the contract, named by its custom error; other errors pass through. */
+export function contractRefusal(err: unknown, call: string): unknown {
+  const data = revertData(err);
+  let parsed: ReturnType<ReturnType<typeof LicenseManager__factory.createInterface>['parseError']> = null;
+  try {
+    parsed = data ? LicenseManager__factory.createInterface().parseError(data) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!parsed) return err;
+  const why = `${call} would revert: ${parsed.name}(${parsed.args.map(String).join(', ')})`;
+  if (parsed.name === 'LicenseManager_NotLicenseHolder') return new ProvenaError('JOB_NOT_LICENSE_HOLDER', `${why}: your key does not hold the license`, { cause: err });
+  if (parsed.name === 'LicenseManager_LicenseExpired') return new ProvenaError('LICENSE_EXPIRED', why, { cause: err });
+  if (parsed.name === 'LicenseManager_JobEnded') return new ProvenaError('JOB_NOT_ACTIVE', `${why}: the job has already ended`, { cause: err });
+  return new ProvenaError('VALIDATION_FAILED', why, { cause: err });
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -121,7 +150,9 @@ export function registerJobCommands(program: Command): Command {
           const budget = parseAmount(o.budget, decimals, '--budget');
           const rate = parseRate(o.maxRate, decimals);
           const lm = LicenseManager__factory.connect(licenseManager, signer);
-          const tx = await lm.openJob(BigInt(o.license), budget, rate);
+          const tx = await lm.openJob(BigInt(o.license), budget, rate).catch((err: unknown) => {
+            throw contractRefusal(err, 'openJob');
+          });
           if (!ctx.opts.json) say(`openJob tx ${tx.hash}\n`);
           const receipt = await tx.wait(Number(o.confirmations));
           for (const log of receipt?.logs ?? []) {
@@ -202,7 +233,9 @@ export function registerJobCommands(program: Command): Command {
       const { licenseManager, provider } = await chainOf(ctx, o.rpcUrl);
       try {
         const lm = LicenseManager__factory.connect(licenseManager, key.connect(provider));
-        const tx = await lm.endJob(BigInt(JobId.parse(id)));
+        const tx = await lm.endJob(BigInt(JobId.parse(id))).catch((err: unknown) => {
+          throw contractRefusal(err, 'endJob');
+        });
         const receipt = await tx.wait(Number(o.confirmations));
         print(ctx.opts, { jobId: id, txHash: tx.hash, blockNumber: receipt?.blockNumber }, () => `job ${id} ended on chain in block ${receipt?.blockNumber} (tx ${tx.hash}); the budget left is refundable after the grace period`);
       } finally {

@@ -462,7 +462,7 @@ export const routes = {
     params: JobIdParams,
     body: JobResultInput,
     response: JobResultResult,
-    access: { nonces: 'write', jobs: 'write', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
     lambda: { timeoutSeconds: 29, memoryMb: 512 },
   }),
   // ------------------------------------------------------------------------------------ labs and recipients

@@ -11,6 +11,8 @@ export interface JobRecordDataset {
   chainDatasetId: string;
   pricePerSample: string;
   manifestCid?: string;
+  /** The worker modes the listing allows (absent: every mode); a lease goes only to a worker offering one. */
+  workerModes?: ('nitro' | 'confidential-gpu')[];
 }
 
 /** The lease a worker holds: who, until when, under which fencing token and queue message. */

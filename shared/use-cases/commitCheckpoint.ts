@@ -13,7 +13,7 @@ export type CommitCheckpointReturnType = JobCheckpoint;
 export type CommitCheckpointErrorType = ConflictError | ForbiddenError | DependencyError | ProvenaError;
 
 /** Most checkpoints kept per job record (older ones stay in the bucket; resuming needs only the last). */
-const MAX_CHECKPOINTS = 200;
+const MAX_CHECKPOINTS = 50;
 
 /**
  * Commits an uploaded checkpoint: the object must be one this lease was given (its prefix) and exist with the

@@ -17,6 +17,9 @@ export type LeaseJobErrorType = ForbiddenError | ConflictError | DependencyError
 /** How often a worker should renew: a third of the lease, so one lost heartbeat does not lose it. */
 export const heartbeatSeconds = (leaseSeconds: number) => Math.max(1, Math.floor(leaseSeconds / 3));
 
+/** How long a job is hidden from other receivers after a worker without a mode it needs saw it. */
+const MODE_MISMATCH_HIDE_SECONDS = 2;
+
 type Outcome = { taken: JobRecord } | { skip: true };
 
 /** What one received message means: take its job, or drop / re-hide the message and look at the next. */
@@ -39,6 +42,11 @@ async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: stri
     const remaining = Math.max(1, Math.ceil((Date.parse(lease.expiresAt) - now.getTime()) / 1000));
     await quietly(() => deps.queue.changeVisibility(message.receiptHandle, remaining));
     await deps.jobs.update({ ...record, version: record.version + 1, lease: { ...lease, receiptHandle: message.receiptHandle } }, record.version);
+    return { skip: true };
+  }
+  if (!record.datasets.every((d) => !d.workerModes || d.workerModes.some((m) => request.modes.includes(m)))) {
+    // Not this worker's job (a listing allows only modes it cannot attest in): leave it to another worker soon.
+    await quietly(() => deps.queue.changeVisibility(message.receiptHandle, MODE_MISMATCH_HIDE_SECONDS));
     return { skip: true };
   }
   if (endedOnChain(await deps.chain.job(record.jobId))) {
@@ -73,7 +81,8 @@ async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: stri
  * Takes the next claimable job for an allowlisted operator: receives a queue message (long poll up to
  * `waitSeconds`), and takes the job's lease by a conditional write with fencing token = previous + 1 and status
  * `attesting`; the message stays hidden for the lease's length (heartbeats extend it). Messages of finished or
- * cancelled jobs are deleted, duplicates of held jobs dropped. Answers the job and the last committed checkpoint
+ * cancelled jobs are deleted, duplicates of held jobs dropped, and a job whose listings allow none of the worker's
+ * modes (`workerModes`) is left to another worker. Answers the job and the last committed checkpoint
  * (with a presigned GET) to resume from, or `{ assignment: null }` when nothing came.
  */
 export async function leaseJob(deps: JobDeps, params: LeaseJobParameters): Promise<LeaseJobReturnType> {

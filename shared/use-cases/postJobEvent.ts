@@ -12,7 +12,7 @@ export type PostJobEventReturnType = Job;
 export type PostJobEventErrorType = ConflictError | ForbiddenError | DependencyError;
 
 /** Most epoch metrics kept per job (the record is one DynamoDB item, at most 400 KB). */
-const MAX_METRICS = 500;
+const MAX_METRICS = 300;
 
 /**
  * Records the lease holder's progress: `attesting`; `running` with the manifests in use (and the attested key,

@@ -1,6 +1,6 @@
 import { ConflictError, ForbiddenError, NotFoundError, ProvenaError, hasCode, type DependencyError } from '../errors.js';
 import type { JobRecord, JobRecordDataset } from '../ports/JobRepo.js';
-import { DatasetManifest } from '../schemas/dataset.js';
+import { DatasetManifest, type Dataset } from '../schemas/dataset.js';
 import type { Job, JobSubmitInput } from '../schemas/job.js';
 import { hashOf, readJobView, type JobDeps } from './jobDeps.js';
 
@@ -18,7 +18,7 @@ export interface SubmitJobReturnType {
 export type SubmitJobErrorType = NotFoundError | ForbiddenError | ConflictError | DependencyError;
 
 /** Registry dataset → the listing here whose id its registered manifest names (and whose registry id it is). */
-async function listingOf(deps: JobDeps, chainDatasetId: string): Promise<string> {
+async function listingOf(deps: JobDeps, chainDatasetId: string): Promise<Dataset> {
   const refuse = (why: string, cause?: unknown) => new ConflictError('JOB_DATASET_NOT_LISTED', `Registry dataset ${chainDatasetId} has no listing here (${why})`, cause === undefined ? {} : { cause });
   let manifest: DatasetManifest;
   try {
@@ -29,7 +29,7 @@ async function listingOf(deps: JobDeps, chainDatasetId: string): Promise<string>
   }
   const listing = await deps.datasets.get(manifest.datasetId);
   if (!listing || listing.dataset.chainDatasetId !== chainDatasetId) throw refuse(`listing ${manifest.datasetId} is not registered as it`);
-  return listing.dataset.id;
+  return listing.dataset;
 }
 
 /** The first submission's answer to a repeat: same caller and body → the job; another body → a conflict. */
@@ -64,7 +64,11 @@ export async function submitJob(deps: JobDeps, params: SubmitJobParameters): Pro
 
   const onChain = await deps.chain.jobDatasets(input.jobId);
   const datasets: JobRecordDataset[] = [];
-  for (const d of onChain) datasets.push({ datasetId: await listingOf(deps, d.chainDatasetId), chainDatasetId: d.chainDatasetId, pricePerSample: d.pricePerSample });
+  for (const d of onChain) {
+    const listing = await listingOf(deps, d.chainDatasetId);
+    const modes = listing.license.workerModes;
+    datasets.push({ datasetId: listing.id, chainDatasetId: d.chainDatasetId, pricePerSample: d.pricePerSample, ...(modes ? { workerModes: modes } : {}) });
+  }
 
   const now = deps.now().toISOString();
   const record: JobRecord = {

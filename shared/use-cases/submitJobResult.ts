@@ -5,7 +5,7 @@ import { ProvenaError, type ConflictError, type DependencyError, type ForbiddenE
 import type { JobRecord } from '../ports/JobRepo.js';
 import type { JobResultInput, JobResultResult } from '../schemas/job.js';
 import { artifactPrefix } from './createArtifactUpload.js';
-import { checkLease, quietly, requireJob, type JobDeps } from './jobDeps.js';
+import { checkLease, requireJob, type JobDeps } from './jobDeps.js';
 import { recordReport, reportSamples } from './submitUsageReport.js';
 
 export interface SubmitJobResultParameters {
@@ -89,6 +89,8 @@ export async function submitJobResult(deps: JobDeps, params: SubmitJobResultPara
       }),
     };
   });
-  if (handle) await quietly(() => deps.queue.delete(handle as string));
+  // Best effort: the job is done whatever the queue says, and a leftover message of a done job is deleted by the
+  // next lease that receives it.
+  if (handle) await deps.queue.delete(handle).catch(() => undefined);
   return { txHash: mined.txHash, receiptCid: input.receiptCid, paid: mined.paid };
 }

@@ -49,10 +49,13 @@ function requireCovered(record: JobRecord, samples: SamplesByDataset): void {
   }
 }
 
+/** Most reports kept in a job record (one DynamoDB item, at most 400 KB); the chain keeps every one as events. */
+const MAX_REPORTS = 300;
+
 /** Appends a mined report to the record once (a retried call finds its transaction there already). */
 export async function recordReport(deps: JobDeps, jobId: string, mined: MinedReport, samples: SamplesByDataset, final: boolean, extra: (r: JobRecord) => Partial<JobRecord> = () => ({})): Promise<JobRecord> {
   const report: JobReport = { txHash: mined.txHash, samples, paid: mined.paid, at: new Date(mined.blockTimestamp * 1000).toISOString(), final };
-  return updateJob(deps, jobId, (current) => ({ ...current, ...extra(current), reports: current.reports.some((r) => r.txHash === mined.txHash) ? current.reports : [...current.reports, report] }));
+  return updateJob(deps, jobId, (current) => ({ ...current, ...extra(current), reports: current.reports.some((r) => r.txHash === mined.txHash) ? current.reports : [...current.reports, report].slice(-MAX_REPORTS) }));
 }
 
 /**

@@ -88,12 +88,14 @@ describe('DynamoJobRepo', () => {
 });
 
 describe('requeueStaleJobs (repair of a crash between the record and its queue message)', () => {
-  it('re-sends a message for a job still queued after the period, once per period, and leaves younger and leased jobs alone', async () => {
+  it('re-sends a message for a job still queued, or whose lease expired, after the period, once per period, and leaves younger, leased and cancelled jobs alone', async () => {
     await repo.create(record('30', { status: 'cancelled', updatedAt: '2026-11-28T06:00:00.000Z' }));
     const stale = record('31', { updatedAt: '2026-11-28T06:00:00.000Z' });
     await repo.create(stale);
     await repo.create(record('32', { updatedAt: '2026-11-28T07:59:50.000Z' }));
-    await repo.create(record('33', { status: 'attesting', updatedAt: '2026-11-28T06:00:00.000Z' }));
+    const lease = { fencingToken: 1, operator: HOLDER, workerId: 'w', messageId: 'm', receiptHandle: 'h' };
+    await repo.create(record('33', { status: 'running', updatedAt: '2026-11-28T06:00:00.000Z', lease: { ...lease, expiresAt: '2026-11-28T08:00:30.000Z' } }));
+    await repo.create(record('34', { status: 'checkpointed', updatedAt: '2026-11-28T06:00:00.000Z', lease: { ...lease, expiresAt: '2026-11-28T06:01:00.000Z' } }));
     const queue = new InProcessJobQueue();
     const now = new Date('2026-11-28T08:00:00.000Z');
 
@@ -101,6 +103,8 @@ describe('requeueStaleJobs (repair of a crash between the record and its queue m
     const again = await requeueStaleJobs({ jobs: repo, queue, now: () => now }, { olderThanSeconds: 60, limit: 100 });
 
     expect(sent).toContain('31');
+    expect(sent).toContain('34');
+    expect(sent).not.toContain('30');
     expect(sent).not.toContain('32');
     expect(sent).not.toContain('33');
     expect(again).toEqual([]);
