@@ -72,6 +72,7 @@ export class DynamoLicenseIndex implements LicenseIndex {
 
   async apply(events: readonly IndexedEvent[]): Promise<void> {
     for (const e of events) {
+      if (e.kind !== 'LicensePurchased' && e.kind !== 'JobOpened') continue; // other projections' events
       const item = e.kind === 'LicensePurchased' ? this.licenseItem(e) : this.jobItem(e);
       try {
         await dynamo('write the license index', () =>
@@ -101,7 +102,9 @@ export class DynamoLicenseIndex implements LicenseIndex {
             TableName: this.table,
             IndexName: CHAIN_INDEX_INDEXES.byBlock.name,
             KeyConditionExpression: 'chainPart = :all AND blockNumber > :n',
-            ExpressionAttributeValues: { ':all': { S: 'all' }, ':n': { N: String(blockNumber) } },
+            // The table also holds other projections' records (royalties): each rolls back its own.
+            FilterExpression: 'begins_with(rid, :license) OR begins_with(rid, :job)',
+            ExpressionAttributeValues: { ':all': { S: 'all' }, ':n': { N: String(blockNumber) }, ':license': { S: 'license#' }, ':job': { S: 'job#' } },
             ProjectionExpression: 'rid',
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),

@@ -6,6 +6,8 @@ import type { ChainBlock, ChainEventSource, IndexedEvent } from '../../ports/Cha
 const LM = LicenseManager__factory.createInterface();
 const PURCHASED = LM.getEvent('LicensePurchased');
 const JOB_OPENED = LM.getEvent('JobOpened');
+const ACCRUED = LM.getEvent('RoyaltyAccrued');
+const CLAIMED = LM.getEvent('RoyaltiesClaimed');
 
 /**
  * {@link ChainEventSource} over JSON-RPC (ethers v6): `eth_getLogs` on the LicenseManager for the events the
@@ -45,17 +47,29 @@ export class EvmChainEventSource implements ChainEventSource {
 
   async events(from: number, to: number): Promise<IndexedEvent[]> {
     const logs = await this.rpc(`eth_getLogs ${from}..${to}`, () =>
-      this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash]] }),
+      this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash, ACCRUED.topicHash, CLAIMED.topicHash]] }),
     );
     const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const out: IndexedEvent[] = [];
     const timestamps = new Map<number, number>();
+    const timestampOf = async (n: number): Promise<number> => {
+      if (!timestamps.has(n)) timestamps.set(n, (await this.block(n))?.timestamp ?? 0);
+      return timestamps.get(n) as number;
+    };
     for (const log of sorted) {
       const position = { blockNumber: log.blockNumber, blockHash: log.blockHash, logIndex: log.index, txHash: log.transactionHash };
       const parsed = LM.parseLog(log);
       if (!parsed) continue;
       if (parsed.name === 'JobOpened') {
         out.push({ kind: 'JobOpened', ...position, jobId: String(parsed.args[0]), licenseId: String(parsed.args[1]), budget: String(parsed.args[2]), maxRatePerSecond: String(parsed.args[3]) });
+        continue;
+      }
+      if (parsed.name === 'RoyaltyAccrued') {
+        out.push({ kind: 'RoyaltyAccrued', ...position, datasetId: String(parsed.args[0]), jobId: String(parsed.args[1]), cumulativeSamples: String(parsed.args[2]), amount: String(parsed.args[3]), timestamp: await timestampOf(log.blockNumber) });
+        continue;
+      }
+      if (parsed.name === 'RoyaltiesClaimed') {
+        out.push({ kind: 'RoyaltiesClaimed', ...position, recipient: String(parsed.args[0]), to: String(parsed.args[1]), amount: String(parsed.args[2]), timestamp: await timestampOf(log.blockNumber) });
         continue;
       }
       const licenseId = parsed.args[0] as bigint;
@@ -66,7 +80,7 @@ export class EvmChainEventSource implements ChainEventSource {
           return { datasetId: String(d), pricePerSample: String(t.pricePerSample), totalUnits: String(t.totalUnits) };
         }),
       );
-      if (!timestamps.has(log.blockNumber)) timestamps.set(log.blockNumber, (await this.block(log.blockNumber))?.timestamp ?? 0);
+      const timestamp = await timestampOf(log.blockNumber);
       out.push({
         kind: 'LicensePurchased',
         ...position,
@@ -74,7 +88,7 @@ export class EvmChainEventSource implements ChainEventSource {
         lab: String(parsed.args[1]),
         budget: String(parsed.args[2]),
         expiry: Number(parsed.args[3]),
-        timestamp: timestamps.get(log.blockNumber) as number,
+        timestamp,
         terms,
       });
     }
