@@ -71,7 +71,7 @@ async function expectApiEqualsViews(recipient: string, chainIds: readonly string
   );
   expect(report.datasets.map(({ chainDatasetId, claimable, claimed, accrued }) => ({ chainDatasetId, claimable, claimed, accrued }))).toEqual(views);
   const sum = (k: 'claimable' | 'claimed' | 'accrued') => views.reduce((s, v) => s + BigInt(v[k]), 0n).toString();
-  expect(report.totals).toEqual({ accrued: sum('accrued'), claimed: sum('claimed'), claimable: sum('claimable') });
+  expect(report.totals).toEqual({ accrued: sum('accrued'), claimed: sum('claimed'), claimable: sum('claimable'), ratePerSecond: String(report.datasets.reduce((s, d) => s + BigInt(d.ratePerSecond), 0n)) });
   return report;
 }
 

@@ -9,6 +9,7 @@ import { progressRenderer } from '../../shared/sdk/uploadProgress.js';
 import { defaultStateDir } from '../../shared/sdk/uploadState.js';
 import { exampleListing } from '../example-listing.js';
 import { client, print, printJson, readJson, say } from '../context.js';
+import { registerDatasetRoyaltiesCommand } from './datasetRoyalties.js';
 
 /** One listing in two lines, as `dataset list`, `create`, `update` and `delist` print it (unescaped: print escapes). */
 export function datasetSummary(d: Pick<Dataset, 'id' | 'title' | 'status' | 'version' | 'owner' | 'manifestCid'> & { license: Pick<Dataset['license'], 'pricePerSample'> }): string {
@@ -189,4 +190,5 @@ delete it yourself (or use --restart) to abandon an upload.`,
       );
     });
 
+  registerDatasetRoyaltiesCommand(dataset);
 }

@@ -30,14 +30,30 @@ function recipientOf(address: string | undefined, wallet: Wallet | undefined): s
 }
 
 
-/** The report as a table: one row per dataset, then the totals. */
-export function renderRoyalties(r: RoyaltiesReport): string {
-  const rows = [['DATASET', 'REGISTRY', 'UNITS', 'ACCRUED', 'CLAIMED', 'CLAIMABLE', 'TITLE']];
-  for (const d of r.datasets) rows.push([d.datasetId, d.chainDatasetId, d.units, d.accrued, d.claimed, d.claimable, d.title]);
-  rows.push(['total', '', '', r.totals.accrued, r.totals.claimed, r.totals.claimable, '']);
+/**
+ * The report as a table: one row per dataset (with its current rate per second), then the totals; then each
+ * dataset's jobs and the latest history lines (accruals and claims with their transactions).
+ */
+export function renderRoyalties(r: RoyaltiesReport, options: { historyLines?: number } = {}): string {
+  const rows = [['DATASET', 'REGISTRY', 'UNITS', 'ACCRUED', 'CLAIMED', 'CLAIMABLE', 'RATE/S', 'TITLE']];
+  for (const d of r.datasets) rows.push([d.datasetId, d.chainDatasetId, d.units, d.accrued, d.claimed, d.claimable, d.ratePerSecond, d.title]);
+  rows.push(['total', '', '', r.totals.accrued, r.totals.claimed, r.totals.claimable, r.totals.ratePerSecond, '']);
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  const lines = rows.map((row) => row.map((cell, i) => (i >= 2 && i <= 5 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
-  return [`royalties of ${r.recipient} (chain ${r.chainId}, block ${r.blockNumber}; token base units)`, ...(r.datasets.length ? lines : ['(no datasets pay this address)'])].join('\n');
+  const lines = rows.map((row) => row.map((cell, i) => (i >= 2 && i <= 6 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  const jobs = r.datasets.flatMap((d) =>
+    d.jobs.map((j) => `  ${d.datasetId} job ${j.jobId}: ${j.samples} samples, paid in ${j.paidIn}, your share ${j.share}${j.running ? `, running at ${j.ratePerSecond}/s` : ', not running'} (last report ${j.lastReport.txHash})`),
+  );
+  const history = r.history.slice(0, options.historyLines ?? 10).map((h) =>
+    h.kind === 'accrual'
+      ? `  ${h.at}  +${h.share}  ${h.datasetId} job ${h.jobId} (pool +${h.poolAmount})  block ${h.blockNumber} tx ${h.txHash}`
+      : `  ${h.at}  claimed ${h.amount} to ${h.to}  block ${h.blockNumber} tx ${h.txHash}`,
+  );
+  return [
+    `royalties of ${r.recipient} (chain ${r.chainId}, block ${r.blockNumber}; token base units)`,
+    ...(r.datasets.length ? lines : ['(no datasets pay this address)']),
+    ...(jobs.length ? ['jobs:', ...jobs] : []),
+    ...(history.length ? [`history (latest ${history.length} of ${r.history.length}${r.indexedThrough === undefined ? '' : `, indexed through block ${r.indexedThrough}`}):`, ...history] : []),
+  ].join('\n');
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -115,8 +131,9 @@ export function registerRoyaltiesCommands(program: Command): void {
       'after',
       `
 Amounts are the payment token's base units. Accrued = claimed + claimable, per dataset, read from the
-LicenseManager's views at one block. No streaming rate is shown: the contracts settle discrete usage reports, and
-no view lists a dataset's running jobs.`,
+LicenseManager's views at one block. RATE/S is what you earn per second now: per running job, your share of its
+last usage report over the seconds since the report before (the contracts settle discrete reports). Jobs and the
+history (accruals and claims, with transactions) come from the API's chain index.`,
     );
 
   royalties

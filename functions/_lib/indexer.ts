@@ -7,6 +7,7 @@ import { JsonRpcProvider, type Provider } from 'ethers';
 import type { z } from 'zod';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoIndexCursorStore, DynamoLicenseIndex } from '../../shared/adapters/aws/DynamoChainIndex.js';
+import { DynamoRoyaltyIndex } from '../../shared/adapters/aws/DynamoRoyaltyIndex.js';
 import { EvmChainEventSource } from '../../shared/adapters/chain/EvmChainEventSource.js';
 import { ConfigError } from '../../shared/errors.js';
 import { IndexerConfigSchema, type IndexerSettings } from '../../shared/config.js';
@@ -23,6 +24,10 @@ export interface Indexer {
   deps: IndexChainDeps;
   params: IndexChainParameters;
   licenses: DynamoLicenseIndex;
+  /** Accruals per dataset and claims per recipient (same table as the licenses). */
+  royalties: DynamoRoyaltyIndex;
+  /** The last indexed block (the cursor's), or the block before the start block when nothing is indexed yet. */
+  indexedThrough(): Promise<number>;
   tick(): Promise<IndexChainReturnType>;
   /** `/v1/health` component: lag in blocks and seconds. */
   health: HealthCheck;
@@ -35,7 +40,8 @@ export function createIndexer(config: IndexerWiring, provider: Provider, dynamo:
   const source = new EvmChainEventSource(provider, manager);
   const cursors = new DynamoIndexCursorStore(dynamo, config.PROVENA_TABLE_INDEXER);
   const licenses = new DynamoLicenseIndex(dynamo, config.PROVENA_TABLE_LICENSES);
-  const deps: IndexChainDeps = { source, cursors, projections: [licenses] };
+  const royalties = new DynamoRoyaltyIndex(dynamo, config.PROVENA_TABLE_LICENSES);
+  const deps: IndexChainDeps = { source, cursors, projections: [licenses, royalties] };
   const params: IndexChainParameters = {
     name: `licenses@${config.PROVENA_CHAIN_ID}:${manager}`,
     startBlock: config.PROVENA_INDEXER_START_BLOCK,
@@ -46,6 +52,8 @@ export function createIndexer(config: IndexerWiring, provider: Provider, dynamo:
     deps,
     params,
     licenses,
+    royalties,
+    indexedThrough: async () => (await cursors.get(params.name))?.block ?? params.startBlock - 1,
     tick: () => indexChain(deps, params),
     health: { health: () => indexerHealth({ source, cursors }, { ...params, maxLagBlocks: config.PROVENA_INDEXER_MAX_LAG_BLOCKS }) },
   };

@@ -207,6 +207,8 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       pools: new EvmRoyaltyChain(new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 }), config.PROVENA_CHAIN_ID, contract(config, 'LicenseManager'), contract(config, 'DatasetRegistry'), relayer),
       chainId: config.PROVENA_CHAIN_ID,
       now: () => new Date(),
+      history: indexer.royalties,
+      indexedThrough: indexer.indexedThrough,
     },
     attestation: attestation.deps,
     licenses: { licenses: indexer.licenses, views },

@@ -216,11 +216,12 @@ export const routes = {
     path: '/v1/royalties/{address}',
     handler: 'functions/royalties/get.ts',
     auth: 'public',
-    summary: "A recipient's royalties per dataset: accrued, claimed, claimable now (read from the chain's views)",
+    summary: "A recipient's royalties per dataset and job: accrued, claimed, claimable now (the chain's views), the current rate of running jobs, and the history of accruals and claims with transactions (the chain index)",
     params: RecipientParams,
     response: RoyaltiesReport,
-    // Finds the listings naming the address (reads the table), then reads the LicenseManager's views (RPC).
-    access: { datasets: 'read' },
+    // Finds the listings naming the address (reads the table), reads the LicenseManager's views (RPC), and the
+    // chain index's accruals and claims (and its cursor).
+    access: { datasets: 'read', chainIndex: 'read' },
   }),
   getClaimTypedData: defineRoute({
     name: 'getClaimTypedData',

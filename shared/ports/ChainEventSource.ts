@@ -40,8 +40,28 @@ export interface JobOpenedEvent extends LogPosition {
   maxRatePerSecond: string;
 }
 
+/** `RoyaltyAccrued`: a report paid `amount` into `datasetId`'s pool for `jobId` (its new cumulative samples). */
+export interface RoyaltyAccruedEvent extends LogPosition {
+  kind: 'RoyaltyAccrued';
+  datasetId: string;
+  jobId: string;
+  cumulativeSamples: string;
+  amount: string;
+  /** The block's timestamp (unix seconds). */
+  timestamp: number;
+}
+
+/** `RoyaltiesClaimed`: `recipient` claimed `amount` in total (across the datasets of its call), sent to `to`. */
+export interface RoyaltiesClaimedEvent extends LogPosition {
+  kind: 'RoyaltiesClaimed';
+  recipient: string;
+  to: string;
+  amount: string;
+  timestamp: number;
+}
+
 /** Every event the indexer follows (a new projection adds its kinds here and in the adapter). */
-export type IndexedEvent = LicensePurchasedEvent | JobOpenedEvent;
+export type IndexedEvent = LicensePurchasedEvent | JobOpenedEvent | RoyaltyAccruedEvent | RoyaltiesClaimedEvent;
 
 /** Reads headers and events; `undefined` for a block the chain does not have (beyond its head, or reorged away). */
 export interface ChainEventSource {

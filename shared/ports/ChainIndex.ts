@@ -50,3 +50,36 @@ export interface LicenseIndex extends IndexProjection, HealthCheck {
   /** A holder's licenses, newest first; `cursor` is opaque (from the previous page). */
   listByHolder(holder: string, page: { limit: number; cursor?: string }): Promise<{ items: IndexedLicense[]; nextCursor?: string }>;
 }
+
+/** A `RoyaltyAccrued` event as indexed: where it mined and what it paid into the pool. */
+export interface IndexedAccrual {
+  datasetId: string;
+  jobId: string;
+  cumulativeSamples: string;
+  amount: string;
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** A `RoyaltiesClaimed` event as indexed. */
+export interface IndexedClaim {
+  recipient: string;
+  to: string;
+  amount: string;
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+  timestamp: number;
+}
+
+/**
+ * The royalty projection: accruals per dataset and claims per recipient, one record per (blockHash, logIndex),
+ * rolled back with the blocks that wrote them. Reads answer oldest first.
+ */
+export interface RoyaltyIndex extends IndexProjection {
+  accrualsOf(datasetId: string): Promise<IndexedAccrual[]>;
+  claimsOf(recipient: string): Promise<IndexedClaim[]>;
+}

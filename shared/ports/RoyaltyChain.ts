@@ -43,6 +43,10 @@ export interface RoyaltyChain {
   latestBlock(): Promise<{ number: number; timestamp: number }>;
   /** `recipient`'s position in each pool, read at `blockTag`. */
   positions(recipient: string, datasetIds: readonly bigint[], blockTag: number): Promise<PoolPosition[]>;
+  /** Each pool's total units and everything paid into it (`getPool`), at `blockTag`. */
+  pools(datasetIds: readonly bigint[], blockTag: number): Promise<{ datasetId: bigint; totalUnits: bigint; paidIn: bigint }[]>;
+  /** Whether each job is open and funded (`isJobActive`), at `blockTag`. */
+  activeJobs(jobIds: readonly bigint[], blockTag: number): Promise<boolean[]>;
   /** The nonce `recipient`'s next `Claim` must carry (`claimNonces`), at `blockTag` (default: latest). */
   claimNonce(recipient: string, blockTag?: number): Promise<bigint>;
   /** The LicenseManager's EIP-712 domain. */

@@ -13,13 +13,35 @@ export const RecipientParams = z.object({ address: Address });
 export type RecipientParams = z.output<typeof RecipientParams>;
 
 /**
+ * One job's payments into a dataset's pool, from the chain index's `RoyaltyAccrued` events, and this recipient's
+ * share of them (`paidIn × units / totalUnits`, rounded down: the dataset's `accrued`, read from the views, is the
+ * exact figure; shares can sum to a few base units less).
+ */
+export const RoyaltyJob = z.object({
+  jobId: z.string(),
+  /** The job's cumulative samples of this dataset after its last report. */
+  samples: TokenAmount,
+  /** Everything the job paid into the pool. */
+  paidIn: TokenAmount,
+  /** This recipient's share of `paidIn`. */
+  share: TokenAmount,
+  /** Whether the job is open and funded now (`isJobActive`). */
+  running: z.boolean(),
+  /**
+   * This recipient's royalties per second from this job: its share of the last report's amount over the seconds
+   * since the report before it. 0 when the job is not running or has fewer than two reports.
+   */
+  ratePerSecond: TokenAmount,
+  lastReport: z.object({ txHash: z.string(), blockNumber: z.number().int(), at: z.string() }),
+});
+export type RoyaltyJob = z.output<typeof RoyaltyJob>;
+
+/**
  * One dataset the recipient is paid from.
  *
- * `accrued` = `claimed` + `claimable` (the pool's `floor(units × accPerUnit / 1e18)` for this recipient).
- *
- * No streaming rate is given: the contracts settle discrete usage reports into the pool (there is no per-second
- * stream on chain), and no view lists a dataset's running jobs or their rates (`maxRatePerSecond` is a job's cap
- * over all of its datasets, not a rate). The rate needs the chain indexer's record of jobs and reports.
+ * `accrued` = `claimed` + `claimable` (the pool's `floor(units × accPerUnit / 1e18)` for this recipient), read from
+ * the views; `jobs` and `ratePerSecond` come from the chain index's events (the contracts settle discrete usage
+ * reports: the rate is the last report's payment over the time since the one before, per running job).
  */
 export const RoyaltyDataset = z.object({
   /** The listing id. */
@@ -29,14 +51,46 @@ export const RoyaltyDataset = z.object({
   title: z.string(),
   /** The recipient's units in the pool (its bps for an explicit split). */
   units: TokenAmount,
+  /** The pool's total units (10,000 for an explicit split). */
+  totalUnits: TokenAmount,
   /** Royalties this recipient earned in this dataset so far, claimed or not. */
   accrued: TokenAmount,
   /** What it has claimed (`positionOf(dataset, recipient).claimed`). */
   claimed: TokenAmount,
   /** What a claim would pay now (`claimable(dataset, recipient)`). */
   claimable: TokenAmount,
+  /** This recipient's current royalties per second from the dataset's running jobs. */
+  ratePerSecond: TokenAmount,
+  jobs: z.array(RoyaltyJob),
 });
 export type RoyaltyDataset = z.output<typeof RoyaltyDataset>;
+
+/** One line of a recipient's history: an accrual into one of its pools, or one of its claims. */
+export const RoyaltyHistoryEntry = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('accrual'),
+    datasetId: DatasetId,
+    chainDatasetId: ChainDatasetId,
+    jobId: z.string(),
+    /** What the report paid into the pool. */
+    poolAmount: TokenAmount,
+    /** This recipient's share of it (rounded down). */
+    share: TokenAmount,
+    txHash: z.string(),
+    blockNumber: z.number().int(),
+    at: z.string(),
+  }),
+  z.object({
+    kind: z.literal('claim'),
+    /** The total claimed (across the datasets of that call). */
+    amount: TokenAmount,
+    to: Address,
+    txHash: z.string(),
+    blockNumber: z.number().int(),
+    at: z.string(),
+  }),
+]);
+export type RoyaltyHistoryEntry = z.output<typeof RoyaltyHistoryEntry>;
 
 /** `GET /v1/royalties/{address}`: per dataset and in total, read from the chain at block `blockNumber`. */
 export const RoyaltiesReport = z.object({
@@ -45,7 +99,14 @@ export const RoyaltiesReport = z.object({
   /** The block every figure was read at (one block for all of them). */
   blockNumber: z.number().int().nonnegative(),
   datasets: z.array(RoyaltyDataset),
-  totals: z.object({ accrued: TokenAmount, claimed: TokenAmount, claimable: TokenAmount }),
+  totals: z.object({ accrued: TokenAmount, claimed: TokenAmount, claimable: TokenAmount, ratePerSecond: TokenAmount }),
+  /**
+   * Accruals into the recipient's pools (its share) and its claims, newest first, with their transactions: from
+   * the chain index, up to `blockNumber` (the index may lag the views by a few blocks: `indexedThrough` says where).
+   */
+  history: z.array(RoyaltyHistoryEntry),
+  /** The last block the history covers (the chain index's cursor, at most `blockNumber`); absent without an index. */
+  indexedThrough: z.number().int().nonnegative().optional(),
 });
 export type RoyaltiesReport = z.output<typeof RoyaltiesReport>;
 

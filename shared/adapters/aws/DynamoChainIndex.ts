@@ -78,6 +78,7 @@ export class DynamoLicenseIndex implements LicenseIndex {
     // Each event writes its own record (license#id, job#id), so the writes are independent: a few in flight at
     // once instead of one round trip after another. The first failure stops the rest (the cursor is not saved).
     await mapLimit(events, APPLY_CONCURRENCY, async (e) => {
+      if (e.kind !== 'LicensePurchased' && e.kind !== 'JobOpened') return; // other projections' events
       const item = e.kind === 'LicensePurchased' ? this.licenseItem(e) : this.jobItem(e);
       try {
         await dynamo('write the license index', () =>
@@ -107,7 +108,9 @@ export class DynamoLicenseIndex implements LicenseIndex {
             TableName: this.table,
             IndexName: CHAIN_INDEX_INDEXES.byBlock.name,
             KeyConditionExpression: 'chainPart = :all AND blockNumber > :n',
-            ExpressionAttributeValues: { ':all': { S: 'all' }, ':n': { N: String(blockNumber) } },
+            // The table also holds other projections' records (royalties): each rolls back its own.
+            FilterExpression: 'begins_with(rid, :license) OR begins_with(rid, :job)',
+            ExpressionAttributeValues: { ':all': { S: 'all' }, ':n': { N: String(blockNumber) }, ':license': { S: 'license#' }, ':job': { S: 'job#' } },
             ProjectionExpression: 'rid',
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),

@@ -9,6 +9,8 @@ const LM = LicenseManager__factory.createInterface();
 const RPC_CONCURRENCY = 8;
 const PURCHASED = LM.getEvent('LicensePurchased');
 const JOB_OPENED = LM.getEvent('JobOpened');
+const ACCRUED = LM.getEvent('RoyaltyAccrued');
+const CLAIMED = LM.getEvent('RoyaltiesClaimed');
 
 /**
  * {@link ChainEventSource} over JSON-RPC (ethers v6): `eth_getLogs` on the LicenseManager for the events the
@@ -48,7 +50,7 @@ export class EvmChainEventSource implements ChainEventSource {
 
   async events(from: number, to: number): Promise<IndexedEvent[]> {
     const logs = await this.rpc(`eth_getLogs ${from}..${to}`, () =>
-      this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash]] }),
+      this.provider.getLogs({ address: this.licenseManager, fromBlock: from, toBlock: to, topics: [[PURCHASED.topicHash, JOB_OPENED.topicHash, ACCRUED.topicHash, CLAIMED.topicHash]] }),
     );
     const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     // The reads a purchase needs (its terms, its block's timestamp) for all logs at once, a few in flight: one
@@ -65,6 +67,12 @@ export class EvmChainEventSource implements ChainEventSource {
       if (!parsed) return undefined;
       if (parsed.name === 'JobOpened') {
         return { kind: 'JobOpened', ...position, jobId: String(parsed.args[0]), licenseId: String(parsed.args[1]), budget: String(parsed.args[2]), maxRatePerSecond: String(parsed.args[3]) };
+      }
+      if (parsed.name === 'RoyaltyAccrued') {
+        return { kind: 'RoyaltyAccrued', ...position, datasetId: String(parsed.args[0]), jobId: String(parsed.args[1]), cumulativeSamples: String(parsed.args[2]), amount: String(parsed.args[3]), timestamp: await timestampOf(log.blockNumber) };
+      }
+      if (parsed.name === 'RoyaltiesClaimed') {
+        return { kind: 'RoyaltiesClaimed', ...position, recipient: String(parsed.args[0]), to: String(parsed.args[1]), amount: String(parsed.args[2]), timestamp: await timestampOf(log.blockNumber) };
       }
       const licenseId = parsed.args[0] as bigint;
       const datasetIds = (parsed.args[4] as bigint[]).map((d) => d);
@@ -88,7 +96,6 @@ export class EvmChainEventSource implements ChainEventSource {
         terms,
       };
     });
-    const out = parsedLogs.filter((e): e is IndexedEvent => e !== undefined);
-    return out;
+    return parsedLogs.filter((e): e is IndexedEvent => e !== undefined);
   }
 }

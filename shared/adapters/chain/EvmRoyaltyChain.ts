@@ -65,6 +65,21 @@ export class EvmRoyaltyChain implements RoyaltyChain {
     );
   }
 
+  pools(datasetIds: readonly bigint[], blockTag: number): Promise<{ datasetId: bigint; totalUnits: bigint; paidIn: bigint }[]> {
+    return this.read('royalty pools', () =>
+      Promise.all(
+        datasetIds.map(async (datasetId) => {
+          const [, totalUnits, paidIn] = await this.manager.getPool.staticCall(datasetId, { blockTag });
+          return { datasetId, totalUnits, paidIn };
+        }),
+      ),
+    );
+  }
+
+  activeJobs(jobIds: readonly bigint[], blockTag: number): Promise<boolean[]> {
+    return this.read('job states', () => Promise.all(jobIds.map((j) => this.manager.isJobActive.staticCall(j, { blockTag }))));
+  }
+
   claimNonce(recipient: string, blockTag?: number): Promise<bigint> {
     return this.read('the claim nonce', () => this.manager.claimNonces.staticCall(recipient, blockTag === undefined ? {} : { blockTag }));
   }

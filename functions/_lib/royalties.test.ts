@@ -1,0 +1,197 @@
+/**
+ * `GET /v1/royalties/{address}`'s figures against the contracts, on Hardhat's in-process chain and dynalite, with
+ * the real indexer and adapters: after a random sequence of usage reports and claims (fast-check, small), every
+ * figure equals the contracts' views to the wei, the history's claims sum to what the views say was claimed, each
+ * job's payments equal its settled samples × price; the rate is the last report's share over the seconds since the
+ * one before; a reorg leaves only the new branch's accruals.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import type { JsonRpcSigner } from 'ethers';
+import { USD, buyLicense, deploySystem, openJob, registerExplicit, signedReport, type System } from '../../contracts/test/helpers/fixture.js';
+import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
+import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
+import { ensureTables, tableDefinitions } from '../../shared/adapters/aws/tables.js';
+import { EvmRoyaltyChain } from '../../shared/adapters/chain/EvmRoyaltyChain.js';
+import { IndexerSettings } from '../../shared/config.js';
+import { Dataset, DatasetInput } from '../../shared/schemas/dataset.js';
+import { getRoyalties, type RoyaltyDeps } from '../../shared/use-cases/getRoyalties.js';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../stack/embeddedDynamo.js';
+import { createIndexer, type Indexer } from './indexer.js';
+
+const MANIFEST = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+const PRICE = { a: 7n, b: 3n };
+
+let sys: System;
+let dynamo: EmbeddedDynamo;
+let client: DynamoDBClient;
+let base: string;
+let deployBlock: number;
+let tables = 0;
+let ids: { a: bigint; b: bigint };
+let jobId: bigint;
+let people: JsonRpcSigner[];
+
+beforeAll(async () => {
+  sys = await deploySystem();
+  deployBlock = await sys.chain.provider.getBlockNumber();
+  people = sys.people.slice(0, 2);
+  const [p0, p1] = await Promise.all(people.map((p) => p.getAddress()));
+  ids = {
+    a: await registerExplicit(sys, people[0]!, PRICE.a, { recipients: [p0!, p1!], bps: [6_000, 4_000] }),
+    b: await registerExplicit(sys, people[0]!, PRICE.b, { recipients: [p0!], bps: [10_000] }),
+  };
+  const licenseId = await buyLicense(sys, sys.labs[0]!, [ids.a, ids.b], 500n * USD);
+  jobId = await openJob(sys, sys.labs[0]!, licenseId, 400n * USD);
+  base = await sys.chain.snapshot();
+  dynamo = await startEmbeddedDynamo({ dir: mkdtempSync(join(tmpdir(), 'provena-royalties-')), port: 0 });
+  client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
+}, 60_000);
+
+afterAll(async () => {
+  client?.destroy();
+  await dynamo?.close();
+});
+
+beforeEach(async () => {
+  await sys.chain.revertTo(base);
+  base = await sys.chain.snapshot();
+});
+
+/** Fresh tables, listings for both datasets, an indexer and the route's dependencies. */
+async function world(): Promise<{ indexer: Indexer; deps: RoyaltyDeps }> {
+  tables++;
+  const names = { licenses: `licenses-${tables}`, indexer: `indexer-${tables}`, datasets: `datasets-${tables}` };
+  await ensureTables(client, tableDefinitions(names));
+  const repo = new DynamoDatasetRepo(client, names.datasets);
+  const [p0, p1] = await Promise.all(people.map((p) => p.getAddress()));
+  const now = new Date().toISOString();
+  for (const [i, [chainId, split]] of ([[ids.a, [{ recipient: p0!, bps: 6_000 }, { recipient: p1!, bps: 4_000 }]], [ids.b, [{ recipient: p0!, bps: 10_000 }]]] as const).entries()) {
+    const input = DatasetInput.parse({
+      title: `Dataset ${i}`,
+      dataSchema: { kind: 'tabular', columns: [{ name: 'x', type: 'float' }] },
+      sizeBytes: 10,
+      license: { paymentToken: sys.token.target as string, pricePerSample: '1', allowedUses: ['training'], expiryOptionsDays: [30] },
+      royaltySplit: split,
+      anonymization: {},
+    });
+    await repo.create(Dataset.parse({ ...input, id: `ds_${String(i).repeat(26)}`, owner: p0, version: 1, status: 'active', manifestCid: MANIFEST, createdAt: now, updatedAt: now, license: { ...input.license, rawAccess: false }, chainDatasetId: String(chainId) }));
+  }
+  const config = IndexerSettings.parse({ PROVENA_TABLE_LICENSES: names.licenses, PROVENA_TABLE_INDEXER: names.indexer, PROVENA_INDEXER_CONFIRMATIONS: '0', PROVENA_INDEXER_START_BLOCK: String(deployBlock) });
+  const indexer = createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string } }, sys.chain.provider, client);
+  const pools = new EvmRoyaltyChain(sys.chain.provider, Number(sys.chain.chainId), sys.manager.target as string, sys.registry.target as string, undefined);
+  return { indexer, deps: { datasets: repo, pools, chainId: Number(sys.chain.chainId), now: () => new Date(), history: indexer.royalties, indexedThrough: indexer.indexedThrough } };
+}
+
+async function catchUp(ix: Indexer): Promise<void> {
+  for (;;) {
+    const r = await ix.tick();
+    if (r.block >= r.head.number && !r.raced) return;
+  }
+}
+
+type Op = { kind: 'report'; a: number; b: number } | { kind: 'claim'; who: 0 | 1 };
+
+/** Applies `ops`: cumulative reports from the job's worker, claims from each recipient's own key. */
+async function run(ops: readonly Op[]): Promise<void> {
+  const total = { a: 0n, b: 0n };
+  for (const op of ops) {
+    if (op.kind === 'report') {
+      total.a += BigInt(op.a);
+      total.b += BigInt(op.b);
+      const { report, signature } = await signedReport(sys, jobId, [
+        { datasetId: ids.a, samples: total.a, price: PRICE.a },
+        { datasetId: ids.b, samples: total.b, price: PRICE.b },
+      ]);
+      await (await sys.manager.submitReport(report, signature)).wait();
+    } else {
+      const datasets = op.who === 0 ? [ids.a, ids.b] : [ids.a];
+      await (await sys.manager.connect(people[op.who]!).claim(datasets)).wait();
+    }
+  }
+}
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('report' as const), a: fc.integer({ min: 0, max: 50 }), b: fc.integer({ min: 0, max: 50 }) }),
+  fc.record({ kind: fc.constant('claim' as const), who: fc.constantFrom(0 as const, 1 as const) }),
+);
+
+describe('GET /v1/royalties/{address} against the contracts', () => {
+  it('equals the views to the wei after any short sequence of reports and claims', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {
+        await sys.chain.revertTo(base);
+        base = await sys.chain.snapshot();
+        const { indexer, deps } = await world();
+        await run(ops);
+        await catchUp(indexer);
+
+        for (const person of people) {
+          const address = await person.getAddress();
+          const r = await getRoyalties(deps, { address });
+          const at = { blockTag: r.blockNumber };
+          let claimedTotal = 0n;
+          for (const d of r.datasets) {
+            const id = BigInt(d.chainDatasetId);
+            const position = await sys.manager.positionOf(id, address, at);
+            const claimable = await sys.manager.claimable(id, address, at);
+            const claimed = position.claimed;
+            claimedTotal += claimed;
+            expect({ accrued: d.accrued, claimed: d.claimed, claimable: d.claimable }).toEqual({ accrued: String(claimed + claimable), claimed: String(claimed), claimable: String(claimable) });
+            const settled = await sys.manager.settledSamples(jobId, id, at);
+            const price = id === ids.a ? PRICE.a : PRICE.b;
+            expect(d.jobs.map((j) => [j.jobId, j.samples, j.paidIn])).toEqual(settled === 0n ? [] : [[String(jobId), String(settled), String(settled * price)]]);
+          }
+          const claims = r.history.filter((h) => h.kind === 'claim');
+          expect(claims.reduce((s, c) => s + BigInt(c.amount), 0n)).toBe(claimedTotal);
+          expect(claims.length).toBe(ops.filter((o) => o.kind === 'claim' && people[o.who] === person).length);
+          expect(r.totals.accrued).toBe(String(r.datasets.reduce((s, d) => s + BigInt(d.accrued), 0n)));
+        }
+      }),
+      { numRuns: 6 },
+    );
+  }, 120_000);
+
+  it("gives a running job's rate as the recipient's share of the last report over the seconds since the one before", async () => {
+    const { indexer, deps } = await world();
+    const t0 = Number(await sys.chain.latestTimestamp()) + 5;
+    await sys.chain.setNextTimestamp(t0);
+    await run([{ kind: 'report', a: 10, b: 0 }]);
+    await sys.chain.setNextTimestamp(t0 + 20);
+    await run([{ kind: 'report', a: 40, b: 0 }]); // cumulative: 40 samples in all, 30 since the first report
+    await catchUp(indexer);
+
+    const r = await getRoyalties(deps, { address: await people[1]!.getAddress() });
+    const a = r.datasets.find((d) => d.chainDatasetId === String(ids.a));
+
+    // Last report: 30 samples × 7 = 210 into the pool; 40% of it is 84; over 20 s: 4 per second (rounded down).
+    expect(a?.jobs).toEqual([expect.objectContaining({ jobId: String(jobId), samples: '40', paidIn: '280', share: '112', running: true, ratePerSecond: '4' })]);
+    expect([a?.ratePerSecond, r.totals.ratePerSecond]).toEqual(['4', '4']);
+
+    await (await sys.manager.connect(sys.labs[0]!).endJob(jobId)).wait();
+    await catchUp(indexer);
+    const ended = await getRoyalties(deps, { address: await people[1]!.getAddress() });
+    expect(ended.datasets.find((d) => d.chainDatasetId === String(ids.a))?.jobs[0]).toMatchObject({ running: false, ratePerSecond: '0' });
+  }, 60_000);
+
+  it('keeps only the new branch after a reorg, and counts a block indexed twice once', async () => {
+    const { indexer, deps } = await world();
+    await catchUp(indexer);
+    const fork = await sys.chain.snapshot();
+    await run([{ kind: 'report', a: 5, b: 5 }]);
+    await catchUp(indexer);
+    await sys.chain.revertTo(fork);
+    await run([{ kind: 'report', a: 1, b: 0 }, { kind: 'claim', who: 0 }]);
+    await sys.chain.rpc('evm_mine');
+    await catchUp(indexer);
+    await indexer.deps.projections[1]!.apply(await indexer.deps.source.events(deployBlock, (await indexer.deps.source.head()).number));
+
+    const r = await getRoyalties(deps, { address: await people[0]!.getAddress() });
+
+    expect(r.history.map((h) => (h.kind === 'accrual' ? `accrual ${h.chainDatasetId} ${h.poolAmount}` : `claim ${h.amount}`))).toEqual(['claim 4', `accrual ${ids.a} 7`]);
+  }, 60_000);
+});
