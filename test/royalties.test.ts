@@ -97,7 +97,11 @@ describe('royalties of recipients', () => {
     const message = { jobId: BigInt(jobId), datasetIds: ids.map(BigInt), samples: ids.map((id) => samples.get(id) as bigint), amounts: ids.map((id) => (samples.get(id) as bigint) * PRICE) };
     const domain = licenseManagerDomain(stackInfo().chainId, stackInfo().deployment.contracts.LicenseManager as string);
     const signature = await signUsageReport(worker, domain, message);
-    await (await licenseManager(lab).submitReport(message, signature)).wait();
+    const mined = await (await licenseManager(lab).submitReport(message, signature)).wait();
+    // The history and rates come from the chain index: wait until it has seen this report, so that reads
+    // compared before and after an action see the same accruals.
+    const block = mined?.blockNumber ?? 0;
+    for (let i = 0; i < 200 && ((await royaltiesOf(await lab.getAddress())).indexedThrough ?? -1) < block; i++) await new Promise((r) => setTimeout(r, 100));
   }
 
   /** What the split says `recipient` accrued in `id`: floor(bps × paid / 10,000) (exact for explicit splits). */
