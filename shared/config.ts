@@ -156,8 +156,18 @@ export const RelayerConsumerConfigSchema = z.object({
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   PROVENA_CHAIN_RPC_URL: ChainSettings.PROVENA_CHAIN_RPC_URL,
   PROVENA_CHAIN_ID: ChainSettings.PROVENA_CHAIN_ID,
-  /** The relayer key (in the cloud, to be read from Secrets Manager at cold start instead). */
-  PROVENA_RELAYER_KEY: PrivateKey,
+  /** The relayer key itself (local runs); in the cloud it is read from PROVENA_RELAYER_SECRET_ARN at cold start. */
+  PROVENA_RELAYER_KEY: PrivateKey.optional(),
+  /** Secrets Manager secret holding the relayer key (full ARN). */
+  PROVENA_RELAYER_SECRET_ARN: z.string().min(1).optional(),
+  /** Secrets Manager endpoint; set only by tests, empty for AWS. */
+  PROVENA_SECRETS_MANAGER_ENDPOINT: url.optional(),
+  /** Dimension of the relayer's CloudWatch metrics (the stack sets it). */
+  PROVENA_STAGE: z.string().min(1).default('dev'),
+}).superRefine((c, ctx) => {
+  if (!c.PROVENA_RELAYER_KEY && !c.PROVENA_RELAYER_SECRET_ARN) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_RELAYER_SECRET_ARN'], message: 'required unless PROVENA_RELAYER_KEY is set' });
+  }
 });
 export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
 

@@ -20,6 +20,10 @@ import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsC
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsGateInbox } from '../../shared/adapters/aws/KmsGateInbox.js';
 import { KmsKeyGate } from '../../shared/adapters/aws/KmsKeyGate.js';
+import { AwsJsonClient } from '../../shared/adapters/aws/awsJsonClient.js';
+import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
+import { SqsRelayer } from '../../shared/adapters/aws/SqsRelayer.js';
+import type { Relayer } from '../../shared/ports/Relayer.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
 import { ApiConfigSchema, type ApiConfig } from '../../shared/config.js';
 import { parseConfig } from '../../shared/configFields.js';
@@ -168,8 +172,24 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const listings: ListingDeps = { datasets, content, now: () => new Date() };
   // One in-process writer for the relayer key (the embedded stack); the cloud will enqueue to SQS FIFO instead.
   const relayerKey = config.PROVENA_RELAYER_KEY;
-  const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
-  void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+  let relayer: Relayer & HealthCheck | undefined;
+  if (config.PROVENA_RELAY_QUEUE_URL && config.PROVENA_RELAYER_ADDRESS) {
+    // Cloud: enqueue for the single writer (functions/relayer/consume.ts); this function never holds the key.
+    const sqs = new AwsJsonClient({ service: 'sqs', region: config.AWS_REGION, targetPrefix: 'AmazonSQS', jsonVersion: '1.0' });
+    relayer = new SqsRelayer({
+      queueUrl: config.PROVENA_RELAY_QUEUE_URL,
+      relayerAddress: config.PROVENA_RELAYER_ADDRESS,
+      send: (input) => sqs.call('SendMessage', { ...input }),
+      journal: new DynamoRelayJournal(dynamo, config.PROVENA_TABLE_RELAYER),
+      provider: chain.provider,
+      lowBalanceWei: config.PROVENA_RELAYER_LOW_BALANCE_WEI,
+      minBalanceWei: config.PROVENA_RELAYER_MIN_BALANCE_WEI,
+    });
+  } else if (relayerKey) {
+    const local = createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
+    void local.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+    relayer = local;
+  }
   const attestation = createAttestationDeps(config, chain.provider, dynamo, content, {
     licenseManager: contract(config, 'LicenseManager'),
     datasetRegistry: contract(config, 'DatasetRegistry'),
