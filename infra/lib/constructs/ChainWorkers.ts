@@ -10,8 +10,17 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
 import { INDEXER_METRICS, RELAYER_METRICS } from '../../../shared/adapters/aws/metrics.js';
+import { IndexerConfigSchema, RelayerConsumerConfigSchema } from '../../../shared/config.js';
 import { provenaFunction, repoRoot } from './provenaFunction.js';
+
+/** Fails at synth, not at the first cold start, if the handler's own schema would refuse `env`. */
+function checkEnv(what: string, schema: z.ZodType, env: Record<string, string>): void {
+  // Tokens (table names) are long placeholder strings here, which the schemas accept.
+  const r = schema.safeParse({ ...env, AWS_REGION: 'synth' });
+  if (!r.success) throw new Error(`The ${what} Lambda environment fails its schema:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+}
 
 /** Props for {@link ChainWorkers}. */
 export interface ChainWorkersProps {
@@ -61,17 +70,19 @@ export class ChainWorkers extends Construct {
       PROVENA_CHAIN_ID: String(props.chainId),
     };
 
+    const indexerEnv = {
+      ...chainEnv,
+      PROVENA_CONTRACTS: JSON.stringify(props.contracts),
+      PROVENA_TABLE_LICENSES: props.tables.licenses.tableName,
+      PROVENA_TABLE_INDEXER: props.tables.indexer.tableName,
+      PROVENA_INDEXER_MAX_LAG_BLOCKS: String(props.indexerMaxLagBlocks),
+      PROVENA_STAGE: props.stage,
+    };
+    checkEnv('indexer', IndexerConfigSchema, indexerEnv);
     this.indexer = provenaFunction(this, 'IndexerFn', {
       entry: path.join(repoRoot, 'functions/indexer/tick.ts'),
       description: 'Chain indexer: licenses and jobs from LicenseManager events into the chain index',
-      environment: {
-        ...chainEnv,
-        PROVENA_CONTRACTS: JSON.stringify(props.contracts),
-        PROVENA_TABLE_LICENSES: props.tables.licenses.tableName,
-        PROVENA_TABLE_INDEXER: props.tables.indexer.tableName,
-        PROVENA_INDEXER_MAX_LAG_BLOCKS: String(props.indexerMaxLagBlocks),
-        PROVENA_STAGE: props.stage,
-      },
+      environment: indexerEnv,
       serviceName: 'provena-indexer',
       logLevel,
       logRetention: retention,
@@ -125,16 +136,18 @@ export class ChainWorkers extends Construct {
       visibilityTimeout: Duration.minutes(6),
       deadLetterQueue: { queue: relayDlq, maxReceiveCount: 5 },
     });
+    const relayerEnv = {
+      ...chainEnv,
+      PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
+      PROVENA_RELAYER_SECRET_ARN: props.relayer.secretArn,
+      PROVENA_STAGE: props.stage,
+      PROVENA_RELAYER_LOW_BALANCE_WEI: props.relayerLowBalanceWei,
+    };
+    checkEnv('relayer consumer', RelayerConsumerConfigSchema, relayerEnv);
     this.relayer = provenaFunction(this, 'RelayerFn', {
       entry: path.join(repoRoot, 'functions/relayer/consume.ts'),
       description: 'Relayer: the single writer of the relayer key (SQS FIFO consumer)',
-      environment: {
-        ...chainEnv,
-        PROVENA_TABLE_RELAYER: props.tables.relayJournal.tableName,
-        PROVENA_RELAYER_SECRET_ARN: props.relayer.secretArn,
-        PROVENA_STAGE: props.stage,
-        PROVENA_RELAYER_LOW_BALANCE_WEI: props.relayerLowBalanceWei,
-      },
+      environment: relayerEnv,
       serviceName: 'provena-relayer',
       logLevel,
       logRetention: retention,
