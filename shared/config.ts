@@ -78,6 +78,18 @@ export const ApiConfigSchema = z.object({
   /** Key gate backend. `embedded`: data keys wrapped by a master key in PROVENA_KEY_GATE_MASTER_KEY_FILE. */
   PROVENA_KEY_GATE: KeyGateBackend.default('embedded'),
   PROVENA_KEY_GATE_MASTER_KEY_FILE: z.string().min(1).optional(),
+  /** `kms`: the symmetric key data keys are wrapped under (id or ARN). */
+  PROVENA_KEY_GATE_KEY_ARN: z.string().min(1).optional(),
+  /** `kms`: the inbox key (ECC_NIST_P256, KEY_AGREEMENT) owners seal data keys to. */
+  PROVENA_KEY_GATE_INBOX_KEY_ARN: z.string().min(1).optional(),
+  /** KMS endpoint; set only by tests (test/support/fakeKms.ts), empty for AWS. */
+  PROVENA_KMS_ENDPOINT: url.optional(),
+  /**
+   * Cloud relayer: the relayer's SQS FIFO queue and its key's address. Set together; then relayed calls are
+   * enqueued for the single writer (functions/relayer/consume.ts) instead of PROVENA_RELAYER_KEY signing here.
+   */
+  PROVENA_RELAY_QUEUE_URL: url.optional(),
+  PROVENA_RELAYER_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').optional(),
   /** Submits owners' signed registrations (gasless for them). A funded key on the chain. */
   PROVENA_RELAYER_KEY: PrivateKey.optional(),
   /** Lifetime of presigned upload URLs, seconds. */
@@ -124,6 +136,11 @@ export const ApiConfigSchema = z.object({
   if (c.PROVENA_KEY_GATE === 'embedded' && !c.PROVENA_KEY_GATE_MASTER_KEY_FILE) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_KEY_GATE_MASTER_KEY_FILE'], message: 'required when PROVENA_KEY_GATE=embedded' });
   }
+  if (c.PROVENA_KEY_GATE === 'kms') {
+    for (const name of ['PROVENA_KEY_GATE_KEY_ARN', 'PROVENA_KEY_GATE_INBOX_KEY_ARN'] as const) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when PROVENA_KEY_GATE=kms' });
+    }
+  }
   if (c.PROVENA_ATTESTATION_POLICY === 'development' && !c.PROVENA_ATTESTATION_DEV_DIR) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_ATTESTATION_DEV_DIR'], message: 'required when PROVENA_ATTESTATION_POLICY=development' });
   }
@@ -141,8 +158,18 @@ export const RelayerConsumerConfigSchema = z.object({
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   PROVENA_CHAIN_RPC_URL: ChainSettings.PROVENA_CHAIN_RPC_URL,
   PROVENA_CHAIN_ID: ChainSettings.PROVENA_CHAIN_ID,
-  /** The relayer key (in the cloud, to be read from Secrets Manager at cold start instead). */
-  PROVENA_RELAYER_KEY: PrivateKey,
+  /** The relayer key itself (local runs); in the cloud it is read from PROVENA_RELAYER_SECRET_ARN at cold start. */
+  PROVENA_RELAYER_KEY: PrivateKey.optional(),
+  /** Secrets Manager secret holding the relayer key (full ARN). */
+  PROVENA_RELAYER_SECRET_ARN: z.string().min(1).optional(),
+  /** Secrets Manager endpoint; set only by tests, empty for AWS. */
+  PROVENA_SECRETS_MANAGER_ENDPOINT: url.optional(),
+  /** Dimension of the relayer's CloudWatch metrics (the stack sets it). */
+  PROVENA_STAGE: z.string().min(1).default('dev'),
+}).superRefine((c, ctx) => {
+  if (!c.PROVENA_RELAYER_KEY && !c.PROVENA_RELAYER_SECRET_ARN) {
+    ctx.addIssue({ code: 'custom', path: ['PROVENA_RELAYER_SECRET_ARN'], message: 'required unless PROVENA_RELAYER_KEY is set' });
+  }
 });
 export type RelayerConsumerConfig = z.output<typeof RelayerConsumerConfigSchema>;
 

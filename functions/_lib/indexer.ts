@@ -11,6 +11,7 @@ import { DynamoRoyaltyIndex } from '../../shared/adapters/aws/DynamoRoyaltyIndex
 import { EvmChainEventSource } from '../../shared/adapters/chain/EvmChainEventSource.js';
 import { ConfigError } from '../../shared/errors.js';
 import { IndexerConfigSchema, type IndexerSettings } from '../../shared/config.js';
+import { emfRecord, INDEXER_METRICS } from '../../shared/adapters/aws/metrics.js';
 import { parseConfig } from '../../shared/configFields.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
 import { indexChain, type IndexChainDeps, type IndexChainParameters, type IndexChainReturnType } from '../../shared/use-cases/indexChain.js';
@@ -65,6 +66,14 @@ export function createIndexerFromEnv(env: Record<string, string | undefined>): I
   const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
   const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
   return createIndexer(config, provider, dynamo);
+}
+
+/**
+ * Writes the indexer's lag (blocks behind the confirmation depth) as a CloudWatch embedded-metric log line, which
+ * the stack's `IndexerLag` alarm reads; `PROVENA_STAGE` is its dimension.
+ */
+export function emitIndexerLag(lagBlocks: number, env: Record<string, string | undefined>, write: (line: string) => void = (l) => console.log(l)): void {
+  write(JSON.stringify(emfRecord(INDEXER_METRICS.namespace, env.PROVENA_STAGE ?? 'dev', { [INDEXER_METRICS.lagBlocks]: lagBlocks })));
 }
 
 /**

@@ -6,6 +6,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { JsonRpcProvider, type Provider } from 'ethers';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
+import { AwsJsonClient } from '../../shared/adapters/aws/awsJsonClient.js';
+import { emfRecord, RELAYER_METRICS } from '../../shared/adapters/aws/metrics.js';
+import { readPrivateKeySecret } from '../../shared/adapters/aws/SecretsManagerKey.js';
 import { EvmRelayer } from '../../shared/adapters/chain/EvmRelayer.js';
 import { PROVENA_ERROR_ABI } from '../../shared/adapters/chain/provenaErrors.js';
 import { RelayerConsumerConfigSchema, type RelayerSettings } from '../../shared/config.js';
@@ -40,11 +43,37 @@ export function createRelayer(
 /** What the SQS consumer drives: the single writer's recover/submit/tick. */
 export type RelayCore = Pick<EvmRelayer, 'recover' | 'submit' | 'tick'>;
 
-/** The relayer consumer's composition root: its config read once from `env`, its adapters built here. */
-export function createConsumerRelayer(env: Record<string, string | undefined>, logger: Logger): RelayCore {
+/**
+ * The relayer consumer's composition root: its config read once from `env`, the key read from Secrets Manager
+ * (`PROVENA_RELAYER_SECRET_ARN`) unless given, its adapters built here. Each monitor tick also writes the balance
+ * metric the stack's `RelayerBalanceLow` alarm reads.
+ */
+export async function createConsumerRelayer(env: Record<string, string | undefined>, logger: Logger, write: (line: string) => void = (l) => console.log(l)): Promise<RelayCore> {
   const config = parseConfig(RelayerConsumerConfigSchema, env);
   logger.setLogLevel(config.PROVENA_LOG_LEVEL);
+  const key =
+    config.PROVENA_RELAYER_KEY ??
+    (await readPrivateKeySecret(
+      new AwsJsonClient({
+        service: 'secretsmanager',
+        region: config.AWS_REGION,
+        targetPrefix: 'secretsmanager',
+        jsonVersion: '1.1',
+        ...(config.PROVENA_SECRETS_MANAGER_ENDPOINT ? { endpoint: config.PROVENA_SECRETS_MANAGER_ENDPOINT } : {}),
+      }),
+      config.PROVENA_RELAYER_SECRET_ARN as string,
+    ));
   const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
   const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
-  return createRelayer(config, provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
+  const relayer = createRelayer({ ...config, PROVENA_RELAYER_KEY: key }, provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
+  return {
+    recover: () => relayer.recover(),
+    submit: (call) => relayer.submit(call),
+    async tick() {
+      await relayer.tick();
+      const { wei } = await relayer.balance();
+      const low = BigInt(wei) < config.PROVENA_RELAYER_LOW_BALANCE_WEI;
+      write(JSON.stringify(emfRecord(RELAYER_METRICS.namespace, config.PROVENA_STAGE, { [RELAYER_METRICS.balanceBelowThreshold]: low ? 1 : 0, [RELAYER_METRICS.balanceEth]: Number(BigInt(wei) / 10n ** 12n) / 1e6 })));
+    },
+  };
 }

@@ -17,6 +17,13 @@ import { EvmRoyaltyChain } from '../../shared/adapters/chain/EvmRoyaltyChain.js'
 import { ProvenaAccessConditions } from '../../shared/adapters/chain/ProvenaAccessConditions.js';
 import { KuboContentStore } from '../../shared/adapters/ipfs/KuboContentStore.js';
 import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { KmsGateInbox } from '../../shared/adapters/aws/KmsGateInbox.js';
+import { KmsKeyGate } from '../../shared/adapters/aws/KmsKeyGate.js';
+import { AwsJsonClient } from '../../shared/adapters/aws/awsJsonClient.js';
+import { DynamoRelayJournal } from '../../shared/adapters/aws/DynamoRelayJournal.js';
+import { SqsRelayer } from '../../shared/adapters/aws/SqsRelayer.js';
+import type { Relayer } from '../../shared/ports/Relayer.js';
 import { EmbeddedKeyGate, loadOrCreateMasterKey } from '../../shared/adapters/local/EmbeddedKeyGate.js';
 import { ApiConfigSchema, type ApiConfig } from '../../shared/config.js';
 import { parseConfig } from '../../shared/configFields.js';
@@ -82,19 +89,36 @@ async function embeddedGate(config: ApiConfig, chain: EvmChain, nonces: DynamoNo
   return { gate, inbox };
 }
 
+/**
+ * The KMS gate: data keys wrapped under the symmetric gate key, owners' sealed keys opened through the inbox
+ * key-agreement key; neither private key leaves KMS.
+ */
+function kmsGate(config: ApiConfig, chain: EvmChain, nonces: DynamoNonceStore, logger: Logger): { gate: KeyGate; inbox: GateInbox } {
+  const client = new KMSClient({ region: config.AWS_REGION, ...(config.PROVENA_KMS_ENDPOINT ? { endpoint: config.PROVENA_KMS_ENDPOINT } : {}) });
+  const gate = new KmsKeyGate({
+    client,
+    keyId: config.PROVENA_KEY_GATE_KEY_ARN as string,
+    evaluator: new EvmConditionEvaluator({ [config.PROVENA_CHAIN_NAME]: chain.provider }),
+    nonceStore: nonces,
+    logger,
+    domain: keyRequestDomain(config.PROVENA_CHAIN_ID),
+  });
+  return { gate, inbox: new KmsGateInbox({ client, keyId: config.PROVENA_KEY_GATE_INBOX_KEY_ARN as string }) };
+}
+
 /** The error uploads and key releases answer while the API does not serve the configured gate. */
 export const notServed = (backend: string) =>
   new ProvenaError(
     'KEY_GATE_MISCONFIGURED',
-    `The '${backend}' key gate is not served by the API yet: its adapter (shared/adapters/${backend === 'kms' ? 'aws/KmsKeyGate' : 'lit/LitKeyGate'}.ts) is unit-tested, but owners need an inbox key to seal data keys to. Uploads and key releases answer this error until then.`,
+    `The '${backend}' key gate is not served by the API yet: its adapter (shared/adapters/lit/LitKeyGate.ts) is unit-tested, but owners need an inbox key to seal data keys to. Uploads and key releases answer this error until then.`,
   );
 
 /**
- * The KMS and Lit gates are unit-tested against their documented APIs, but the API does not serve them yet.
+ * The Lit gate is unit-tested against its documented API, but the API does not serve it yet (it needs an inbox).
  * Listing routes must keep working in the cloud, so the gate fails only where it is used.
  */
 class UnservedKeyGate implements KeyGate {
-  constructor(readonly backend: 'kms' | 'lit') {}
+  constructor(readonly backend: 'lit') {}
   wrapDataKey(): Promise<never> {
     return Promise.reject(notServed(this.backend));
   }
@@ -106,12 +130,11 @@ class UnservedKeyGate implements KeyGate {
   }
 }
 
-function unservedInbox(backend: 'kms' | 'lit'): GateInbox {
+function unservedInbox(backend: 'lit'): GateInbox {
   return {
-    publicKey: '0x',
-    open() {
-      throw notServed(backend);
-    },
+    scheme: 'ecies-secp256k1-hkdf-sha256-aes256gcm-v1',
+    publicKey: () => Promise.reject(notServed(backend)),
+    open: () => Promise.reject(notServed(backend)),
   };
 }
 
@@ -146,13 +169,31 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   const { gate, inbox } =
     config.PROVENA_KEY_GATE === 'embedded'
       ? await embeddedGate(config, chain, nonces, logger)
-      : { gate: new UnservedKeyGate(config.PROVENA_KEY_GATE), inbox: unservedInbox(config.PROVENA_KEY_GATE) };
+      : config.PROVENA_KEY_GATE === 'kms'
+        ? kmsGate(config, chain, nonces, logger)
+        : { gate: new UnservedKeyGate(config.PROVENA_KEY_GATE), inbox: unservedInbox(config.PROVENA_KEY_GATE) };
 
   const listings: ListingDeps = { datasets, content, now: () => new Date() };
   // One in-process writer for the relayer key (the embedded stack); the cloud will enqueue to SQS FIFO instead.
   const relayerKey = config.PROVENA_RELAYER_KEY;
-  const relayer = relayerKey ? createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error })) : undefined;
-  void relayer?.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+  let relayer: Relayer & HealthCheck | undefined;
+  if (config.PROVENA_RELAY_QUEUE_URL && config.PROVENA_RELAYER_ADDRESS) {
+    // Cloud: enqueue for the single writer (functions/relayer/consume.ts); this function never holds the key.
+    const sqs = new AwsJsonClient({ service: 'sqs', region: config.AWS_REGION, targetPrefix: 'AmazonSQS', jsonVersion: '1.0' });
+    relayer = new SqsRelayer({
+      queueUrl: config.PROVENA_RELAY_QUEUE_URL,
+      relayerAddress: config.PROVENA_RELAYER_ADDRESS,
+      send: (input) => sqs.call('SendMessage', { ...input }),
+      journal: new DynamoRelayJournal(dynamo, config.PROVENA_TABLE_RELAYER),
+      provider: chain.provider,
+      lowBalanceWei: config.PROVENA_RELAYER_LOW_BALANCE_WEI,
+      minBalanceWei: config.PROVENA_RELAYER_MIN_BALANCE_WEI,
+    });
+  } else if (relayerKey) {
+    const local = createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
+    void local.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+    relayer = local;
+  }
   const attestation = createAttestationDeps(config, chain.provider, dynamo, content, {
     licenseManager: contract(config, 'LicenseManager'),
     datasetRegistry: contract(config, 'DatasetRegistry'),

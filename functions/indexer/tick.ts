@@ -4,7 +4,7 @@
  * the records are idempotent.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createIndexerFromEnv, type Indexer } from '../_lib/indexer.js';
+import { createIndexerFromEnv, emitIndexerLag, type Indexer } from '../_lib/indexer.js';
 
 const logger = new Logger({ serviceName: 'provena-indexer' });
 let indexer: Indexer | undefined;
@@ -20,6 +20,7 @@ export async function handler(_event: unknown, context?: { getRemainingTimeInMil
     const done = r.head.number - indexer.params.confirmations <= r.block || r.raced === true;
     if (done || (context && context.getRemainingTimeInMillis() < 5000)) {
       logger.info('indexed', { block: r.block, head: r.head.number, events });
+      emitIndexerLag(Math.max(0, r.head.number - indexer.params.confirmations - r.block), process.env);
       return { block: r.block, head: r.head.number, events };
     }
   }

@@ -61,11 +61,15 @@ export async function consumeRelayBatch(core: RelayCore, records: SQSRecord[], l
   return { batchItemFailures: [] };
 }
 
-let core: RelayCore | undefined;
+let core: Promise<RelayCore> | undefined;
 const logger = new Logger({ serviceName: 'provena-relayer' });
 
 /** The Lambda entry point: builds the core once per container from the environment. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  core ??= createConsumerRelayer(process.env, logger);
-  return consumeRelayBatch(core, event.Records, logger);
+  // Built once per container (the key is read from Secrets Manager here); a failed start is retried next batch.
+  core ??= createConsumerRelayer(process.env, logger).catch((err: unknown) => {
+    core = undefined;
+    throw err;
+  });
+  return consumeRelayBatch(await core, event.Records, logger);
 }

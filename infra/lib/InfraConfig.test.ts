@@ -23,13 +23,26 @@ describe('readInfraConfig', () => {
     expect(() => readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,m7i.large' })).toThrow(/PROVENA_GPU_INSTANCE_TYPES/);
   });
 
+  it('refuses fewer than three GPU instance types (Spot pools)', () => {
+    expect(() => readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,g6.xlarge' })).toThrow(/PROVENA_GPU_INSTANCE_TYPES: needs at least three/);
+  });
+
+  it('reads worker operators as checksummable addresses and refuses anything else', () => {
+    const a = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    expect(readInfraConfig({ PROVENA_WORKER_OPERATORS: ` ${a},${a.toLowerCase()} ` }).workerOperators).toEqual([a, a.toLowerCase()]);
+    expect(() => readInfraConfig({ PROVENA_WORKER_OPERATORS: 'alice' })).toThrow(/PROVENA_WORKER_OPERATORS/);
+    expect(readInfraConfig({}).workerOperators).toEqual([]);
+  });
+
   it('rejects contract addresses that are not addresses', () => {
     expect(() => readInfraConfig({ PROVENA_CONTRACTS: '{"PaymentToken":"0x1234"}' })).toThrow(/PROVENA_CONTRACTS/);
   });
 
   it('takes the relayer key only as a full Secrets Manager ARN, never the key itself', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/relayer-AbC123';
-    expect(readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: arn }).relayerSecretArn).toBe(arn);
+    const address = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    expect(readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: arn, PROVENA_RELAYER_ADDRESS: address.toLowerCase() })).toMatchObject({ relayerSecretArn: arn, relayerAddress: address });
+    expect(() => readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: arn })).toThrow(/PROVENA_RELAYER_ADDRESS/);
     expect(() => readInfraConfig({ PROVENA_RELAYER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/relayer' })).toThrow(
       /PROVENA_RELAYER_SECRET_ARN/,
     );

@@ -8,6 +8,7 @@
  *  - `dev` records which ones it defaulted (`defaulted`), and the app turns them into synth warnings, so
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
  */
+import { getAddress } from 'ethers';
 import { z } from 'zod';
 import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
 
@@ -45,7 +46,8 @@ const InstanceTypes = z
         // which every xlarge-or-bigger size has.
         z.string().regex(/^g\d+[a-z]*\.(\d+)?xlarge$/, 'must be a GPU instance type such as g5.xlarge (xlarge or larger)'),
       )
-      .min(1, 'needs at least one instance type')
+      // Spot capacity of one type comes and goes; three pools or more keep a queue moving.
+      .min(3, 'needs at least three GPU instance types (Spot pools)')
       .max(20, 'an Auto Scaling mixed instances policy takes at most 20 overrides'),
   );
 
@@ -71,6 +73,8 @@ export const InfraEnvSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the full ARN of a Secrets Manager secret (with its 6-character suffix)')
       .optional(),
+    /** The relayer key's address (public): the relay queue's message group. Required with the secret. */
+    PROVENA_RELAYER_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').transform((a) => getAddress(a)).optional(),
     /** Email for alarms (DLQ not empty, API 5xx); no subscription when unset. */
     PROVENA_ALARM_EMAIL: z.email().optional(),
     PROVENA_GPU_INSTANCE_TYPES: InstanceTypes.default(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']),
@@ -81,8 +85,25 @@ export const InfraEnvSchema = z
     PROVENA_GPU_AGENT_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/, 'must be s3://bucket/key').optional(),
     /** PCR0 (SHA-384, hex) of the enclave image allowed to decrypt with the key-gate KMS key. */
     PROVENA_ENCLAVE_PCR0: z.string().regex(/^[0-9a-fA-F]{96}$/, 'must be 96 hex digits (SHA-384)').optional(),
+    /** `true`: also release training-only keys to confidential-GPU workers on another cloud (see KeyGate.ts). */
+    PROVENA_KEY_GATE_REMOTE_WORKERS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /** Worker operator addresses the API accepts lease requests from (comma-separated). */
+    PROVENA_WORKER_OPERATORS: z
+      .string()
+      .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a !== ''))
+      .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x-prefixed 20-byte addresses')))
+      .default([]),
+    /** A job lease's length in seconds; also the job queue's visibility timeout. */
+    PROVENA_JOB_LEASE_SECONDS: z.coerce.number().int().min(60).max(43_200).default(900),
+    /** Alarm when the relayer's balance (wei, decimal) falls under this. */
+    PROVENA_RELAYER_LOW_BALANCE_WEI: z.string().regex(/^[0-9]{1,78}$/).default('50000000000000000'),
+    /** Alarm when the indexer is more than this many blocks behind. */
+    PROVENA_INDEXER_MAX_LAG_BLOCKS: z.coerce.number().int().min(1).default(100),
   })
   .superRefine((c, ctx) => {
+    if ((c.PROVENA_RELAYER_SECRET_ARN === undefined) !== (c.PROVENA_RELAYER_ADDRESS === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['PROVENA_RELAYER_ADDRESS'], message: 'set together with PROVENA_RELAYER_SECRET_ARN (the address of the key it holds)' });
+    }
     if (c.PROVENA_STAGE === 'dev') return;
     for (const name of DEPLOY_REQUIRED) {
       if (c[name] === undefined) {
@@ -104,12 +125,19 @@ export interface InfraConfig {
   readonly litNetwork: string;
   /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
   readonly relayerSecretArn?: string;
+  /** The relayer key's address, set with `relayerSecretArn`. */
+  readonly relayerAddress?: string;
   readonly alarmEmail?: string;
   readonly gpuInstanceTypes: readonly string[];
   readonly gpuMaxSpotPrice?: string;
   readonly gpuMaxCapacity: number;
   readonly gpuAgentS3Uri?: string;
   readonly enclavePcr0?: string;
+  readonly keyGateRemoteWorkers: boolean;
+  readonly workerOperators: readonly string[];
+  readonly jobLeaseSeconds: number;
+  readonly relayerLowBalanceWei: string;
+  readonly indexerMaxLagBlocks: number;
   /** Deploy-required variables that fell back to a synth-only default (dev only). */
   readonly defaulted: readonly string[];
 }
@@ -135,12 +163,18 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     keyGate: e.PROVENA_KEY_GATE,
     litNetwork: e.PROVENA_LIT_NETWORK,
     ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
+    ...(e.PROVENA_RELAYER_ADDRESS !== undefined && { relayerAddress: e.PROVENA_RELAYER_ADDRESS }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),
     gpuInstanceTypes: e.PROVENA_GPU_INSTANCE_TYPES,
     ...(e.PROVENA_GPU_MAX_SPOT_PRICE !== undefined && { gpuMaxSpotPrice: e.PROVENA_GPU_MAX_SPOT_PRICE }),
     gpuMaxCapacity: e.PROVENA_GPU_MAX_CAPACITY,
     ...(e.PROVENA_GPU_AGENT_S3_URI !== undefined && { gpuAgentS3Uri: e.PROVENA_GPU_AGENT_S3_URI }),
     ...(e.PROVENA_ENCLAVE_PCR0 !== undefined && { enclavePcr0: e.PROVENA_ENCLAVE_PCR0.toLowerCase() }),
+    keyGateRemoteWorkers: e.PROVENA_KEY_GATE_REMOTE_WORKERS,
+    workerOperators: e.PROVENA_WORKER_OPERATORS,
+    jobLeaseSeconds: e.PROVENA_JOB_LEASE_SECONDS,
+    relayerLowBalanceWei: e.PROVENA_RELAYER_LOW_BALANCE_WEI,
+    indexerMaxLagBlocks: e.PROVENA_INDEXER_MAX_LAG_BLOCKS,
     defaulted,
   };
 }

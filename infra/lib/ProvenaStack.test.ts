@@ -4,19 +4,25 @@
  */
 import { TABLES } from '../../shared/adapters/aws/tableLayout.js';
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { routeList as routes, routes as routeTable } from '../../shared/http/routes.js';
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
-import { UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
+import { ARTIFACT_OBJECT_PREFIX, UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
 import type { RouteDefinition } from '../../shared/http/route.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
 
+/** The feature flags `cdk synth` runs with (cdk.json), so the test synthesizes what a deployment would. */
+const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 const RELAYER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/test/relayer-AbC123';
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const RELAYER_ADDRESS = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+const WORKER_OPERATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
 const stack = new ProvenaStack(app, 'Provena-test', {
   config: readInfraConfig({
     PROVENA_STAGE: 'test',
@@ -24,6 +30,8 @@ const stack = new ProvenaStack(app, 'Provena-test', {
     PROVENA_CHAIN_ID: '84532',
     PROVENA_CHAIN_NAME: 'baseSepolia',
     PROVENA_RELAYER_SECRET_ARN: RELAYER_SECRET_ARN,
+    PROVENA_RELAYER_ADDRESS: RELAYER_ADDRESS,
+    PROVENA_WORKER_OPERATORS: WORKER_OPERATOR,
     PROVENA_CONTRACTS: JSON.stringify({
       PaymentToken: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
       DatasetRegistry: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
@@ -36,6 +44,8 @@ const stack = new ProvenaStack(app, 'Provena-test', {
     PROVENA_GPU_AGENT_S3_URI: 's3://provena-artifacts/agent/agent-1.0.0.tar.gz',
   }),
 });
+// cdk-nag walks the construct tree (acknowledgments are construct metadata), before the template is read.
+const nag = new AwsSolutionsChecks(app).validateScope(stack);
 const template = Template.fromStack(stack);
 const json = template.toJSON() as { Resources: Record<string, Resource> };
 const resources = Object.entries(json.Resources);
@@ -71,9 +81,20 @@ const tableKeyedBy = (attr: string): string =>
   logicalIdOf('AWS::DynamoDB::Table', (_, t) => JSON.stringify(props(t)['KeySchema']) === JSON.stringify([{ AttributeName: attr, KeyType: 'HASH' }]));
 const noncesTable = tableKeyedBy('pk');
 const uploadsTable = tableKeyedBy('uploadId');
-const keyGateKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('KeyGate'));
-const dataBucket = logicalIdOf('AWS::S3::Bucket', (id) => id.startsWith('Data'));
-const dataBucketKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('Data'));
+const keyGateKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('KeyGateKey'));
+const inboxKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('KeyGateInboxKey'));
+const jobsTable = tableKeyedBy('jobId');
+const jobQueue = logicalIdOf('AWS::SQS::Queue', (id) => id.startsWith('JobsQueue'));
+const relayQueue = logicalIdOf('AWS::SQS::Queue', (id) => id.startsWith('ChainRelayQueue'));
+const fnByDescription = (prefix: string): Resource => {
+  const found = ofType('AWS::Lambda::Function').find(([, r]) => String(props(r)['Description']).startsWith(prefix));
+  if (found === undefined) throw new Error(`no Lambda described as ${prefix}`);
+  return found[1];
+};
+const indexerFn = fnByDescription('Chain indexer');
+const relayerFn = fnByDescription('Relayer:');
+const dataBucket = logicalIdOf('AWS::S3::Bucket', (id) => id.startsWith('DataBucket'));
+const dataBucketKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('DataKey'));
 const uploadRoutes = ['startUpload', 'getUpload', 'completeUpload'];
 
 describe('ProvenaStack', () => {
@@ -127,6 +148,16 @@ describe('ProvenaStack', () => {
   });
 
   describe('tables', () => {
+    it('creates the jobs table from its layout: by holder (newest first) and by status', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'byHolder', KeySchema: [{ AttributeName: 'holder', KeyType: 'HASH' }, { AttributeName: 'submittedKey', KeyType: 'RANGE' }] }),
+          Match.objectLike({ IndexName: 'byStatus', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'updatedAt', KeyType: 'RANGE' }] }),
+        ],
+      });
+    });
+
     const tables = ofType('AWS::DynamoDB::Table');
 
     it('bills every table on demand with point-in-time recovery', () => {
@@ -176,8 +207,8 @@ describe('ProvenaStack', () => {
   describe('API', () => {
     const lambdas = ofType('AWS::Lambda::Function');
 
-    it('creates exactly one Lambda per route of the route table', () => {
-      expect(lambdas).toHaveLength(routes.length);
+    it('creates exactly one Lambda per route of the route table, plus the indexer and the relayer consumer', () => {
+      expect(lambdas).toHaveLength(routes.length + 2);
     });
 
     it('exposes every route as method and path on the HTTP API', () => {
@@ -185,14 +216,25 @@ describe('ProvenaStack', () => {
       expect(keys.sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
     });
 
-    it('runs every Lambda on Node.js 22 on ARM64 with a log group that has retention', () => {
+    it('runs every Lambda on Node.js 22 on ARM64 with a log group that has retention, its own role and the Powertools service name', () => {
       const retained = new Set(ofType('AWS::Logs::LogGroup').filter(([, g]) => typeof props(g)['RetentionInDays'] === 'number').map(([id]) => id));
       for (const [, fn] of lambdas) {
         expect(props(fn)['Runtime']).toBe('nodejs22.x');
         expect(props(fn)['Architectures']).toEqual(['arm64']);
         const logGroup = (props(fn)['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
         expect(retained.has(logGroup)).toBe(true);
+        expect(props(fn)['Role']).toBeDefined();
+        expect(envOf(fn)['POWERTOOLS_SERVICE_NAME']).toMatch(/^provena-(api|indexer|relayer)$/);
       }
+      // No AWS managed policy (AWSLambdaBasicExecutionRole may write any log group): each role writes its own.
+      for (const [, role] of ofType('AWS::IAM::Role')) expect(props(role)['ManagedPolicyArns']).toBeUndefined();
+    });
+
+    it('puts an errors alarm on every Lambda', () => {
+      const alarmed = ofType('AWS::CloudWatch::Alarm')
+        .filter(([, a]) => props(a)['MetricName'] === 'Errors' && props(a)['Namespace'] === 'AWS/Lambda')
+        .map(([, a]) => JSON.stringify(props(a)['Dimensions']));
+      for (const [id] of lambdas) expect([id, alarmed.some((d) => d.includes(`"${id}"`))]).toEqual([id, true]);
     });
 
     it('throttles the stage', () => {
@@ -267,33 +309,72 @@ describe('ProvenaStack', () => {
       }
     });
 
-    it('lets only completeUpload use the key-gate key, and only to wrap', () => {
+    it('lets only completeUpload wrap with the key-gate key and open sealed keys with the inbox key', () => {
       for (const route of routes) {
-        const actions = statementsOfRole(roleOf(lambdaOf(route.name)))
-          .filter((s) => resourcesOf(s).some((r) => refersTo(r, keyGateKey)))
-          .flatMap(actionsOf);
-        if (route.name === 'completeUpload') {
-          expect(actions).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey']));
-          expect(actions.filter((a) => /Decrypt|ReEncrypt|CreateGrant|\*/.test(a))).toEqual([]);
-        } else {
-          expect([route.name, actions]).toEqual([route.name, []]);
-        }
+        const stmts = statementsOfRole(roleOf(lambdaOf(route.name)));
+        const onGate = stmts.filter((s) => resourcesOf(s).some((r) => refersTo(r, keyGateKey))).flatMap(actionsOf);
+        const onInbox = stmts.filter((s) => resourcesOf(s).some((r) => refersTo(r, inboxKey))).flatMap(actionsOf);
+        const expected: Record<string, [string[], string[]]> = {
+          completeUpload: [['kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], ['kms:DeriveSharedSecret', 'kms:GetPublicKey']],
+          getKeyGate: [[], ['kms:GetPublicKey']],
+          releaseKey: [['kms:Decrypt', 'kms:Decrypt', 'kms:DescribeKey'], []],
+        };
+        expect([route.name, onGate.sort(), onInbox.sort()]).toEqual([route.name, ...(expected[route.name] ?? [[], []])]);
       }
     });
 
-    it('gives the relayer secret, by its exact ARN, to the relaying routes alone and never puts a key in the environment', () => {
-      const relaying = new Set<string>(['registerDataset', 'claimRoyalties']);
+    it('lets releaseKey decrypt only under an enclave attestation of the approved image or for ciphertexts holders may have', () => {
+      const decrypts = statementsOfRole(roleOf(lambdaOf('releaseKey'))).filter((s) => actionsOf(s).includes('kms:Decrypt'));
+      expect(decrypts.map((s) => s.Condition).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+        { StringEquals: { 'kms:EncryptionContext:provena:holders': 'true' } },
+        { StringEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': 'ab'.repeat(48) } },
+      ]);
+    });
+
+    it('lets relaying routes only enqueue on the relay FIFO queue; the relayer consumer alone reads the key, by its exact ARN', () => {
+      const relaying = routes.filter((r) => r.access.relayerSecret === 'read').map((r) => r.name);
+      expect(relaying).toEqual(expect.arrayContaining(['registerDataset', 'claimRoyalties']));
       for (const route of routes) {
-        const stmts = statementsOfRole(roleOf(lambdaOf(route.name))).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+        const stmts = statementsOfRole(roleOf(lambdaOf(route.name)));
         const env = envOf(lambdaOf(route.name));
+        expect([route.name, stmts.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))]).toEqual([route.name, []]);
         expect(env['PROVENA_RELAYER_KEY']).toBeUndefined();
-        if (relaying.has(route.name)) {
-          expect(stmts).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: RELAYER_SECRET_ARN })]);
-          expect(env['PROVENA_RELAYER_SECRET_ARN']).toBe(RELAYER_SECRET_ARN);
-        } else {
-          expect([route.name, stmts]).toEqual([route.name, []]);
-          expect([route.name, env['PROVENA_RELAYER_SECRET_ARN']]).toEqual([route.name, undefined]);
-        }
+        expect(env['PROVENA_RELAYER_SECRET_ARN']).toBeUndefined();
+        const onRelayQueue = stmts.filter((s) => resourcesOf(s).some((r) => refersTo(r, relayQueue))).flatMap(actionsOf);
+        expect([route.name, onRelayQueue]).toEqual([route.name, relaying.includes(route.name) ? ['sqs:SendMessage'] : []]);
+        if (relaying.includes(route.name)) expect(env['PROVENA_RELAYER_ADDRESS']).toBe(RELAYER_ADDRESS);
+      }
+      const consumer = statementsOfRole(roleOf(relayerFn));
+      expect(consumer.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: RELAYER_SECRET_ARN }),
+      ]);
+      expect(envOf(relayerFn)['PROVENA_RELAYER_SECRET_ARN']).toBe(RELAYER_SECRET_ARN);
+      expect(envOf(relayerFn)['PROVENA_RELAYER_KEY']).toBeUndefined();
+    });
+
+    it('grants each job route exactly what its access kinds name (jobs table, job queue, artifacts under jobs/)', () => {
+      const expectedQueue = { send: ['sqs:GetQueueAttributes', 'sqs:SendMessage'], consume: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'] };
+      const expectedJobs = { read: ['dynamodb:GetItem', 'dynamodb:Query'], write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] };
+      const expectedArtifacts = { read: ['s3:GetObject'], write: ['s3:GetObject', 's3:PutObject'] };
+      for (const route of routes) {
+        const access = route.access as RouteDefinition['access'];
+        const stmts = statementsOfRole(roleOf(lambdaOf(route.name)));
+        const on = (id: string) => stmts.filter((s) => resourcesOf(s).some((r) => refersTo(r, id))).flatMap(actionsOf).sort();
+        expect([route.name, 'jobs', on(jobsTable)]).toEqual([route.name, 'jobs', access.jobs ? expectedJobs[access.jobs] : []]);
+        expect([route.name, 'queue', on(jobQueue)]).toEqual([route.name, 'queue', access.jobQueue ? expectedQueue[access.jobQueue] : []]);
+        const artifacts = stmts.filter((s) => resourcesOf(s).some((r) => JSON.stringify(r).includes(`/${ARTIFACT_OBJECT_PREFIX}*`))).flatMap(actionsOf).sort();
+        expect([route.name, 'artifacts', artifacts]).toEqual([route.name, 'artifacts', access.artifacts ? expectedArtifacts[access.artifacts] : []]);
+        if (access.jobs === 'write') expect(on(jobsTable).filter((a) => /Scan|Delete|Batch/.test(a))).toEqual([]);
+      }
+      expect(routeTable.submitJob.access.jobQueue).toBe('send');
+    });
+
+    it('gives every API Lambda the job settings the handlers read', () => {
+      for (const [, fn] of lambdas.filter(([, f]) => envOf(f)['POWERTOOLS_SERVICE_NAME'] === 'provena-api')) {
+        expect(envOf(fn)['PROVENA_TABLE_JOBS']).toEqual({ Ref: jobsTable });
+        expect(JSON.stringify(envOf(fn)['PROVENA_JOB_QUEUE_URL'])).toContain(jobQueue);
+        expect(envOf(fn)['PROVENA_WORKER_OPERATORS']).toBe(WORKER_OPERATOR);
+        expect(envOf(fn)['PROVENA_JOB_LEASE_SECONDS']).toBe('900');
       }
     });
 
@@ -310,8 +391,8 @@ describe('ProvenaStack', () => {
       }
     });
 
-    it('sets the environment the handlers read on AWS (Kubo content store, no endpoints)', () => {
-      for (const [, fn] of lambdas) {
+    it('sets the environment the handlers read on AWS (Kubo content store, KMS gate keys, no endpoints)', () => {
+      for (const [, fn] of lambdas.filter(([, f]) => envOf(f)['POWERTOOLS_SERVICE_NAME'] === 'provena-api')) {
         const vars = envOf(fn);
         expect(Object.keys(vars)).toEqual(
           expect.arrayContaining([
@@ -329,6 +410,9 @@ describe('ProvenaStack', () => {
         // The AWS key gate backend (never `embedded`, whose master key file has no place on Lambda).
         expect(vars['PROVENA_KEY_GATE']).toBe('kms');
         expect(vars['PROVENA_KEY_GATE_MASTER_KEY_FILE']).toBeUndefined();
+        expect(JSON.stringify(vars['PROVENA_KEY_GATE_KEY_ARN'])).toContain(keyGateKey);
+        expect(JSON.stringify(vars['PROVENA_KEY_GATE_INBOX_KEY_ARN'])).toContain(inboxKey);
+        expect(vars['PROVENA_KMS_ENDPOINT']).toBeUndefined();
         expect(vars['PROVENA_CHAIN_NAME']).toBe('baseSepolia');
         expect(vars['PROVENA_UPLOAD_URL_TTL_SECONDS']).toBe('3600');
         expect(vars['PROVENA_KUBO_URL']).toBe('https://kubo.internal.example.org:5001');
@@ -352,14 +436,35 @@ describe('ProvenaStack', () => {
       expect(offending).toEqual([]);
     });
 
-    it('lets GPU workers decrypt with the key-gate key only from an attested enclave', () => {
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Action: 'kms:Decrypt', Condition: { StringEqualsIgnoreCase: { 'kms:RecipientAttestation:PCR0': 'ab'.repeat(48) } } }),
-          ]),
-        },
-      });
+    it("denies kms:Decrypt on the gate key in its key policy, to every principal, unless under an attestation of the approved image or for holders' ciphertexts", () => {
+      const policy = props(json.Resources[keyGateKey] as Resource)['KeyPolicy'] as { Statement: (Statement & { Principal?: unknown })[] };
+      const deny = policy.Statement.filter((st) => st.Effect === 'Deny');
+      expect(deny).toEqual([
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Principal: { AWS: '*' },
+          Condition: {
+            StringNotEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': 'ab'.repeat(48) },
+            StringNotEquals: { 'kms:EncryptionContext:provena:holders': 'true' },
+          },
+        }),
+      ]);
+    });
+
+    it('grants kms:Decrypt on the gate key nowhere without a condition', () => {
+      const unconditioned = statements.filter((st) => actionsOf(st).includes('kms:Decrypt') && refersTo(st.Resource, keyGateKey) && st.Condition === undefined);
+      expect(unconditioned).toEqual([]);
+    });
+
+    it('makes the inbox key a P-256 key-agreement key (its private half never leaves KMS)', () => {
+      expect(props(json.Resources[inboxKey] as Resource)).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' });
+    });
+  });
+
+  describe('security check (cdk-nag AwsSolutions)', () => {
+    it('has no unacknowledged finding (each acknowledgment carries its reason in code)', () => {
+      const findings = nag.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+      expect(findings).toEqual([]);
     });
   });
 
@@ -388,6 +493,33 @@ describe('ProvenaStack', () => {
       template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0' });
     });
 
+    it('spreads Spot over at least three GPU instance types', () => {
+      const asg = ofType('AWS::AutoScaling::AutoScalingGroup')[0]?.[1] as Resource;
+      const overrides = (props(asg)['MixedInstancesPolicy'] as { LaunchTemplate: { Overrides: { InstanceType: string }[] } }).LaunchTemplate.Overrides;
+      expect(overrides.length).toBeGreaterThanOrEqual(3);
+      for (const o of overrides) expect(o.InstanceType).toMatch(/^g\d/);
+    });
+
+    it('limits the instance role to the job queue depth, checkpoint objects, its logs, its own group and the agent bundle', () => {
+      const role = logicalIdOf('AWS::IAM::Role', (_, r) => JSON.stringify(props(r)['AssumeRolePolicyDocument']).includes('ec2.amazonaws.com') && !JSON.stringify(r).includes('FlowLog'));
+      const stmts = statementsOfRole(role);
+      const pairs = stmts.flatMap((st) => actionsOf(st).map((a) => a));
+      expect(pairs.sort()).toEqual(
+        ['autoscaling:SetInstanceProtection', 'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject', 'sqs:GetQueueAttributes'].sort(),
+      );
+      for (const st of stmts) {
+        expect(refersTo(st.Resource, keyGateKey)).toBe(false);
+        if (actionsOf(st).includes('s3:PutObject')) expect(JSON.stringify(st.Resource)).toContain(`/${ARTIFACT_OBJECT_PREFIX}*/checkpoints/*`);
+      }
+    });
+
+    it('hands the agent the API URL, not the data bucket or a key ARN', () => {
+      const lt = ofType('AWS::EC2::LaunchTemplate')[0]?.[1] as Resource;
+      const userData = JSON.stringify(props(lt)['LaunchTemplateData']);
+      expect(userData).toContain('PROVENA_API_URL');
+      expect(userData).not.toContain('PROVENA_KEY_GATE_KEY_ARN');
+    });
+
     it('scales on the jobs queue backlog', () => {
       template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 2);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -400,15 +532,63 @@ describe('ProvenaStack', () => {
     });
   });
 
-  it('rotates every KMS key', () => {
-    const keys = ofType('AWS::KMS::Key');
+  it('rotates every symmetric KMS key (KMS cannot rotate asymmetric ones)', () => {
+    const keys = ofType('AWS::KMS::Key').filter(([, k]) => props(k)['KeySpec'] === undefined);
     expect(keys.length).toBeGreaterThanOrEqual(2);
     for (const [, k] of keys) expect(props(k)['EnableKeyRotation']).toBe(true);
   });
 
+  describe('job queue', () => {
+    it('is a standard SQS queue with SSE, TLS only, dead-lettered after three receives, visible again after a lease', () => {
+      const q = props(json.Resources[jobQueue] as Resource);
+      expect(q['FifoQueue']).toBeUndefined();
+      expect(q['SqsManagedSseEnabled']).toBe(true);
+      expect(q['VisibilityTimeout']).toBe(900);
+      expect(q['RedrivePolicy']).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^JobsDlq/), 'Arn'] }, maxReceiveCount: 3 });
+    });
+  });
+
+  describe('TLS only', () => {
+    it('denies non-TLS requests on every queue, bucket and topic', () => {
+      const policies = [...ofType('AWS::SQS::QueuePolicy'), ...ofType('AWS::S3::BucketPolicy'), ...ofType('AWS::SNS::TopicPolicy')];
+      expect(policies.length).toBe(ofType('AWS::SQS::Queue').length + ofType('AWS::S3::Bucket').length + ofType('AWS::SNS::Topic').length);
+      for (const [id, p] of policies) {
+        const doc = JSON.stringify(props(p)['PolicyDocument']);
+        expect([id, doc.includes('"aws:SecureTransport":"false"') && doc.includes('"Deny"')]).toEqual([id, true]);
+      }
+    });
+
+    it('blocks public access on every bucket', () => {
+      for (const [id, b] of ofType('AWS::S3::Bucket')) {
+        expect([id, props(b)['PublicAccessBlockConfiguration']]).toEqual([id, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true }]);
+      }
+    });
+  });
+
+  describe('indexer and relayer', () => {
+    it('runs the indexer every minute and alarms on its lag metric, treating silence as lag', () => {
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: Match.anyValue() })] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Provena/Indexer', MetricName: 'LagBlocks', TreatMissingData: 'breaching', Threshold: 100 });
+      const grants = statementsOfRole(roleOf(indexerFn)).flatMap(actionsOf);
+      expect(grants.filter((a) => a.startsWith('dynamodb:Scan') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
+    });
+
+    it('drains the relay FIFO queue with one consumer reporting partial batch failures, ticked in the calls\' own message group', () => {
+      expect(props(json.Resources[relayQueue] as Resource)).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true, ContentBasedDeduplication: false });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], EventSourceArn: { 'Fn::GetAtt': [relayQueue, 'Arn'] } });
+      template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Input: '{"tick":true}', SqsParameters: { MessageGroupId: RELAYER_ADDRESS } })] });
+    });
+
+    it("alarms on the relayer's low balance and on its dead-letter queue", () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Provena/Relayer', MetricName: 'BalanceBelowThreshold' });
+      const dlqAlarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => props(a)['MetricName'] === 'ApproximateNumberOfMessagesVisible');
+      expect(dlqAlarms).toHaveLength(2);
+    });
+  });
+
   it('outputs the API URL, tables, bucket, queue and key', () => {
     expect(Object.keys(template.toJSON()['Outputs'] as object).sort()).toEqual(
-      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'KeyGateKeyArn', 'NoncesTableName', 'UploadsTableName'].sort(),
+      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'JobsTableName', 'KeyGateInboxKeyArn', 'KeyGateKeyArn', 'NoncesTableName', 'RelayQueueUrl', 'UploadsTableName'].sort(),
     );
   });
 });

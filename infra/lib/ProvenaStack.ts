@@ -7,6 +7,8 @@ import { DataTables } from './constructs/DataTables.js';
 import { GpuWorkers } from './constructs/GpuWorkers.js';
 import { HttpApi } from './constructs/HttpApi.js';
 import { KeyGate } from './constructs/KeyGate.js';
+import { ChainWorkers } from './constructs/ChainWorkers.js';
+import { JobQueue } from './constructs/JobQueue.js';
 
 /** Props for {@link ProvenaStack}. */
 export interface ProvenaStackProps extends StackProps {
@@ -14,8 +16,8 @@ export interface ProvenaStackProps extends StackProps {
 }
 
 /**
- * One stage of Provena on AWS: tables, ciphertext bucket, key gate, the HTTP API (one Lambda per route of
- * `shared/http/routes.ts`), Spot GPU training workers and alarms.
+ * One stage of Provena on AWS: tables, ciphertext bucket, KMS key gate, job queue, the HTTP API (one Lambda per
+ * route of `shared/http/routes.ts`), the indexer and relayer Lambdas, Spot GPU training workers and alarms.
  */
 export class ProvenaStack extends Stack {
   constructor(scope: Construct, id: string, props: ProvenaStackProps) {
@@ -26,42 +28,63 @@ export class ProvenaStack extends Stack {
 
     const tables = new DataTables(this, 'Tables', { protectData });
     const data = new DataBucket(this, 'Data', { protectData });
-    const keyGate = new KeyGate(this, 'KeyGate', { backend: config.keyGate, protectData });
+    const keyGate = new KeyGate(this, 'KeyGate', {
+      backend: config.keyGate,
+      protectData,
+      remoteWorkers: config.keyGateRemoteWorkers,
+      ...(config.enclavePcr0 !== undefined && { enclavePcr0: config.enclavePcr0 }),
+    });
+    const jobs = new JobQueue(this, 'Jobs', { leaseSeconds: config.jobLeaseSeconds });
+    const chain = new ChainWorkers(this, 'Chain', {
+      stage: config.stage,
+      tables,
+      chainRpcUrl: config.chainRpcUrl,
+      chainId: config.chainId,
+      contracts: config.contracts,
+      relayerLowBalanceWei: config.relayerLowBalanceWei,
+      indexerMaxLagBlocks: config.indexerMaxLagBlocks,
+      protectData,
+      ...(config.relayerSecretArn !== undefined && config.relayerAddress !== undefined && { relayer: { secretArn: config.relayerSecretArn, address: config.relayerAddress } }),
+    });
     const api = new HttpApi(this, 'Http', {
       stage: config.stage,
       tables,
       bucket: data.bucket,
       keyGate,
+      jobQueue: jobs.queue,
+      workerOperators: config.workerOperators,
+      jobLeaseSeconds: config.jobLeaseSeconds,
       chainRpcUrl: config.chainRpcUrl,
       chainId: config.chainId,
       chainName: config.chainName,
       contracts: config.contracts,
       kuboUrl: config.kuboUrl,
-      ...(config.relayerSecretArn !== undefined && { relayerSecretArn: config.relayerSecretArn }),
+      ...(chain.relayQueue !== undefined && config.relayerAddress !== undefined && { relay: { queue: chain.relayQueue, address: config.relayerAddress } }),
       protectData,
     });
-    const workers = new GpuWorkers(this, 'Gpu', {
+    new GpuWorkers(this, 'Gpu', {
       stage: config.stage,
       instanceTypes: config.gpuInstanceTypes,
       maxCapacity: config.gpuMaxCapacity,
       ...(config.gpuMaxSpotPrice !== undefined && { maxSpotPrice: config.gpuMaxSpotPrice }),
       ...(config.gpuAgentS3Uri !== undefined && { agentS3Uri: config.gpuAgentS3Uri }),
-      ...(config.enclavePcr0 !== undefined && { enclavePcr0: config.enclavePcr0 }),
       dataBucket: data.bucket,
-      keyGate,
+      jobQueue: jobs,
+      apiUrl: api.url,
       agentEnv: {
         PROVENA_CHAIN_RPC_URL: config.chainRpcUrl,
         PROVENA_CHAIN_ID: String(config.chainId),
         PROVENA_CONTRACTS: JSON.stringify(config.contracts),
-        PROVENA_CONTENT_STORE: 'kubo',
-        PROVENA_KUBO_URL: config.kuboUrl,
         PROVENA_KEY_GATE: config.keyGate,
         PROVENA_LIT_NETWORK: config.litNetwork,
+        ...(config.enclavePcr0 !== undefined && { PROVENA_ENCLAVE_PCR0: config.enclavePcr0 }),
       },
     });
     new Alarms(this, 'Alarms', {
       api: api.api,
-      deadLetterQueue: workers.deadLetterQueue,
+      deadLetterQueue: jobs.deadLetterQueue,
+      functions: [...api.functions.values(), chain.indexer, ...(chain.relayer ? [chain.relayer] : [])],
+      more: chain.alarms,
       ...(config.alarmEmail !== undefined && { email: config.alarmEmail }),
     });
 
@@ -71,7 +94,10 @@ export class ProvenaStack extends Stack {
     out('NoncesTableName', tables.nonces.tableName, 'PROVENA_TABLE_NONCES');
     out('UploadsTableName', tables.uploads.tableName, 'PROVENA_TABLE_UPLOADS');
     out('DataBucketName', data.bucket.bucketName, 'PROVENA_BUCKET_DATA');
-    out('JobsQueueUrl', workers.queue.queueUrl, 'Training jobs queue');
-    out('KeyGateKeyArn', keyGate.key.keyArn, 'KMS key wrapping dataset keys');
+    out('JobsTableName', tables.jobs.tableName, 'PROVENA_TABLE_JOBS');
+    out('JobsQueueUrl', jobs.queue.queueUrl, 'PROVENA_JOB_QUEUE_URL');
+    out('KeyGateKeyArn', keyGate.key.keyArn, 'PROVENA_KEY_GATE_KEY_ARN: KMS key wrapping dataset keys');
+    out('KeyGateInboxKeyArn', keyGate.inboxKey.keyArn, 'PROVENA_KEY_GATE_INBOX_KEY_ARN: owners seal data keys to its public key');
+    if (chain.relayQueue !== undefined) out('RelayQueueUrl', chain.relayQueue.queueUrl, 'PROVENA_RELAY_QUEUE_URL');
   }
 }

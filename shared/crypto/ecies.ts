@@ -14,12 +14,30 @@
 import { createCipheriv, createDecipheriv, createECDH, ECDH, hkdfSync, randomBytes } from 'node:crypto';
 import { IntegrityError } from './errors.js';
 
-/** Scheme id carried in every sealed box. */
+/** Scheme id carried in every sealed box to a secp256k1 key (requesters' accounts, the embedded gate's inbox). */
 export const ECIES_SCHEME = 'ecies-secp256k1-hkdf-sha256-aes256gcm-v1' as const;
 
-/** A payload encrypted to one secp256k1 public key. All binary fields are 0x-hex. */
+/**
+ * The same construction over NIST P-256, for the KMS gate's inbox: KMS key agreement (`DeriveSharedSecret`)
+ * supports P-256 but not secp256k1, and it keeps the inbox private key inside KMS.
+ */
+export const ECIES_P256_SCHEME = 'ecies-p256-hkdf-sha256-aes256gcm-v1' as const;
+
+/** A sealed box's scheme. */
+export type SealScheme = typeof ECIES_SCHEME | typeof ECIES_P256_SCHEME;
+
+/** Node's curve name per scheme. */
+const CURVE: Record<SealScheme, string> = { [ECIES_SCHEME]: 'secp256k1', [ECIES_P256_SCHEME]: 'prime256v1' };
+
+function curveOf(scheme: unknown): string {
+  const curve = CURVE[scheme as SealScheme];
+  if (curve === undefined) throw new IntegrityError('KEY_UNWRAP_FAILED', `unsupported scheme ${String(scheme)}`);
+  return curve;
+}
+
+/** A payload encrypted to one EC public key (secp256k1, or P-256 for the KMS inbox). All binary fields are 0x-hex. */
 export interface SealedBox {
-  scheme: typeof ECIES_SCHEME;
+  scheme: SealScheme;
   /** Compressed ephemeral public key (33 bytes). */
   ephemeralPublicKey: string;
   /** 12-byte GCM nonce. */
@@ -40,16 +58,16 @@ function hexToBuf(hex: string, what: string): Buffer {
  * Normalizes a secp256k1 public key (0x-hex, compressed 33 bytes or uncompressed 65 bytes) to compressed form.
  * Throws `KEY_UNWRAP_FAILED` for something that is not a point on the curve.
  */
-export function compressPublicKey(publicKey: string): Buffer {
+export function compressPublicKey(publicKey: string, curve = 'secp256k1'): Buffer {
   try {
-    return ECDH.convertKey(hexToBuf(publicKey, 'public key'), 'secp256k1', undefined, undefined, 'compressed') as Buffer;
+    return ECDH.convertKey(hexToBuf(publicKey, 'public key'), curve, undefined, undefined, 'compressed') as Buffer;
   } catch (cause) {
-    throw new IntegrityError('KEY_UNWRAP_FAILED', 'not a secp256k1 public key', { cause });
+    throw new IntegrityError('KEY_UNWRAP_FAILED', `not a ${curve} public key`, { cause });
   }
 }
 
-function deriveKey(secret: Buffer, ephemeralPub: Buffer, recipientPub: Buffer, context: string): Buffer {
-  const info = Buffer.concat([Buffer.from(ECIES_SCHEME), Buffer.from([0]), Buffer.from(context, 'utf8')]);
+function deriveKey(secret: Buffer, ephemeralPub: Buffer, recipientPub: Buffer, context: string, scheme: SealScheme = ECIES_SCHEME): Buffer {
+  const info = Buffer.concat([Buffer.from(scheme), Buffer.from([0]), Buffer.from(context, 'utf8')]);
   return Buffer.from(hkdfSync('sha256', secret, Buffer.concat([ephemeralPub, recipientPub]), info, 32));
 }
 
@@ -61,19 +79,20 @@ function deriveKey(secret: Buffer, ephemeralPub: Buffer, recipientPub: Buffer, c
  * const box = sealToPublicKey(requester.publicKey, dataKey, JSON.stringify({ datasetId, version, licenseId }));
  * ```
  */
-export function sealToPublicKey(recipientPublicKey: string, plaintext: Uint8Array, context: string): SealedBox {
-  const recipientPub = compressPublicKey(recipientPublicKey);
-  const eph = createECDH('secp256k1');
+export function sealToPublicKey(recipientPublicKey: string, plaintext: Uint8Array, context: string, scheme: SealScheme = ECIES_SCHEME): SealedBox {
+  const curve = curveOf(scheme);
+  const recipientPub = compressPublicKey(recipientPublicKey, curve);
+  const eph = createECDH(curve);
   eph.generateKeys();
   const ephemeralPub = eph.getPublicKey(null, 'compressed');
-  const key = deriveKey(eph.computeSecret(recipientPub), ephemeralPub, recipientPub, context);
+  const key = deriveKey(eph.computeSecret(recipientPub), ephemeralPub, recipientPub, context, scheme);
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   key.fill(0);
   return {
-    scheme: ECIES_SCHEME,
+    scheme,
     ephemeralPublicKey: `0x${ephemeralPub.toString('hex')}`,
     nonce: `0x${nonce.toString('hex')}`,
     ciphertext: `0x${ct.toString('hex')}`,
@@ -91,20 +110,38 @@ export function sealToPublicKey(recipientPublicKey: string, plaintext: Uint8Arra
  * ```
  */
 export function openSealedBox(privateKey: string | Uint8Array, box: SealedBox): Buffer {
-  if (box.scheme !== ECIES_SCHEME) throw new IntegrityError('KEY_UNWRAP_FAILED', `unsupported scheme ${String(box.scheme)}`);
+  const curve = curveOf(box.scheme);
   const priv = typeof privateKey === 'string' ? hexToBuf(privateKey, 'private key') : Buffer.from(privateKey);
-  const ecdh = createECDH('secp256k1');
+  const ecdh = createECDH(curve);
   try {
     ecdh.setPrivateKey(priv);
   } catch (cause) {
-    throw new IntegrityError('KEY_UNWRAP_FAILED', 'not a secp256k1 private key', { cause });
+    throw new IntegrityError('KEY_UNWRAP_FAILED', `not a ${curve} private key`, { cause });
   }
-  const recipientPub = ecdh.getPublicKey(null, 'compressed');
-  const ephemeralPub = compressPublicKey(box.ephemeralPublicKey);
+  const ephemeralPub = compressPublicKey(box.ephemeralPublicKey, curve);
+  return openWithSharedSecret(box, ecdh.computeSecret(ephemeralPub), ecdh.getPublicKey(null, 'compressed'));
+}
+
+/**
+ * The box's ephemeral public key, uncompressed (65 bytes), for a key-agreement service that takes the peer key
+ * (KMS `DeriveSharedSecret`, as an SPKI around it).
+ */
+export function ephemeralPublicKeyOf(box: SealedBox): Buffer {
+  const curve = curveOf(box.scheme);
+  return ECDH.convertKey(compressPublicKey(box.ephemeralPublicKey, curve), curve, undefined, undefined, 'uncompressed') as Buffer;
+}
+
+/**
+ * Opens a box given the ECDH shared secret (x-coordinate) computed elsewhere, e.g. by KMS, which holds the
+ * recipient's private key; `recipientPublicKey` is the recipient's compressed point (bound by the HKDF salt).
+ */
+export function openWithSharedSecret(box: SealedBox, sharedSecret: Uint8Array, recipientPublicKey: Uint8Array): Buffer {
+  const curve = curveOf(box.scheme);
+  const ephemeralPub = compressPublicKey(box.ephemeralPublicKey, curve);
   const ct = hexToBuf(box.ciphertext, 'ciphertext');
   const nonce = hexToBuf(box.nonce, 'nonce');
   if (ct.length < 16 || nonce.length !== 12) throw new IntegrityError('KEY_UNWRAP_FAILED', 'sealed box is malformed');
-  const key = deriveKey(ecdh.computeSecret(ephemeralPub), ephemeralPub, recipientPub, box.context);
+  const key = deriveKey(Buffer.from(sharedSecret), ephemeralPub, Buffer.from(recipientPublicKey), box.context, box.scheme);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(Buffer.from(box.context, 'utf8'));

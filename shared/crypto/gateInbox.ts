@@ -5,16 +5,20 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { SigningKey } from 'ethers';
-import { openSealedBox, type SealedBox } from './ecies.js';
+import { ECIES_SCHEME, openSealedBox, type SealedBox, type SealScheme } from './ecies.js';
 import { IntegrityError } from './errors.js';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-/** The gate's inbox: its public key (compressed, 0x-hex) and a way to open boxes sealed to it. */
+/**
+ * The gate's inbox: its public key (compressed, 0x-hex), how to seal to it, and a way to open boxes sealed to it.
+ * Asynchronous because a cloud inbox (shared/adapters/aws/KmsGateInbox.ts) keeps its private key in KMS.
+ */
 export interface GateInbox {
-  publicKey: string;
-  /** Opens a box; throws `KEY_UNWRAP_FAILED` unless it was sealed to this inbox with exactly `context`. */
-  open(box: SealedBox, context: string): Buffer;
+  readonly scheme: SealScheme;
+  publicKey(): Promise<string>;
+  /** Opens a box; rejects with `KEY_UNWRAP_FAILED` unless it was sealed to this inbox with exactly `context`. */
+  open(box: SealedBox, context: string): Promise<Buffer>;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface GateInbox {
  * @example
  * ```ts
  * const inbox = gateInbox(await loadOrCreateMasterKey(file));
- * const dataKey = inbox.open(sealed, uploadKeyContext(id, version, uploadId));
+ * const dataKey = await inbox.open(sealed, uploadKeyContext(id, version, uploadId));
  * ```
  */
 export function gateInbox(masterKey: Uint8Array): GateInbox {
@@ -35,9 +39,11 @@ export function gateInbox(masterKey: Uint8Array): GateInbox {
   const privateKey = `0x${priv.toString(16).padStart(64, '0')}`;
   const publicKey = SigningKey.computePublicKey(privateKey, true);
   return {
-    publicKey,
-    open(box, context) {
+    scheme: ECIES_SCHEME,
+    publicKey: async () => publicKey,
+    async open(box, context) {
       if (box.context !== context) throw new IntegrityError('KEY_UNWRAP_FAILED', 'the sealed key was made for another upload');
+      if (box.scheme !== ECIES_SCHEME) throw new IntegrityError('KEY_UNWRAP_FAILED', `this gate opens ${ECIES_SCHEME} boxes only`);
       return openSealedBox(privateKey, box);
     },
   };

@@ -34,9 +34,16 @@ export interface RouteAccess {
    * - `download`: presigned GET of ciphertext under the upload prefix, kms:Decrypt.
    */
   readonly bucket?: 'probe' | 'upload' | 'multipartStart' | 'multipartResume' | 'multipartComplete' | 'download';
-  /** `wrap`: Encrypt/GenerateDataKey with the key-gate KMS key; never decrypt. */
-  readonly keyGate?: 'wrap';
-  /** `read`: secretsmanager:GetSecretValue on the relayer key's secret (when one is configured). */
+  /**
+   * The KMS key gate (other gates need no AWS permission): `publicKey` reads the inbox key's public half;
+   * `wrap` opens owners' sealed keys (inbox DeriveSharedSecret) and rewraps them (Encrypt), never decrypts;
+   * `release` decrypts, only under an enclave attestation or for ciphertexts license holders may have.
+   */
+  readonly keyGate?: 'publicKey' | 'wrap' | 'release';
+  /**
+   * `read`: the route relays with the relayer key. Embedded stack: the in-process single writer holds the key.
+   * Cloud: SendMessage to the relayer's FIFO queue; only its consumer reads the key's secret.
+   */
   readonly relayerSecret?: 'read';
   /** `read`: the chain index (licenses and jobs: GetItem, index queries) and the indexer's cursor (GetItem). */
   readonly chainIndex?: 'read';

@@ -156,8 +156,8 @@ export const routes = {
     auth: 'public',
     summary: 'Key gate backend and the public key data keys are sealed to',
     response: KeyGateInfo,
-    // Backend name and inbox public key, both from configuration today (a KMS GetPublicKey would go here).
-    access: {},
+    // Backend name and the inbox public key (KMS GetPublicKey with the KMS gate).
+    access: { keyGate: 'publicKey' },
   }),
   startUpload: defineRoute({
     name: 'startUpload',
@@ -208,7 +208,7 @@ export const routes = {
     params: DatasetIdParams,
     body: KeyReleaseInput,
     response: KeyReleaseResult,
-    access: { datasets: 'read', nonces: 'write', bucket: 'download' },
+    access: { datasets: 'read', nonces: 'write', bucket: 'download', keyGate: 'release' },
   }),
   getRoyalties: defineRoute({
     name: 'getRoyalties',

@@ -85,7 +85,7 @@ export type UploadSession = z.output<typeof UploadSession>;
 
 /** A sealed box (ECIES to the gate's public key), as in shared/crypto/ecies.ts. */
 export const SealedBoxSchema = z.strictObject({
-  scheme: z.literal('ecies-secp256k1-hkdf-sha256-aes256gcm-v1'),
+  scheme: z.enum(['ecies-secp256k1-hkdf-sha256-aes256gcm-v1', 'ecies-p256-hkdf-sha256-aes256gcm-v1']),
   ephemeralPublicKey: HexBytes,
   nonce: HexBytes,
   ciphertext: HexBytes,
@@ -217,9 +217,10 @@ export function uploadKeyContext(datasetId: string, dataVersion: number, uploadI
 /** What `GET /v1/keygate` answers. */
 export const KeyGateInfo = z.object({
   backend: z.enum(['embedded', 'kms', 'lit']),
-  /** Compressed secp256k1 public key (0x-hex) that data keys are sealed to on upload. */
+  /** Compressed public key (0x-hex) that data keys are sealed to on upload: secp256k1, or P-256 for the KMS gate. */
   publicKey: HexBytes,
-  scheme: z.literal('ecies-secp256k1-hkdf-sha256-aes256gcm-v1'),
+  /** How to seal to it (shared/crypto/ecies.ts). */
+  scheme: z.enum(['ecies-secp256k1-hkdf-sha256-aes256gcm-v1', 'ecies-p256-hkdf-sha256-aes256gcm-v1']),
 });
 export type KeyGateInfo = z.output<typeof KeyGateInfo>;
 

@@ -15,7 +15,7 @@ import { ProvenaError } from '../errors.js';
 import type { Dataset } from '../schemas/dataset.js';
 import { cipherParamsOf } from '../schemas/encryptedManifest.js';
 import type { DataFormat } from '../schemas/encryptedManifest.js';
-import { DEFAULT_UPLOAD_CHUNK_SIZE, UploadSession, type UploadCompleteInput, type UploadPart, type UploadStartInputWire } from '../schemas/upload.js';
+import { DEFAULT_UPLOAD_CHUNK_SIZE, UploadSession, type KeyGateInfo, type UploadCompleteInput, type UploadPart, type UploadStartInputWire } from '../schemas/upload.js';
 import { ApiError, type ProvenaClient } from './client.js';
 import { detectSource, measurerFor, type DataMeasurer, type DetectedSource, type SourceDetails } from './formats.js';
 import {
@@ -240,7 +240,7 @@ export async function uploadDataset(client: ProvenaClient, datasetId: string, so
     });
 
     // 3. Seal the data key to the gate (never sent in the clear) and complete.
-    const listing = await client.completeUpload(datasetId, session.uploadId, completeInput(sent, gate.publicKey, dataKey, session.keyContext, measurer));
+    const listing = await client.completeUpload(datasetId, session.uploadId, completeInput(sent, gate, dataKey, session.keyContext, measurer));
     await deleteUploadState(statePath);
     return await syncRegistry(client, listing, options);
   } finally {
@@ -601,12 +601,12 @@ async function verifyPartInS3(
 }
 
 /** The body of the complete call: the parts' ETags, the cipher parameters, every chunk's digest, and the data key sealed to the gate. */
-function completeInput(sent: SentParts, gatePublicKey: string, dataKey: Buffer, keyContext: string, measurer: DataMeasurer): UploadCompleteInput {
+function completeInput(sent: SentParts, gate: KeyGateInfo, dataKey: Buffer, keyContext: string, measurer: DataMeasurer): UploadCompleteInput {
   return {
     parts: sent.parts,
     cipher: cipherParamsOf(sent.summary),
     chunks: sent.summary.chunks.map((c) => ({ ciphertextSize: c.ciphertextSize, sha256: c.sha256 })),
-    sealedDataKey: sealToPublicKey(gatePublicKey, dataKey, keyContext),
+    sealedDataKey: sealToPublicKey(gate.publicKey, dataKey, keyContext, gate.scheme),
     measured: measurer.result(),
   };
 }

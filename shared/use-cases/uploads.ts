@@ -178,7 +178,7 @@ export async function completeUpload(
   }
 
   // The sealed key must open, and must be the key the chunks were encrypted with (its commitment).
-  const dataKey = deps.inbox.open(input.sealedDataKey, uploadKeyContext(upload.datasetId, upload.dataVersion, upload.uploadId));
+  const dataKey = await deps.inbox.open(input.sealedDataKey, uploadKeyContext(upload.datasetId, upload.dataVersion, upload.uploadId));
   try {
     const binding = { datasetId: upload.datasetId, version: upload.dataVersion };
     const { keyCommitment } = deriveStreamKeys(dataKey, Buffer.from(input.cipher.salt, 'hex'), binding, upload.chunkSize);

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
 
 /** Props for {@link DataBucket}. */
 export interface DataBucketProps {
@@ -17,6 +18,8 @@ export interface DataBucketProps {
 export class DataBucket extends Construct {
   readonly bucket: s3.Bucket;
   readonly key: kms.Key;
+  /** Server access logs of the data bucket (who fetched which ciphertext object, through which presigned URL). */
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DataBucketProps) {
     super(scope, id);
@@ -26,7 +29,21 @@ export class DataBucket extends Construct {
       enableKeyRotation: true,
       removalPolicy: policy,
     });
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // S3 server access logging delivers only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
+      removalPolicy: policy,
+    });
+    acknowledge(this.accessLogs, 'AwsSolutions-S1', 'This is the access-log bucket itself: logging it would log into itself or need a third bucket');
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      // Cast: CDK's Bucket class does not satisfy its own IBucket under exactOptionalPropertyTypes (same object).
+      serverAccessLogsBucket: this.accessLogs as s3.IBucket,
+      serverAccessLogsPrefix: 'data/',
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,

@@ -1,6 +1,7 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource, arnToken } from '../nag.js';
 import { TABLES, type TableName } from '../../../shared/adapters/aws/tableLayout.js';
 
 /** Props for {@link DataTables}. */
@@ -26,6 +27,8 @@ export class DataTables extends Construct {
   readonly licenses: dynamodb.Table;
   readonly indexer: dynamodb.Table;
   readonly relayQuota: dynamodb.Table;
+  /** Training jobs (submit, lease, checkpoints, result). */
+  readonly jobs: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
@@ -49,6 +52,10 @@ export class DataTables extends Construct {
           projectionType: dynamodb.ProjectionType.ALL,
         });
       }
+      // A grant on a table with indexes covers `<table>/index/*` (Query on them): its own indexes, no other table.
+      if (layout.indexes.length > 0) {
+        acknowledgeWildcardResource(Stack.of(this), `${arnToken(table)}/index/*`, `Query on the ${logical} table's own global secondary indexes (shared/adapters/aws/tableLayout.ts)`);
+      }
       return table;
     };
     this.datasets = make('datasets', 'Datasets');
@@ -58,5 +65,6 @@ export class DataTables extends Construct {
     this.licenses = make('licenses', 'Licenses');
     this.indexer = make('indexer', 'Indexer');
     this.relayQuota = make('relayQuota', 'RelayQuota');
+    this.jobs = make('jobs', 'Jobs');
   }
 }

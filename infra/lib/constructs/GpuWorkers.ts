@@ -5,9 +5,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { KeyGate } from './KeyGate.js';
+import { acknowledge, acknowledgeWildcardResource, arnToken } from '../nag.js';
+import type { JobQueue } from './JobQueue.js';
+import { ARTIFACT_OBJECT_PREFIX } from './HttpApi.js';
 
 /**
  * GPU AMI: the AWS Deep Learning Base AMI (NVIDIA driver, AL2023), resolved at deploy time from its public
@@ -24,9 +25,10 @@ export interface GpuWorkersProps {
   readonly maxSpotPrice?: string;
   readonly maxCapacity: number;
   readonly dataBucket: s3.Bucket;
-  readonly keyGate: KeyGate;
-  /** PCR0 of the enclave image allowed to unwrap dataset keys (KMS backend). */
-  readonly enclavePcr0?: string;
+  /** The job queue the API leases from; the instances read its depth and nothing else of it. */
+  readonly jobQueue: JobQueue;
+  /** The API's base URL: the agent's only way to jobs, keys and artifacts. */
+  readonly apiUrl: string;
   /** `s3://bucket/key` of the worker agent tarball (`main.js` at its root); unset: instances idle. */
   readonly agentS3Uri?: string;
   /** Settings the agent needs beside the AWS resources (chain, IPFS, key backend). */
@@ -38,21 +40,21 @@ export interface GpuWorkersProps {
 /**
  * Spot GPU capacity for training workers.
  *
- * - `jobs` queue (with a DLQ after 3 receives): the API enqueues, the agent claims.
  * - An Auto Scaling group, min 0, 100% Spot over several GPU types (capacity-optimized, capacity rebalance),
  *   from a launch template with Nitro Enclaves on, IMDSv2 required and an encrypted root volume.
  * - Step scaling on the backlog (visible + in-flight messages), so workers exist only while there is work
  *   and an instance is not removed while the jobs it holds are in flight (in-flight counts as backlog).
- * - A minimal instance role: read the data bucket, consume the queue, write its log group, protect itself from
- *   scale-in while training, and kms:Decrypt on the key-gate key only with an enclave attestation (PCR0).
+ * - A minimal instance role: the job queue's depth (GetQueueAttributes, to idle out), its own job's checkpoint
+ *   objects (`jobs/{jobId}/checkpoints/*`, staged on a Spot interruption notice), its log group, scale-in
+ *   protection of its own group, and the agent bundle. No dataset objects, no KMS key-gate permission: data,
+ *   keys and leases come from the API (signed requests, presigned URLs; keys released by KMS straight to the
+ *   attested enclave with `Recipient`).
  *
  * Public subnets with no inbound rules and no NAT gateway: the agent needs outbound HTTPS (chain RPC, Kubo,
  * AWS APIs) and a NAT gateway would cost more than the idle fleet; S3 traffic goes through a free gateway
  * endpoint.
  */
 export class GpuWorkers extends Construct {
-  readonly queue: sqs.Queue;
-  readonly deadLetterQueue: sqs.Queue;
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly group: autoscaling.AutoScalingGroup;
   readonly role: iam.Role;
@@ -60,19 +62,7 @@ export class GpuWorkers extends Construct {
   constructor(scope: Construct, id: string, props: GpuWorkersProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'JobsDlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Jobs', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // Training runs longer than any fixed timeout; the agent extends visibility while it works (heartbeat).
-      visibilityTimeout: Duration.minutes(15),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
-    });
+    const queue = props.jobQueue.queue;
 
     // Cast: CDK's Vpc class does not satisfy its own IVpc under exactOptionalPropertyTypes (same object).
     const vpc = new ec2.Vpc(this, 'Vpc', {
@@ -81,6 +71,8 @@ export class GpuWorkers extends Construct {
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     }) as ec2.IVpc;
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.REJECT });
     const securityGroup = new ec2.SecurityGroup(this, 'Sg', {
       vpc,
       description: 'Provena GPU workers: no inbound; outbound for AWS APIs, chain RPC and IPFS',
@@ -93,10 +85,16 @@ export class GpuWorkers extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Provena GPU worker instances',
     });
-    props.dataBucket.grantRead(this.role);
-    this.queue.grantConsumeMessages(this.role);
+    queue.grant(this.role, 'sqs:GetQueueAttributes');
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [props.dataBucket.arnForObjects(`${ARTIFACT_OBJECT_PREFIX}*/checkpoints/*`)],
+      }),
+    );
+    // SSE-KMS objects: only through S3 in this region (kms:ViaService), never the key directly.
+    props.dataBucket.encryptionKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
     logGroup.grantWrite(this.role);
-    props.keyGate.grantAttestedDecrypt(this.role, props.enclavePcr0);
     const agent = props.agentS3Uri === undefined ? undefined : parseS3Uri(props.agentS3Uri);
     if (agent !== undefined) {
       this.role.addToPolicy(
@@ -148,7 +146,23 @@ export class GpuWorkers extends Construct {
       },
     });
     Tags.of(this.group).add('Name', `provena-${props.stage}-gpu-worker`);
+    acknowledge(this.group, 'AwsSolutions-EC26', 'The root volume is encrypted in the launch template (BlockDeviceMappings Ebs.Encrypted); the rule reads only launch configurations');
+    acknowledge(
+      this.group,
+      'AwsSolutions-AS3',
+      'Spot launches and interruptions are routine here; failures surface as the jobs DLQ alarm and the API/Lambda alarms, and scaling history is in the group',
+    );
 
+    acknowledgeWildcardResource(
+      this.role,
+      `${arnToken(props.dataBucket)}/${ARTIFACT_OBJECT_PREFIX}*/checkpoints/*`,
+      'Checkpoint objects of jobs (jobs/{jobId}/checkpoints/...), staged on a Spot interruption notice; job ids are known only at run time',
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      `arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${groupName}`,
+      "An Auto Scaling group's ARN holds a UUID assigned at creation; the statement names this group by its fixed name",
+    );
     // The agent marks its own instance protected while training so a scale-in picks an idle one.
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -168,8 +182,8 @@ export class GpuWorkers extends Construct {
       label: 'Training backlog (visible + in flight)',
       expression: 'visible + inflight',
       usingMetrics: {
-        visible: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        inflight: this.queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        visible: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        inflight: queue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       },
       period: Duration.minutes(1),
     });
@@ -193,9 +207,9 @@ export class GpuWorkers extends Construct {
       ...props.agentEnv,
       AWS_REGION: Stack.of(this).region,
       PROVENA_STAGE: props.stage,
-      PROVENA_JOBS_QUEUE_URL: this.queue.queueUrl,
+      PROVENA_API_URL: props.apiUrl,
+      PROVENA_JOB_QUEUE_URL: queue.queueUrl,
       PROVENA_BUCKET_DATA: props.dataBucket.bucketName,
-      PROVENA_KEY_GATE_KEY_ARN: props.keyGate.key.keyArn,
       PROVENA_LOG_GROUP: logGroup.logGroupName,
       PROVENA_ASG_NAME: groupName,
     };

@@ -12,18 +12,29 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { ApiConfigSchema } from '../../../shared/config.js';
 import type { RouteAccess, RouteDefinition } from '../../../shared/http/route.js';
 import { routeList, type RouteName } from '../../../shared/http/routes.js';
 import type { KeyGate } from './KeyGate.js';
+import { provenaFunction, repoRoot } from './provenaFunction.js';
+import { acknowledge, acknowledgeWildcardResource, arnToken } from '../nag.js';
 
-/** The repository root: route handler paths are relative to it. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export { repoRoot };
 
 /** Prefix of the ciphertext objects the upload routes create (`datasets/<id>/v<n>/<uploadId>.enc`). */
 export const UPLOAD_OBJECT_PREFIX = 'datasets/';
+
+/** Prefix of job artifacts (checkpoints, models): `jobs/{jobId}/…` (shared/schemas/job.ts). */
+export const ARTIFACT_OBJECT_PREFIX = 'jobs/';
+
+/**
+ * Job settings the handlers read that the jobs lane adds to `ApiConfigSchema` (shared/config.ts); named here
+ * until then so the synth check below does not refuse them. Each is set on every function.
+ */
+const JOB_ENV_NAMES = ['PROVENA_JOB_QUEUE_URL', 'PROVENA_WORKER_OPERATORS', 'PROVENA_JOB_LEASE_SECONDS'] as const;
 
 /** Env names the handlers read (`ApiConfigSchema`); AWS_REGION is set by Lambda itself and reserved. */
 type ApiEnvName = Exclude<keyof z.input<typeof ApiConfigSchema>, 'AWS_REGION'>;
@@ -41,7 +52,17 @@ export interface HttpApiProps {
     readonly licenses: dynamodb.Table;
     readonly indexer: dynamodb.Table;
     readonly relayQuota: dynamodb.Table;
+    readonly jobs: dynamodb.Table;
   };
+  /** The training-job queue: `submitJob` sends, the lease routes consume on the worker's behalf. */
+  readonly jobQueue: sqs.Queue;
+  /**
+   * Worker operator addresses (`PROVENA_WORKER_OPERATORS`, comma-separated): the keys whose signed lease
+   * requests the API accepts. Empty: no worker can lease.
+   */
+  readonly workerOperators?: readonly string[];
+  /** `PROVENA_JOB_LEASE_SECONDS`: a lease's length, also the queue's visibility timeout. @default 900 */
+  readonly jobLeaseSeconds?: number;
   readonly bucket: s3.Bucket;
   /** Its backend becomes `PROVENA_KEY_GATE` (`kms` or `lit`: never `embedded` on AWS). */
   readonly keyGate: KeyGate;
@@ -52,11 +73,11 @@ export interface HttpApiProps {
   readonly contracts: Readonly<Record<string, string>>;
   readonly kuboUrl: string;
   /**
-   * Full ARN of the Secrets Manager secret holding the relayer key. Only `registerDataset` may read it and only
-   * it gets the ARN (`PROVENA_RELAYER_SECRET_ARN`); the key itself never goes into a Lambda environment.
-   * Unset: a synth warning, and registration cannot relay.
+   * The relayer's FIFO queue and key address (ChainWorkers). Routes that relay (`relayerSecret: 'read'`) get
+   * SendMessage on it and `PROVENA_RELAY_QUEUE_URL` / `PROVENA_RELAYER_ADDRESS`; only the queue's consumer reads
+   * the key's secret. Unset: a synth warning, and relaying routes cannot relay.
    */
-  readonly relayerSecretArn?: string;
+  readonly relay?: { readonly queue: sqs.Queue; readonly address: string };
   /** Lifetime of presigned upload URLs. @default 3600 */
   readonly uploadUrlTtlSeconds?: number;
   /** Steady-state requests per second across the stage. @default 50 */
@@ -69,8 +90,6 @@ export interface HttpApiProps {
   readonly protectData: boolean;
 }
 
-/** esbuild's ESM output has no `require`; some CommonJS deps (ethers' deps, Powertools) still call it. */
-const REQUIRE_BANNER = "import { createRequire as __provenaCreateRequire } from 'node:module'; const require = __provenaCreateRequire(import.meta.url);";
 
 /** Stand-in entry for a handler file that does not exist yet; only used when this stack is not bundled. */
 const UNBUNDLED_STANDIN = fileURLToPath(import.meta.url);
@@ -99,6 +118,7 @@ export class HttpApi extends Construct {
       PROVENA_TABLE_LICENSES: props.tables.licenses.tableName,
       PROVENA_TABLE_INDEXER: props.tables.indexer.tableName,
       PROVENA_TABLE_RELAY_QUOTA: props.tables.relayQuota.tableName,
+      PROVENA_TABLE_JOBS: props.tables.jobs.tableName,
       PROVENA_BUCKET_DATA: props.bucket.bucketName,
       PROVENA_CONTENT_STORE: 'kubo',
       PROVENA_KUBO_URL: props.kuboUrl,
@@ -107,6 +127,8 @@ export class HttpApi extends Construct {
       PROVENA_CHAIN_NAME: props.chainName,
       PROVENA_CONTRACTS: JSON.stringify(props.contracts),
       PROVENA_KEY_GATE: props.keyGate.backend,
+      PROVENA_KEY_GATE_KEY_ARN: props.keyGate.key.keyArn,
+      PROVENA_KEY_GATE_INBOX_KEY_ARN: props.keyGate.inboxKey.keyArn,
       PROVENA_UPLOAD_URL_TTL_SECONDS: String(props.uploadUrlTtlSeconds ?? 3600),
     } satisfies Partial<Record<ApiEnvName, string>>;
     // The HMAC key of page cursors: 64 hex digits generated by Secrets Manager, resolved by CloudFormation at
@@ -116,6 +138,11 @@ export class HttpApi extends Construct {
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false, excludeCharacters: 'ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ' },
       removalPolicy: protect,
     });
+    acknowledge(
+      cursorSecret,
+      'AwsSolutions-SMG4',
+      'HMAC key of page cursors only (no credential): rotating it would just invalidate open cursors; rotate by replacing the secret',
+    );
     // Fail at synth, not at the first cold start, if the handlers' own schema would reject this env.
     // (Tokens such as table names are long placeholder strings here, which the schema accepts; the cursor secret
     // is checked as the 64 hex digits Secrets Manager generates.)
@@ -123,17 +150,20 @@ export class HttpApi extends Construct {
     if (!check.success) {
       throw new Error(`The API Lambda environment fails ApiConfigSchema:\n${check.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
     }
+    const jobEnv: Record<(typeof JOB_ENV_NAMES)[number], string> = {
+      PROVENA_JOB_QUEUE_URL: props.jobQueue.queueUrl,
+      PROVENA_WORKER_OPERATORS: (props.workerOperators ?? []).join(','),
+      PROVENA_JOB_LEASE_SECONDS: String(props.jobLeaseSeconds ?? 900),
+    };
     const environment: Record<string, string> = {
       ...apiEnv,
+      ...jobEnv,
       PROVENA_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
-      POWERTOOLS_SERVICE_NAME: 'provena-api',
-      POWERTOOLS_LOG_LEVEL: apiEnv.PROVENA_LOG_LEVEL,
-      NODE_OPTIONS: '--enable-source-maps',
     };
-    if (props.relayerSecretArn === undefined) {
+    if (props.relay === undefined) {
       Annotations.of(this).addWarningV2(
         'provena:relayer-secret-missing',
-        'PROVENA_RELAYER_SECRET_ARN is unset: POST /v1/datasets/{id}/registration cannot relay registrations on chain.',
+        'PROVENA_RELAYER_SECRET_ARN is unset: no relayer, so registrations, claims and job reports cannot be relayed on chain.',
       );
     }
 
@@ -145,35 +175,22 @@ export class HttpApi extends Construct {
         if (bundled) throw new Error(`Route ${route.name}: handler file ${route.handler} does not exist`);
         entry = UNBUNDLED_STANDIN;
       }
-      const logGroup = new logs.LogGroup(this, `${route.name}Logs`, { retention, removalPolicy: protect });
-      const fn = new nodejs.NodejsFunction(this, `${route.name}Fn`, {
+      const fn = provenaFunction(this, `${route.name}Fn`, {
         entry,
-        handler: 'handler',
-        projectRoot: repoRoot,
-        depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: route.lambda?.memoryMb ?? 512,
-        timeout: Duration.seconds(route.lambda?.timeoutSeconds ?? 10),
         description: `${route.method} ${route.path}: ${route.summary}`,
         environment: this.environmentOf(route.access, environment, props),
-        logGroup,
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          mainFields: ['module', 'main'],
-          banner: REQUIRE_BANNER,
-          minify: true,
-          sourceMap: true,
-          // Bundle the pinned AWS SDK rather than trust the runtime's copy: the runtime's version drifts, and
-          // helpers such as s3-request-presigner and util-dynamodb are not guaranteed to be there.
-          externalModules: [],
-        },
+        serviceName: 'provena-api',
+        logLevel: apiEnv.PROVENA_LOG_LEVEL,
+        logRetention: retention,
+        removalPolicy: protect,
+        ...(route.lambda?.memoryMb !== undefined && { memoryMb: route.lambda.memoryMb }),
+        ...(route.lambda?.timeoutSeconds !== undefined && { timeoutSeconds: route.lambda.timeoutSeconds }),
       });
       this.grant(fn, route.access, props);
       fns.set(route.name, fn);
     }
     this.functions = fns;
+    this.acknowledgeFindings(props);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: `Provena API (${props.stage})`,
@@ -245,15 +262,24 @@ export class HttpApi extends Construct {
     return u;
   }
 
-  /** The shared environment, plus the relayer secret's ARN for the one route that may read it. */
-  private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
-    if (access.relayerSecret !== 'read' || props.relayerSecretArn === undefined) return shared;
-    // Not in ApiConfigSchema yet: the handler still reads PROVENA_RELAYER_KEY (embedded stack); reading the key
-    // from this secret at cold start is a follow-up (infra/README.md).
-    return { ...shared, PROVENA_RELAYER_SECRET_ARN: props.relayerSecretArn };
+  /** cdk-nag findings that are decisions, with their reasons. */
+  private acknowledgeFindings(props: HttpApiProps): void {
+    acknowledge(
+      this,
+      'AwsSolutions-APIG4',
+      'No API Gateway authorizer by design: signed routes carry an EIP-712 request signature that the handler verifies (shared/auth), releaseKey a signed single-use key request; the other routes are public reads',
+    );
+    acknowledgeWildcardResource(this, `${arnToken(props.bucket)}/${UPLOAD_OBJECT_PREFIX}*`, 'Dataset ciphertext objects are per listing and version (datasets/{id}/v{n}/{upload}.enc): the prefix is the narrowest static scope');
+    acknowledgeWildcardResource(this, `${arnToken(props.bucket)}/${ARTIFACT_OBJECT_PREFIX}*`, 'Job artifacts are per job (jobs/{jobId}/...), known only at request time: the prefix is the narrowest static scope');
   }
 
-  private grant(fn: lambda.IFunction, access: RouteAccess, props: HttpApiProps): void {
+  /** The shared environment, plus the relay queue for the routes that relay. */
+  private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
+    if (access.relayerSecret !== 'read' || props.relay === undefined) return shared;
+    return { ...shared, PROVENA_RELAY_QUEUE_URL: props.relay.queue.queueUrl, PROVENA_RELAYER_ADDRESS: props.relay.address };
+  }
+
+  private grant(fn: lambda.Function, access: RouteAccess, props: HttpApiProps): void {
     if (access.datasets === 'read') props.tables.datasets.grantReadData(fn);
     if (access.datasets === 'write') props.tables.datasets.grantReadWriteData(fn);
     // A nonce is recorded with a conditional put (or update) and never scanned or deleted (TTL removes it).
@@ -269,10 +295,10 @@ export class HttpApi extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     }
     if (access.bucket === 'upload') {
-      // Presigned URLs carry the Lambda's authority: PUT + multipart (s3:PutObject, s3:Abort*) and, for an
-      // SSE-KMS multipart upload, kms:GenerateDataKey and kms:Decrypt (S3 decrypts the data key to complete).
-      props.bucket.grantPut(fn);
-      props.bucket.encryptionKey?.grantDecrypt(fn);
+      // Presigned PUTs of ciphertext carry the Lambda's authority: PutObject under the upload prefix, and the
+      // bucket key's GenerateDataKey for SSE-KMS.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${UPLOAD_OBJECT_PREFIX}*`)] }));
+      props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
     }
     const multipart = {
       multipartStart: ['s3:PutObject'],
@@ -294,13 +320,39 @@ export class HttpApi extends Construct {
     if (access.uploads === 'describe') props.tables.uploads.grant(fn, 'dynamodb:DescribeTable');
     if (access.uploads === 'read') props.tables.uploads.grant(fn, 'dynamodb:GetItem');
     if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    if (access.keyGate === 'publicKey') props.keyGate.grantPublicKey(fn);
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
+    if (access.keyGate === 'release') props.keyGate.grantRelease(fn);
     if (access.relayJournal === 'write') props.tables.relayJournal.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');
     // Quota windows are read consistently and replaced conditionally; budgets raised and refunded with ADD.
     if (access.relayQuota === 'write') props.tables.relayQuota.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    if (access.relayerSecret === 'read' && props.relayerSecretArn !== undefined) {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.relayerSecretArn] }));
+    // Relaying routes enqueue the call; the relayer consumer alone holds the key (one writer per key).
+    if (access.relayerSecret === 'read' && props.relay !== undefined) props.relay.queue.grant(fn, 'sqs:SendMessage');
+    this.grantJobs(fn, access, props);
+  }
+
+  /** The job kinds: the jobs table, the job queue, artifacts under `jobs/`, the content store. */
+  private grantJobs(fn: lambda.Function, access: RouteAccess, props: HttpApiProps): void {
+    // Jobs are created with a conditional put and moved with conditional updates (lease, fencing token); never
+    // scanned or deleted. Query covers the byHolder/byStatus indexes (Table.grant adds `index/*`).
+    if (access.jobs === 'read') props.tables.jobs.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query');
+    if (access.jobs === 'write') props.tables.jobs.grant(fn, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    if (access.jobQueue === 'send') props.jobQueue.grant(fn, 'sqs:SendMessage', 'sqs:GetQueueAttributes');
+    // A lease receives a message and keeps it invisible (heartbeat); the result or a release deletes it.
+    if (access.jobQueue === 'consume') props.jobQueue.grant(fn, 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes');
+    const artifacts = props.bucket.arnForObjects(`${ARTIFACT_OBJECT_PREFIX}*`);
+    if (access.artifacts === 'read') {
+      // Presigned GETs of checkpoints and models are authorized as this Lambda at use time.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [artifacts] }));
+      props.bucket.encryptionKey?.grant(fn, 'kms:Decrypt');
     }
+    if (access.artifacts === 'write') {
+      // Presigned PUT (and its multipart form) plus HeadObject (s3:GetObject) to check a committed object's size.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [artifacts] }));
+      props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    }
+    // `content: write` stores receipts on the Kubo node at PROVENA_KUBO_URL (HTTP, its own authentication): no
+    // AWS permission exists for it, so nothing is granted; the route table records the decision.
   }
 }
 

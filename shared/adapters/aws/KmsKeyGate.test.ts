@@ -17,7 +17,19 @@ import { deployAccessWorld } from '../../../test/support/accessWorld.js';
 import type { AccessWorld } from '../../../test/support/accessWorld.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
-import { KmsKeyGate } from './KmsKeyGate.js';
+import { KmsKeyGate, admitsLicenseHolders } from './KmsKeyGate.js';
+import { KmsGateInbox } from './KmsGateInbox.js';
+import { DecryptCommand } from '@aws-sdk/client-kms';
+import { afterAll } from '@jest/globals';
+import { generateKeyPairSync, createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DevAttestor } from '../../attestation/devAttestor.js';
+import { openCiphertextForRecipient } from '../../crypto/cmsEnvelope.js';
+import { ECIES_P256_SCHEME, sealToPublicKey } from '../../crypto/ecies.js';
+import { attestedWorkerCondition } from '../chain/provenaConditions.js';
+import { FakeKms } from '../../../test/support/aws/fakeKms.js';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const domain = keyRequestDomain(31337n);
@@ -97,7 +109,8 @@ async function releaseParams(
   };
 }
 
-const context = () => ({ 'provena:datasetId': '7', 'provena:version': '1', 'provena:conditionsHash': hashConditions(conditions) });
+// License-holder conditions: the context says holders may have the key (the gate key's policy reads it).
+const context = () => ({ 'provena:datasetId': '7', 'provena:version': '1', 'provena:conditionsHash': hashConditions(conditions), 'provena:holders': 'true' });
 
 describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
   it('wraps with Encrypt, sending KeyId, the base64 key and the dataset encryption context', async () => {
@@ -174,5 +187,119 @@ describe('KmsKeyGate (real SDK client, captured HTTP)', () => {
 
     await expect(p).rejects.toMatchObject({ code });
     expect(calls).toEqual([]);
+  });
+});
+
+describe('KmsKeyGate and KmsGateInbox against the fake KMS (test/support/aws/fakeKms.ts: real SDK client over HTTP, real cryptography)', () => {
+  const now = new Date();
+  const attestor = DevAttestor.open(mkdtempSync(path.join(tmpdir(), 'provena-kms-attestor-')), { now });
+  const approvedImage = createHash('sha384').update('provena-enclave-image').digest();
+  const otherImage = createHash('sha384').update('someone-elses-image').digest();
+  const enclave = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const enclaveDocument = (pcr0: Buffer) =>
+    attestor
+      .attest({ nonce: `0x${'00'.repeat(32)}`, now, publicKey: `0x${enclave.publicKey.export({ format: 'der', type: 'spki' }).toString('hex')}`, pcrs: new Map([[0, pcr0], [1, Buffer.alloc(48, 1)], [2, Buffer.alloc(48, 2)]]) })
+      .toString('base64');
+  let kms: FakeKms;
+  let gateKey: string;
+  let inboxKey: string;
+
+  beforeAll(async () => {
+    kms = await FakeKms.start({ trustedRoots: [attestor.rootFingerprint] });
+    gateKey = kms.createSymmetricKey({ approvedImageSha384: approvedImage.toString('hex') });
+    inboxKey = kms.createAgreementKey();
+  });
+  afterAll(() => kms.close());
+
+  const gate = () => new KmsKeyGate({ client: kms.client(), keyId: gateKey, evaluator, nonceStore: new MemoryNonceStore(), logger: new Logger({ logLevel: 'SILENT' }), domain });
+  const inbox = () => new KmsGateInbox({ client: kms.client(), keyId: inboxKey });
+  const uploadContext = JSON.stringify({ v: 1, purpose: 'provena/upload-data-key', datasetId: '7', dataVersion: 1, uploadId: 'u1' });
+
+  it('hands out the inbox key as a compressed P-256 point and opens an owner\'s sealed key through DeriveSharedSecret', async () => {
+    const dataKey = generateDataKey();
+    const publicKey = await inbox().publicKey();
+
+    const opened = await inbox().open(sealToPublicKey(publicKey, dataKey, uploadContext, ECIES_P256_SCHEME), uploadContext);
+
+    expect(publicKey).toMatch(/^0x0[23][0-9a-f]{64}$/);
+    expect(opened.equals(dataKey)).toBe(true);
+    expect(kms.calls.filter((c) => c.operation === 'DeriveSharedSecret').at(-1)?.body).toMatchObject({ KeyId: inboxKey, KeyAgreementAlgorithm: 'ECDH' });
+  });
+
+  it.each([
+    ['another upload\'s context', (box: ReturnType<typeof sealToPublicKey>) => ({ ...box, context: uploadContext.replace('u1', 'u2') }), uploadContext.replace('u1', 'u2')],
+    ['an altered ciphertext', (box: ReturnType<typeof sealToPublicKey>) => ({ ...box, ciphertext: `${box.ciphertext.slice(0, -2)}${box.ciphertext.endsWith('0') ? '1' : '0'}` }), uploadContext],
+    ['a secp256k1 box', () => sealToPublicKey(w.holder.signingKey.publicKey, generateDataKey(), uploadContext), uploadContext],
+  ] as const)('refuses to open %s (KEY_UNWRAP_FAILED)', async (_label, alter, expected) => {
+    const box = sealToPublicKey(await inbox().publicKey(), generateDataKey(), uploadContext, ECIES_P256_SCHEME);
+
+    await expect(inbox().open(alter(box), expected)).rejects.toMatchObject({ code: 'KEY_UNWRAP_FAILED' });
+  });
+
+  it('wraps under the gate key and releases to a license holder, sealed to its account key', async () => {
+    const dataKey = generateDataKey();
+    const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    const released = await gate().releaseDataKey(await releaseParams(w.holder, wrapped));
+
+    expect(decryptReleasedKey(w.holder.privateKey, released).equals(dataKey)).toBe(true);
+  });
+
+  it('releases to an attested enclave of the approved image only as CiphertextForRecipient, which its RSA key opens', async () => {
+    const dataKey = generateDataKey();
+    const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions });
+
+    const released = await gate().releaseDataKey(await releaseParams(w.holder, wrapped, { attestationDocument: enclaveDocument(approvedImage) }));
+
+    expect(released.kind).toBe('kms-recipient');
+    if (released.kind !== 'kms-recipient') return;
+    expect(openCiphertextForRecipient(Buffer.from(released.ciphertextForRecipient, 'base64'), enclave.privateKey).equals(dataKey)).toBe(true);
+    expect(JSON.stringify(released)).not.toContain(dataKey.toString('base64'));
+  });
+
+  describe("the gate key's policy for a training-only dataset (conditions admit attested workers only)", () => {
+    const workerOnly = () => attestedWorkerCondition({ attestationRegistry: w.manager, licenseManager: w.manager, chain: 'hardhat', datasetId: w.ds.a });
+    const decrypt = (wrapped: WrappedKey, conds: AccessConditionList, attestationDocument?: string, datasetId = '7') =>
+      kms.client().send(
+        new DecryptCommand({
+          CiphertextBlob: Buffer.from(wrapped.ciphertext, 'base64'),
+          KeyId: (wrapped as Extract<WrappedKey, { backend: 'kms' }>).keyId,
+          EncryptionContext: { 'provena:datasetId': datasetId, 'provena:version': '1', 'provena:conditionsHash': wrapped.conditionsHash, 'provena:holders': String(admitsLicenseHolders(conds)) },
+          ...(attestationDocument === undefined ? {} : { Recipient: { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', AttestationDocument: Buffer.from(attestationDocument, 'base64') } }),
+        }),
+      );
+
+    it('marks the ciphertext as not for holders', () => {
+      expect(admitsLicenseHolders(workerOnly())).toBe(false);
+      expect(admitsLicenseHolders(conditions)).toBe(true);
+    });
+
+    it('refuses a plain Decrypt, whoever calls (AccessDeniedException)', async () => {
+      const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: workerOnly() });
+
+      await expect(decrypt(wrapped, workerOnly())).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it('refuses an enclave of another image (AccessDeniedException)', async () => {
+      const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: workerOnly() });
+
+      await expect(decrypt(wrapped, workerOnly(), enclaveDocument(otherImage))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it('decrypts for an enclave of the approved image, returning no plaintext', async () => {
+      const dataKey = generateDataKey();
+      const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey, conditions: workerOnly() });
+
+      const out = await decrypt(wrapped, workerOnly(), enclaveDocument(approvedImage));
+
+      expect(out.Plaintext).toBeUndefined();
+      expect(openCiphertextForRecipient(out.CiphertextForRecipient as Uint8Array, enclave.privateKey).equals(dataKey)).toBe(true);
+    });
+
+    it('refuses the ciphertext under another dataset\'s context, even for the approved enclave (InvalidCiphertextException)', async () => {
+      const wrapped = await gate().wrapDataKey({ datasetId: '7', version: 1, dataKey: generateDataKey(), conditions: workerOnly() });
+
+      await expect(decrypt(wrapped, workerOnly(), enclaveDocument(approvedImage), '8')).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    });
   });
 });

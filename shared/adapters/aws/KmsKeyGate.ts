@@ -39,9 +39,24 @@ export interface KmsKeyGateOptions extends Omit<ReleaseAuthorizerDeps, 'backend'
   keyId: string;
 }
 
-/** The encryption context of a data key (identical at wrap and unwrap, as KMS requires). */
-export function kmsEncryptionContext(datasetId: string, version: number, conditionsHash: string): Record<string, string> {
-  return { 'provena:datasetId': datasetId, 'provena:version': String(version), 'provena:conditionsHash': conditionsHash };
+/**
+ * Encryption-context key saying whether license holders may receive the data key (`true` for raw-access
+ * listings, whose conditions admit a license grant). The gate key's policy lets `kms:Decrypt` without an enclave
+ * attestation through only for such ciphertexts (infra/lib/constructs/KeyGate.ts).
+ */
+export const KMS_HOLDERS_CONTEXT_KEY = 'provena:holders';
+
+/** Whether `conditions` can be satisfied by a license grant: some condition reads the `:licenseId` placeholder. */
+export function admitsLicenseHolders(conditions: AccessConditionList): boolean {
+  return JSON.stringify(conditions).includes('":licenseId"');
+}
+
+/**
+ * The encryption context of a data key (identical at wrap and unwrap, as KMS requires). `holders` is
+ * {@link admitsLicenseHolders} of the conditions whose hash is `conditionsHash`.
+ */
+export function kmsEncryptionContext(datasetId: string, version: number, conditionsHash: string, holders: boolean): Record<string, string> {
+  return { 'provena:datasetId': datasetId, 'provena:version': String(version), 'provena:conditionsHash': conditionsHash, [KMS_HOLDERS_CONTEXT_KEY]: String(holders) };
 }
 
 function kmsError(err: unknown, op: string): never {
@@ -74,7 +89,7 @@ export class KmsKeyGate implements KeyGate {
     const conditionsHash = hashConditions(p.conditions);
     try {
       const out = await this.options.client.send(
-        new EncryptCommand({ KeyId: this.options.keyId, Plaintext: p.dataKey, EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, conditionsHash) }),
+        new EncryptCommand({ KeyId: this.options.keyId, Plaintext: p.dataKey, EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, conditionsHash, admitsLicenseHolders(p.conditions)) }),
       );
       if (out.CiphertextBlob === undefined) throw new Error('no CiphertextBlob');
       return { backend: 'kms', keyId: out.KeyId ?? this.options.keyId, ciphertext: Buffer.from(out.CiphertextBlob).toString('base64'), conditionsHash };
@@ -91,7 +106,7 @@ export class KmsKeyGate implements KeyGate {
     const conditionsHash = hashConditions(p.conditions);
     try {
       const out = await this.options.client.send(
-        new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: 'AES_256', EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, conditionsHash) }),
+        new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: 'AES_256', EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, conditionsHash, admitsLicenseHolders(p.conditions)) }),
       );
       if (out.Plaintext === undefined || out.CiphertextBlob === undefined) throw new Error('incomplete GenerateDataKey response');
       return {
@@ -109,7 +124,7 @@ export class KmsKeyGate implements KeyGate {
     const base = {
       CiphertextBlob: Buffer.from(p.wrapped.ciphertext, 'base64'),
       KeyId: p.wrapped.keyId,
-      EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, p.wrapped.conditionsHash),
+      EncryptionContext: kmsEncryptionContext(p.datasetId, p.version, p.wrapped.conditionsHash, admitsLicenseHolders(p.conditions)),
     };
     const attestation = p.requester.attestationDocument;
     let out;
