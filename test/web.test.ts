@@ -97,6 +97,7 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(await page.getByTestId('registration').textContent()).toContain(`registered as #${dataset.chainDatasetId}; the chain holds this version`);
     expect(await page.getByTestId('anonymization').textContent()).toContain('age, zip generalized to k = 5');
     expect(await page.getByTestId('price').getAttribute('title')).toBe(`${PRICE} base units`);
+    expect(await page.getByTestId('earned').getAttribute('title')).toBe('0 base units');
     await page.screenshot({ path: join(SHOTS, 'dataset.png'), fullPage: true });
     await page.close();
   }, 60_000);
@@ -122,6 +123,8 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(log.filter((c) => c.method === 'eth_sendTransaction')).toHaveLength(2);
     const license = await waitFor(() => api.call(routes.getLicense, { params: { id: licenseId } }));
     expect(license).toMatchObject({ holder: lab.address, budget: '10000000', datasets: [{ datasetId: dataset.chainDatasetId, pricePerSample: String(PRICE) }] });
+    // The page lists it by itself once the chain indexer has seen it.
+    await page.getByTestId('licenses').getByText(`License ${licenseId}`, { exact: true }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'lab.png'), fullPage: true });
     await page.close();
   }, 90_000);
@@ -177,7 +180,14 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(text).toContain('"kind": "tabular-classifier"');
     await page.screenshot({ path: join(SHOTS, 'review-signature.png') });
     await page.getByRole('button', { name: 'Continue in wallet' }).click();
-    await page.waitForURL(/\/jobs\/\d+$/, { timeout: 60_000 });
+    // The job page, or the API's error (with its code) on the Lab page: whichever comes first.
+    const refused = page.locator('section[aria-labelledby=submit] [role=alert][data-code]');
+    const first = await Promise.race([
+      page.waitForURL(/\/jobs\/\d+$/, { timeout: 60_000 }).then(() => 'job page', () => 'timeout'),
+      refused.waitFor({ timeout: 60_000 }).then(() => 'refused', () => 'timeout'),
+    ]);
+    if (first === 'refused') throw new Error(`submitting the job failed: ${await refused.textContent()}`);
+    expect(first).toBe('job page');
     const jobId = /\/jobs\/(\d+)$/.exec(page.url())?.[1] as string;
     await page.getByTestId('status').waitFor();
     // Until a worker takes it (the agent lane), the job waits in the queue; the page keeps polling.
@@ -224,6 +234,9 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(await token(owner).balanceOf(owner.address)).toBe(balance + 400n * PRICE);
     expect((await api.call(routes.getRoyalties, { params: { address: owner.address } })).totals.claimable).toBe('0');
     expect(log.filter((c) => c.method === 'eth_sendTransaction')).toEqual([]);
+    // The claim shows in the history, read back from the chain's RoyaltiesClaimed events.
+    await page.getByTestId('claims').locator('li').first().waitFor();
+    expect(await page.getByTestId('claims').textContent()).toContain(`0.01 USD to ${owner.address}`);
     await page.close();
   }, 120_000);
 

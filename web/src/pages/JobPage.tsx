@@ -7,7 +7,9 @@ import { useEffect, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { routes } from '../../../shared/http/routes.js';
 import type { Job } from '../../../shared/schemas/job.js';
-import { useApi } from '../api.js';
+import { BrowserProvider, Contract, type EventLog } from 'ethers';
+import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
+import { useApi, useHealth, useLoad } from '../api.js';
 import { ErrorBox } from '../errors.js';
 import { money, when } from '../format.js';
 import { Link } from '../router.js';
@@ -178,9 +180,12 @@ export function JobPage({ id }: { id: string }) {
         <section aria-labelledby="result">
           <h2 id="result">Receipt and model</h2>
           {job.receipt ? (
-            <p data-testid="receipt">
-              Receipt <span className="mono wrap">{job.receipt.cid}</span>, anchored on chain by <Tx hash={job.receipt.txHash} />.
-            </p>
+            <>
+              <p data-testid="receipt">
+                Receipt <span className="mono wrap">{job.receipt.cid}</span>, anchored on chain by <Tx hash={job.receipt.txHash} />.
+              </p>
+              <ReceiptCheck job={job} />
+            </>
           ) : (
             <p>No receipt yet: it is written when the job finishes.</p>
           )}
@@ -188,6 +193,35 @@ export function JobPage({ id }: { id: string }) {
         </section>
       </div>
     </article>
+  );
+}
+
+/**
+ * Checks the receipt against the chain from the browser (through the wallet's RPC): the `JobFinalized` event of
+ * this job names the same receipt CID and the attested worker, in the transaction the API reported.
+ */
+function ReceiptCheck({ job }: { job: Job }) {
+  const health = useHealth();
+  const check = useLoad(async () => {
+    if (!window.ethereum || !job.receipt) return undefined;
+    const provider = new BrowserProvider(window.ethereum);
+    const lm = new Contract(health.contracts.LicenseManager as string, LicenseManager__factory.abi, provider);
+    const events = (await lm.queryFilter(lm.filters.JobFinalized?.(BigInt(job.id)) ?? 'JobFinalized', 0, 'latest')) as EventLog[];
+    const e = events[0];
+    if (!e) return { ok: false, why: 'no JobFinalized event for this job on chain' };
+    if (String(e.args[2]) !== job.receipt.cid) return { ok: false, why: `the chain anchors ${String(e.args[2])}, not this CID` };
+    if (job.worker && String(e.args[1]).toLowerCase() !== job.worker.address.toLowerCase()) return { ok: false, why: 'finalized by another worker than the attested one' };
+    if (e.transactionHash !== job.receipt.txHash) return { ok: false, why: 'anchored by another transaction than the one reported' };
+    return { ok: true, why: `the chain's JobFinalized event (block ${e.blockNumber}) names this receipt CID and the attested worker` };
+  }, [job.id, job.receipt?.cid]);
+  if (!window.ethereum) return <p className="muted">Connect a wallet to check the receipt against the chain.</p>;
+  if (check.error) return <ErrorBox error={check.error} />;
+  if (!check.data) return <p>Checking the receipt on chain …</p>;
+  return (
+    <p className={check.data.ok ? 'ok' : 'warn'} data-testid="receipt-check">
+      {check.data.ok ? 'Verified: ' : 'Not verified: '}
+      {check.data.why}.
+    </p>
   );
 }
 

@@ -3,7 +3,7 @@
  * job: `openJob` from the wallet, then `submitJob` (a signed API request) with a recipe the API's schema accepts.
  */
 import { SigningKey, Wallet, parseUnits } from 'ethers';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
 import { routes } from '../../../shared/http/routes.js';
 import type { Quote } from '../../../shared/schemas/license.js';
@@ -29,16 +29,17 @@ function amountInput(text: string, what: string): bigint {
 
 export function LabPage() {
   const wallet = useWallet();
+  const [bought, setBought] = useState<string>();
   return (
     <section>
       <h1>Lab</h1>
-      <BuyLicense />
-      {wallet.state.kind === 'connected' ? <LabAccount address={wallet.state.address} /> : <NeedWallet what="Buying a license or submitting a job" />}
+      <BuyLicense onBought={setBought} />
+      {wallet.state.kind === 'connected' ? <LabAccount address={wallet.state.address} awaiting={bought} /> : <NeedWallet what="Buying a license or submitting a job" />}
     </section>
   );
 }
 
-function BuyLicense() {
+function BuyLicense({ onBought }: { onBought(licenseId: string): void }) {
   const { client } = useApi();
   const health = useHealth();
   const wallet = useWallet();
@@ -106,6 +107,7 @@ function BuyLicense() {
         onSent: (step, hash) => setProgress((p) => [...p, `${step}: ${hash}`]),
       });
       setBought(result);
+      onBought(result.licenseId);
     } catch (err) {
       setError(err);
     }
@@ -206,9 +208,16 @@ function useModelKey(address: string): { publicKey: string; privateKey: string }
   return key;
 }
 
-function LabAccount({ address }: { address: string }) {
+function LabAccount({ address, awaiting }: { address: string; awaiting: string | undefined }) {
   const { client } = useApi();
   const licenses = useLoad(() => client.call(routes.listLicenses, { query: { holder: address, limit: 50 } }), [client, address]);
+  // A license just bought shows up once the chain indexer has seen its block: look again until it does.
+  const missing = awaiting !== undefined && !licenses.loading && !licenses.data?.items.some((l) => l.id === awaiting);
+  useEffect(() => {
+    if (!missing) return;
+    const t = setTimeout(licenses.reload, 1000);
+    return () => clearTimeout(t);
+  }, [missing, licenses]);
   const jobs = useLoad(() => client.call(routes.listJobs, { query: { holder: address, limit: 50 } }), [client, address]);
   return (
     <>
@@ -328,7 +337,7 @@ function SubmitJob({ address, licenseIds }: { address: string; licenseIds: strin
           <input name="rate" inputMode="decimal" value={rate} onChange={(e) => setRate(e.target.value)} />
         </label>
         <RecipeForm onChange={setRecipe} />
-        <p className="muted">
+        <p className="muted full">
           Model key (the model is sealed to it; kept in this browser): <span className="mono">{short(modelKey.publicKey, 12)}</span>{' '}
           <a download={`provena-model-key-${address}.txt`} href={`data:text/plain,${modelKey.privateKey}`}>
             Save the private key
@@ -337,7 +346,11 @@ function SubmitJob({ address, licenseIds }: { address: string; licenseIds: strin
         <button type="submit" className="primary" disabled={!recipe}>
           Open and submit job
         </button>
-        {step ? <p aria-live="polite">{step}</p> : null}
+        {step ? (
+          <p className="full" aria-live="polite">
+            {step}
+          </p>
+        ) : null}
       </form>
       <ErrorBox error={error} onDismiss={() => setError(undefined)} />
     </section>

@@ -12,7 +12,7 @@ import type { RoyaltiesReport } from '../../../shared/schemas/royalties.js';
 import { useApi, useHealth, useLoad } from '../api.js';
 import { ErrorBox } from '../errors.js';
 import { money, when } from '../format.js';
-import { navigate, useLocation } from '../router.js';
+import { Link, navigate, useLocation } from '../router.js';
 import { Amount, NeedWallet, Tx } from '../ui.js';
 import { useWallet } from '../wallet.js';
 
@@ -178,7 +178,7 @@ function Recipient({ address }: { address: string }) {
           {r.datasets.map((d) => (
             <tr key={d.datasetId}>
               <td>
-                <a href={`/datasets/${d.datasetId}`}>{d.title}</a> <span className="muted">#{d.chainDatasetId}</span>
+                <Link href={`/datasets/${d.datasetId}`}>{d.title}</Link> <span className="muted">#{d.chainDatasetId}</span>
               </td>
               <td>{(Number(d.units) / 100).toFixed(2)} %</td>
               <td>
