@@ -199,7 +199,7 @@ describe('the web console, in Chromium against the embedded stack', () => {
     await page.close();
   }, 120_000);
 
-  it('shows a recipient its royalties and claims them gaslessly by signature, showing the Claim first', async () => {
+  it('shows a recipient its royalties, then claims them gaslessly by signature and on chain from the wallet, each reviewed first', async () => {
     // A job from Node on the other dataset: an attested worker's usage report pays the owner's pool.
     const lab2 = new NonceManager(await funded());
     const worker = Wallet.createRandom();
@@ -237,6 +237,19 @@ describe('the web console, in Chromium against the embedded stack', () => {
     // The claim shows in the history, read back from the chain's RoyaltiesClaimed events.
     await page.getByTestId('claims').locator('li').first().waitFor();
     expect(await page.getByTestId('claims').textContent()).toContain(`0.01 USD to ${owner.address}`);
+
+    // More usage, then a claim on chain from the wallet (the recipient pays the gas).
+    const more = { ...message, samples: [600n], amounts: [600n * PRICE] };
+    await (await lm.submitReport(more, await signUsageReport(worker as unknown as Signer, licenseManagerDomain(stackInfo().chainId, await lm.getAddress()), more))).wait();
+    await page.reload();
+    await page.getByTestId('total-claimable').waitFor();
+    expect(await page.getByTestId('total-claimable').getAttribute('title')).toBe(`${200n * PRICE} base units`);
+    await page.getByRole('button', { name: 'Claim on chain (pay gas)' }).click();
+    expect(await page.getByRole('dialog', { name: 'Claim royalties on chain' }).textContent()).toContain(`claim([${other.chainDatasetId}])`);
+    await page.getByRole('button', { name: 'Continue in wallet' }).click();
+    await page.getByTestId('claimed').waitFor({ timeout: 60_000 });
+    expect(await token(owner).balanceOf(owner.address)).toBe(balance + 600n * PRICE);
+    expect(log.filter((c) => c.method === 'eth_sendTransaction')).toHaveLength(1);
     await page.close();
   }, 120_000);
 
