@@ -5,7 +5,7 @@
  * be sent, and only then asks the wallet.
  */
 import { BrowserProvider, TypedDataEncoder, type Eip1193Provider, type JsonRpcSigner, type TypedDataDomain, type TypedDataField } from 'ethers';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { TypedDataSigner } from '../../shared/auth/signedRequest.js';
 import { useApi } from './api.js';
 import { ConsoleError } from './errors.js';
@@ -35,7 +35,7 @@ interface WalletContextValue {
   reviewingSigner(title: string, body?: unknown): TypedDataSigner;
   /** Shows `review` and resolves when the user continues (rejects with `CANCELLED` when not). */
   review(review: Review): Promise<void>;
-  pending: { review: Review; resolve(): void; reject(): void } | undefined;
+  pending: { review: Review; resolve(): void; reject(): void; opener: HTMLElement | null } | undefined;
 }
 
 const Ctx = createContext<WalletContextValue | undefined>(undefined);
@@ -87,6 +87,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       new Promise<void>((resolve, reject) => {
         setPending({
           review: r,
+          opener: document.activeElement as HTMLElement | null,
           resolve: () => {
             setPending(undefined);
             resolve();
@@ -140,17 +141,36 @@ function fieldValue(v: unknown): string {
 /** The review dialog: what is about to be signed or sent, then "Continue in wallet" or "Cancel". */
 export function ReviewDialog() {
   const { pending } = useWallet();
+  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!pending) return;
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && pending.reject();
+    // Keyboard: Escape cancels, Tab stays inside the dialog, and focus goes back where it was when it closes.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') return pending.reject();
+      if (e.key !== 'Tab' || !dialog.current) return;
+      const focusable = [...dialog.current.querySelectorAll<HTMLElement>('button, a[href], [tabindex]:not([tabindex="-1"])')];
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (!first || !last) return;
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      pending.opener?.focus?.();
+    };
   }, [pending]);
   if (!pending) return null;
   const r = pending.review;
   return (
     <div className="backdrop">
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="review-title">
+      <div className="dialog" role="dialog" ref={dialog} aria-modal="true" aria-labelledby="review-title">
         <h2 id="review-title">{r.title}</h2>
         {r.kind === 'typed' ? (
           <>

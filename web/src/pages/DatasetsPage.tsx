@@ -61,7 +61,7 @@ export function DatasetsPage() {
           Owner
           <input name="owner" defaultValue={owner} placeholder="0x…" pattern="^0x[0-9a-fA-F]{40}$" title="an address: 0x and 40 hex digits" />
         </label>
-        <label>
+        <label title="Filters the results shown (the API searches by text, tag and owner)">
           Min price / sample
           <input name="minPrice" inputMode="decimal" defaultValue={minPrice} placeholder="USD" />
         </label>

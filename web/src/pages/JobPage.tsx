@@ -147,7 +147,7 @@ export function JobPage({ id }: { id: string }) {
         <section aria-labelledby="checkpoints">
           <h2 id="checkpoints">Checkpoints</h2>
           {job.checkpoints.length === 0 ? <p>None yet.</p> : null}
-          <ol>
+          <ol data-testid="job-checkpoints">
             {job.checkpoints.map((c) => (
               <li key={c.objectKey}>
                 epoch {c.position.epoch}, step {c.position.globalStep} · {c.bytes} bytes · {when(c.committedAt)}
@@ -169,7 +169,7 @@ export function JobPage({ id }: { id: string }) {
         <section aria-labelledby="reports">
           <h2 id="reports">Usage reports</h2>
           {job.reports.length === 0 ? <p>None yet.</p> : null}
-          <ol>
+          <ol data-testid="job-reports">
             {job.reports.map((r) => (
               <li key={r.txHash}>
                 {when(r.at)} · paid <Amount value={r.paid} /> · tx <Tx hash={r.txHash} /> {r.final ? '(final)' : ''}
