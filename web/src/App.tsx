@@ -86,7 +86,7 @@ function ApiGate({ children }: { children: ReactNode }) {
       <section className="banner down" role="alert" data-testid="api-down">
         <h1>The API is down</h1>
         <p>
-          {plain('API_UNREACHABLE')} (tried <code>{baseUrl}</code>)
+          The console could not reach the API at <code>{baseUrl}</code>.
         </p>
         <ErrorBox error={state.error} />
         <button type="button" onClick={retry}>
