@@ -108,14 +108,14 @@ export function JobPage({ id }: { id: string }) {
               <LineChart data={paidSeries(job)}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="t" />
-                <YAxis />
+                <YAxis width={64} />
                 <Tooltip />
                 <Line type="stepAfter" dataKey="paid" stroke="#2563eb" isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </div>
         </section>
-        <section aria-labelledby="datasets">
+        <section aria-labelledby="datasets" className="wide">
           <h2 id="datasets">Datasets</h2>
           <table data-testid="job-datasets">
             <thead>
@@ -249,7 +249,7 @@ function ModelDownload({ jobId }: { jobId: string }) {
           <a download={`job-${jobId}-sealed-key.json`} href={`data:application/json,${encodeURIComponent(link.sealedKey)}`}>
             Save its sealed key
           </a>{' '}
-          (open both with your model key: <code>provena job model {jobId}</code>; plaintext SHA-256 {link.sha256})
+          (the sealed key opens with the model key this browser kept for you; plaintext SHA-256 {link.sha256})
         </p>
       ) : null}
       <ErrorBox error={error} />

@@ -203,7 +203,7 @@ function Recipient({ address }: { address: string }) {
               <AreaChart data={history.data.points}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="t" />
-                <YAxis />
+                <YAxis width={64} />
                 <Tooltip />
                 <Area type="stepAfter" dataKey="accrued" stroke="#16a34a" fill="#bbf7d0" isAnimationActive={false} />
               </AreaChart>
