@@ -5,7 +5,7 @@
  * wallet, then the signed submitJob), claim royalties gaslessly as a recipient; a clear message with no wallet and
  * with the API down; API errors with their code; phone width; keyboard. Screenshots go to docs/screenshots/.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -62,6 +62,12 @@ beforeAll(async () => {
   await (await token(lab).mint(lab.address, 50_000_000n)).wait();
   browser = await launchBrowser();
 }, 180_000);
+
+/** Clean-ups of the test that is running (a worker's heartbeat), run after it whether it passed or not. */
+const afterTest: (() => void)[] = [];
+afterEach(() => {
+  for (const f of afterTest.splice(0)) f();
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -202,6 +208,7 @@ describe('the web console, in Chromium against the embedded stack', () => {
     const { TestWorker } = await import('./support/jobWorker.js');
     const worker = new TestWorker(jobId);
     await worker.lease();
+    afterTest.push(() => worker.stop());
     await worker.attestAndRun();
     await page.getByTestId('status').filter({ hasText: /^(running|checkpointed)$/ }).waitFor({ timeout: 30_000 });
     await worker.epoch(1, [100]);

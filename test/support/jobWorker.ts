@@ -32,6 +32,7 @@ export class TestWorker {
   readonly key = Wallet.createRandom();
   private token = 0;
   private job!: Job;
+  private beating: ReturnType<typeof setInterval> | undefined;
   private readonly domain = licenseManagerDomain(stackInfo().chainId, stackInfo().deployment.contracts.LicenseManager as string);
 
   constructor(
@@ -48,6 +49,12 @@ export class TestWorker {
       if (r.assignment?.job.id === this.jobId) {
         this.token = r.assignment.lease.fencingToken;
         this.job = r.assignment.job;
+        // Renew the lease as a real worker does (the test stack's leases last seconds).
+        const every = Math.max(1, Math.floor(r.assignment.lease.heartbeatSeconds / 2)) * 1000;
+        this.beating = setInterval(() => {
+          this.operator.call(routes.heartbeatLease, { params: { jobId: this.jobId }, body: { fencingToken: this.token } }).catch(() => {});
+        }, every);
+        this.beating.unref();
         return;
       }
       if (Date.now() > deadlineMs) throw new Error(`job ${this.jobId} was not leasable in time`);
@@ -132,6 +139,12 @@ export class TestWorker {
       params: { jobId },
       body: { fencingToken: this.token, model: { objectKey: upload.objectKey, sha256: sha256(model), bytes: model.length, encryptedBytes: model.length }, sealedKey, receipt, receiptCid, report: final, signature },
     });
+    this.stop();
     return { receiptCid };
+  }
+
+  /** Stops renewing the lease. */
+  stop(): void {
+    clearInterval(this.beating);
   }
 }
