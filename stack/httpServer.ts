@@ -14,6 +14,7 @@ import type { RouteLambda } from '../shared/http/handler.js';
 import { RateLimiter } from '../shared/http/rateLimit.js';
 import { matchPath, type RateLimit, type RouteDefinition } from '../shared/http/route.js';
 import { routeList } from '../shared/http/routes.js';
+import { serveStatic } from './staticSite.js';
 
 
 export interface HttpServerOptions {
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
    * caller: its `x-provena-address`, else its IP). Unset: no limits.
    */
   rateLimit?: { perClient: RateLimit };
+  /** The built web console (web/dist): served at `/` for GET/HEAD outside `/v1` (see staticSite.ts). */
+  staticRoot?: string;
   /** Called once per request with what happened (for the console). */
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
 }
@@ -213,6 +216,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       options.onRequest?.({ method, path, status: result.statusCode ?? 200, ms: Math.round(performance.now() - started) });
     };
     if (method === 'OPTIONS') return done({ statusCode: 204 });
+    if (options.staticRoot && serveStatic(options.staticRoot, req, res)) return;
     const candidates = routeList.map((r) => ({ r: r as RouteDefinition, params: matchPath(r.path, path) })).filter((c) => c.params);
     const hit = candidates.find((c) => c.r.method === method);
     if (!hit) {

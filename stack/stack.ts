@@ -280,6 +280,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const api = await startHttpServer({
       root: ROOT,
       port: cfg.PROVENA_API_PORT,
+      staticRoot: join(ROOT, 'web', 'dist'),
       ...(cfg.PROVENA_RATE_LIMIT_RPS > 0 ? { rateLimit: { perClient: { ratePerSecond: cfg.PROVENA_RATE_LIMIT_RPS, burst: cfg.PROVENA_RATE_LIMIT_BURST } } } : {}),
     });
     stops.push(() => api.close());

@@ -39,6 +39,7 @@ try {
     [
       '',
       `  API        ${info.apiUrl}   (health: ${info.apiUrl}/v1/health, docs: ${info.apiUrl}/v1/openapi.json)`,
+      `  console    ${info.apiUrl}/   (the web console, built by npm run build:web)`,
       `  chain      ${info.rpcUrl}   (chain id ${info.chainId}${info.chainLog ? `, log ${info.chainLog}` : ''})`,
       `  contracts  ${info.deploymentFile}`,
       `  DynamoDB   ${info.dynamodbEndpoint}   (dynalite)`,

@@ -8,8 +8,8 @@
  * window, a malformed or high-s signature, a signature that does not match (other body/path/method/chain), and
  * a reused nonce.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { TypedDataEncoder, getAddress, hexlify, type TypedDataDomain, type TypedDataField } from 'ethers';
+// ethers' sha256 and randomBytes, not node:crypto: the SDK signs requests in a browser too (the web console).
+import { TypedDataEncoder, getAddress, hexlify, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
 import { isErc6492Signature, recoverStrict } from '../crypto/signatures.js';
 import { REQUEST_TYPES, requestDomain } from '../eip712.js';
 import { z } from 'zod';
@@ -39,7 +39,7 @@ export interface RequestMessage {
 
 /** sha256 of the raw body bytes, 0x-hex (the empty body hashes too). */
 export function bodyHash(body: string | Uint8Array | undefined): string {
-  return `0x${createHash('sha256').update(body ?? '').digest('hex')}`;
+  return sha256(typeof body === 'string' ? toUtf8Bytes(body) : (body ?? new Uint8Array()));
 }
 
 /** Builds the message for a request; a fresh random nonce and the current time unless given. */

@@ -37,22 +37,9 @@ import { inlineHasher, workerHasher } from './chunkHasher.js';
 import type { ChunkHasher } from './chunkHasher.js';
 import { IntegrityError } from './errors.js';
 
-/** The ciphertext layout version written to manifests. */
-export const FORMAT_VERSION = 1 as const;
-/** The associated-data layout version written to manifests. */
-export const AAD_VERSION = 1 as const;
-/** The cipher name written to manifests. */
-export const CIPHER_ALG = 'AES-256-GCM' as const;
-/** The nonce scheme written to manifests: HKDF per-stream key, 32 zero bits ‖ 64-bit chunk counter. */
-export const NONCE_SCHEME = 'hkdf-sha256-stream-key+counter64' as const;
-/** Default plaintext bytes per chunk: 4 MiB. */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
-/** Largest allowed chunk (256 MiB): bounds memory and stays far below GCM's 64 GiB per-message limit. */
-export const MAX_CHUNK_SIZE = 256 * 1024 * 1024;
-/** GCM tag length in bytes; each chunk's ciphertext is plaintext length + this. */
-export const TAG_LENGTH = 16;
-/** Most chunks in one stream (2^32): keeps the counter far from overflow and indices exact in JS numbers. */
-export const MAX_CHUNKS = 2 ** 32;
+// The format's constants live in chunkedAeadFormat.ts (no Node imports: schemas, and so the browser SDK, read them).
+import { AAD_VERSION, CIPHER_ALG, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, MAX_CHUNKS, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from './chunkedAeadFormat.js';
+export { AAD_VERSION, CIPHER_ALG, DEFAULT_CHUNK_SIZE, FORMAT_VERSION, MAX_CHUNKS, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from './chunkedAeadFormat.js';
 
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 32;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AccessConditionList } from './accessConditions.js';
 import { plainText } from './common.js';
-import { AAD_VERSION, CIPHER_ALG, FORMAT_VERSION, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from '../crypto/chunkedAead.js';
+import { AAD_VERSION, CIPHER_ALG, FORMAT_VERSION, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from '../crypto/chunkedAeadFormat.js';
 import type { EncryptSummary, ExpectedChunk } from '../crypto/chunkedAead.js';
 
 /** The schema id written into every manifest. */

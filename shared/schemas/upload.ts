@@ -10,7 +10,7 @@
  * 5. `POST /v1/datasets/{id}/uploads/{uploadId}/complete` {@link UploadCompleteInput} → the listing, now with `data`.
  */
 import { z } from 'zod';
-import { TAG_LENGTH } from '../crypto/chunkedAead.js';
+import { TAG_LENGTH } from '../crypto/chunkedAeadFormat.js';
 import { ValidationError } from '../errors.js';
 import { CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';
 import { CipherParams, DataFormat, ManifestFile, MeasuredData, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';

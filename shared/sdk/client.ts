@@ -56,7 +56,8 @@ export class ProvenaClient {
   private readonly fetch: typeof fetch;
 
   constructor(private readonly options: ProvenaClientOptions) {
-    this.fetch = options.fetch ?? fetch;
+    // Called unbound: a browser's fetch must be called on the window (else "Illegal invocation").
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** The API base URL this client talks to. */
