@@ -71,11 +71,14 @@ export const BucketSettings = {
  */
 export const JobQueueSettings = {
   PROVENA_JOB_QUEUE_URL: HttpUrl.optional(),
-  /** Addresses allowed to lease jobs (comma-separated): the worker operators' request-signing keys. */
+  /**
+   * Addresses allowed to lease jobs (comma-separated): the worker operators' request-signing keys. Empty: no
+   * worker can lease (every lease answers WORKER_NOT_OPERATOR); the CDK app warns at synth.
+   */
   PROVENA_WORKER_OPERATORS: z
     .string()
     .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a.length > 0))
-    .pipe(z.array(Address).min(1, 'must name at least one worker operator address')),
+    .pipe(z.array(Address)),
   /** How long a lease lasts without a heartbeat (the worker renews every third of it). */
   PROVENA_JOB_LEASE_SECONDS: z.coerce.number().int().min(2).max(43_200).default(60),
 } as const;

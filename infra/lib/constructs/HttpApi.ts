@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -143,23 +143,31 @@ export class HttpApi extends Construct {
       'AwsSolutions-SMG4',
       'HMAC key of page cursors only (no credential): rotating it would just invalidate open cursors; rotate by replacing the secret',
     );
-    // Fail at synth, not at the first cold start, if the handlers' own schema would reject this env.
-    // (Tokens such as table names are long placeholder strings here, which the schema accepts; the cursor secret
-    // is checked as the 64 hex digits Secrets Manager generates.)
-    const check = ApiConfigSchema.safeParse({ ...apiEnv, PROVENA_CURSOR_SECRET: '0'.repeat(64), AWS_REGION: 'synth' });
-    if (!check.success) {
-      throw new Error(`The API Lambda environment fails ApiConfigSchema:\n${check.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
-    }
     const jobEnv: Record<(typeof JOB_ENV_NAMES)[number], string> = {
       PROVENA_JOB_QUEUE_URL: props.jobQueue.queueUrl,
       PROVENA_WORKER_OPERATORS: (props.workerOperators ?? []).join(','),
       PROVENA_JOB_LEASE_SECONDS: String(props.jobLeaseSeconds ?? 900),
     };
+    // Fail at synth, not at the first cold start, if the handlers' own schema would reject this env.
+    // (Tokens such as table names are long placeholder strings here, which the schema accepts; the cursor secret
+    // is checked as the 64 hex digits Secrets Manager generates.)
+    // The queue URL is a token until deploy: checked as the shape SQS gives it.
+    const queueUrlForCheck = Token.isUnresolved(jobEnv.PROVENA_JOB_QUEUE_URL) ? 'https://sqs.us-east-1.amazonaws.com/000000000000/provena-jobs' : jobEnv.PROVENA_JOB_QUEUE_URL;
+    const check = ApiConfigSchema.safeParse({ ...apiEnv, ...jobEnv, PROVENA_JOB_QUEUE_URL: queueUrlForCheck, PROVENA_CURSOR_SECRET: '0'.repeat(64), AWS_REGION: 'synth' });
+    if (!check.success) {
+      throw new Error(`The API Lambda environment fails ApiConfigSchema:\n${check.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    }
     const environment: Record<string, string> = {
       ...apiEnv,
       ...jobEnv,
       PROVENA_CURSOR_SECRET: cursorSecret.secretValue.unsafeUnwrap(),
     };
+    if ((props.workerOperators ?? []).length === 0) {
+      Annotations.of(this).addWarningV2(
+        'provena:worker-operators-missing',
+        'PROVENA_WORKER_OPERATORS is empty: no worker can lease a job, so submitted jobs stay queued.',
+      );
+    }
     if (props.relay === undefined) {
       Annotations.of(this).addWarningV2(
         'provena:relayer-secret-missing',
