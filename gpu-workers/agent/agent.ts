@@ -71,7 +71,7 @@ function numeric(m: Record<string, unknown> | null | undefined): Record<string, 
   return Object.fromEntries(
     Object.entries(m)
       .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
-      .map(([k, v]) => [k.slice(0, 32), v])
+      .map(([k, v]) => [k.slice(0, 32), v]),
   );
 }
 
@@ -146,8 +146,8 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
           health.chainId,
           { jobId, licenseId: job.licenseId },
           listings[i]!,
-          assignment.resumeFrom ? d.manifestCid : undefined
-        )
+          assignment.resumeFrom ? d.manifestCid : undefined,
+        ),
       );
     }
     await api.call(routes.postJobEvent, {
@@ -217,9 +217,12 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
         outDir: workDir,
         device: config.PROVENA_TRAINER_DEVICE,
         checkpointEverySteps: config.PROVENA_WORKER_CHECKPOINT_EVERY_STEPS,
+        // The trainer runs ahead of the uploads: it must not delete a file the agent has yet to read. The agent
+        // deletes each checkpoint file once it is committed (or skipped).
+        keepCheckpoints: 1_000_000,
         ...(resumeFrom ? { resumeFrom } : {}),
       },
-      trainer
+      trainer,
     );
     try {
       for await (const frame of run) {
@@ -255,6 +258,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
             lastCommitted = await commitCheckpoint(artifacts, checkpointKey, jobId, frame.path, frame.position, frame.consumed);
             await reportCommitted(frame.consumed);
           }
+          await rm(frame.path, { force: true });
           if (control.notice || control.cancel) break;
         } else if (frame.type === 'model') {
           return await deliver(deps, {
@@ -369,7 +373,7 @@ async function deliver(deps: AgentDeps, d: DeliverInput): Promise<JobOutcome> {
         report,
         signature,
       },
-    })
+    }),
   );
   deps.log('job done', { jobId: job.id, receiptCid: result.receiptCid, paid: result.paid });
   return { kind: 'done', receiptCid: result.receiptCid };
