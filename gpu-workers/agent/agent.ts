@@ -387,9 +387,17 @@ export async function runWorker(deps: AgentDeps, control: Control = { cancel: fa
   const outcomes: JobOutcome[] = [];
   const { config, api } = deps;
   do {
-    const lease = await api.call(routes.leaseJob, {
-      body: { workerId: config.PROVENA_WORKER_ID, modes: config.PROVENA_WORKER_MODES, waitSeconds: config.PROVENA_WORKER_LEASE_WAIT_SECONDS },
-    });
+    // A notice while idle ends the long poll at once (a job leased in that instant goes back when its lease expires).
+    let noticed: NodeJS.Timeout | undefined;
+    const lease = await Promise.race([
+      api.call(routes.leaseJob, {
+        body: { workerId: config.PROVENA_WORKER_ID, modes: config.PROVENA_WORKER_MODES, waitSeconds: config.PROVENA_WORKER_LEASE_WAIT_SECONDS },
+      }),
+      new Promise<null>((resolve) => {
+        noticed = setInterval(() => control.notice && resolve(null), 100);
+      }),
+    ]).finally(() => clearInterval(noticed));
+    if (lease === null) break;
     if (lease.assignment) {
       deps.log('leased', { jobId: lease.assignment.job.id, fencingToken: lease.assignment.lease.fencingToken, resume: Boolean(lease.assignment.resumeFrom) });
       const jobControl: Control = { cancel: false };
