@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ProvenaError } from '../shared/errors.js';
 import { ApiError } from '../shared/sdk/client.js';
 import { registerDatasetCommands } from './commands/dataset.js';
+import { registerJobCommands } from './commands/job.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerLicenseCommands } from './commands/license.js';
 import { registerRoyaltiesCommands } from './commands/royalties.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRoyaltiesCommands(program);
 
   registerLicenseCommands(program);
+  registerJobCommands(program);
   return program;
 }
 

@@ -11,6 +11,7 @@ import {
   BucketSettings,
   ChainSettings,
   ContractAddresses,
+  JobQueueSettings,
   HttpUrl as url,
   KeyGateBackend,
   LogLevel,
@@ -57,6 +58,7 @@ export const ApiConfigSchema = z.object({
   /** DynamoDB endpoint; set for dynalite, empty for AWS. */
   PROVENA_DYNAMODB_ENDPOINT: url.optional(),
   ...TableSettings,
+  ...JobQueueSettings,
   /** Relayed (gasless) calls one address may make per rolling window. */
   PROVENA_RELAY_QUOTA_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
   PROVENA_RELAY_QUOTA_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),

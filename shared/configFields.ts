@@ -65,6 +65,21 @@ export const BucketSettings = {
   PROVENA_BUCKET_DATA: z.string().min(3).default('provena-data'),
 } as const;
 
+/**
+ * The job queue and worker leases (shared by the API and the CDK app). No queue URL: the API's in-process queue
+ * (embedded stack, one API process); set: that SQS standard queue.
+ */
+export const JobQueueSettings = {
+  PROVENA_JOB_QUEUE_URL: HttpUrl.optional(),
+  /** Addresses allowed to lease jobs (comma-separated): the worker operators' request-signing keys. */
+  PROVENA_WORKER_OPERATORS: z
+    .string()
+    .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a.length > 0))
+    .pipe(z.array(Address).min(1, 'must name at least one worker operator address')),
+  /** How long a lease lasts without a heartbeat (the worker renews every third of it). */
+  PROVENA_JOB_LEASE_SECONDS: z.coerce.number().int().min(2).max(43_200).default(60),
+} as const;
+
 /** Which key gate serves uploads and releases: one setting for the API, the stack and the CDK app. */
 export const KeyGateBackend = z.enum(['embedded', 'kms', 'lit']);
 

@@ -23,6 +23,13 @@ import { createIndexerFromEnv, startIndexerLoop } from '../functions/_lib/indexe
 /** Dev account index holding ATTESTOR_ROLE on the embedded chain (0 deploys and administers, 1 relays). */
 export const STACK_ATTESTOR_ACCOUNT = 2;
 
+/**
+ * Dev account indexes of the embedded stack's worker operators (PROVENA_WORKER_OPERATORS): keys that sign lease
+ * requests only, so they need no funds. 20 and up are outside the twenty funded Hardhat accounts that tests use as
+ * labs and payers; two, so that a second local worker (or a test) can take over an expired lease.
+ */
+export const STACK_WORKER_OPERATOR_ACCOUNTS = [20, 21] as const;
+
 /** Repo root (handler paths in the route table are relative to it). */
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -52,6 +59,8 @@ export const StackConfigSchema = z.object({
   PROVENA_RATE_LIMIT_RPS: z.coerce.number().min(0).max(100_000).default(100),
   /** Requests each client IP may send at once. Routes add their own, stricter per-caller limits (routes.ts). */
   PROVENA_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Lease length of the embedded API's job queue (the integration tests shorten it). */
+  PROVENA_JOB_LEASE_SECONDS: z.coerce.number().int().min(2).max(43_200).default(60),
   /** When set, a JSON file describing the running stack is written there once it is ready. */
   PROVENA_READY_FILE: z.string().optional(),
 });
@@ -203,7 +212,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
     const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
     const created = await ensureTables(
       client,
-      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER, relayQuota: cfg.PROVENA_TABLE_RELAY_QUOTA }),
+      tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER, relayQuota: cfg.PROVENA_TABLE_RELAY_QUOTA, jobs: cfg.PROVENA_TABLE_JOBS }),
     );
     if (created.length) log(`created tables: ${created.join(', ')}`);
     if (!reused) {
@@ -213,6 +222,8 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       // The chain index describes the old chain: the indexer rebuilds it from the new deployment's block.
       await emptyTable(client, cfg.PROVENA_TABLE_LICENSES, 'rid');
       await emptyTable(client, cfg.PROVENA_TABLE_INDEXER, 'name');
+      // Jobs name job ids of the old chain (the queue is in memory and starts empty).
+      await emptyTable(client, cfg.PROVENA_TABLE_JOBS, 'jobId');
     }
     client.destroy();
 
@@ -241,6 +252,10 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       PROVENA_TABLE_LICENSES: cfg.PROVENA_TABLE_LICENSES,
       PROVENA_TABLE_RELAY_QUOTA: cfg.PROVENA_TABLE_RELAY_QUOTA,
       PROVENA_TABLE_INDEXER: cfg.PROVENA_TABLE_INDEXER,
+      PROVENA_TABLE_JOBS: cfg.PROVENA_TABLE_JOBS,
+      // No PROVENA_JOB_QUEUE_URL: the API's in-process queue (this process serves every route).
+      PROVENA_WORKER_OPERATORS: STACK_WORKER_OPERATOR_ACCOUNTS.map((i) => new Wallet(devAccountKey(i)).address).join(','),
+      PROVENA_JOB_LEASE_SECONDS: String(cfg.PROVENA_JOB_LEASE_SECONDS),
       // A local chain does not reorg by itself: index every block at once.
       PROVENA_INDEXER_CONFIRMATIONS: '0',
       PROVENA_INDEXER_START_BLOCK: String(deployment.blockNumber),

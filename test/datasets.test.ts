@@ -188,7 +188,7 @@ describe('dataset listings', () => {
     const api = clientFor();
     const health = await api.health();
     expect(health.status).toBe('ok');
-    expect(Object.keys(health.components).sort()).toEqual(['attestor', 'chain', 'datasets', 'indexer', 'ipfs', 'keyGate', 'nonces', 'relayer', 's3', 'uploads']);
+    expect(Object.keys(health.components).sort()).toEqual(['attestor', 'chain', 'datasets', 'indexer', 'ipfs', 'jobQueue', 'jobs', 'keyGate', 'nonces', 'relayer', 's3', 'uploads']);
     // The relayer's funded account and its balance, never its key.
     expect(health.components.relayer?.detail).toMatch(/^relayer 0x[0-9a-fA-F]{40} balance [0-9]+ wei$/);
     const doc = (await (await fetch(`${stackInfo().apiUrl}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };

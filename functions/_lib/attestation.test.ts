@@ -13,6 +13,7 @@ const base = {
   PROVENA_IPFS_DIR: '/tmp/ipfs',
   PROVENA_KEY_GATE_MASTER_KEY_FILE: '/tmp/master.key',
   PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
+  PROVENA_WORKER_OPERATORS: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
   PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))),
 };
 const codeOf = (f: () => unknown): string | undefined => {

@@ -38,6 +38,8 @@ import { createIndexer } from './indexer.js';
 import { EvmLicenseViews } from '../../shared/adapters/chain/EvmLicenseViews.js';
 import type { LicenseDeps } from '../../shared/use-cases/getLicense.js';
 import type { QuoteDatasetDeps } from '../../shared/use-cases/quoteDataset.js';
+import type { JobDeps } from '../../shared/use-cases/jobDeps.js';
+import { createJobDeps } from './jobs.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -54,6 +56,8 @@ export interface Runtime extends HttpRuntime {
   /** The license routes: the chain index and the contracts' views. */
   licenses: LicenseDeps;
   quotes: QuoteDatasetDeps;
+  /** Training jobs: the job table, the job queue, the chain's job views and relayed reports, artifacts. */
+  jobs: JobDeps;
   chain: EvmChain;
   /** Ciphertext objects (S3 / s3rver). */
   blobs: S3BlobStore;
@@ -156,6 +160,11 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
   }, logger);
   const registry = new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), relayer);
   const indexer = createIndexer(config, chain.provider, dynamo);
+  const jobs = createJobDeps(config, { dynamo, provider: chain.provider, relayer, datasets, content, blobs }, {
+    licenseManager: contract(config, 'LicenseManager'),
+    datasetRegistry: contract(config, 'DatasetRegistry'),
+    attestationRegistry: contract(config, 'AttestationRegistry'),
+  });
   const views = new EvmLicenseViews(chain.provider, { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry') });
   return {
     config,
@@ -202,11 +211,12 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     attestation: attestation.deps,
     licenses: { licenses: indexer.licenses, views },
     quotes: { datasets, views, now: () => new Date() },
+    jobs: jobs.deps,
     chain,
     blobs,
     gate,
     inbox,
-    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), ...(attestation.attestor ? { attestor: attestation.attestor } : {}), indexer: indexer.health },
+    components: { datasets, nonces, uploads, chain, ipfs: content, s3: blobs, keyGate: gate, ...(relayer ? { relayer } : {}), ...(attestation.attestor ? { attestor: attestation.attestor } : {}), indexer: indexer.health, jobs: jobs.repo, jobQueue: jobs.queue },
   };
 }
 

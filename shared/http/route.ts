@@ -46,7 +46,10 @@ export interface RouteAccess {
   readonly relayQuota?: 'write';
   /** The jobs table: `read` GetItem/Query; `write` also conditional puts and updates (submit, lease, commit). */
   readonly jobs?: 'read' | 'write';
-  /** The job queue (SQS in the cloud): `send` on submit; `consume` receive/change visibility/delete (leases). */
+  /**
+   * The job queue (SQS in the cloud): `send` on submit; `consume` receive/change visibility/delete (leases), and send
+   * too: the lease route's repair sweep re-queues jobs left `queued` without a message (shared/use-cases/requeueStaleJobs.ts).
+   */
   readonly jobQueue?: 'send' | 'consume';
   /** Job artifacts (checkpoints, models) under `jobs/{jobId}/`: `write` presigned PUT + HeadObject; `read` presigned GET. */
   readonly artifacts?: 'read' | 'write';

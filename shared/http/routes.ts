@@ -461,7 +461,7 @@ export const routes = {
     params: JobIdParams,
     body: JobResultInput,
     response: JobResultResult,
-    access: { nonces: 'write', jobs: 'write', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
     lambda: { timeoutSeconds: 29, memoryMb: 512 },
   }),
 } as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };

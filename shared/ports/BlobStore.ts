@@ -40,4 +40,6 @@ export interface BlobStore extends HealthCheck {
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** A URL the holder can GET the object from, valid for `expiresInSeconds`. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /** A URL the holder can PUT one whole object (at most 5 GB) to, valid for `expiresInSeconds`. */
+  presignPut(key: string, expiresInSeconds: number): Promise<string>;
 }

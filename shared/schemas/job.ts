@@ -233,7 +233,12 @@ export const JobEventInput = z.strictObject({
   fencingToken: FencingToken,
   event: z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('attesting') }),
-    z.strictObject({ type: z.literal('running'), manifests: z.record(DatasetId, z.string().max(200)) }),
+    z.strictObject({
+      type: z.literal('running'),
+      manifests: z.record(DatasetId, z.string().max(200)),
+      /** The attested key the worker trains under (the API checks the AttestationRegistry approved it for the job). */
+      worker: z.strictObject({ address: Address, mode: WorkerMode }).optional(),
+    }),
     z.strictObject({
       type: z.literal('metrics'),
       epoch: z.number().int().min(1),

@@ -33,6 +33,8 @@ export default async function globalSetup(globalConfig) {
     PROVENA_S3_PORT: String(await freePort()),
     PROVENA_READY_FILE: ready,
     PROVENA_LOG_LEVEL: process.env.PROVENA_LOG_LEVEL ?? 'SILENT',
+    // Short leases, so test/jobs.test.ts sees one expire (workers heartbeat every third of it).
+    PROVENA_JOB_LEASE_SECONDS: process.env.PROVENA_JOB_LEASE_SECONDS ?? '9',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

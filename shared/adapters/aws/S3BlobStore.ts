@@ -306,6 +306,16 @@ export class S3BlobStore implements BlobStore {
     return this.#send(key, () => getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }));
   }
 
+  /**
+   * A URL to PUT one whole object (at most 5 GB, S3's single-PUT limit) to `key`. Local signing, like
+   * {@link presignGet}; the size is not bound into the URL, so a caller that needs one checks it with {@link head}.
+   */
+  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
+    checkKey(key);
+    checkExpiry(expiresInSeconds);
+    return this.#send(key, () => getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }));
+  }
+
   /** Runs one SDK call and maps its failure onto the error root. */
   async #send<T>(key: string, call: () => Promise<T>, uploadId?: string): Promise<T> {
     try {

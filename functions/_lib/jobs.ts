@@ -1,0 +1,48 @@
+/**
+ * The job routes' composition root: the jobs table, the job queue (SQS when PROVENA_JOB_QUEUE_URL is set, else
+ * the process's in-process queue, which the embedded stack's single API process shares), the chain's job views
+ * and the platform relayer for usage reports.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Provider } from 'ethers';
+import { DynamoJobRepo } from '../../shared/adapters/aws/DynamoJobRepo.js';
+import { SqsJobQueue } from '../../shared/adapters/aws/SqsJobQueue.js';
+import { EvmJobChain, type JobChainContracts } from '../../shared/adapters/chain/EvmJobChain.js';
+import { InProcessJobQueue } from '../../shared/adapters/local/InProcessJobQueue.js';
+import type { ApiConfig } from '../../shared/config.js';
+import type { BlobStore } from '../../shared/ports/BlobStore.js';
+import type { ContentStore } from '../../shared/ports/ContentStore.js';
+import type { DatasetRepo } from '../../shared/ports/DatasetRepo.js';
+import type { JobQueue } from '../../shared/ports/JobQueue.js';
+import type { Relayer } from '../../shared/ports/Relayer.js';
+import type { JobDeps } from '../../shared/use-cases/jobDeps.js';
+
+/** What the job deps are built from (the runtime's shared clients). */
+export interface JobSources {
+  dynamo: DynamoDBClient;
+  provider: Provider;
+  relayer: Relayer | undefined;
+  datasets: DatasetRepo;
+  content: ContentStore;
+  blobs: BlobStore;
+}
+
+/** Builds the job deps; the repo and queue are returned too, for `/v1/health`. */
+export function createJobDeps(config: ApiConfig, sources: JobSources, contracts: JobChainContracts): { deps: JobDeps; repo: DynamoJobRepo; queue: JobQueue } {
+  const repo = new DynamoJobRepo(sources.dynamo, config.PROVENA_TABLE_JOBS);
+  const queue: JobQueue = config.PROVENA_JOB_QUEUE_URL ? new SqsJobQueue({ queueUrl: config.PROVENA_JOB_QUEUE_URL, region: config.AWS_REGION }) : InProcessJobQueue.shared();
+  const deps: JobDeps = {
+    jobs: repo,
+    queue,
+    chain: new EvmJobChain(sources.provider, contracts, sources.relayer),
+    datasets: sources.datasets,
+    content: sources.content,
+    blobs: sources.blobs,
+    operators: config.PROVENA_WORKER_OPERATORS,
+    leaseSeconds: config.PROVENA_JOB_LEASE_SECONDS,
+    urlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS,
+    cursorKey: config.PROVENA_CURSOR_SECRET,
+    now: () => new Date(),
+  };
+  return { deps, repo, queue };
+}

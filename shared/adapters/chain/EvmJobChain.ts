@@ -1,0 +1,172 @@
+/**
+ * {@link JobChain} on ethers: the LicenseManager's job views, the license NFT's owner, the registry's manifests and
+ * the AttestationRegistry's approvals by `eth_call`; usage and final reports encoded as `submitReport` /
+ * `finalizeJob` and handed to the platform's {@link Relayer}. A contract refusal (seen when the relayer simulates
+ * the call) is decoded with the contracts' error ABI and answered with a stable code.
+ */
+import { getAddress, type Provider } from 'ethers';
+import { AttestationRegistry__factory, DatasetRegistry__factory, LicenseManager__factory, TrainingLicense__factory } from '../../../contracts/typechain/index.js';
+import { ConflictError, DependencyError, ErrorCodes, ForbiddenError, ProvenaError, hasCode, type ErrorCode } from '../../errors.js';
+import type { ChainJob, ChainJobDataset, JobChain, MinedReport } from '../../ports/JobChain.js';
+import type { Relayer } from '../../ports/Relayer.js';
+import type { UsageReportWire } from '../../schemas/job.js';
+import type { RelayReceipt } from '../../schemas/relay.js';
+
+/** The contracts {@link EvmJobChain} reads and calls. */
+export interface JobChainContracts {
+  licenseManager: string;
+  datasetRegistry: string;
+  attestationRegistry: string;
+}
+
+/** Contract errors a report can revert with, and the code the API answers. */
+const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
+  LicenseManager_InvalidSignature: { code: 'JOB_REPORT_SIGNATURE_INVALID', message: 'The report signature is malformed' },
+  LicenseManager_UnapprovedWorker: { code: 'JOB_WORKER_NOT_APPROVED', message: 'The report is not signed by a key the AttestationRegistry approved for this job' },
+  LicenseManager_AmountMismatch: { code: 'JOB_REPORT_AMOUNT_MISMATCH', message: "An amount is not samples × the license's price per sample" },
+  LicenseManager_RateCapExceeded: { code: 'JOB_REPORT_RATE_CAPPED', message: "The report would exceed the job's rate cap now: retry later" },
+  LicenseManager_BudgetExceeded: { code: 'JOB_REPORT_BUDGET_EXCEEDED', message: "The report would exceed the job's budget" },
+  LicenseManager_ReportWindowClosed: { code: 'JOB_REPORT_WINDOW_CLOSED', message: "The job's report window (end plus grace period) is over" },
+  LicenseManager_JobFinalized: { code: 'JOB_ALREADY_FINISHED', message: 'The job is finalized on chain: no more reports' },
+  LicenseManager_DatasetNotLicensed: { code: 'JOB_REPORT_MISMATCH', message: "A dataset of the report is not one of the job's license" },
+  LicenseManager_LengthMismatch: { code: 'JOB_REPORT_MISMATCH', message: 'The report arrays differ in length' },
+  LicenseManager_UnknownJob: { code: 'JOB_UNKNOWN_ON_CHAIN', message: 'The chain knows no such job' },
+  LicenseManager_EmptyReceipt: { code: 'JOB_RECEIPT_INVALID', message: 'The receipt CID is empty' },
+};
+
+function errorFor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> }): ProvenaError {
+  const status = ErrorCodes[code];
+  if (status === 403) return new ForbiddenError(code, message, options);
+  if (status === 409) return new ConflictError(code, message, options);
+  return new ProvenaError(code, message, options);
+}
+
+/** See the module comment. `relayer` undefined: views work, relays answer `RELAYER_NOT_CONFIGURED`. */
+export class EvmJobChain implements JobChain {
+  private readonly manager;
+  private readonly registry;
+  private readonly attestations;
+  private readonly iface = LicenseManager__factory.createInterface();
+  private nft: Promise<ReturnType<typeof TrainingLicense__factory.connect>> | undefined;
+
+  constructor(
+    private readonly provider: Provider,
+    private readonly contracts: JobChainContracts,
+    private readonly relayer: Relayer | undefined,
+  ) {
+    this.manager = LicenseManager__factory.connect(contracts.licenseManager, provider);
+    this.registry = DatasetRegistry__factory.connect(contracts.datasetRegistry, provider);
+    this.attestations = AttestationRegistry__factory.connect(contracts.attestationRegistry, provider);
+  }
+
+  private async read<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw new DependencyError('CHAIN_UNAVAILABLE', `The chain did not answer ${what}`, { cause: err });
+    }
+  }
+
+  async job(jobId: string): Promise<ChainJob | undefined> {
+    const id = BigInt(jobId);
+    const [j, active] = await this.read(`getJob(${jobId})`, () => Promise.all([this.manager.getJob(id), this.manager.isJobActive(id)]));
+    if (j.startedAt === 0n) return undefined;
+    return {
+      licenseId: String(j.licenseId),
+      budget: String(j.budget),
+      spent: String(j.spent),
+      maxRatePerSecond: String(j.maxRatePerSecond),
+      startedAt: Number(j.startedAt),
+      endedAt: Number(j.endedAt),
+      expiry: Number(j.expiry),
+      refunded: j.refunded,
+      finalized: j.finalized,
+      active,
+    };
+  }
+
+  async license(licenseId: string): Promise<{ holder: string; expiry: number; active: boolean } | undefined> {
+    const id = BigInt(licenseId);
+    const l = await this.read(`getLicense(${id})`, () => this.manager.getLicense(id));
+    if (l.purchasedAt === 0n) return undefined;
+    this.nft ??= this.read('contractsInUse', () => this.manager.contractsInUse()).then((c) => TrainingLicense__factory.connect(c.licenseToken, this.provider));
+    const nft = await this.nft;
+    const [holder, active] = await this.read(`ownerOf(${id})`, () => Promise.all([nft.ownerOf(id), this.manager.isLicenseActive(id)]));
+    return { holder: getAddress(holder), expiry: Number(l.expiry), active };
+  }
+
+  async jobDatasets(jobId: string): Promise<ChainJobDataset[]> {
+    const id = BigInt(jobId);
+    return this.read(`the datasets of job ${jobId}`, async () => {
+      const block = await this.provider.getBlockNumber();
+      const at = { blockTag: block };
+      const [job, ids] = await Promise.all([this.manager.getJob(id, at), this.manager.datasetsOfJob(id, at)]);
+      return Promise.all(
+        ids.map(async (d) => {
+          const [terms, settled] = await Promise.all([this.manager.termsOf(job.licenseId, d, at), this.manager.settledSamples(id, d, at)]);
+          return { chainDatasetId: String(d), pricePerSample: String(terms.pricePerSample), settledSamples: String(settled) };
+        }),
+      );
+    });
+  }
+
+  manifestCidOf(chainDatasetId: string): Promise<string> {
+    return this.read(`getDataset(${chainDatasetId})`, async () => (await this.registry.getDataset(BigInt(chainDatasetId))).manifestCid);
+  }
+
+  async approval(jobId: string, worker: string): Promise<{ approved: boolean; evidenceHash: string }> {
+    const [approved, evidenceHash] = await this.read(`isApproved(${jobId})`, () => Promise.all([this.attestations.isApproved(BigInt(jobId), getAddress(worker)), this.attestations.evidenceOf(BigInt(jobId), getAddress(worker))]));
+    return { approved, evidenceHash };
+  }
+
+  receiptOf(jobId: string): Promise<string> {
+    return this.read(`receiptOf(${jobId})`, () => this.manager.receiptOf(BigInt(jobId)));
+  }
+
+  relayReport(report: UsageReportWire, signature: string, idempotencyKey: string): Promise<MinedReport> {
+    return this.relay(this.iface.encodeFunctionData('submitReport', [wire(report), signature]), idempotencyKey);
+  }
+
+  relayFinalize(report: UsageReportWire, receiptCid: string, signature: string, idempotencyKey: string): Promise<MinedReport> {
+    return this.relay(this.iface.encodeFunctionData('finalizeJob', [wire(report), receiptCid, signature]), idempotencyKey);
+  }
+
+  private async relay(data: string, idempotencyKey: string): Promise<MinedReport> {
+    if (!this.relayer) throw new ProvenaError('RELAYER_NOT_CONFIGURED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
+    let receipt: RelayReceipt;
+    try {
+      receipt = await (await this.relayer.submit({ to: getAddress(this.contracts.licenseManager), data, idempotencyKey })).wait();
+    } catch (err) {
+      throw this.refusal(err);
+    }
+    if (receipt.status !== 'success') throw new ProvenaError('RELAYER_REVERTED', `The report reverted on chain (${receipt.txHash})`, { details: { txHash: receipt.txHash } });
+    const accrued: MinedReport['accrued'] = [];
+    for (const log of receipt.logs) {
+      if (getAddress(log.address) !== getAddress(this.contracts.licenseManager)) continue;
+      const parsed = this.iface.parseLog(log);
+      if (parsed?.name === 'RoyaltyAccrued') accrued.push({ chainDatasetId: String(parsed.args[0]), cumulativeSamples: String(parsed.args[2]), amount: String(parsed.args[3]) });
+    }
+    const block = await this.read('the report block', () => this.provider.getBlock(receipt.blockNumber));
+    return { txHash: receipt.txHash, blockTimestamp: block?.timestamp ?? Math.floor(Date.now() / 1000), paid: String(accrued.reduce((s, a) => s + BigInt(a.amount), 0n)), accrued };
+  }
+
+  /** Maps the contract's refusals to the API's codes. */
+  private refusal(err: unknown): unknown {
+    if (!hasCode(err, 'RELAYER_REVERTED')) return err;
+    const details = (err.details ?? {}) as { errorName?: unknown; data?: unknown };
+    let reason = typeof details.errorName === 'string' ? details.errorName : undefined;
+    if (!reason && typeof details.data === 'string' && details.data.length >= 10) {
+      try {
+        reason = this.iface.parseError(details.data)?.name;
+      } catch {
+        reason = undefined;
+      }
+    }
+    const known = reason ? REFUSALS[reason.replace(/\(.*$/, '')] : undefined;
+    return known ? errorFor(known.code, known.message, { cause: err, details: { reason } }) : err;
+  }
+}
+
+function wire(report: UsageReportWire) {
+  return { jobId: BigInt(report.jobId), datasetIds: report.datasetIds.map(BigInt), samples: report.samples.map(BigInt), amounts: report.amounts.map(BigInt) };
+}
