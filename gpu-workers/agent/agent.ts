@@ -152,7 +152,14 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     }
     await api.call(routes.postJobEvent, {
       params: { jobId },
-      body: { fencingToken, event: { type: 'running', manifests: Object.fromEntries(fetched.map((f) => [f.datasetId, f.manifestCid])) } },
+      body: {
+        fencingToken,
+        event: {
+          type: 'running',
+          manifests: Object.fromEntries(fetched.map((f) => [f.datasetId, f.manifestCid])),
+          worker: { address: approval.worker, mode: approval.mode },
+        },
+      },
     });
 
     // Anonymize per each listing's policy, under a per-job key every attested worker of this job derives alike
