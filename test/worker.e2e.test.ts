@@ -162,3 +162,34 @@ describe('a job through provena-worker processes', () => {
     expect(accuracy).toBeGreaterThan(Math.max(yes, 1 - yes));
   }, 600_000);
 });
+
+describe('a worker told to stop (SIGTERM, as a spot notice is handled)', () => {
+  it('takes the next checkpoint, reports what it covers, releases the lease, exits 0; another worker finishes', async () => {
+    const owner = newWallet();
+    const d = await publish(owner, 'E2E rows C', '7', 200, 21);
+    const bought = await buyLicense(19, [d.chainDatasetId as string]);
+    const lm = licenseManager(bought.lab);
+    const receipt = await (await lm.openJob(BigInt(bought.licenseId), 5_000_000n, 1_000_000n)).wait();
+    const jobId: string = receipt!.logs.map((l) => lm.interface.parseLog(l)).find((p) => p?.name === 'JobOpened')!.args[0].toString();
+    await clientFor(bought.lab as unknown as Wallet).call(routes.submitJob, {
+      body: { jobId, recipe: tabularRecipe({ epochs: 8, batchSize: 16 }), modelKey: SigningKey.computePublicKey(Wallet.createRandom().signingKey.publicKey, true) },
+    });
+
+    const first = worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'w3');
+    await until('a committed checkpoint', async () => ((await getJob(jobId)).checkpoints.length >= 1 ? true : undefined), 240_000);
+    const code = await first.stop(60_000);
+    const stopped = await getJob(jobId);
+
+    expect(code).toBe(0);
+    expect(stopped.status).not.toBe('done');
+    const last = stopped.checkpoints.at(-1)!;
+    // What the last committed checkpoint covers is paid, and nothing beyond it.
+    expect(BigInt(stopped.datasets[0]!.settledSamples)).toBe(BigInt(last.samples[d.id]!));
+    expect(logs.some((l) => l.startsWith('w3 ') && l.includes('"outcomes":["interrupted"]'))).toBe(true);
+
+    const second = worker(STACK_WORKER_OPERATOR_ACCOUNTS[1], 'w4');
+    const done = await until('the job done', async () => ((await getJob(jobId)).status === 'done' ? getJob(jobId) : undefined), 300_000);
+    expect(await second.exited).toBe(0);
+    expect(BigInt(done.spent)).toBe(8n * BigInt(200 - Math.floor(200 * 0.25)) * 7n);
+  }, 600_000);
+});
