@@ -177,14 +177,18 @@ describe('a worker told to stop (SIGTERM, as a spot notice is handled)', () => {
 
     const first = worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'w3');
     await until('a committed checkpoint', async () => ((await getJob(jobId)).checkpoints.length >= 1 ? true : undefined), 240_000);
+    const before = (await getJob(jobId)).checkpoints.length;
     const code = await first.stop(60_000);
     const stopped = await getJob(jobId);
 
     expect(code).toBe(0);
     expect(stopped.status).not.toBe('done');
+    expect(stopped.checkpoints.length).toBeGreaterThan(before); // it took the next checkpoint before leaving
     const last = stopped.checkpoints.at(-1)!;
     // What the last committed checkpoint covers is paid, and nothing beyond it.
-    expect(BigInt(stopped.datasets[0]!.settledSamples)).toBe(BigInt(last.samples[d.id]!));
+    const settledOnChain = () => licenseManager(provider() as never).settledSamples(BigInt(jobId), BigInt(d.chainDatasetId as string));
+    expect(await until('the last report mined', async () => ((await settledOnChain()) === BigInt(last.samples[d.id]!) ? true : undefined), 20_000)).toBe(true);
+    expect(logs.some((l) => l.startsWith('w3 ') && l.includes('stopping without a new checkpoint'))).toBe(false);
     expect(logs.some((l) => l.startsWith('w3 ') && l.includes('"outcomes":["interrupted"]'))).toBe(true);
 
     const second = worker(STACK_WORKER_OPERATOR_ACCOUNTS[1], 'w4');

@@ -24,7 +24,7 @@ import { fetchJobDataset, type FetchedDataset } from './dataFetch.js';
 import { sealModel, signReceipt } from './delivery.js';
 import type { InterruptionNotice } from './interruptions.js';
 import { assertPlanAffordable, type PricedDataset, type Samples } from './metering.js';
-import { UsageReporter } from './reporter.js';
+import { UsageReporter, chainClockOffset } from './reporter.js';
 import { train } from './training.js';
 import { startTrainer, type TrainerProcess } from './trainerDriver.js';
 
@@ -188,6 +188,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       settled: Object.fromEntries(job.datasets.map((d) => [d.datasetId, Number(d.settledSamples)])),
       maxRatePerSecond: BigInt(job.maxRatePerSecond),
       startedAtSeconds: secondsOf(job.startedAt),
+      clockOffsetSeconds: chainClockOffset(job),
       domain: licenseManagerDomain(health.chainId, licenseManager),
       signer: attested,
       submit: (report, signature) => api.call(routes.submitUsageReport, { params: { jobId }, body: { fencingToken, report, signature } }),
@@ -260,13 +261,16 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
             })
             .catch((e: unknown) => log('metrics event failed', { jobId, code: (e as { code?: string }).code }));
         } else if (frame.type === 'checkpoint') {
+          // Stop after the first checkpoint taken once the notice (or cancel) was known: a notice that arrives while
+          // this one is being committed waits for the next, so the job leaves with the newest state it can.
+          const stopAfter = Boolean(control.notice || control.cancel);
           const near = control.notice && control.notice.deadline.getTime() - Date.now() < config.PROVENA_WORKER_NOTICE_MARGIN_SECONDS * 1000;
           if (!near) {
             lastCommitted = await commitCheckpoint(artifacts, checkpointKey, jobId, frame.path, frame.position, frame.consumed);
             await reportCommitted(frame.consumed);
           }
           await rm(frame.path, { force: true });
-          if (control.notice || control.cancel) break;
+          if (stopAfter) break;
         } else if (frame.type === 'model') {
           return await deliver(deps, {
             job,
