@@ -155,9 +155,8 @@ export const ErrorCodes = {
   WORKER_DATA_FORMAT_UNSUPPORTED: 422,
   WORKER_DATA_INVALID: 422,
   WORKER_ATTESTOR_UNAVAILABLE: 500,
-  WORKER_INTERRUPTED: 503,
   // labs and recipients (issue 9, lab lane): reclaim/refund from the holder's key (shared/sdk/license.ts), permits,
-  // receipt verification and model delivery (shared/sdk/receipt.ts, shared/sdk/model.ts), Merkle split proofs
+  // receipt verification and model delivery (shared/sdk/receipt.ts, shared/sdk/model.ts)
   NOTHING_TO_RECLAIM: 409,
   JOB_REFUND_NOT_YET: 409,
   JOB_ALREADY_REFUNDED: 409,
@@ -172,8 +171,6 @@ export const ErrorCodes = {
   RECEIPT_MANIFEST_UNKNOWN: 422,
   MODEL_HASH_MISMATCH: 422,
   MODEL_KEY_MISMATCH: 422,
-  SPLIT_NOT_MERKLE: 409,
-  SPLIT_NOT_RECIPIENT: 404,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

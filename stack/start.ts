@@ -2,8 +2,11 @@
  * `npm start`: brings up the embedded stack and serves the API until Ctrl-C.
  * Settings come from environment variables (see `npm start -- --help`).
  */
+import { startLocalWorker, type LocalWorker } from '../gpu-workers/agent/localWorker.js';
+import { checkTrainerRuntime } from '../gpu-workers/trainer/runtime.mjs';
 import { ConfigError } from '../shared/errors.js';
-import { startStack } from './stack.js';
+import { devAccountKey } from './embeddedChain.js';
+import { STACK_WORKER_OPERATOR_ACCOUNTS, startStack } from './stack.js';
 
 const HELP = `Usage: npm start [-- --help]
 
@@ -23,6 +26,8 @@ Environment (all optional):
   PROVENA_LOG_LEVEL       API log level: DEBUG | INFO | WARN | ERROR | SILENT (default INFO;
                           one JSON line per request)
   PROVENA_READY_FILE      write a JSON description of the running stack here
+  PROVENA_START_WORKER    run one CPU training worker beside the stack (default true; needs the
+                          trainer venv from \`npm run setup:trainer\`; dev attestor, operator dev account 20)
 `;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -35,6 +40,19 @@ const log = (line: string) => process.stdout.write(`[provena] ${line}\n`);
 try {
   const { info, stop } = await startStack(process.env, log);
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let worker: LocalWorker | undefined;
+  if (!['false', '0'].includes(process.env.PROVENA_START_WORKER ?? '')) {
+    const trainer = checkTrainerRuntime();
+    if (trainer.ok) {
+      worker = startLocalWorker({
+        apiUrl: info.apiUrl,
+        operatorKey: devAccountKey(STACK_WORKER_OPERATOR_ACCOUNTS[0]),
+        devRootDir: info.dataDir,
+        workerId: 'stack-cpu-worker',
+        onLog: (line) => process.stdout.write(`[worker] ${line}\n`),
+      });
+    } else log(`no training worker: ${trainer.reason}`);
+  }
   process.stdout.write(
     [
       '',
@@ -46,6 +64,7 @@ try {
       `  S3         ${info.s3Endpoint}   (s3rver)`,
       `  IPFS       in-process UnixFS store at ${info.ipfsDir}`,
       `  data       ${info.dataDir}`,
+      `  worker     ${worker ? 'one CPU training worker (dev attestor)' : 'none'}`,
       '',
       'Press Ctrl-C to stop.',
       '',
@@ -56,7 +75,7 @@ try {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down ...`);
-    stop().then(
+    (worker ? worker.stop(30_000) : Promise.resolve(null)).then(() => stop()).then(
       () => {
         log('stopped cleanly');
         process.exit(0);

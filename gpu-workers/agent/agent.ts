@@ -24,7 +24,7 @@ import { fetchJobDataset, type FetchedDataset } from './dataFetch.js';
 import { sealModel, signReceipt } from './delivery.js';
 import type { InterruptionNotice } from './interruptions.js';
 import { assertPlanAffordable, type PricedDataset, type Samples } from './metering.js';
-import { UsageReporter } from './reporter.js';
+import { UsageReporter, chainClockOffset } from './reporter.js';
 import { train } from './training.js';
 import { startTrainer, type TrainerProcess } from './trainerDriver.js';
 
@@ -71,7 +71,7 @@ function numeric(m: Record<string, unknown> | null | undefined): Record<string, 
   return Object.fromEntries(
     Object.entries(m)
       .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
-      .map(([k, v]) => [k.slice(0, 32), v])
+      .map(([k, v]) => [k.slice(0, 32), v]),
   );
 }
 
@@ -146,13 +146,20 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
           health.chainId,
           { jobId, licenseId: job.licenseId },
           listings[i]!,
-          assignment.resumeFrom ? d.manifestCid : undefined
-        )
+          assignment.resumeFrom ? d.manifestCid : undefined,
+        ),
       );
     }
     await api.call(routes.postJobEvent, {
       params: { jobId },
-      body: { fencingToken, event: { type: 'running', manifests: Object.fromEntries(fetched.map((f) => [f.datasetId, f.manifestCid])) } },
+      body: {
+        fencingToken,
+        event: {
+          type: 'running',
+          manifests: Object.fromEntries(fetched.map((f) => [f.datasetId, f.manifestCid])),
+          worker: { address: approval.worker, mode: approval.mode },
+        },
+      },
     });
 
     // Anonymize per each listing's policy, under a per-job key every attested worker of this job derives alike
@@ -181,6 +188,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       settled: Object.fromEntries(job.datasets.map((d) => [d.datasetId, Number(d.settledSamples)])),
       maxRatePerSecond: BigInt(job.maxRatePerSecond),
       startedAtSeconds: secondsOf(job.startedAt),
+      clockOffsetSeconds: chainClockOffset(job),
       domain: licenseManagerDomain(health.chainId, licenseManager),
       signer: attested,
       submit: (report, signature) => api.call(routes.submitUsageReport, { params: { jobId }, body: { fencingToken, report, signature } }),
@@ -217,9 +225,12 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
         outDir: workDir,
         device: config.PROVENA_TRAINER_DEVICE,
         checkpointEverySteps: config.PROVENA_WORKER_CHECKPOINT_EVERY_STEPS,
+        // The trainer runs ahead of the uploads: it must not delete a file the agent has yet to read. The agent
+        // deletes each checkpoint file once it is committed (or skipped).
+        keepCheckpoints: 1_000_000,
         ...(resumeFrom ? { resumeFrom } : {}),
       },
-      trainer
+      trainer,
     );
     try {
       for await (const frame of run) {
@@ -250,12 +261,16 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
             })
             .catch((e: unknown) => log('metrics event failed', { jobId, code: (e as { code?: string }).code }));
         } else if (frame.type === 'checkpoint') {
+          // Stop after the first checkpoint taken once the notice (or cancel) was known: a notice that arrives while
+          // this one is being committed waits for the next, so the job leaves with the newest state it can.
+          const stopAfter = Boolean(control.notice || control.cancel);
           const near = control.notice && control.notice.deadline.getTime() - Date.now() < config.PROVENA_WORKER_NOTICE_MARGIN_SECONDS * 1000;
           if (!near) {
             lastCommitted = await commitCheckpoint(artifacts, checkpointKey, jobId, frame.path, frame.position, frame.consumed);
             await reportCommitted(frame.consumed);
           }
-          if (control.notice || control.cancel) break;
+          await rm(frame.path, { force: true });
+          if (stopAfter) break;
         } else if (frame.type === 'model') {
           return await deliver(deps, {
             job,
@@ -369,7 +384,7 @@ async function deliver(deps: AgentDeps, d: DeliverInput): Promise<JobOutcome> {
         report,
         signature,
       },
-    })
+    }),
   );
   deps.log('job done', { jobId: job.id, receiptCid: result.receiptCid, paid: result.paid });
   return { kind: 'done', receiptCid: result.receiptCid };
@@ -383,9 +398,17 @@ export async function runWorker(deps: AgentDeps, control: Control = { cancel: fa
   const outcomes: JobOutcome[] = [];
   const { config, api } = deps;
   do {
-    const lease = await api.call(routes.leaseJob, {
-      body: { workerId: config.PROVENA_WORKER_ID, modes: config.PROVENA_WORKER_MODES, waitSeconds: config.PROVENA_WORKER_LEASE_WAIT_SECONDS },
-    });
+    // A notice while idle ends the long poll at once (a job leased in that instant goes back when its lease expires).
+    let noticed: NodeJS.Timeout | undefined;
+    const lease = await Promise.race([
+      api.call(routes.leaseJob, {
+        body: { workerId: config.PROVENA_WORKER_ID, modes: config.PROVENA_WORKER_MODES, waitSeconds: config.PROVENA_WORKER_LEASE_WAIT_SECONDS },
+      }),
+      new Promise<null>((resolve) => {
+        noticed = setInterval(() => control.notice && resolve(null), 100);
+      }),
+    ]).finally(() => clearInterval(noticed));
+    if (lease === null) break;
     if (lease.assignment) {
       deps.log('leased', { jobId: lease.assignment.job.id, fencingToken: lease.assignment.lease.fencingToken, resume: Boolean(lease.assignment.resumeFrom) });
       const jobControl: Control = { cancel: false };

@@ -48,8 +48,11 @@ export const WorkerConfigSchema = z.object({
   /** EC2 instance metadata (IMDSv2) base URL, polled for spot interruption notices; unset: no polling. */
   PROVENA_WORKER_IMDS_URL: HttpUrl.optional(),
   PROVENA_WORKER_IMDS_POLL_SECONDS: z.coerce.number().min(0.05).max(60).default(5),
-  /** Seconds before a notice's deadline under which the agent commits the last checkpoint rather than take one. */
-  PROVENA_WORKER_NOTICE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * Seconds before a notice's deadline under which the agent stops at once and relies on the last committed
+   * checkpoint rather than wait for the next one (spot notices give 120 s; a local SIGTERM counts as 30 s).
+   */
+  PROVENA_WORKER_NOTICE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
 });
 export type WorkerConfig = z.output<typeof WorkerConfigSchema>;
 

@@ -3,7 +3,7 @@ import { TypedDataEncoder, Wallet, recoverAddress } from 'ethers';
 import { FINAL_REPORT_TYPES, licenseManagerDomain } from '../../shared/eip712.js';
 import { ProvenaError } from '../../shared/errors.js';
 import type { UsageReportWire } from '../../shared/schemas/job.js';
-import { UsageReporter } from './reporter.js';
+import { UsageReporter, chainClockOffset } from './reporter.js';
 
 const DS = [
   { datasetId: 'ds_a', chainDatasetId: '1', pricePerSample: 10n },
@@ -80,5 +80,12 @@ describe('usage reporter', () => {
     const digest = TypedDataEncoder.hash(domain, { FinalReport: [...FINAL_REPORT_TYPES.FinalReport] }, { jobId: 9n, datasetIds: [1n, 2n], samples: [20n, 20n], amounts: [200n, 600n], receiptCid: 'bafyreceipt' });
     expect(recoverAddress(digest, signed)).toBe(key.address);
     expect(reporter.settled).toEqual({ ds_a: 20, ds_b: 20 });
+  });
+});
+
+describe('the chain clock', () => {
+  it('is taken to run ahead by as much as the job opened after the API saw it submitted', () => {
+    expect(chainClockOffset({ startedAt: '2026-11-28T09:00:10Z', submittedAt: '2026-11-28T09:00:04Z' })).toBe(6);
+    expect(chainClockOffset({ startedAt: '2026-11-28T09:00:00Z', submittedAt: '2026-11-28T09:00:04Z' })).toBe(0);
   });
 });

@@ -30,6 +30,11 @@ export interface ReporterOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Seconds subtracted from our clock when computing the cap (the chain's block time may lag). */
   clockMarginSeconds?: number;
+  /**
+   * Seconds the chain's clock runs ahead of ours (local chains that mine several blocks a second move their
+   * timestamps ahead of the wall clock): see {@link chainClockOffset}.
+   */
+  clockOffsetSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -56,7 +61,9 @@ export class UsageReporter {
   }
 
   private nowSeconds(): number {
-    return Math.floor(this.now() / 1000) - (this.o.clockMarginSeconds ?? 1);
+    const ours = Math.floor(this.now() / 1000) + (this.o.clockOffsetSeconds ?? 0) - (this.o.clockMarginSeconds ?? 1);
+    // The job has started on chain by now: its opening second counts (the contract's rule), whatever our clock says.
+    return Math.max(ours, this.o.startedAtSeconds);
   }
 
   /**
@@ -109,4 +116,13 @@ export class UsageReporter {
       }
     }
   }
+}
+
+/**
+ * How far the chain's clock is ahead of ours, at least: the job was submitted to the API (our clock, `submittedAt`)
+ * after it opened on chain (the chain's clock, `startedAt`), so a `startedAt` later than `submittedAt` shows the
+ * chain running ahead by that much. 0 when it does not.
+ */
+export function chainClockOffset(job: { startedAt: string; submittedAt: string }): number {
+  return Math.max(0, Math.ceil((Date.parse(job.startedAt) - Date.parse(job.submittedAt)) / 1000));
 }

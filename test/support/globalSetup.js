@@ -35,6 +35,8 @@ export default async function globalSetup(globalConfig) {
     PROVENA_LOG_LEVEL: process.env.PROVENA_LOG_LEVEL ?? 'SILENT',
     // Short leases, so test/jobs.test.ts sees one expire (workers heartbeat every third of it).
     PROVENA_JOB_LEASE_SECONDS: process.env.PROVENA_JOB_LEASE_SECONDS ?? '9',
+    // No training worker beside the test stack: tests start their own (test/worker.e2e.test.ts) or act as one.
+    PROVENA_START_WORKER: 'false',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
