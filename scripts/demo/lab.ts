@@ -21,7 +21,9 @@ const SCORE_PY = `
 import json, sys
 from provena_trainer import load_model, predict
 model, pre, recipe = load_model(sys.argv[1])
-rows = json.load(open(sys.argv[2]))
+# Held-out records (objects) laid out in the training column order the preprocessor recorded.
+records = json.load(open(sys.argv[2]))
+rows = [[r.get(c) for c in pre.columns] for r in records]
 print(json.dumps([str(p) for p in predict(model, pre, rows)]))
 `;
 
@@ -44,8 +46,8 @@ export async function fetchAndScoreModel(p: {
   const out = join(p.dir, `model-${p.jobId}.safetensors`);
   const model = await fetchModel({ client: p.api, jobId: p.jobId, privateKey: p.labKey, out });
   const rowsFile = join(p.dir, 'held-out.json');
-  // Rows in the training column order (text, sentiment); the label is ignored by predict.
-  writeFileSync(rowsFile, JSON.stringify(p.heldOut.map((r) => [r.text, null])));
+  // Records without their label; the script lays them out in the model's column order.
+  writeFileSync(rowsFile, JSON.stringify(p.heldOut.map((r) => ({ text: r.text }))));
   const runtime = checkTrainerRuntime();
   if (!runtime.ok) throw new Error(runtime.reason);
   const { stdout } = await run(runtime.python, ['-c', SCORE_PY, out, rowsFile], {
