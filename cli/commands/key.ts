@@ -1,11 +1,11 @@
 /** `provena key …`: create a signing key, show its address. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Wallet } from 'ethers';
+import { SigningKey, Wallet } from 'ethers';
 import { ProvenaError } from '../../shared/errors.js';
 import { globalOptions, loadKey } from '../context.js';
 
-/** Adds `provena key new` and `provena key address`. */
+/** Adds `provena key new`, `provena key address` and `provena key public`. */
 export function registerKeyCommands(program: Command): void {
   const key = program.command('key').description('manage your signing key');
   key
@@ -24,5 +24,13 @@ export function registerKeyCommands(program: Command): void {
       const wallet = loadKey(globalOptions(cmd));
       if (!wallet) throw new ProvenaError('AUTH_MISSING', 'No key: pass --key-file or set PROVENA_PRIVATE_KEY');
       process.stdout.write(`${wallet.address}\n`);
+    });
+  key
+    .command('public')
+    .description("print the key's compressed secp256k1 public key (0x-hex): what `job submit --model-key` seals the model to")
+    .action((_o: unknown, cmd: Command) => {
+      const wallet = loadKey(globalOptions(cmd));
+      if (!wallet) throw new ProvenaError('AUTH_MISSING', 'No key: pass --key-file or set PROVENA_PRIVATE_KEY');
+      process.stdout.write(`${SigningKey.computePublicKey(wallet.signingKey.publicKey, true)}\n`);
     });
 }
