@@ -26,7 +26,9 @@ export class EvmChain implements SignatureVerifier {
     readonly chainId: number,
   ) {
     // staticNetwork: never re-detect the chain on each call (and fail fast instead of retrying forever).
-    this.#rpc = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    // cacheTimeout -1: ethers otherwise answers an identical call made within 250 ms from its cache, so a view read
+    // right after a transaction (a job's settled samples after a report) could show the state before it.
+    this.#rpc = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1 });
     this.provider = this.#rpc;
     this.#viem = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 10_000 }) });
     this.rpcUrl = redactSecrets(rpcUrl);
