@@ -261,3 +261,18 @@ describe('a reservation while the job runs and when it ends', () => {
     expect(await codeOf(submitJob(deps, { caller: HOLDER, input: job([ds], { targetEpsilon: 0.01 }) }))).toBe('PRIVACY_BUDGET_EXCEEDED');
   });
 });
+
+describe('the listing privacy policy', () => {
+  const base = { title: 'Rows', dataSchema: { kind: 'tabular', columns: [{ name: 'x', type: 'float' }] }, sizeBytes: 1, license: { paymentToken: '0x5FbDB2315678afecb367f032d93F642f64180aa3', pricePerSample: '1', allowedUses: ['training'], expiryOptionsDays: [30] }, royaltySplit: [{ recipient: HOLDER, bps: 10_000 }], anonymization: { identifierColumns: [] } };
+
+  it('is optional with no default: a listing without it parses without the field', () => {
+    expect('privacy' in DatasetInput.parse(base)).toBe(false);
+  });
+
+  it('takes a positive budget and a delta strictly between 0 and 1, and nothing else', () => {
+    expect(DatasetInput.safeParse({ ...base, privacy: { epsilonBudget: 8, delta: 1e-5 } }).success).toBe(true);
+    for (const privacy of [{ epsilonBudget: 0, delta: 1e-5 }, { epsilonBudget: 8, delta: 1 }, { epsilonBudget: 8, delta: 0 }, { epsilonBudget: 8 }, { epsilonBudget: 8, delta: 1e-5, epsilonSpent: 0 }]) {
+      expect(DatasetInput.safeParse({ ...base, privacy }).success).toBe(false);
+    }
+  });
+});
