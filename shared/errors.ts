@@ -171,6 +171,10 @@ export const ErrorCodes = {
   RECEIPT_MANIFEST_UNKNOWN: 422,
   MODEL_HASH_MISMATCH: 422,
   MODEL_KEY_MISMATCH: 422,
+  // Privacy budgets (DP-SGD per listing): refused at job submit, nothing reserved.
+  PRIVACY_DP_REQUIRED: 422,
+  PRIVACY_EPSILON_CEILING_REQUIRED: 422,
+  PRIVACY_BUDGET_EXCEEDED: 409,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

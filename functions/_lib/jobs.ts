@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Provider } from 'ethers';
 import { DynamoJobRepo } from '../../shared/adapters/aws/DynamoJobRepo.js';
+import { DynamoPrivacyLedger } from '../../shared/adapters/aws/DynamoPrivacyLedger.js';
 import { SqsJobQueue } from '../../shared/adapters/aws/SqsJobQueue.js';
 import { EvmJobChain, type JobChainContracts } from '../../shared/adapters/chain/EvmJobChain.js';
 import { InProcessJobQueue } from '../../shared/adapters/local/InProcessJobQueue.js';
@@ -36,6 +37,7 @@ export function createJobDeps(config: ApiConfig, sources: JobSources, contracts:
     queue,
     chain: new EvmJobChain(sources.provider, contracts, sources.relayer),
     datasets: sources.datasets,
+    privacy: new DynamoPrivacyLedger(sources.dynamo, config.PROVENA_TABLE_DATASETS),
     content: sources.content,
     blobs: sources.blobs,
     operators: config.PROVENA_WORKER_OPERATORS,

@@ -4,4 +4,4 @@ import { getListing } from '../../shared/use-cases/getListing.js';
 import { getRuntime } from '../_lib/runtime.js';
 
 /** `GET /v1/datasets/{id}`: one listing. */
-export const handler = routeHandler(routes.getDataset, getRuntime, async (req, rt) => ({ body: await getListing(rt.listings, { id: req.params.id }) }));
+export const handler = routeHandler(routes.getDataset, getRuntime, async (req, rt) => ({ body: await getListing(rt.listings, { id: req.params.id, ledger: true }) }));

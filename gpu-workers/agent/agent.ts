@@ -229,6 +229,9 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
         // deletes each checkpoint file once it is committed (or skipped).
         keepCheckpoints: 1_000_000,
         ...(resumeFrom ? { resumeFrom } : {}),
+        // The listings' privacy budgets as the lease gives them (this job's reservations): the trainer refuses a
+        // plan above the smallest, or a job without DP.
+        ...(assignment.privacyBudgets ? { privacyBudget: Math.min(...Object.values(assignment.privacyBudgets)) } : {}),
       },
       trainer,
     );

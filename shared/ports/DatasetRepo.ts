@@ -6,6 +6,8 @@ export interface StoredDataset {
   dataset: Dataset;
   /** sha256 of the create request that made it, when it was made with an Idempotency-Key. */
   idempotencyHash?: string;
+  /** Epsilon spent and reserved by jobs over a listing with a privacy policy (the PrivacyLedger port). */
+  privacyLedger?: { epsilonSpent: number; epsilonReserved: number };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface JobRecordDataset {
   manifestCid?: string;
   /** The worker modes the listing allows (absent: every mode); a lease goes only to a worker offering one. */
   workerModes?: ('nitro' | 'confidential-gpu')[];
+  /** Epsilon reserved on the listing's privacy budget at submit (listings with a privacy policy only). */
+  epsilonReserved?: number;
 }
 
 /** The lease a worker holds: who, until when, under which fencing token and queue message. */

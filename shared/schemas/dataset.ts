@@ -123,6 +123,16 @@ export const AnonymizationPolicy = z.object({
 });
 export type AnonymizationPolicy = z.output<typeof AnonymizationPolicy>;
 
+/**
+ * A listing's differential-privacy policy: every job over it must train with DP-SGD at a `delta` no larger than
+ * this one, and the epsilons of all its jobs (across all licenses) add up to at most `epsilonBudget`.
+ */
+export const PrivacyPolicy = z.strictObject({
+  epsilonBudget: z.number().positive().max(1000),
+  delta: z.number().gt(0).lt(1),
+});
+export type PrivacyPolicy = z.output<typeof PrivacyPolicy>;
+
 const datasetFields = {
   title: plainText({ min: 1, max: 200, trim: true }),
   /** Descriptions are the only listing text with line breaks (LF; CR LF arrives as LF). */
@@ -134,6 +144,8 @@ const datasetFields = {
   license: LicenseTerms,
   royaltySplit: RoyaltySplit,
   anonymization: AnonymizationPolicy,
+  /** Added after the first release: optional, no default (old listings parse and hash as before). */
+  privacy: PrivacyPolicy.optional(),
 };
 
 function checkColumns(
@@ -205,6 +217,11 @@ export const Dataset = z.object({
   chainManifestCid: CidString.optional(),
   /** The encrypted data of the current version; absent until the first upload completes. */
   data: DatasetData.optional(),
+  /**
+   * The policy, and on `GET /v1/datasets/{id}` the ledger too: epsilon spent by finished jobs and reserved by jobs
+   * not finished yet (never stored in the listing document).
+   */
+  privacy: PrivacyPolicy.extend({ epsilonSpent: z.number().min(0).optional(), epsilonReserved: z.number().min(0).optional() }).optional(),
 });
 export type Dataset = z.output<typeof Dataset>;
 

@@ -207,6 +207,11 @@ export const LeaseResult = z.object({
       lease: Lease,
       job: Job,
       resumeFrom: JobCheckpoint.extend({ downloadUrl: z.string() }).optional(),
+      /**
+       * Per dataset with a privacy policy: the epsilon this job may spend (its reservation on the listing's budget).
+       * The trainer's `privacyBudget` is the smallest of them.
+       */
+      privacyBudgets: z.record(DatasetId, z.number().positive()).optional(),
     })
     .nullable(),
 });

@@ -4,6 +4,8 @@ import type { ListingDeps } from './deps.js';
 
 export interface GetListingParameters {
   id: string;
+  /** Add the privacy ledger (epsilon spent and reserved) to `privacy`: what `GET /v1/datasets/{id}` answers. */
+  ledger?: boolean;
 }
 export type GetListingReturnType = Dataset;
 export type GetListingErrorType = NotFoundError | DependencyError;
@@ -12,5 +14,7 @@ export type GetListingErrorType = NotFoundError | DependencyError;
 export async function getListing(deps: Pick<ListingDeps, 'datasets'>, params: GetListingParameters): Promise<GetListingReturnType> {
   const stored = await deps.datasets.get(params.id);
   if (!stored) throw new NotFoundError('DATASET_NOT_FOUND', `No dataset ${params.id}`);
-  return stored.dataset;
+  const { dataset, privacyLedger } = stored;
+  if (!params.ledger || !dataset.privacy) return dataset;
+  return { ...dataset, privacy: { ...dataset.privacy, epsilonSpent: privacyLedger?.epsilonSpent ?? 0, epsilonReserved: privacyLedger?.epsilonReserved ?? 0 } };
 }

@@ -11,6 +11,7 @@ import type { DatasetRepo } from '../ports/DatasetRepo.js';
 import type { ChainJob, ChainJobDataset, JobChain } from '../ports/JobChain.js';
 import type { JobQueue } from '../ports/JobQueue.js';
 import type { JobRecord, JobRepo } from '../ports/JobRepo.js';
+import type { PrivacyLedger } from '../ports/PrivacyLedger.js';
 import type { Job, JobStatus } from '../schemas/job.js';
 
 /** Everything the job routes use. */
@@ -19,6 +20,8 @@ export interface JobDeps {
   queue: JobQueue;
   chain: JobChain;
   datasets: Pick<DatasetRepo, 'get'>;
+  /** Each listing's epsilon spent and reserved (listings with a privacy policy). */
+  privacy: PrivacyLedger;
   /** Listing manifests (registry id → listing) and receipts. */
   content: Pick<ContentStore, 'getJson' | 'add'>;
   /** The data bucket: artifacts live under `jobs/{jobId}/`. */

@@ -3,6 +3,7 @@ import type { ReceivedJobMessage } from '../ports/JobQueue.js';
 import type { JobRecord } from '../ports/JobRepo.js';
 import type { LeaseRequest, LeaseResult } from '../schemas/job.js';
 import { endedOnChain, FINISHED, quietly, readJobView, type JobDeps } from './jobDeps.js';
+import { privacyBudgets, releasePrivacy } from './privacyBudget.js';
 import { requeueStaleJobs } from './requeueStaleJobs.js';
 
 export interface LeaseJobParameters {
@@ -51,6 +52,8 @@ async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: stri
   }
   if (endedOnChain(await deps.chain.job(record.jobId))) {
     if (await deps.jobs.update({ ...record, version: record.version + 1, status: 'cancelled', updatedAt: now.toISOString() }, record.version)) {
+      // Cancelled before any lease: it never trained, its reservation goes back (this write happens once).
+      if (record.attempts === 0) await releasePrivacy(deps, record.datasets);
       await quietly(() => deps.queue.delete(message.receiptHandle));
     }
     return { skip: true };
@@ -83,7 +86,8 @@ async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: stri
  * `attesting`; the message stays hidden for the lease's length (heartbeats extend it). Messages of finished or
  * cancelled jobs are deleted, duplicates of held jobs dropped, and a job whose listings allow none of the worker's
  * modes (`workerModes`) is left to another worker. Answers the job and the last committed checkpoint
- * (with a presigned GET) to resume from, or `{ assignment: null }` when nothing came.
+ * (with a presigned GET) to resume from, the epsilon it may spend per dataset with a privacy policy
+ * (`privacyBudgets`: its reservation), or `{ assignment: null }` when nothing came.
  */
 export async function leaseJob(deps: JobDeps, params: LeaseJobParameters): Promise<LeaseJobReturnType> {
   const { caller, request } = params;
@@ -99,11 +103,13 @@ export async function leaseJob(deps: JobDeps, params: LeaseJobParameters): Promi
       const record = outcome.taken;
       const lease = record.lease as NonNullable<JobRecord['lease']>;
       const last = record.checkpoints.at(-1);
+      const budgets = privacyBudgets(record);
       return {
         assignment: {
           lease: { jobId: record.jobId, fencingToken: lease.fencingToken, expiresAt: lease.expiresAt, heartbeatSeconds: heartbeatSeconds(deps.leaseSeconds) },
           job: await readJobView(deps, record),
           ...(last ? { resumeFrom: { ...last, downloadUrl: await deps.blobs.presignGet(last.objectKey, deps.urlTtlSeconds) } } : {}),
+          ...(budgets ? { privacyBudgets: budgets } : {}),
         },
       };
     }

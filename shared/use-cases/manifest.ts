@@ -25,6 +25,7 @@ export async function writeListingManifest(content: ContentStore, dataset: Omit<
       license: dataset.license,
       royaltySplit: dataset.royaltySplit,
       anonymization: dataset.anonymization,
+      ...(dataset.privacy ? { privacy: { epsilonBudget: dataset.privacy.epsilonBudget, delta: dataset.privacy.delta } } : {}),
     },
     createdAt: dataset.updatedAt,
   });

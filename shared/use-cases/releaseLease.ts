@@ -1,6 +1,7 @@
 import type { ConflictError, DependencyError, ForbiddenError } from '../errors.js';
 import type { Job, LeaseReleaseInput } from '../schemas/job.js';
 import { checkLease, quietly, readJobView, updateJob, type JobDeps } from './jobDeps.js';
+import { failedJobEpsilon, settlePrivacy } from './privacyBudget.js';
 
 export interface ReleaseLeaseParameters {
   caller: string;
@@ -15,7 +16,8 @@ export type ReleaseLeaseErrorType = ConflictError | ForbiddenError | DependencyE
  * Gives the job back. `interrupted` (spot notice, shutdown): the lease ends, the job is `checkpointed` (or `queued`
  * without a checkpoint) and its message visible at once, so another worker resumes from the last checkpoint; a
  * cancelled job stays cancelled and its message is deleted. `failed`: the job is `failed` with the worker's error
- * code and its message deleted.
+ * code and its message deleted; its privacy reservations are settled (released in full when it never reported an
+ * epoch).
  */
 export async function releaseLease(deps: JobDeps, params: ReleaseLeaseParameters): Promise<ReleaseLeaseReturnType> {
   const { input } = params;
@@ -29,6 +31,8 @@ export async function releaseLease(deps: JobDeps, params: ReleaseLeaseParameters
     }
     return { ...rest, status: current.status === 'cancelled' ? ('cancelled' as const) : current.checkpoints.length > 0 ? ('checkpointed' as const) : ('queued' as const) };
   });
+  // Once: only this call moved the job to `failed`. Before any epoch the whole reservation goes back.
+  if (record.status === 'failed') await settlePrivacy(deps, record, failedJobEpsilon(record));
   if (record.status === 'queued' || record.status === 'checkpointed') await quietly(() => deps.queue.changeVisibility(handle, 0));
   else await quietly(() => deps.queue.delete(handle));
   return readJobView(deps, record);

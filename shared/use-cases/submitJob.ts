@@ -3,6 +3,7 @@ import type { JobRecord, JobRecordDataset } from '../ports/JobRepo.js';
 import { DatasetManifest, type Dataset } from '../schemas/dataset.js';
 import type { Job, JobSubmitInput } from '../schemas/job.js';
 import { hashOf, readJobView, type JobDeps } from './jobDeps.js';
+import { releasePrivacy, reservePrivacy } from './privacyBudget.js';
 
 export interface SubmitJobParameters {
   /** The signed request's caller: must own the license NFT. */
@@ -14,8 +15,8 @@ export interface SubmitJobReturnType {
   /** False when the same job and body were submitted before (the first result is answered again). */
   created: boolean;
 }
-/** `JOB_UNKNOWN_ON_CHAIN`, `JOB_ALREADY_FINISHED`, `JOB_NOT_LICENSE_HOLDER`, `LICENSE_EXPIRED`, `JOB_NOT_ACTIVE`, `JOB_DATASET_NOT_LISTED`, `JOB_SUBMIT_CONFLICT`, `CHAIN_UNAVAILABLE`. */
-export type SubmitJobErrorType = NotFoundError | ForbiddenError | ConflictError | DependencyError;
+/** `JOB_UNKNOWN_ON_CHAIN`, `JOB_ALREADY_FINISHED`, `JOB_NOT_LICENSE_HOLDER`, `LICENSE_EXPIRED`, `JOB_NOT_ACTIVE`, `JOB_DATASET_NOT_LISTED`, `JOB_SUBMIT_CONFLICT`, `PRIVACY_*`, `CHAIN_UNAVAILABLE`. */
+export type SubmitJobErrorType = NotFoundError | ForbiddenError | ConflictError | DependencyError | ProvenaError;
 
 /** Registry dataset → the listing here whose id its registered manifest names (and whose registry id it is). */
 async function listingOf(deps: JobDeps, chainDatasetId: string): Promise<Dataset> {
@@ -46,7 +47,9 @@ async function repeat(deps: JobDeps, existing: JobRecord, caller: string, inputH
  * between leaves a `queued` record without a message, which {@link requeueStaleJobs} repairs.
  *
  * Order: repeat (`JOB_SUBMIT_CONFLICT`) → `JOB_UNKNOWN_ON_CHAIN` → `JOB_ALREADY_FINISHED` → `JOB_NOT_LICENSE_HOLDER`
- * → `LICENSE_EXPIRED` → `JOB_NOT_ACTIVE` → `JOB_DATASET_NOT_LISTED`.
+ * → `LICENSE_EXPIRED` → `JOB_NOT_ACTIVE` → `JOB_DATASET_NOT_LISTED` → `PRIVACY_DP_REQUIRED` /
+ * `PRIVACY_EPSILON_CEILING_REQUIRED` (a listing has a privacy policy) → `PRIVACY_BUDGET_EXCEEDED` (the job's epsilon
+ * ceiling is reserved on each such listing's budget by a conditional write: concurrent submits cannot overspend).
  */
 export async function submitJob(deps: JobDeps, params: SubmitJobParameters): Promise<SubmitJobReturnType> {
   const { caller, input } = params;
@@ -63,12 +66,15 @@ export async function submitJob(deps: JobDeps, params: SubmitJobParameters): Pro
   if (!chainJob.active) throw new ForbiddenError('JOB_NOT_ACTIVE', `Job ${input.jobId} is not open (ended, refunded or out of budget)`);
 
   const onChain = await deps.chain.jobDatasets(input.jobId);
-  const datasets: JobRecordDataset[] = [];
+  const listed: { dataset: JobRecordDataset; listing: Dataset }[] = [];
   for (const d of onChain) {
     const listing = await listingOf(deps, d.chainDatasetId);
     const modes = listing.license.workerModes;
-    datasets.push({ datasetId: listing.id, chainDatasetId: d.chainDatasetId, pricePerSample: d.pricePerSample, ...(modes ? { workerModes: modes } : {}) });
+    listed.push({ listing, dataset: { datasetId: listing.id, chainDatasetId: d.chainDatasetId, pricePerSample: d.pricePerSample, ...(modes ? { workerModes: modes } : {}) } });
   }
+  // Reserved before the record exists: a queued record always holds its reservation (a crash in between leaks
+  // budget unused, never overspends it).
+  const datasets = await reservePrivacy(deps, input, listed);
 
   const now = deps.now().toISOString();
   const record: JobRecord = {
@@ -90,6 +96,7 @@ export async function submitJob(deps: JobDeps, params: SubmitJobParameters): Pro
     metrics: [],
   };
   if (!(await deps.jobs.create(record))) {
+    await releasePrivacy(deps, datasets);
     const raced = await deps.jobs.get(input.jobId);
     if (!raced) throw new ProvenaError('INTERNAL', `Job ${input.jobId} exists and does not`);
     return repeat(deps, raced, caller, inputHash);

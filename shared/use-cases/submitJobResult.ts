@@ -6,6 +6,7 @@ import type { JobRecord } from '../ports/JobRepo.js';
 import type { JobResultInput, JobResultResult } from '../schemas/job.js';
 import { artifactPrefix } from './createArtifactUpload.js';
 import { checkLease, requireJob, type JobDeps } from './jobDeps.js';
+import { settlePrivacy } from './privacyBudget.js';
 import { recordReport, reportSamples } from './submitUsageReport.js';
 
 export interface SubmitJobResultParameters {
@@ -55,7 +56,8 @@ async function checkModel(deps: JobDeps, jobId: string, input: JobResultInput): 
  * Finishes a job: checks the receipt (signature by an approved key, this job) and the uploaded model, stores
  * `canonicalJson(receipt)` on IPFS and checks its CID is the `receiptCid` the final report signs, relays
  * `finalizeJob(report, receiptCid, signature)` (which anchors keccak256(CID) on chain), then records the model,
- * its sealed key and the receipt, marks the job `done` and deletes its queue message.
+ * its sealed key and the receipt, marks the job `done`, settles its privacy reservations with the receipt's epsilon
+ * (the unused part is released) and deletes its queue message.
  */
 export async function submitJobResult(deps: JobDeps, params: SubmitJobResultParameters): Promise<SubmitJobResultReturnType> {
   const { input } = params;
@@ -73,8 +75,11 @@ export async function submitJobResult(deps: JobDeps, params: SubmitJobResultPara
   const samples = reportSamples(record, input.report);
   const { body } = input.receipt;
   let handle: string | undefined;
-  await recordReport(deps, params.jobId, mined, samples, true, (current) => {
+  let finishedHere = false;
+  const finished = await recordReport(deps, params.jobId, mined, samples, true, (current) => {
     handle = current.lease?.receiptHandle;
+    // A concurrent retry of this call may have written `done` first: then it settles, not this one.
+    finishedHere = current.status !== 'done';
     const { lease: _ended, ...rest } = current;
     return {
       ...rest,
@@ -89,6 +94,9 @@ export async function submitJobResult(deps: JobDeps, params: SubmitJobResultPara
       }),
     };
   });
+  // Once: only the call whose write moved the job to `done` settles. No DP in the receipt on a
+  // reserved job spends the whole reservation.
+  if (finishedHere) await settlePrivacy(deps, finished, body.dp?.epsilon ?? Number.POSITIVE_INFINITY);
   // Best effort: the job is done whatever the queue says, and a leftover message of a done job is deleted by the
   // next lease that receives it.
   if (handle) await deps.queue.delete(handle).catch(() => undefined);

@@ -14,7 +14,7 @@ export type UpdateListingReturnType = Dataset;
 export type UpdateListingErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError;
 
 /** Fields of a listing an update may change. */
-const EDITABLE = ['title', 'description', 'tags', 'dataSchema', 'sizeBytes', 'sampleCount', 'license', 'royaltySplit', 'anonymization'] as const;
+const EDITABLE = ['title', 'description', 'tags', 'dataSchema', 'sizeBytes', 'sampleCount', 'license', 'royaltySplit', 'anonymization', 'privacy'] as const;
 
 /**
  * Changes a listing as a new version (owner only): the merged listing is validated as a whole, a new manifest

@@ -14,6 +14,7 @@ import { probeHealth } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import { Dataset, type DatasetListQuery, type DatasetPage } from '../../schemas/dataset.js';
 import { isConditionFailed } from './dynamo.js';
+import { ledgerOf } from './DynamoPrivacyLedger.js';
 import { DATASET_INDEXES } from './tableLayout.js';
 
 /** Index names and key attributes; infra/lib/constructs/DataTables.ts creates the same. */
@@ -44,7 +45,8 @@ function fromItem(item: Record<string, AttributeValue>): StoredDataset {
   if (!doc) throw new DependencyError('DEPENDENCY_FAILED', `Dataset item ${item.id?.S ?? '?'} has no document`);
   const dataset = Dataset.parse(JSON.parse(doc));
   const hash = item.idempotencyHash?.S;
-  return hash ? { dataset, idempotencyHash: hash } : { dataset };
+  const privacyLedger = ledgerOf(item);
+  return { dataset, ...(hash ? { idempotencyHash: hash } : {}), ...(privacyLedger ? { privacyLedger } : {}) };
 }
 
 function encodeCursor(index: keyof typeof DATASET_INDEXES, key: Record<string, AttributeValue>): string {
