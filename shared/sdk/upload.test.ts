@@ -210,7 +210,7 @@ describe('uploadDataset against a fake API', () => {
     const grewMiB = (peak - base) / 2 ** 20;
     process.stdout.write(`upload of 200 MiB: peak RSS +${grewMiB.toFixed(1)} MiB over ${(base / 2 ** 20).toFixed(0)} MiB, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     expect(grewMiB).toBeLessThan(128);
-  }, 30_000);
+  }, 180_000); // 200 MiB through AES-GCM + SHA-256: minutes when the two cores are shared (this test is about memory, not time)
 });
 
 describe('formatProgress', () => {
