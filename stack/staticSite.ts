@@ -23,13 +23,19 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
+/**
+ * The console's Content-Security-Policy, here and on CloudFront (infra/lib/constructs/WebConsole.ts): scripts and
+ * styles from the console's origin only. The API may live elsewhere (`?api=`, or config.json on AWS), so
+ * connections may go to any http(s) origin; scripts never.
+ */
+export const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 /** Headers on every console answer: no sniffing, no framing, scripts and styles from this origin only. */
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  // The API may live elsewhere (`?api=`), so connections may go to any http(s) origin; scripts never.
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy': CONSOLE_CSP,
 };
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Provena</title><h1>The web console is not built</h1>

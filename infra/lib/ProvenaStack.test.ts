@@ -4,7 +4,9 @@
  */
 import { TABLES } from '../../shared/adapters/aws/tableLayout.js';
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -13,6 +15,8 @@ import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
 import { ARTIFACT_OBJECT_PREFIX, UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
 import type { RouteDefinition } from '../../shared/http/route.js';
+import { CONSOLE_CSP } from '../../stack/staticSite.js';
+import { CONSOLE_CONFIG_FILE, parseConsoleConfig } from '../../web/src/consoleConfig.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
@@ -23,7 +27,11 @@ const RELAYER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret
 const RELAYER_ADDRESS = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
 const WORKER_OPERATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
 const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+/** A built console stand-in (the real web/dist may or may not exist): its deployment is part of the snapshot. */
+const webDist = mkdtempSync(join(tmpdir(), 'provena-web-dist-'));
+writeFileSync(join(webDist, 'index.html'), '<!doctype html><title>Provena</title>');
 const stack = new ProvenaStack(app, 'Provena-test', {
+  webConsoleDir: webDist,
   config: readInfraConfig({
     PROVENA_STAGE: 'test',
     PROVENA_CHAIN_RPC_URL: 'https://rpc.example.org',
@@ -205,7 +213,8 @@ describe('ProvenaStack', () => {
   });
 
   describe('API', () => {
-    const lambdas = ofType('AWS::Lambda::Function');
+    // Provena's own Lambdas: all but CDK's BucketDeployment handler (Python, run only by deploys; see web console).
+    const lambdas = ofType('AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
 
     it('creates exactly one Lambda per route of the route table, plus the indexer and the relayer consumer', () => {
       expect(lambdas).toHaveLength(routes.length + 2);
@@ -424,7 +433,8 @@ describe('ProvenaStack', () => {
 
   describe('IAM', () => {
     // AWS requires Resource '*' for these (no resource-level permissions); none touch data.
-    const resourceStarAllowed = /^(xray:|cloudwatch:PutMetricData$|logs:DescribeLogGroups$|ec2:Describe|autoscaling:Describe)/;
+    // cloudfront:Create/GetInvalidation: written by CDK's BucketDeployment (web console); cache invalidation, no data.
+    const resourceStarAllowed = /^(xray:|cloudwatch:PutMetricData$|logs:DescribeLogGroups$|ec2:Describe|autoscaling:Describe|cloudfront:(Create|Get)Invalidation$)/;
     const statements = ofType('AWS::IAM::Policy').flatMap(([, r]) => (props(r)['PolicyDocument'] as { Statement: Statement[] }).Statement);
 
     it('has no statement allowing every action', () => {
@@ -586,9 +596,82 @@ describe('ProvenaStack', () => {
     });
   });
 
-  it('outputs the API URL, tables, bucket, queue and key', () => {
+  describe('web console', () => {
+    const siteBucket = logicalIdOf('AWS::S3::Bucket', (id) => id.startsWith('WebBucket'));
+    const distribution = (): Record<string, unknown> => props((ofType('AWS::CloudFront::Distribution')[0] as [string, Resource])[1])['DistributionConfig'] as Record<string, unknown>;
+
+    it('keeps the site bucket private: all public access blocked, TLS only, SSE, access-logged', () => {
+      const bucket = props(json.Resources[siteBucket] as Resource);
+      expect(bucket['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(bucket['LoggingConfiguration']).toMatchObject({ LogFilePrefix: 'site/' });
+      const [, policy] = ofType('AWS::S3::BucketPolicy').find(([, p]) => refersTo(props(p)['Bucket'], siteBucket)) as [string, Resource];
+      const statements = (props(policy)['PolicyDocument'] as { Statement: (Statement & { Principal?: unknown })[] }).Statement;
+      // Only CloudFront (by service principal, for this distribution) may read; no statement allows '*'.
+      expect(statements.filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('"*"'))).toEqual([]);
+      expect(statements.some((st) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('cloudfront.amazonaws.com') && JSON.stringify(st.Condition).includes('AWS:SourceArn'))).toBe(true);
+    });
+
+    it('reads the bucket through Origin Access Control (no origin access identity)', () => {
+      template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' } });
+      const [origin] = distribution()['Origins'] as Record<string, unknown>[];
+      expect(origin?.['OriginAccessControlId']).toBeDefined();
+      expect(JSON.stringify(origin?.['S3OriginConfig'])).not.toContain('origin-access-identity');
+      expect(ofType('AWS::CloudFront::CloudFrontOriginAccessIdentity')).toEqual([]);
+    });
+
+    it('serves HTTPS only (HTTP redirects) with index.html at the root', () => {
+      expect(distribution()).toMatchObject({ DefaultRootObject: 'index.html', DefaultCacheBehavior: { ViewerProtocolPolicy: 'redirect-to-https' } });
+    });
+
+    it('answers page paths with index.html and 200 (SPA fallback for 403 and 404)', () => {
+      expect(distribution()['CustomErrorResponses']).toEqual([
+        { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+        { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+      ]);
+    });
+
+    it("sends the embedded server's CSP, HSTS, nosniff, no framing and no referrer", () => {
+      template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+        ResponseHeadersPolicyConfig: Match.objectLike({
+          SecurityHeadersConfig: {
+            ContentSecurityPolicy: { ContentSecurityPolicy: CONSOLE_CSP, Override: true },
+            StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true },
+            ContentTypeOptions: { Override: true },
+            FrameOptions: { FrameOption: 'DENY', Override: true },
+            ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+          },
+        }),
+      });
+    });
+
+    it("runs CDK's deployment handler with its own role (no AWS managed policy) and a log group with retention", () => {
+      const [[, handler]] = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('CustomCDKBucketDeployment')) as [[string, Resource]];
+      const role = roleOf(handler);
+      expect(role.startsWith('WebDeployRole')).toBe(true);
+      expect(props(json.Resources[role] as Resource)['ManagedPolicyArns']).toBeUndefined();
+      const logGroup = (props(handler)['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(props(json.Resources[logGroup] as Resource)['RetentionInDays']).toBe(30);
+    });
+
+    it('deploys the built console and a config.json naming the API URL that the console reads, then invalidates the cache', () => {
+      const [[, deployment]] = ofType('Custom::CDKBucketDeployment') as [[string, Resource]];
+      expect(props(deployment)).toMatchObject({ DestinationBucketName: { Ref: siteBucket }, DistributionPaths: ['/*'], Prune: true });
+      // The staged config.json carries the API URL as deploy-time markers (API id, region, URL suffix); with the
+      // values the deployment substitutes, it must parse as the console's config.
+      const markers = (props(deployment)['SourceMarkers'] as Record<string, { Ref: string }>[]).find((m) => Object.keys(m).length > 0) ?? {};
+      const values: Record<string, string> = { [logicalIdOf('AWS::ApiGatewayV2::Api', () => true)]: 'abc123', 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com' };
+      const staged = readdirSync(app.outdir).filter((d) => existsSync(join(app.outdir, d, CONSOLE_CONFIG_FILE)));
+      expect(staged).toHaveLength(1);
+      let text = readFileSync(join(app.outdir, staged[0] as string, CONSOLE_CONFIG_FILE), 'utf8');
+      for (const [marker, ref] of Object.entries(markers)) text = text.replaceAll(marker, values[ref.Ref] ?? '?');
+      expect(parseConsoleConfig(JSON.parse(text))).toEqual({ apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/' });
+    });
+  });
+
+  it('outputs the API URL, console URL, tables, bucket, queue and key', () => {
     expect(Object.keys(template.toJSON()['Outputs'] as object).sort()).toEqual(
-      ['ApiUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'JobsTableName', 'KeyGateInboxKeyArn', 'KeyGateKeyArn', 'NoncesTableName', 'RelayQueueUrl', 'UploadsTableName'].sort(),
+      ['ApiUrl', 'ConsoleUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'JobsTableName', 'KeyGateInboxKeyArn', 'KeyGateKeyArn', 'NoncesTableName', 'RelayQueueUrl', 'UploadsTableName'].sort(),
     );
   });
 });

@@ -9,15 +9,18 @@ import { HttpApi } from './constructs/HttpApi.js';
 import { KeyGate } from './constructs/KeyGate.js';
 import { ChainWorkers } from './constructs/ChainWorkers.js';
 import { JobQueue } from './constructs/JobQueue.js';
+import { WebConsole } from './constructs/WebConsole.js';
 
 /** Props for {@link ProvenaStack}. */
 export interface ProvenaStackProps extends StackProps {
   readonly config: InfraConfig;
+  /** The built web console to deploy. @default <repo>/web/dist (absent: a synth warning, nothing deployed) */
+  readonly webConsoleDir?: string;
 }
 
 /**
  * One stage of Provena on AWS: tables, ciphertext bucket, KMS key gate, job queue, the HTTP API (one Lambda per
- * route of `shared/http/routes.ts`), the indexer and relayer Lambdas, Spot GPU training workers and alarms.
+ * route of `shared/http/routes.ts`), the web console (S3 + CloudFront), the indexer and relayer Lambdas, Spot GPU training workers and alarms.
  */
 export class ProvenaStack extends Stack {
   constructor(scope: Construct, id: string, props: ProvenaStackProps) {
@@ -62,6 +65,11 @@ export class ProvenaStack extends Stack {
       ...(chain.relayQueue !== undefined && config.relayerAddress !== undefined && { relay: { queue: chain.relayQueue, address: config.relayerAddress } }),
       protectData,
     });
+    const web = new WebConsole(this, 'Web', {
+      apiUrl: api.url,
+      protectData,
+      ...(props.webConsoleDir !== undefined && { sourceDir: props.webConsoleDir }),
+    });
     new GpuWorkers(this, 'Gpu', {
       stage: config.stage,
       instanceTypes: config.gpuInstanceTypes,
@@ -90,6 +98,7 @@ export class ProvenaStack extends Stack {
 
     const out = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });
     out('ApiUrl', api.url, 'API base URL');
+    out('ConsoleUrl', web.url, 'Web console (CloudFront); its config.json names the ApiUrl');
     out('DatasetsTableName', tables.datasets.tableName, 'PROVENA_TABLE_DATASETS');
     out('NoncesTableName', tables.nonces.tableName, 'PROVENA_TABLE_NONCES');
     out('UploadsTableName', tables.uploads.tableName, 'PROVENA_TABLE_UPLOADS');

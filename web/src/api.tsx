@@ -6,12 +6,20 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import type { HealthReport } from '../../shared/schemas/health.js';
 import { ProvenaClient } from '../../shared/sdk/client.js';
 import type { TypedDataSigner } from '../../shared/auth/signedRequest.js';
+import { chooseApiBaseUrl, type ConsoleConfig } from './consoleConfig.js';
 
-/** Where the API is: `?api=` (kept for the session), else the origin that served the console. */
+let deployed: ConsoleConfig = {};
+
+/** Sets the deployment's `config.json` (main.tsx reads it before the first render). */
+export function configureApi(config: ConsoleConfig): void {
+  deployed = config;
+}
+
+/** Where the API is: `?api=` (kept for the session), else the deployment's config.json, else the console's origin. */
 export function apiBaseUrl(): string {
   const fromQuery = new URLSearchParams(window.location.search).get('api');
   if (fromQuery) sessionStorage.setItem('provena.api', fromQuery);
-  return sessionStorage.getItem('provena.api') ?? window.location.origin;
+  return chooseApiBaseUrl({ session: sessionStorage.getItem('provena.api'), config: deployed, origin: window.location.origin });
 }
 
 export type ApiState =
