@@ -77,6 +77,7 @@ export const JobQueueSettings = {
    */
   PROVENA_WORKER_OPERATORS: z
     .string()
+    .default('')
     .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a.length > 0))
     .pipe(z.array(Address)),
   /** How long a lease lasts without a heartbeat (the worker renews every third of it). */

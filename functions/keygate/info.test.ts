@@ -1,7 +1,7 @@
 /**
- * The cloud configuration (PROVENA_KEY_GATE=kms) builds the same runtime as the embedded stack, minus the
- * embedded gate: the gate routes answer KEY_GATE_MISCONFIGURED instead of inventing a key. Nothing here talks
- * to a network: building the runtime connects to nothing.
+ * The cloud configuration (PROVENA_KEY_GATE=kms) is checked at the handler's edge: a KMS gate without its keys
+ * fails the config with CONFIG_INVALID naming each missing variable, instead of inventing a key or starting
+ * without one. Nothing here talks to a network.
  */
 import { describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -32,7 +32,7 @@ function event(): APIGatewayProxyEventV2 {
 }
 
 describe('GET /v1/keygate with a cloud key gate', () => {
-  it('answers KEY_GATE_MISCONFIGURED (500) rather than a key, while the runtime itself builds', async () => {
+  it('answers CONFIG_INVALID (500) naming the KMS key variables when they are missing, rather than a key', async () => {
     Object.assign(process.env, {
       PROVENA_LOG_LEVEL: 'SILENT',
       PROVENA_KEY_GATE: 'kms',
@@ -41,11 +41,15 @@ describe('GET /v1/keygate with a cloud key gate', () => {
       PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:9',
       PROVENA_CHAIN_ID: '8453',
       PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
+      PROVENA_WORKER_OPERATORS: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
       PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))),
     });
     const { handler } = await import('./info.js');
     const res = await handler(event());
     expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body as string)).toMatchObject({ error: { code: 'KEY_GATE_MISCONFIGURED' } });
+    const body = JSON.parse(res.body as string) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('CONFIG_INVALID');
+    expect(body.error.message).toContain('PROVENA_KEY_GATE_KEY_ARN');
+    expect(body.error.message).not.toMatch(/-----BEGIN|privateKey/);
   });
 });
