@@ -4,8 +4,7 @@
  * `bench/results/<name>.json`; `figures` turns that file into {@link Figure}s), and the README table and charts
  * pick it up from summary.json.
  *
- * Slots still to fill (other lanes): `pipeline` (the worker pipeline's overhead) and `dp` (DP-SGD overhead) add
- * their entries here.
+ * The worker pipeline and DP-SGD figures come from one entry, `worker` (bench/worker.ts: `worker.*` and `dp.*`).
  */
 import { figure, type Figure } from './lib/figures.js';
 
@@ -115,6 +114,41 @@ function profileFigures(x: BenchJson): Figure[] {
   return [{ ...f, target: { text: 'p50 < 20 ms', met: x.p50Ms < 20 } }, ...spans];
 }
 
+/** Worker pipeline (issue 10) and the trainer's pipe and DP-SGD overheads (issue 11), from bench/worker.ts. */
+function workerFigures(x: BenchJson): Figure[] {
+  const out: Figure[] = [];
+  const p = x.pipeline;
+  const rows = `${x.settings.datasets} × ${x.settings.rowsPerDataset} rows, ${x.settings.recipe}`;
+  const f = figure({ id: 'worker.pipeline', label: `one job through the secure pipeline (${rows})`, value: p.ms / 1000, unit: 's', better: 'lower', baseline: { label: 'same trainer, same rows (plaintext), recipe and checkpoint cadence, no stack', value: p.baselineMs / 1000, sameRun: true } });
+  out.push({ ...f, target: { text: '≤ 1.10× the bare trainer', met: p.ms / p.baselineMs <= 1.1 } });
+  const ph = p.phasesMs;
+  const spans: [string, number | undefined, number | undefined][] = [
+    ['worker process start-up to its first log line', 0, ph.workerStarted],
+    ['lease + attestation', ph.workerStarted, ph.attested],
+    ['key release, download, decrypt and verify, anonymize (to the trainer\'s plan)', ph.attested, ph.training],
+    ['training, checkpoints, metering (plan to job done)', ph.training, ph.jobDone],
+  ];
+  for (const [i, [label, a, b]] of spans.entries()) {
+    if (a !== undefined && b !== undefined) out.push(figure({ id: `worker.pipeline.phase${i}`, label: `↳ ${label}`, value: +((b - a) / 1000).toFixed(2), unit: 's', better: 'lower' }));
+  }
+  const k = x.keyRelease;
+  out.push(figure({ id: 'worker.keyRelease.p50', label: `key release for an attested job key: p50 (p99 ${k.p99Ms} ms; ${k.n} sequential)`, value: k.p50Ms, unit: 'ms', better: 'lower', baseline: { label: 'GET /v1/health on the same stack, p50', value: k.health.p50Ms, sameRun: true } }));
+  out.push(figure({ id: 'worker.keyRelease.floor', label: 'key release p50 against a bare node:http floor', value: k.p50Ms, unit: 'ms', better: 'lower', baseline: { label: 'bare node:http {}, p50', value: k.floor.p50Ms, sameRun: true } }));
+  const c = x.checkpoint;
+  out.push(figure({ id: 'worker.checkpoint', label: `checkpoint encrypt + upload + commit: p50 (${(c.encryptedBytes / 1024).toFixed(1)} KiB encrypted; p99 ${c.p99Ms} ms)`, value: c.p50Ms, unit: 'ms', better: 'lower' }));
+  out.push(figure({ id: 'worker.sigterm', label: 'SIGTERM to the lease released (job in progress; checkpoint, report, release)', value: x.sigterm.toLeaseReleasedMs / 1000, unit: 's', better: 'lower' }));
+  out.push(figure({ id: 'worker.anonymizer', label: `anonymizer on the same rows (${x.anonymizer.rows} rows, k-anonymity + PII redaction)`, value: x.anonymizer.rowsPerSec, unit: 'rows/s', better: 'higher' }));
+  for (const [name, r] of Object.entries<any>(x.trainer?.recipes ?? {})) {
+    const pipe = figure({ id: `dp.${name}.pipe`, label: `${name}: samples/s through the pipe (CPU)`, value: r.samplesPerSecThroughPipe, unit: 'samples/s', better: 'higher', baseline: { label: 'the trainer reading the same rows from memory', value: r.samplesPerSecInMemory, sameRun: true } });
+    out.push({ ...pipe, target: { text: `≥ ${pct(0.9)} of memory`, met: met(pipe.ratio, 0.9) } });
+    const samples = x.trainer.settings.rows * x.trainer.settings.epochs;
+    const combined = samples / (samples / r.samplesPerSecThroughPipe + x.trainer.settings.rows / x.anonymizer.rowsPerSec);
+    out.push(figure({ id: `dp.${name}.anonPipe`, label: `↳ anonymizer + pipe (derived: anonymizer once per row, then the pipe's epochs)`, value: +combined.toFixed(1), unit: 'samples/s', better: 'higher', baseline: { label: 'the trainer reading the same rows from memory', value: r.samplesPerSecInMemory, sameRun: true } }));
+    out.push(figure({ id: `dp.${name}.dp`, label: `${name}: DP-SGD step time (Opacus reports 1.2-1.4×)`, value: r.stepMsDpSgd, unit: 'ms', better: 'lower', baseline: { label: 'plain SGD step, same batch', value: r.stepMsSgd, sameRun: true } }));
+  }
+  return out;
+}
+
 /** The suite, in the order it runs (cheapest and most deterministic first). */
 export const BENCHES: readonly BenchModule[] = [
   { name: 'gas', title: 'gas of every contract operation (Hardhat in-process)', args: ['bench/gas.ts'], figures: gasFigures },
@@ -123,4 +157,5 @@ export const BENCHES: readonly BenchModule[] = [
   { name: 'profile-write', title: 'where a signed POST /v1/datasets spends its time', args: ['bench/profileWrite.ts'], figures: profileFigures },
   { name: 'indexer', title: 'chain indexer ingestion against a bare eth_getLogs loop', args: ['bench/indexer.ts'], figures: indexerFigures },
   { name: 'lambda', title: 'Lambda bundle sizes and cold imports', args: ['bench/lambda.ts'], figures: lambdaFigures },
+  { name: 'worker', title: 'worker pipeline against the bare trainer; key release, checkpoint, SIGTERM; trainer pipe and DP-SGD', args: ['bench/worker.ts'], figures: workerFigures },
 ];

@@ -2,9 +2,10 @@
  * npm run bench:render — re-renders the README's performance table and the docs/ charts from the committed
  * bench/results/summary.json, without running any benchmark. `--check` only compares, and exits 1 when the
  * README block is not what the JSON renders to. `--refigure` first re-reads every bench's figures from its own
- * results file with the registry's current reader (after a change to bench/registry.ts, not to a measurement).
+ * results file with the registry's current reader (after a change to bench/registry.ts, not to a measurement), and
+ * adds an entry for a bench that ran on its own (npm run bench:<name>) and has none yet.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentBlock, renderAll, renderTable } from './render.js';
@@ -17,7 +18,24 @@ const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Summary;
 if (process.argv.includes('--refigure')) {
   for (const b of BENCHES) {
     const entry = summary.benches[b.name];
-    if (entry?.ok) entry.figures = b.figures(JSON.parse(readFileSync(join(root, 'bench', 'results', `${b.name}.json`), 'utf8')));
+    const file = join(root, 'bench', 'results', `${b.name}.json`);
+    if (entry?.ok) entry.figures = b.figures(JSON.parse(readFileSync(file, 'utf8')));
+    else if (!entry && existsSync(file)) {
+      // A bench run on its own (npm run bench:<name>) before it ever ran in the suite: its entry is built from its
+      // results file, which must then say when it ran, how long it took and the load average (as bench/worker.ts does).
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      const start = json.machine?.loadavgStart?.[0];
+      const end = json.machine?.loadavgEnd?.[0];
+      if (typeof json.measuredAt !== 'string' || typeof start !== 'number' || typeof end !== 'number') continue;
+      summary.benches[b.name] = {
+        ok: true,
+        title: b.title,
+        seconds: Math.round(json.seconds ?? 0),
+        ranAt: json.measuredAt,
+        loadavg1: { start, end, min: Math.min(start, end), max: Math.max(start, end), mean: +((start + end) / 2).toFixed(2), samples: 2 },
+        figures: b.figures(json),
+      };
+    }
   }
   writeFileSync(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
 }
