@@ -240,6 +240,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
       inbox,
       conditions: new ProvenaAccessConditions({ chain: config.PROVENA_CHAIN_NAME, licenseManager: contract(config, 'LicenseManager'), attestationRegistry: contract(config, 'AttestationRegistry') }),
       urlTtlSeconds: config.PROVENA_UPLOAD_URL_TTL_SECONDS,
+      cursorKey: config.PROVENA_CURSOR_SECRET,
     },
     keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },
     royalties: {

@@ -21,10 +21,10 @@ export interface RouteAccess {
   /** `write`: signed routes record the request nonce with a conditional put; `describe`: health probe. */
   readonly nonces?: 'describe' | 'write';
   /**
-   * Upload sessions: `read` GetItem; `write` also the conditional PutItem (start) and UpdateItem (complete);
-   * `describe`: health probe (DescribeTable, no items).
+   * Upload sessions: `read` GetItem; `list` Query of the owner's open sessions (openByOwner index); `write` also
+   * the conditional PutItem (start) and UpdateItem (complete); `describe`: health probe (DescribeTable, no items).
    */
-  readonly uploads?: 'describe' | 'read' | 'write';
+  readonly uploads?: 'describe' | 'read' | 'list' | 'write';
   /**
    * - `probe`: HeadBucket only (health);
    * - `upload`: presign PUT/multipart uploads of ciphertext anywhere in the bucket (listing routes);

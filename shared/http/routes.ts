@@ -35,7 +35,7 @@ import { ReceiptCidParams, StoredReceipt } from '../schemas/receipt.js';
 import { LicenseDetail, LicenseIdParams, LicenseListQuery, LicensePage, Quote, QuoteQuery } from '../schemas/license.js';
 import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
 import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport } from '../schemas/royalties.js';
-import { KeyGateInfo, UploadCompleteInput, UploadParams, UploadSession, UploadStartInput } from '../schemas/upload.js';
+import { KeyGateInfo, UploadCompleteInput, UploadListQuery, UploadParams, UploadSession, UploadStartInput, UploadSummaryPage } from '../schemas/upload.js';
 import { defineRoute, type RouteDefinition } from './route.js';
 
 /** Every route of the public API, by name. */
@@ -182,6 +182,18 @@ export const routes = {
     params: UploadParams,
     response: UploadSession,
     access: { datasets: 'read', uploads: 'read', nonces: 'write', bucket: 'multipartResume' },
+  }),
+  listUploads: defineRoute({
+    name: 'listUploads',
+    method: 'GET',
+    path: '/v1/uploads',
+    handler: 'functions/uploads/list.ts',
+    auth: 'signed',
+    summary: "The caller's uploads in progress (open, not expired), newest first, with parts done of total",
+    query: UploadListQuery,
+    response: UploadSummaryPage,
+    // Queries the sparse openByOwner index, and ListParts per session to count the parts S3 holds.
+    access: { uploads: 'list', nonces: 'write', bucket: 'multipartResume' },
   }),
   completeUpload: defineRoute({
     name: 'completeUpload',

@@ -28,4 +28,9 @@ export interface UploadRepo extends HealthCheck {
   get(uploadId: string): Promise<StoredUpload | undefined>;
   /** Marks the session completed; throws `CONFLICT` if it was not open. */
   markCompleted(uploadId: string): Promise<void>;
+  /**
+   * An owner's open sessions, newest first, not yet expired at `now` (`cursor`: the adapter's own, opaque). A
+   * page may hold fewer than `limit` items while `nextCursor` is set (expired sessions are filtered out).
+   */
+  listOpenByOwner(owner: string, page: { limit: number; cursor?: string; now: Date }): Promise<{ items: StoredUpload[]; nextCursor?: string }>;
 }

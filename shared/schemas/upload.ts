@@ -228,3 +228,29 @@ export type KeyGateInfo = z.output<typeof KeyGateInfo>;
 export const UploadParams = DatasetIdParams.extend({
   uploadId: z.string().regex(/^up_[0-9a-z]{26}$/, 'must be an upload id (up_ + 26 base32 characters)'),
 });
+
+/** Query of `GET /v1/uploads`: the caller's open upload sessions, newest first. */
+export const UploadListQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+export type UploadListQuery = z.output<typeof UploadListQuery>;
+
+/** One upload in progress, as the owner's console lists it (no URLs: resuming is `GET .../uploads/{uploadId}`). */
+export const UploadSummary = z.object({
+  uploadId: z.string(),
+  datasetId: z.string(),
+  dataVersion: z.number().int().min(1),
+  format: DataFormat,
+  plaintextSize: z.number().int().min(0),
+  /** Parts S3 holds at their planned size, of `partsTotal`. */
+  partsDone: z.number().int().min(0),
+  partsTotal: z.number().int().min(1),
+  createdAt: IsoDate,
+  expiresAt: IsoDate,
+});
+export type UploadSummary = z.output<typeof UploadSummary>;
+
+/** One page of the caller's uploads in progress. */
+export const UploadSummaryPage = z.object({ items: z.array(UploadSummary), nextCursor: z.string().optional() });
+export type UploadSummaryPage = z.output<typeof UploadSummaryPage>;

@@ -9,7 +9,7 @@ import { routes } from '../http/routes.js';
 import type { Dataset, DatasetInputWire, DatasetPage, DatasetPatch } from '../schemas/dataset.js';
 import type { HealthReport } from '../schemas/health.js';
 import type { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
-import type { KeyGateInfo, UploadCompleteInput, UploadSession, UploadStartInputWire } from '../schemas/upload.js';
+import type { KeyGateInfo, UploadCompleteInput, UploadSession, UploadStartInputWire, UploadSummaryPage } from '../schemas/upload.js';
 
 /** An error answer from the API, with its stable code and HTTP status. */
 export class ApiError extends ProvenaError {
@@ -179,6 +179,11 @@ export class ProvenaClient {
   /** The parts S3 holds and fresh URLs for the rest (resume). */
   async getUpload(id: string, uploadId: string): Promise<UploadSession> {
     return this.call(routes.getUpload, { params: { id, uploadId } });
+  }
+
+  /** The signer's uploads in progress (open, not expired), newest first, with parts done of total. */
+  async listUploads(query: { limit?: number; cursor?: string } = {}): Promise<UploadSummaryPage> {
+    return this.call(routes.listUploads, { query });
   }
 
   /** Completes an upload: the API verifies the parts, wraps the key and publishes the manifest. */

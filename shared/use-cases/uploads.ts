@@ -32,6 +32,8 @@ export interface UploadDeps extends ListingDeps {
   urlTtlSeconds: number;
   /** How long a session stays open. */
   sessionTtlSeconds?: number;
+  /** Seals listing cursors (shared/crypto/pageCursor.ts). */
+  cursorKey: Uint8Array;
 }
 
 export type UploadErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError;

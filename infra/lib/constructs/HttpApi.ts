@@ -323,10 +323,11 @@ export class HttpApi extends Construct {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: [props.bucket.arnForObjects(`${UPLOAD_OBJECT_PREFIX}*`)] }));
       props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
-    // Upload sessions are created with a conditional put, read consistently and marked completed; never
-    // scanned, queried or deleted.
+    // Upload sessions are created with a conditional put, read consistently and marked completed; an owner's open
+    // ones are queried on the sparse openByOwner index (Table.grant adds `index/*`); never scanned or deleted.
     if (access.uploads === 'describe') props.tables.uploads.grant(fn, 'dynamodb:DescribeTable');
     if (access.uploads === 'read') props.tables.uploads.grant(fn, 'dynamodb:GetItem');
+    if (access.uploads === 'list') props.tables.uploads.grant(fn, 'dynamodb:Query');
     if (access.uploads === 'write') props.tables.uploads.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     if (access.keyGate === 'publicKey') props.keyGate.grantPublicKey(fn);
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);

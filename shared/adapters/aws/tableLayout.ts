@@ -33,6 +33,14 @@ export const DATASET_INDEXES = {
   byOwner: { name: 'byOwner', pk: 'owner', sk: 'createdAtId' },
 } as const satisfies Record<string, IndexLayout>;
 
+/**
+ * Indexes of the upload sessions: sparse, only open sessions carry `openOwner` (completing removes it), so an
+ * owner's uploads in progress are one query. `createdAtId` = ISO createdAt + '#' + uploadId.
+ */
+export const UPLOAD_INDEXES = {
+  openByOwner: { name: 'openByOwner', pk: 'openOwner', sk: 'createdAtId' },
+} as const satisfies Record<string, IndexLayout>;
+
 /** Indexes of the relayer's journal: sparse, only calls not yet mined carry `pendingRelayer`. */
 export const RELAY_JOURNAL_INDEXES = {
   pendingByNonce: { name: 'pendingByNonce', pk: 'pendingRelayer', sk: 'nonce', skType: 'N' },
@@ -62,7 +70,7 @@ export const JOB_INDEXES = {
 export const TABLES = {
   datasets: { pk: 'id', indexes: [DATASET_INDEXES.byStatus, DATASET_INDEXES.byOwner], kind: 'data', summary: 'listings, one item per listing (latest version)' },
   nonces: { pk: 'pk', indexes: [], ttl: 'expiresAt', kind: 'replay', summary: 'single-use nonces of signed requests and key requests, and worker attestation nonces (`attestation#` keys)' },
-  uploads: { pk: 'uploadId', indexes: [], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
+  uploads: { pk: 'uploadId', indexes: [UPLOAD_INDEXES.openByOwner], kind: 'data', summary: 'encrypted upload sessions: S3 multipart upload to dataset and data version' },
   relayJournal: { pk: 'id', indexes: [RELAY_JOURNAL_INDEXES.pendingByNonce], kind: 'data', summary: "the relayer's journal: each relayed call, its signed transactions and state, by idempotency key" },
   licenses: { pk: 'rid', indexes: [CHAIN_INDEX_INDEXES.byHolder, CHAIN_INDEX_INDEXES.byLicense, CHAIN_INDEX_INDEXES.byBlock], kind: 'data', summary: 'the chain index: licenses and their jobs from LicenseManager events (rebuildable from the chain)' },
   indexer: { pk: 'name', indexes: [], kind: 'data', summary: "the chain indexer's cursors: last indexed block, its hash, recent checkpoints" },

@@ -1,0 +1,9 @@
+import { routeHandler } from '../../shared/http/handler.js';
+import { routes } from '../../shared/http/routes.js';
+import { listUploads } from '../../shared/use-cases/listUploads.js';
+import { getRuntime } from '../_lib/runtime.js';
+
+/** `GET /v1/uploads` (signed): the caller's uploads in progress, newest first, with parts done of total. */
+export const handler = routeHandler(routes.listUploads, getRuntime, async (req, rt) => ({
+  body: await listUploads(rt.uploads, { caller: req.caller.address, ...req.query }),
+}));
