@@ -2,12 +2,16 @@
  * The web console in a real browser (headless Chromium from Debian, driven by playwright-core) against the
  * embedded stack, with an EIP-1193 wallet injected into the page and backed by a test key: browse and open a
  * listing, buy a license (approve + purchase from the wallet, with the price cap), submit a job (openJob from the
- * wallet, then the signed submitJob), claim royalties gaslessly as a recipient; a clear message with no wallet and
- * with the API down; API errors with their code; phone width; keyboard. Screenshots go to docs/screenshots/.
+ * wallet, then the signed submitJob), the receipt verified in the browser (a tampered one fails its checks), the
+ * model decrypted in the browser and saved, claim royalties gaslessly as a recipient, an owner's uploads in
+ * progress; a clear message with no wallet and with the API down; API errors with their code; phone width;
+ * keyboard. Screenshots go to docs/screenshots/.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { NonceManager, Wallet, type Signer } from 'ethers';
@@ -43,6 +47,8 @@ let owner: Wallet; // lists the dataset and receives its royalties
 let lab: Wallet; // buys and trains from the console
 let dataset: Dataset;
 let other: Dataset; // bought and reported on from Node, so the owner has royalties to claim
+/** The job the console submitted and the test worker finished (later tests read its receipt and model). */
+let done: { jobId: string; receiptCid: string; modelSha256: string; modelKey: string } | undefined;
 
 beforeAll(async () => {
   // The console the stack serves at / is web/dist: build it from this checkout (vite, a few seconds).
@@ -219,14 +225,69 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(await page.getByTestId('job-spent').getAttribute('title')).toBe(`${120n * PRICE} base units`);
     expect(await page.getByTestId('job-datasets').textContent()).toContain(dataset.id);
     expect(await page.getByTestId('receipt').textContent()).toContain(receiptCid);
-    // Checked in the browser against the chain's JobFinalized event.
-    await page.getByTestId('receipt-check').filter({ hasText: 'Verified' }).waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Get the model' }).click();
-    await page.getByTestId('model-links').waitFor();
+    // Verified in the browser: CID from the bytes, the worker key's signature, the chain's anchoring and approval,
+    // the published manifests, and the job, license, worker and model hash it names.
+    await page.getByTestId('receipt-verdict').filter({ hasText: 'Verified in this browser: all 9 checks passed.' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('receipt-checks').locator('li[data-state=pass]').count()).toBe(9);
     expect(await page.locator('.chart svg path').count()).toBeGreaterThan(0);
+    // The model: decrypted here with the key this browser kept at submit, checked against the receipt, saved.
+    await page.getByRole('button', { name: 'Download and decrypt the model' }).click();
+    await page.getByTestId('model-ready').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'job.png'), fullPage: true });
+    const bytes = await saveModel(page);
+    const receiptBody = await receiptOf(receiptCid);
+    expect(sha256(bytes)).toBe(receiptBody.model.sha256);
+    expect(bytes.length).toBe(receiptBody.model.bytes);
+    expect(safetensorsTensors(bytes)).toEqual({ weight: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] } });
+    const modelKey = (await page.evaluate((slot) => (globalThis as unknown as PageGlobals).localStorage.getItem(slot), `provena.modelKey.${lab.address.toLowerCase()}`)) as string;
+    done = { jobId, receiptCid, modelSha256: receiptBody.model.sha256, modelKey };
     await page.close();
   }, 240_000);
+
+  it('shows a tampered receipt failing its CID and signature checks, and then offers no model', async () => {
+    if (!done) throw new Error('needs the finished job of the test before');
+    const { receiptCid, jobId } = done;
+    const { page } = await walletPage(lab);
+    // The API (or anything between) answers altered bytes: the metrics are changed after signing.
+    await page.route(`**/v1/receipts/${receiptCid}`, async (route) => {
+      const stored = (await (await route.fetch()).json()) as { cid: string; size: number; base64: string };
+      const receipt = JSON.parse(Buffer.from(stored.base64, 'base64').toString('utf8')) as { body: { metrics: Record<string, number> } };
+      receipt.body.metrics = { accuracy: 0.99 };
+      const base64 = Buffer.from(JSON.stringify(receipt)).toString('base64');
+      await route.fulfill({ json: { ...stored, size: Buffer.from(base64, 'base64').length, base64 } });
+    });
+    await page.goto(url(`/jobs/${jobId}`));
+    const verdict = page.getByTestId('receipt-verdict');
+    await verdict.waitFor({ timeout: 30_000 });
+    expect(await verdict.textContent()).toContain('Not verified');
+    const checks = page.getByTestId('receipt-checks');
+    expect(await checks.locator('li[data-check=cid]').getAttribute('data-state')).toBe('fail');
+    expect(await checks.locator('li[data-check=cid]').textContent()).toContain('RECEIPT_CID_MISMATCH');
+    expect(await checks.locator('li[data-check=signature]').getAttribute('data-state')).toBe('fail');
+    expect(await checks.locator('li[data-check=signature]').textContent()).toContain('RECEIPT_SIGNATURE_INVALID');
+    // The chain still anchors the real CID for the job; the checks that do not depend on the bytes pass.
+    expect(await checks.locator('li[data-check=anchored]').getAttribute('data-state')).toBe('pass');
+    expect(await page.getByRole('button', { name: 'Download and decrypt the model' }).isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'receipt-tampered.png'), fullPage: true });
+    await page.close();
+  }, 90_000);
+
+  it('opens the model in a browser that did not keep the key, from the key file the lab picks, and refuses another key file', async () => {
+    if (!done) throw new Error('needs the finished job of the test before');
+    const { page } = await walletPage(lab);
+    await page.goto(url(`/jobs/${done.jobId}`));
+    await page.getByTestId('receipt-verdict').filter({ hasText: 'Verified' }).waitFor({ timeout: 30_000 });
+    const picker = page.getByTestId('model-key-file');
+    await picker.setInputFiles({ name: 'other.key', mimeType: 'text/plain', buffer: Buffer.from(Wallet.createRandom().privateKey) });
+    await page.locator('[role=alert][data-code=MODEL_KEY_MISMATCH]').waitFor();
+    expect(await page.getByRole('button', { name: 'Download and decrypt the model' }).isDisabled()).toBe(true);
+    await picker.setInputFiles({ name: 'provena-model-key.txt', mimeType: 'text/plain', buffer: Buffer.from(`${done.modelKey}\n`) });
+    await page.getByText('Key file accepted').waitFor();
+    await page.getByRole('button', { name: 'Download and decrypt the model' }).click();
+    await page.getByTestId('model-ready').waitFor({ timeout: 30_000 });
+    expect(sha256(await saveModel(page))).toBe(done.modelSha256);
+    await page.close();
+  }, 90_000);
 
   it('shows a recipient its royalties, then claims them gaslessly by signature and on chain from the wallet, each reviewed first', async () => {
     // A job from Node on the other dataset: an attested worker's usage report pays the owner's pool.
@@ -285,13 +346,32 @@ describe('the web console, in Chromium against the embedded stack', () => {
     await page.close();
   }, 120_000);
 
-  it("shows an owner its datasets, their registration and data, and its earnings", async () => {
+  it("shows an owner its datasets, their registration and data, its uploads in progress, and its earnings", async () => {
+    // An upload of the retail listing's next version, started and one part of two sent, not completed.
+    const ownerApi = clientFor(owner);
+    const session = await ownerApi.startUpload(dataset.id, { format: 'csv', plaintextSize: 12 * 1024 * 1024, chunkSize: 4 * 1024 * 1024 });
+    const part = session.parts[0] as { url?: string; size: number };
+    expect(session.parts).toHaveLength(2);
+    const sent = await fetch(part.url as string, { method: 'PUT', body: new Uint8Array(part.size) });
+    expect(sent.ok).toBe(true);
+    // The API lists it for its owner only; the completed uploads of both listings are not in progress.
+    const listed = await api.listUploads({ owner: owner.address });
+    expect(listed.items.map((u) => [u.uploadId, u.datasetId, u.dataVersion, u.partsDone, u.partsTotal])).toEqual([[session.uploadId, dataset.id, 2, 1, 2]]);
+    expect((await api.listUploads({ owner: lab.address })).items).toEqual([]);
+
     const { page } = await walletPage(owner);
     await page.goto(url('/owner'));
     const list = page.getByTestId('owner-datasets');
     await list.getByText('Web console pharmacy rows').waitFor();
     expect(await list.textContent()).toContain('Web console retail rows');
     expect(await list.textContent()).toContain(`On chain as #${dataset.chainDatasetId}`);
+    const row = page.getByTestId('uploads').locator(`tr[data-upload=${session.uploadId}]`);
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    expect(text).toContain('Web console retail rows');
+    expect(text).toContain('v2');
+    expect(text).toContain('1 / 2');
+    expect(await row.getByRole('progressbar').getAttribute('aria-label')).toBe('1 of 2 parts uploaded');
     await page.getByTestId('earnings').waitFor();
     await page.screenshot({ path: join(SHOTS, 'owner.png'), fullPage: true });
     await page.close();
@@ -333,7 +413,7 @@ describe('the web console, in Chromium against the embedded stack', () => {
   it('fits a phone screen without sideways scrolling, and starts keyboard navigation at a skip link', async () => {
     const { context, page } = await newPage(browser, { phone: true });
     await injectWallet(context, owner.privateKey, provider(), stackInfo().chainId);
-    for (const path of [`/datasets?tag=${TAG}`, `/datasets/${dataset.id}`, '/recipient', '/lab']) {
+    for (const path of [`/datasets?tag=${TAG}`, `/datasets/${dataset.id}`, '/recipient', '/lab', '/owner', ...(done ? [`/jobs/${done.jobId}`] : [])]) {
       await page.goto(url(path));
       await page.locator('main h1').first().waitFor();
       await page.waitForLoadState('networkidle');
@@ -349,8 +429,39 @@ describe('the web console, in Chromium against the embedded stack', () => {
   }, 90_000);
 });
 
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Clicks the console's save link and reads back what Chromium downloaded. */
+async function saveModel(page: Page): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Save model.safetensors' }).click()]);
+  expect(download.suggestedFilename()).toBe('model.safetensors');
+  const path = join(mkdtempSync(join(tmpdir(), 'provena-web-')), 'model.safetensors');
+  await download.saveAs(path);
+  return readFileSync(path);
+}
+
+/** The receipt's body, read from the API in Node (the test's own reference). */
+async function receiptOf(cid: string): Promise<{ model: { sha256: string; bytes: number } }> {
+  const stored = await api.call(routes.getReceipt, { params: { cid } });
+  return (JSON.parse(Buffer.from(stored.base64, 'base64').toString('utf8')) as { body: { model: { sha256: string; bytes: number } } }).body;
+}
+
+/**
+ * The tensors of a safetensors file, checking its layout: an 8-byte little-endian header length, a JSON header,
+ * and data offsets that tile the data section exactly.
+ */
+function safetensorsTensors(bytes: Buffer): Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
+  const { __metadata__: _meta, ...tensors } = header as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const end = Math.max(...Object.values(tensors).map((t) => t.data_offsets[1]));
+  expect(8 + n + end).toBe(bytes.length);
+  return tensors;
+}
+
 /** What the page-side callbacks read (this file is type-checked without the DOM library). */
 interface PageGlobals {
+  localStorage: { getItem(key: string): string | null };
   document: { documentElement: { scrollWidth: number }; activeElement: { textContent: string | null; closest(selector: string): unknown } | null };
 }
 

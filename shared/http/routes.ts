@@ -188,12 +188,13 @@ export const routes = {
     method: 'GET',
     path: '/v1/uploads',
     handler: 'functions/uploads/list.ts',
-    auth: 'signed',
-    summary: "The caller's uploads in progress (open, not expired), newest first, with parts done of total",
+    // Public like `listJobs?holder=`: summaries carry no URL, only what completing publishes anyway.
+    auth: 'public',
+    summary: "An owner's uploads in progress (open, not expired), newest first, with parts done of total",
     query: UploadListQuery,
     response: UploadSummaryPage,
     // Queries the sparse openByOwner index, and ListParts per session to count the parts S3 holds.
-    access: { uploads: 'list', nonces: 'write', bucket: 'multipartResume' },
+    access: { uploads: 'list', bucket: 'multipartResume' },
   }),
   completeUpload: defineRoute({
     name: 'completeUpload',

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAeadFormat.js';
 import { ValidationError } from '../errors.js';
-import { CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';
+import { Address, CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';
 import { CipherParams, DataFormat, ManifestFile, MeasuredData, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './encryptedManifest.js';
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
@@ -229,8 +229,9 @@ export const UploadParams = DatasetIdParams.extend({
   uploadId: z.string().regex(/^up_[0-9a-z]{26}$/, 'must be an upload id (up_ + 26 base32 characters)'),
 });
 
-/** Query of `GET /v1/uploads`: the caller's open upload sessions, newest first. */
+/** Query of `GET /v1/uploads?owner=`: an owner's open upload sessions, newest first. */
 export const UploadListQuery = z.object({
+  owner: Address,
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(50).default(20),
 });
@@ -251,6 +252,6 @@ export const UploadSummary = z.object({
 });
 export type UploadSummary = z.output<typeof UploadSummary>;
 
-/** One page of the caller's uploads in progress. */
+/** One page of an owner's uploads in progress. */
 export const UploadSummaryPage = z.object({ items: z.array(UploadSummary), nextCursor: z.string().optional() });
 export type UploadSummaryPage = z.output<typeof UploadSummaryPage>;

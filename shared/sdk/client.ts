@@ -181,8 +181,8 @@ export class ProvenaClient {
     return this.call(routes.getUpload, { params: { id, uploadId } });
   }
 
-  /** The signer's uploads in progress (open, not expired), newest first, with parts done of total. */
-  async listUploads(query: { limit?: number; cursor?: string } = {}): Promise<UploadSummaryPage> {
+  /** An owner's uploads in progress (open, not expired), newest first, with parts done of total. */
+  async listUploads(query: { owner: string; limit?: number; cursor?: string }): Promise<UploadSummaryPage> {
     return this.call(routes.listUploads, { query });
   }
 

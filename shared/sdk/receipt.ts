@@ -142,7 +142,7 @@ export async function verifyReceipt(p: VerifyReceiptParameters): Promise<VerifyR
   checks.push(sameCid(actual, p.cid) ? pass('cid', `the bytes hash to ${p.cid}`) : fail('cid', `the bytes hash to ${actual}, not ${p.cid}`));
   let receipt: SignedReceipt | undefined;
   try {
-    const r = SignedReceipt.safeParse(JSON.parse(Buffer.from(p.bytes).toString('utf8')));
+    const r = SignedReceipt.safeParse(JSON.parse(new TextDecoder().decode(p.bytes)));
     if (r.success) receipt = r.data;
     checks.push(r.success ? pass('schema', 'a provena.receipt/v1 signed receipt') : fail('schema', `not a signed receipt: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
   } catch {

@@ -8,12 +8,9 @@ import type { StoredUpload } from '../ports/UploadRepo.js';
 import { planUpload, type UploadListQuery, type UploadSummary, type UploadSummaryPage } from '../schemas/upload.js';
 import type { UploadDeps } from './uploads.js';
 
-export type ListUploadsParameters = UploadListQuery & {
-  /** The signed request's address: only its own sessions are listed. */
-  caller: string;
-};
+export type ListUploadsParameters = UploadListQuery;
 export type ListUploadsReturnType = UploadSummaryPage;
-/** `CURSOR_INVALID` (a cursor altered or issued to another caller), `DEPENDENCY_FAILED`. */
+/** `CURSOR_INVALID` (a cursor altered or issued for another owner), `DEPENDENCY_FAILED`. */
 export type ListUploadsErrorType = ProvenaError | DependencyError;
 
 async function summary(deps: Pick<UploadDeps, 'blobs'>, u: StoredUpload): Promise<UploadSummary> {
@@ -34,17 +31,18 @@ async function summary(deps: Pick<UploadDeps, 'blobs'>, u: StoredUpload): Promis
 }
 
 /**
- * Lists the caller's open upload sessions. The cursor is sealed (HMAC) to the caller, so another owner's cursor
- * is refused with `CURSOR_INVALID`.
+ * Lists an owner's open upload sessions. Public, like a holder's jobs: a summary carries no URL and nothing the
+ * listing will not publish on completion (sizes, format, version). The cursor is sealed (HMAC) to the owner, so a
+ * cursor of another owner's listing is refused with `CURSOR_INVALID`.
  *
  * @example
  * ```ts
- * const page = await listUploads(rt.uploads, { caller: req.caller.address, limit: 20 });
+ * const page = await listUploads(rt.uploads, { owner, limit: 20 });
  * ```
  */
 export async function listUploads(deps: Pick<UploadDeps, 'uploads' | 'blobs' | 'now' | 'cursorKey'>, params: ListUploadsParameters): Promise<ListUploadsReturnType> {
-  const scope = JSON.stringify(['uploads', params.caller]);
-  const page = await deps.uploads.listOpenByOwner(params.caller, {
+  const scope = JSON.stringify(['uploads', params.owner]);
+  const page = await deps.uploads.listOpenByOwner(params.owner, {
     limit: params.limit,
     now: deps.now(),
     ...(params.cursor === undefined ? {} : { cursor: openCursor(deps.cursorKey, scope, params.cursor) }),

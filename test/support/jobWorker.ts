@@ -7,7 +7,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Wallet } from 'ethers';
 import { DevAttestor } from '../../shared/attestation/devAttestor.js';
-import { sealToPublicKey } from '../../shared/crypto/ecies.js';
 import { licenseManagerDomain, signFinalReport, signUsageReport } from '../../shared/eip712.js';
 import { canonicalJson } from '../../shared/encoding/canonicalJson.js';
 import { cidOfBytes } from '../../shared/encoding/unixfs.js';
@@ -16,6 +15,7 @@ import type { ProvenaClient } from '../../shared/sdk/client.js';
 import type { Job, ReceiptBody, UsageReportWire } from '../../shared/schemas/job.js';
 import { devAccountKey } from '../../stack/embeddedChain.js';
 import { STACK_WORKER_OPERATOR_ACCOUNTS } from '../../stack/stack.js';
+import { sealModel } from '../../gpu-workers/agent/delivery.js';
 import { clientFor, stackInfo } from './stack.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -26,12 +26,22 @@ async function put(url: string, bytes: Uint8Array): Promise<void> {
   if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status}`);
 }
 
+/** A valid safetensors file: one 2×2 float32 tensor and metadata (8-byte LE header length, JSON header, data). */
+export function tinySafetensors(): Uint8Array {
+  const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt', by: 'provena test worker' }, weight: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] } }));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([len, header, Buffer.from(new Float32Array([0.5, -1, 2, 0.25]).buffer)]);
+}
+
 /** A worker for one job. `pauseMs` between steps lets a watching page render each state. */
 export class TestWorker {
   readonly operator: ProvenaClient = clientFor(new Wallet(devAccountKey(STACK_WORKER_OPERATOR_ACCOUNTS[1])));
   readonly key = Wallet.createRandom();
   private token = 0;
   private job!: Job;
+  /** The encrypted-data manifest each dataset of the job is read from (its listing's current data version). */
+  private manifests: Record<string, string> = {};
   private beating: ReturnType<typeof setInterval> | undefined;
   private readonly domain = licenseManagerDomain(stackInfo().chainId, stackInfo().deployment.contracts.LicenseManager as string);
 
@@ -49,6 +59,10 @@ export class TestWorker {
       if (r.assignment?.job.id === this.jobId) {
         this.token = r.assignment.lease.fencingToken;
         this.job = r.assignment.job;
+        for (const d of this.job.datasets) {
+          const listing = await clientFor().getDataset(d.datasetId);
+          this.manifests[d.datasetId] = listing.data?.manifestCid ?? listing.manifestCid;
+        }
         // Renew the lease as a real worker does (the test stack's leases last seconds).
         const every = Math.max(1, Math.floor(r.assignment.lease.heartbeatSeconds / 2)) * 1000;
         this.beating = setInterval(() => {
@@ -83,7 +97,7 @@ export class TestWorker {
     const publicKey = this.key.signingKey.publicKey;
     const evidence = DevAttestor.open(stackInfo().dataDir, { now: new Date() }).bundle({ nonce, publicKey, now: new Date() });
     const attested = await clientFor().call(routes.attestWorker, { params: { jobId }, body: { evidence, workerPublicKey: publicKey, nonce } });
-    const manifests = Object.fromEntries(this.job.datasets.map((d) => [d.datasetId, `bafy-${d.chainDatasetId}`]));
+    const manifests = this.manifests;
     await this.operator.call(routes.postJobEvent, { params: { jobId }, body: { fencingToken: this.token, event: { type: 'running', manifests, worker: { address: this.key.address, mode: attested.mode } } } });
     await sleep(this.pauseMs);
   }
@@ -108,13 +122,17 @@ export class TestWorker {
     }
   }
 
-  /** Finishes: a sealed model, the receipt signed by the attested key, the final report anchoring its CID. */
-  async finish(samples: number[]): Promise<{ receiptCid: string }> {
+  /**
+   * Finishes: the model (`model`, else a small safetensors file) encrypted and its key sealed to the job's model
+   * key as the agent does (gpu-workers/agent/delivery.ts), the receipt signed by the attested key, the final
+   * report anchoring its CID.
+   */
+  async finish(samples: number[], model: Uint8Array = tinySafetensors()): Promise<{ receiptCid: string; modelSha256: string }> {
     const jobId = this.jobId;
     const job = await clientFor().call(routes.getJob, { params: { jobId } });
-    const model = randomBytes(4096);
-    const upload = await this.operator.call(routes.createArtifactUpload, { params: { jobId }, body: { fencingToken: this.token, kind: 'model', bytes: model.length, sha256: sha256(model) } });
-    await put(upload.uploadUrl, model);
+    const sealed = await sealModel(jobId, model, job.modelKey);
+    const upload = await this.operator.call(routes.createArtifactUpload, { params: { jobId }, body: { fencingToken: this.token, kind: 'model', bytes: sealed.encryptedBytes, sha256: sealed.objectSha256 } });
+    await put(upload.uploadUrl, sealed.object);
     const anonymization = { schema: 'provena.anonymization-report/v1' as const, rowsIn: 100, rowsOut: 100, rowsSuppressed: 0, planRows: 100, kAnonymity: null, columns: { dropped: [], pseudonymized: [], scannedForPii: [] }, piiCounts: { email: 0, phone: 0, card: 0, iban: 0, ipv4: 0, ipv6: 0, eth_address: 0, ssn: 0, dob: 0, name: 0, identifier: 0 } };
     const body: ReceiptBody = {
       schema: 'provena.receipt/v1',
@@ -122,7 +140,7 @@ export class TestWorker {
       licenseManager: stackInfo().deployment.contracts.LicenseManager as string,
       jobId,
       licenseId: job.licenseId,
-      datasets: job.datasets.map((d, i) => ({ datasetId: d.datasetId, chainDatasetId: d.chainDatasetId, version: 1, manifestCid: `bafy-${d.chainDatasetId}`, samples: samples[i] ?? 0, anonymization, anonymizationReportHash: `0x${sha256(Buffer.from(canonicalJson(anonymization)))}` })),
+      datasets: job.datasets.map((d, i) => ({ datasetId: d.datasetId, chainDatasetId: d.chainDatasetId, version: 1, manifestCid: this.manifests[d.datasetId] as string, samples: samples[i] ?? 0, anonymization, anonymizationReportHash: `0x${sha256(Buffer.from(canonicalJson(anonymization)))}` })),
       recipeHash: job.recipeHash,
       model: { sha256: sha256(model), bytes: model.length },
       worker: { address: this.key.address, mode: 'nitro', evidenceHash: job.worker?.evidenceHash as string, measurement: 'ab'.repeat(48) },
@@ -134,13 +152,12 @@ export class TestWorker {
     const receiptCid = await cidOfBytes(new TextEncoder().encode(canonicalJson(receipt)));
     const final = this.report(samples);
     const signature = await signFinalReport(this.key, this.domain, { jobId: BigInt(jobId), datasetIds: final.datasetIds.map(BigInt), samples: final.samples.map(BigInt), amounts: final.amounts.map(BigInt), receiptCid });
-    const sealedKey = sealToPublicKey(job.modelKey, randomBytes(32), `provena-model:${jobId}`);
     await this.operator.call(routes.submitJobResult, {
       params: { jobId },
-      body: { fencingToken: this.token, model: { objectKey: upload.objectKey, sha256: sha256(model), bytes: model.length, encryptedBytes: model.length }, sealedKey, receipt, receiptCid, report: final, signature },
+      body: { fencingToken: this.token, model: { objectKey: upload.objectKey, sha256: sealed.sha256, bytes: sealed.bytes, encryptedBytes: sealed.encryptedBytes }, sealedKey: sealed.sealedKey, receipt, receiptCid, report: final, signature },
     });
     this.stop();
-    return { receiptCid };
+    return { receiptCid, modelSha256: sealed.sha256 };
   }
 
   /** Stops renewing the lease. */

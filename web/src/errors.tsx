@@ -65,6 +65,18 @@ const PLAIN: Record<string, string> = {
   RESPONSE_INVALID: "The API's answer was not what this console expects: the console and the API may be different versions.",
   INTERNAL: 'The API failed unexpectedly; the request was not completed.',
   CHAIN_REVERTED: 'The transaction would fail on chain; nothing was sent.',
+  MODEL_KEY_MISSING: "This browser does not hold the job's model key: choose your model key file (the private key saved at submit, or the CLI's).",
+  MODEL_KEY_MISMATCH: "This key file is not the job's model key: the model was sealed to another key.",
+  KEY_UNWRAP_FAILED: "The model's sealed key did not open with this key, or it was altered: nothing was decrypted.",
+  MODEL_HASH_MISMATCH: 'The decrypted model is not the one the receipt and the job name: it was not offered for download.',
+  CHUNK_DIGEST_MISMATCH: 'The downloaded model was altered in storage or in transit: nothing was decrypted.',
+  CHUNK_AUTH_FAILED: 'The downloaded model failed authentication: nothing was decrypted.',
+  DATA_KEY_MISMATCH: "The opened key is not this model's key: nothing was decrypted.",
+  MANIFEST_MISMATCH: "The download is not this job's encrypted model.",
+  RECEIPT_NOT_VERIFIED: 'The receipt did not verify, so the model cannot be checked against it: fix that first.',
+  CONTENT_NOT_FOUND: 'The content store has nothing under this CID.',
+  UPLOAD_NOT_FOUND: 'There is no such upload for this dataset.',
+  CURSOR_INVALID: 'The page link is stale or altered: start again from the first page.',
 };
 
 function isRejection(err: unknown): boolean {

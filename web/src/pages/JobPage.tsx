@@ -1,19 +1,18 @@
 /**
  * A job, live: polls `GET /v1/jobs/{id}` every two seconds until it ends; status, samples and royalties per
- * dataset, royalties paid over time (a chart of the relayed usage reports), checkpoints, metrics, the receipt and
- * the model download.
+ * dataset, royalties paid over time (a chart of the relayed usage reports), checkpoints, metrics, the receipt
+ * (verified in the browser) and the model (decrypted in the browser).
  */
 import { useEffect, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { routes } from '../../../shared/http/routes.js';
 import type { Job } from '../../../shared/schemas/job.js';
-import { BrowserProvider, Contract, type EventLog } from 'ethers';
-import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
-import { useApi, useHealth, useLoad } from '../api.js';
+import { useApi } from '../api.js';
 import { ErrorBox } from '../errors.js';
 import { money, when } from '../format.js';
 import { Link } from '../router.js';
 import { Amount, Status, Tx } from '../ui.js';
+import { ModelDownload, ReceiptPanel, useReceiptVerdict } from './JobResult.js';
 
 const FINAL = new Set(['done', 'failed', 'cancelled']);
 
@@ -177,82 +176,22 @@ export function JobPage({ id }: { id: string }) {
             ))}
           </ol>
         </section>
-        <section aria-labelledby="result">
+        <section aria-labelledby="result" className="wide">
           <h2 id="result">Receipt and model</h2>
-          {job.receipt ? (
-            <>
-              <p data-testid="receipt">
-                Receipt <span className="mono wrap">{job.receipt.cid}</span>, anchored on chain by <Tx hash={job.receipt.txHash} />.
-              </p>
-              <ReceiptCheck job={job} />
-            </>
-          ) : (
-            <p>No receipt yet: it is written when the job finishes.</p>
-          )}
-          {job.model ? <ModelDownload jobId={job.id} /> : null}
+          <JobResult job={job} />
         </section>
       </div>
     </article>
   );
 }
 
-/**
- * Checks the receipt against the chain from the browser (through the wallet's RPC): the `JobFinalized` event of
- * this job names the same receipt CID and the attested worker, in the transaction the API reported.
- */
-function ReceiptCheck({ job }: { job: Job }) {
-  const health = useHealth();
-  const check = useLoad(async () => {
-    if (!window.ethereum || !job.receipt) return undefined;
-    const provider = new BrowserProvider(window.ethereum);
-    const lm = new Contract(health.contracts.LicenseManager as string, LicenseManager__factory.abi, provider);
-    const events = (await lm.queryFilter(lm.filters.JobFinalized?.(BigInt(job.id)) ?? 'JobFinalized', 0, 'latest')) as EventLog[];
-    const e = events[0];
-    if (!e) return { ok: false, why: 'no JobFinalized event for this job on chain' };
-    if (String(e.args[2]) !== job.receipt.cid) return { ok: false, why: `the chain anchors ${String(e.args[2])}, not this CID` };
-    if (job.worker && String(e.args[1]).toLowerCase() !== job.worker.address.toLowerCase()) return { ok: false, why: 'finalized by another worker than the attested one' };
-    if (e.transactionHash !== job.receipt.txHash) return { ok: false, why: 'anchored by another transaction than the one reported' };
-    return { ok: true, why: `the chain's JobFinalized event (block ${e.blockNumber}) names this receipt CID and the attested worker` };
-  }, [job.id, job.receipt?.cid]);
-  if (!window.ethereum) return <p className="muted">Connect a wallet to check the receipt against the chain.</p>;
-  if (check.error) return <ErrorBox error={check.error} />;
-  if (!check.data) return <p>Checking the receipt on chain …</p>;
+/** The receipt, verified here, and the model, decrypted here (JobResult.tsx). */
+function JobResult({ job }: { job: Job }) {
+  const r = useReceiptVerdict(job);
   return (
-    <p className={check.data.ok ? 'ok' : 'warn'} data-testid="receipt-check">
-      {check.data.ok ? 'Verified: ' : 'Not verified: '}
-      {check.data.why}.
-    </p>
-  );
-}
-
-function ModelDownload({ jobId }: { jobId: string }) {
-  const { client } = useApi();
-  const [error, setError] = useState<unknown>();
-  const [link, setLink] = useState<{ url: string; sealedKey: string; sha256: string }>();
-  const get = async () => {
-    setError(undefined);
-    try {
-      const m = await client.call(routes.getJobModel, { params: { jobId } });
-      setLink({ url: m.downloadUrl, sealedKey: JSON.stringify({ jobId, model: m.model, sealedKey: m.sealedKey, receiptCid: m.receiptCid }, null, 2), sha256: m.model.sha256 });
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return (
-    <div>
-      <button type="button" onClick={get}>
-        Get the model
-      </button>
-      {link ? (
-        <p data-testid="model-links">
-          <a href={link.url}>Download the encrypted model</a> ·{' '}
-          <a download={`job-${jobId}-sealed-key.json`} href={`data:application/json,${encodeURIComponent(link.sealedKey)}`}>
-            Save its sealed key
-          </a>{' '}
-          (the sealed key opens with the model key this browser kept for you; plaintext SHA-256 {link.sha256})
-        </p>
-      ) : null}
-      <ErrorBox error={error} />
-    </div>
+    <>
+      <ReceiptPanel job={job} verdict={r.verdict} error={r.error} loading={r.loading} />
+      {job.model ? <ModelDownload job={job} verdict={r.verdict} /> : null}
+    </>
   );
 }

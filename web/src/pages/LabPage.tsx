@@ -2,7 +2,7 @@
  * Lab: quote and buy a license from the wallet (approve + purchase, with the price cap), the lab's licenses, and a
  * job: `openJob` from the wallet, then `submitJob` (a signed API request) with a recipe the API's schema accepts.
  */
-import { SigningKey, Wallet, parseUnits } from 'ethers';
+import { parseUnits } from 'ethers';
 import { useEffect, useState, type FormEvent } from 'react';
 import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
 import { routes } from '../../../shared/http/routes.js';
@@ -14,6 +14,7 @@ import { ConsoleError, ErrorBox } from '../errors.js';
 import { TOKEN_DECIMALS, money, short, when } from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { Amount, NeedWallet, Status, Tx } from '../ui.js';
+import { keptOrNewModelKey } from '../modelKey.js';
 import { useWallet } from '../wallet.js';
 import { DEFAULT_RECIPE, RecipeForm, validateRecipe } from './RecipeForm.js';
 
@@ -194,17 +195,9 @@ function BuyLicense({ onBought }: { onBought(licenseId: string): void }) {
   );
 }
 
-/** The lab's model key: the finished model is sealed to it. Kept in this browser only (localStorage). */
+/** The lab's model key: the finished model is sealed to it. Kept in this browser only (see modelKey.ts). */
 function useModelKey(address: string): { publicKey: string; privateKey: string } {
-  const [key] = useState(() => {
-    const slot = `provena.modelKey.${address.toLowerCase()}`;
-    let pk = localStorage.getItem(slot);
-    if (!pk) {
-      pk = Wallet.createRandom().privateKey;
-      localStorage.setItem(slot, pk);
-    }
-    return { privateKey: pk, publicKey: SigningKey.computePublicKey(pk, true) };
-  });
+  const [key] = useState(() => keptOrNewModelKey(address));
   return key;
 }
 

@@ -1,10 +1,12 @@
 /**
  * Owner: my listings (active and delisted) with their data and registration state, gasless registration (sign the
- * registry's EIP-712 message; the API relays it), and earnings across my datasets.
+ * registry's EIP-712 message; the API relays it), uploads in progress (`GET /v1/uploads?owner=`: parts S3 holds of
+ * the plan, started, expires), and earnings across my datasets.
  */
 import { useState } from 'react';
 import { routes } from '../../../shared/http/routes.js';
 import type { Dataset } from '../../../shared/schemas/dataset.js';
+import type { UploadSummary } from '../../../shared/schemas/upload.js';
 import { useApi, useLoad } from '../api.js';
 import { ErrorBox } from '../errors.js';
 import { when } from '../format.js';
@@ -49,11 +51,85 @@ function Owner({ address }: { address: string }) {
       <ul className="cards" data-testid="owner-datasets">
         {listings.data?.map((d) => <OwnedDataset key={d.id} dataset={d} onChange={listings.reload} />)}
       </ul>
+      <Uploads owner={address} titles={new Map(listings.data?.map((d) => [d.id, d.title]) ?? [])} />
+    </>
+  );
+}
+
+/** The owner's uploads in progress, newest first, a page at a time. */
+function Uploads({ owner, titles }: { owner: string; titles: ReadonlyMap<string, string> }) {
+  const { client } = useApi();
+  const [pages, setPages] = useState<{ items: UploadSummary[]; next?: string }>({ items: [] });
+  const [error, setError] = useState<unknown>();
+  const first = useLoad(() => client.call(routes.listUploads, { query: { owner, limit: 10 } }), [client, owner]);
+  const items = [...(first.data?.items ?? []), ...pages.items];
+  const next = pages.items.length ? pages.next : first.data?.nextCursor;
+  const more = async () => {
+    setError(undefined);
+    try {
+      const page = await client.call(routes.listUploads, { query: { owner, limit: 10, ...(next ? { cursor: next } : {}) } });
+      setPages((p) => ({ items: [...p.items, ...page.items], ...(page.nextCursor ? { next: page.nextCursor } : {}) }));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <section aria-labelledby="uploads">
+      <h2 id="uploads">Uploads in progress</h2>
       <p className="muted">
         Uploads run from the CLI (<code>provena dataset upload</code>), which encrypts on your machine and resumes where it stopped; a listing shows
         &ldquo;no data yet&rdquo; until its first upload completes.
       </p>
-    </>
+      <ErrorBox error={first.error ?? error} />
+      {first.data && items.length === 0 ? <p data-testid="no-uploads">No upload in progress.</p> : null}
+      {items.length ? (
+        <table data-testid="uploads">
+          <caption className="sr">Your open upload sessions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Dataset</th>
+              <th scope="col">Version</th>
+              <th scope="col">Parts done</th>
+              <th scope="col">Size</th>
+              <th scope="col">Started</th>
+              <th scope="col">Expires</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((u) => (
+              <tr key={u.uploadId} data-upload={u.uploadId}>
+                <td>
+                  <Link href={`/datasets/${u.datasetId}`}>{titles.get(u.datasetId) ?? u.datasetId}</Link>
+                </td>
+                <td>v{u.dataVersion}</td>
+                <td>
+                  <progress max={u.partsTotal} value={u.partsDone} aria-label={`${u.partsDone} of ${u.partsTotal} parts uploaded`} /> {u.partsDone} / {u.partsTotal}
+                </td>
+                <td>
+                  {u.plaintextSize} bytes ({u.format})
+                </td>
+                <td>{when(u.createdAt)}</td>
+                <td>{when(u.expiresAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {next ? (
+        <button type="button" onClick={more}>
+          More uploads
+        </button>
+      ) : null}
+      <button
+        type="button"
+        onClick={() => {
+          setPages({ items: [] });
+          first.reload();
+        }}
+      >
+        Refresh
+      </button>
+    </section>
   );
 }
 
