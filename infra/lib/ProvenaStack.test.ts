@@ -103,7 +103,7 @@ const indexerFn = fnByDescription('Chain indexer');
 const relayerFn = fnByDescription('Relayer:');
 const dataBucket = logicalIdOf('AWS::S3::Bucket', (id) => id.startsWith('DataBucket'));
 const dataBucketKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('DataKey'));
-const uploadRoutes = ['startUpload', 'getUpload', 'completeUpload'];
+const uploadRoutes = ['startUpload', 'getUpload', 'listUploads', 'completeUpload'];
 
 describe('ProvenaStack', () => {
   it('matches the snapshot with asset hashes masked', () => {
@@ -202,12 +202,18 @@ describe('ProvenaStack', () => {
       template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, Object.keys(TABLES).length);
     });
 
-    it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with deletion protection and no TTL', () => {
+    it('keys upload sessions by uploadId (as shared/adapters/aws/tables.ts), with the sparse openByOwner index, deletion protection and no TTL', () => {
       const uploads = json.Resources[uploadsTable] as Resource & { DeletionPolicy?: string };
-      expect(props(uploads)['AttributeDefinitions']).toEqual([{ AttributeName: 'uploadId', AttributeType: 'S' }]);
+      expect(props(uploads)['AttributeDefinitions']).toEqual(
+        expect.arrayContaining([
+          { AttributeName: 'uploadId', AttributeType: 'S' },
+          { AttributeName: 'openOwner', AttributeType: 'S' },
+          { AttributeName: 'createdAtId', AttributeType: 'S' },
+        ]),
+      );
       expect(props(uploads)['DeletionProtectionEnabled']).toBe(true);
       expect(props(uploads)['TimeToLiveSpecification']).toBeUndefined();
-      expect(props(uploads)['GlobalSecondaryIndexes']).toBeUndefined();
+      expect((props(uploads)['GlobalSecondaryIndexes'] as { IndexName: string }[]).map((i) => i.IndexName)).toEqual(['openByOwner']);
       expect(uploads.DeletionPolicy).toBe('Retain');
     });
   });
@@ -298,9 +304,10 @@ describe('ProvenaStack', () => {
         const actions = statementsOfRole(roleOf(lambdaOf(route.name)))
           .filter((s) => resourcesOf(s).some((r) => refersTo(r, uploadsTable)))
           .flatMap(actionsOf);
-        const expected = uploadRoutes.includes(route.name) ? expect.arrayContaining(['dynamodb:GetItem']) : route.name === 'getHealth' ? ['dynamodb:DescribeTable'] : [];
+        // listUploads only queries (the openByOwner index); the others read items by key.
+        const expected = route.name === 'listUploads' ? ['dynamodb:Query'] : uploadRoutes.includes(route.name) ? expect.arrayContaining(['dynamodb:GetItem']) : route.name === 'getHealth' ? ['dynamodb:DescribeTable'] : [];
         expect([route.name, actions]).toEqual([route.name, expected]);
-        expect(actions.filter((a) => /Scan|Query|Delete|Batch/.test(a))).toEqual([]);
+        expect(actions.filter((a) => (route.name === 'listUploads' ? /Scan|Delete|Batch/ : /Scan|Query|Delete|Batch/).test(a))).toEqual([]);
       }
       expect(routeTable.getUpload.access.uploads).toBe('read');
     });
@@ -309,6 +316,7 @@ describe('ProvenaStack', () => {
       const expected: Record<string, string[]> = {
         startUpload: ['s3:PutObject'],
         getUpload: ['s3:ListMultipartUploadParts', 's3:PutObject'],
+        listUploads: ['s3:ListMultipartUploadParts'],
         completeUpload: ['s3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
       };
       for (const name of uploadRoutes) {

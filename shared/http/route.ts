@@ -30,10 +30,11 @@ export interface RouteAccess {
    * - `upload`: presign PUT/multipart uploads of ciphertext anywhere in the bucket (listing routes);
    * - `multipartStart`: CreateMultipartUpload + presigned UploadPart URLs under the upload prefix;
    * - `multipartResume`: also ListParts, to report the parts S3 holds;
+   * - `multipartList`: ListParts only (counting an owner's parts uploaded, no presigning);
    * - `multipartComplete`: ListParts, CompleteMultipartUpload, HeadObject;
    * - `download`: presigned GET of ciphertext under the upload prefix, kms:Decrypt.
    */
-  readonly bucket?: 'probe' | 'upload' | 'multipartStart' | 'multipartResume' | 'multipartComplete' | 'download';
+  readonly bucket?: 'probe' | 'upload' | 'multipartStart' | 'multipartResume' | 'multipartList' | 'multipartComplete' | 'download';
   /**
    * The KMS key gate (other gates need no AWS permission): `publicKey` reads the inbox key's public half;
    * `wrap` opens owners' sealed keys (inbox DeriveSharedSecret) and rewraps them (Encrypt), never decrypts;

@@ -194,7 +194,7 @@ export const routes = {
     query: UploadListQuery,
     response: UploadSummaryPage,
     // Queries the sparse openByOwner index, and ListParts per session to count the parts S3 holds.
-    access: { uploads: 'list', bucket: 'multipartResume' },
+    access: { uploads: 'list', bucket: 'multipartList' },
   }),
   completeUpload: defineRoute({
     name: 'completeUpload',

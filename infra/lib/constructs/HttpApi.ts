@@ -311,6 +311,7 @@ export class HttpApi extends Construct {
     const multipart = {
       multipartStart: ['s3:PutObject'],
       multipartResume: ['s3:ListMultipartUploadParts', 's3:PutObject'],
+      multipartList: ['s3:ListMultipartUploadParts'],
       multipartComplete: ['s3:ListMultipartUploadParts', 's3:PutObject', 's3:GetObject'],
     } as const;
     if (access.bucket === 'download') {
