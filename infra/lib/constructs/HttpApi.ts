@@ -322,7 +322,8 @@ export class HttpApi extends Construct {
     if (access.bucket !== undefined && access.bucket in multipart) {
       const actions = multipart[access.bucket as keyof typeof multipart];
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: [props.bucket.arnForObjects(`${UPLOAD_OBJECT_PREFIX}*`)] }));
-      props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+      // Listing parts reads no object data: no key use.
+      if (access.bucket !== 'multipartList') props.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
     // Upload sessions are created with a conditional put, read consistently and marked completed; an owner's open
     // ones are queried on the sparse openByOwner index (Table.grant adds `index/*`); never scanned or deleted.
