@@ -358,6 +358,12 @@ describe('the web console, in Chromium against the embedded stack', () => {
     const listed = await api.listUploads({ owner: owner.address });
     expect(listed.items.map((u) => [u.uploadId, u.datasetId, u.dataVersion, u.partsDone, u.partsTotal])).toEqual([[session.uploadId, dataset.id, 2, 1, 2]]);
     expect((await api.listUploads({ owner: lab.address })).items).toEqual([]);
+    // A second one (the pharmacy listing's): pages of one, newest first, followed by the sealed cursor.
+    const second = await ownerApi.startUpload(other.id, { format: 'csv', plaintextSize: 1024 });
+    const page1 = await api.listUploads({ owner: owner.address, limit: 1 });
+    const page2 = await api.listUploads({ owner: owner.address, limit: 1, cursor: page1.nextCursor as string });
+    expect([...page1.items, ...page2.items].map((u) => u.uploadId)).toEqual([second.uploadId, session.uploadId]);
+    expect(await api.listUploads({ owner: lab.address, limit: 1, cursor: page1.nextCursor as string }).then(() => 'OK', (e: { code?: string }) => e.code)).toBe('CURSOR_INVALID');
 
     const { page } = await walletPage(owner);
     await page.goto(url('/owner'));
@@ -371,6 +377,7 @@ describe('the web console, in Chromium against the embedded stack', () => {
     expect(text).toContain('Web console retail rows');
     expect(text).toContain('v2');
     expect(text).toContain('1 / 2');
+    expect(await page.getByTestId('uploads').locator(`tr[data-upload=${second.uploadId}]`).textContent()).toContain('0 / 1');
     expect(await row.getByRole('progressbar').getAttribute('aria-label')).toBe('1 of 2 parts uploaded');
     await page.getByTestId('earnings').waitFor();
     await page.screenshot({ path: join(SHOTS, 'owner.png'), fullPage: true });
