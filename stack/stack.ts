@@ -214,7 +214,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       client,
       tableDefinitions({ datasets: cfg.PROVENA_TABLE_DATASETS, nonces: cfg.PROVENA_TABLE_NONCES, uploads: cfg.PROVENA_TABLE_UPLOADS, relayJournal: cfg.PROVENA_TABLE_RELAYER, licenses: cfg.PROVENA_TABLE_LICENSES, indexer: cfg.PROVENA_TABLE_INDEXER, relayQuota: cfg.PROVENA_TABLE_RELAY_QUOTA, jobs: cfg.PROVENA_TABLE_JOBS }),
     );
-    if (created.length) log(`created tables: ${created.join(', ')}`);
+    if (created.length) log(`created or rebuilt tables: ${created.join(', ')}`);
     if (!reused) {
       const forgotten = await forgetChainRegistrations(client, cfg.PROVENA_TABLE_DATASETS);
       if (forgotten) log(`the chain was reset: ${forgotten} listing(s) lost their registry entry; run \`provena dataset register\` and upload again`);
