@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     const py = join(ROOT, '.provena', 'trainer-venv', 'bin', 'python');
     const tb = await promisify(execFile)(py, [join(ROOT, 'gpu-workers', 'trainer', 'bench_trainer.py')], {
       cwd: ROOT, maxBuffer: 16 * 2 ** 20,
-      env: { ...process.env, OMP_NUM_THREADS: '2', BENCH_TRAINER_ROWS: String(2 * ROWS), BENCH_TRAINER_REPEATS: '1' },
+      env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(2 * ROWS), BENCH_TRAINER_REPEATS: '5' },
     });
     const trainer = JSON.parse(tb.stdout);
 
