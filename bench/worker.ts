@@ -224,6 +224,9 @@ async function main(): Promise<void> {
     }
     const pipelineMs = performance.now() - submittedAt;
     await w.stop();
+    // The stopped worker's last long poll (PROVENA_WORKER_LEASE_WAIT_SECONDS) may still be open on the server: a job
+    // submitted now could be leased to it. Let it end first.
+    await sleep(3000);
     console.log(`pipeline: ${(pipelineMs / 1000).toFixed(1)} s; ${jobDone.checkpoints.length} checkpoints; worker start-up ${(workerStartMs / 1000).toFixed(1)} s`);
 
     const ph = (m: string) => {

@@ -128,6 +128,9 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
   // nothing but its stdin, and gets no row before the `start` frame). Killed below if the job ends before training.
   let trainer: TrainerProcess | undefined;
   try {
+    // Every license covers a dataset: a job without any was recorded from a stale chain read (submitJob now refuses
+    // it). Said plainly here, rather than failing later for want of a data key to derive the checkpoint key from.
+    if (job.datasets.length === 0) throw new ProvenaError('WORKER_DATA_INVALID', `job ${jobId} names no dataset`);
     trainer = (deps.startTrainer ?? startTrainer)();
     const health = await api.health();
     const licenseManager = health.contracts.LicenseManager;

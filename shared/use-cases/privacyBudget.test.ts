@@ -374,6 +374,18 @@ describe('a reservation when the lab cancels the job on chain', () => {
   });
 });
 
+describe('a job the chain lists no datasets for', () => {
+  it('is refused as CHAIN_UNAVAILABLE (a read behind the job\'s opening block), with no record, message or reservation', async () => {
+    const ds = await listing({ epsilonBudget: 10, delta: 1e-5 });
+    const input = job([ds], { targetEpsilon: 2 });
+    jobDatasets.set(input.jobId, []);
+
+    expect(await codeOf(submitJob(deps, { caller: HOLDER, input }))).toBe('CHAIN_UNAVAILABLE');
+    expect(await deps.jobs.get(input.jobId)).toBeUndefined();
+    expect((await ledgerOf(ds))?.epsilonReserved).toBe(0);
+  });
+});
+
 describe('the listing privacy policy', () => {
   const base = { title: 'Rows', dataSchema: { kind: 'tabular', columns: [{ name: 'x', type: 'float' }] }, sizeBytes: 1, license: { paymentToken: '0x5FbDB2315678afecb367f032d93F642f64180aa3', pricePerSample: '1', allowedUses: ['training'], expiryOptionsDays: [30] }, royaltySplit: [{ recipient: HOLDER, bps: 10_000 }], anonymization: { identifierColumns: [] } };
 
