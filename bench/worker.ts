@@ -3,7 +3,8 @@
  *
  * 1. one job through the full secure pipeline (a real worker process against a fresh embedded stack: lease,
  *    attest, key fetch, decrypt and verify, anonymize, meter, checkpoint, settle) against the same trainer fed the
- *    same plaintext rows directly (same recipe, seed, checkpoint cadence; no stack), with the phases read from the
+ *    same plaintext rows directly (same recipe, seed, checkpoint cadence; no stack calls; run just before the job,
+ *    with the stack up and the worker idle), with the phases read from the
  *    worker's log lines; timed from the lab's submitJob to the API showing the job done, the worker process
  *    already started and waiting (its own start-up is reported apart, once per worker);
  * 2. key release latency for an attested job key (`POST /v1/datasets/{id}/keys`) against the health route and a
@@ -102,27 +103,6 @@ async function main(): Promise<void> {
     const anonMs = performance.now() - anonStart;
     const anonRows = anonymized.reduce((s, a) => s + a.rows.length, 0);
 
-    // ------------------------------------------------------------------ baseline: the trainer fed plaintext rows directly
-    const baseDir = join(dataDir, 'baseline');
-    let baseCkpt: { path: string; position: any; consumed: Record<string, number> } | undefined;
-    let baseCheckpoints = 0;
-    const keepDir = join(dataDir, 'ckpt-keep');
-    mkdirSync(baseDir, { recursive: true, mode: 0o700 });
-    const baseStart = performance.now();
-    for await (const f of train({ jobId: '1', recipe, datasets: plain, outDir: baseDir, checkpointEverySteps: CHECKPOINT_EVERY, keepCheckpoints: 1_000_000, device: 'cpu' })) {
-      if (f.type === 'checkpoint') {
-        baseCheckpoints++;
-        if (!baseCkpt) {
-          mkdirSync(keepDir, { recursive: true });
-          const path = join(keepDir, 'ckpt');
-          copyFileSync(f.path, path);
-          baseCkpt = { path, position: f.position, consumed: f.consumed as Record<string, number> };
-        }
-      }
-    }
-    const baselineMs = performance.now() - baseStart;
-    console.log(`baseline: trainer fed plaintext rows directly: ${(baselineMs / 1000).toFixed(1)} s, ${baseCheckpoints} checkpoints`);
-
     // ------------------------------------------------------------------ the stack, two datasets, a license, three jobs
     stack = await startStack({
       ...process.env,
@@ -211,6 +191,30 @@ async function main(): Promise<void> {
     kills.push(() => w.kill());
     await workerUp;
     const workerStartMs = performance.now() - startW;
+
+    // ------------------------------------------------------------------ baseline: the trainer fed plaintext rows directly
+    // Right before the pipeline job, in the same machine state (the stack up and the worker idle, long-polling), so
+    // that the two differ by the secure pipeline only.
+    const baseDir = join(dataDir, 'baseline');
+    let baseCkpt: { path: string; position: any; consumed: Record<string, number> } | undefined;
+    let baseCheckpoints = 0;
+    const keepDir = join(dataDir, 'ckpt-keep');
+    mkdirSync(baseDir, { recursive: true, mode: 0o700 });
+    const baseStart = performance.now();
+    for await (const f of train({ jobId: '1', recipe, datasets: plain, outDir: baseDir, checkpointEverySteps: CHECKPOINT_EVERY, keepCheckpoints: 1_000_000, device: 'cpu' })) {
+      if (f.type === 'checkpoint') {
+        baseCheckpoints++;
+        if (!baseCkpt) {
+          mkdirSync(keepDir, { recursive: true });
+          const path = join(keepDir, 'ckpt');
+          copyFileSync(f.path, path);
+          baseCkpt = { path, position: f.position, consumed: f.consumed as Record<string, number> };
+        }
+      }
+    }
+    const baselineMs = performance.now() - baseStart;
+    console.log(`baseline: trainer fed plaintext rows directly: ${(baselineMs / 1000).toFixed(1)} s, ${baseCheckpoints} checkpoints`);
+
     const { jobId: jobA, submittedAt } = await openAndSubmit();
     let jobDone: Job;
     for (;;) {
@@ -329,7 +333,7 @@ async function main(): Promise<void> {
         checkpointBytes: jobDone.checkpoints.map((c) => c.bytes),
         workerStartMs: r2(workerStartMs),
         phasesMs,
-        note: 'pipeline: from the lab\'s submitJob call to the API showing the job done, with the worker process already started and waiting for work (its node + tsx start-up is workerStartMs, once per worker); baseline: from spawning the trainer to its model frame (both include the trainer process start-up). Phases are the worker log lines, in ms after submitJob.',
+        note: 'pipeline: from the lab\'s submitJob call to the API showing the job done, with the worker process already started and waiting for work (its node + tsx start-up is workerStartMs, once per worker); baseline: from spawning the trainer to its model frame, run just before the job with the stack up and the worker idle (both include the trainer process start-up). Phases are the worker log lines, in ms after submitJob.',
       },
       keyRelease: { ...stats(keyMs), health: stats(healthMs), floor: stats(floorMs), dataset: dsA.id, bytes: reviews.bytes.length },
       checkpoint: { ...stats(ckptMs), encryptedBytes: ckptBytes, plaintextBytes: ckptPlainBytes, samples: ckptMs.map(r2) },
