@@ -27,6 +27,10 @@ import { assertPlanAffordable, type PricedDataset, type Samples } from './meteri
 import { UsageReporter, chainClockOffset } from './reporter.js';
 import { train } from './training.js';
 import { startTrainer, type TrainerProcess } from './trainerDriver.js';
+import { LatestOnly } from './latest.js';
+import type { TrainerOutputFrame } from '../../shared/schemas/trainerProtocol.js';
+
+type CheckpointFrame = Extract<TrainerOutputFrame, { type: 'checkpoint' }>;
 
 type Assignment = NonNullable<LeaseResult['assignment']>;
 
@@ -120,7 +124,14 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     }
   };
 
+  // The trainer starts now: its interpreter and torch load while this job attests, fetches and anonymizes (it reads
+  // nothing but its stdin, and gets no row before the `start` frame). Killed below if the job ends before training.
+  let trainer: TrainerProcess | undefined;
   try {
+    // Every license covers a dataset: a job without any was recorded from a stale chain read (submitJob now refuses
+    // it). Said plainly here, rather than failing later for want of a data key to derive the checkpoint key from.
+    if (job.datasets.length === 0) throw new ProvenaError('WORKER_DATA_INVALID', `job ${jobId} names no dataset`);
+    trainer = (deps.startTrainer ?? startTrainer)();
     const health = await api.health();
     const licenseManager = health.contracts.LicenseManager;
     if (!licenseManager) throw new ProvenaError('CONFIG_INVALID', 'the API names no LicenseManager');
@@ -138,18 +149,13 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
 
     // Keys and data, each dataset through the key gate under the job grant.
     const listings = await Promise.all(job.datasets.map((d) => api.getDataset(d.datasetId)));
-    for (const [i, d] of job.datasets.entries()) {
-      fetched.push(
-        await fetchJobDataset(
-          api,
-          attested,
-          health.chainId,
-          { jobId, licenseId: job.licenseId },
-          listings[i]!,
-          assignment.resumeFrom ? d.manifestCid : undefined,
-        ),
-      );
-    }
+    const settled = await Promise.allSettled(
+      job.datasets.map((d, i) =>
+        fetchJobDataset(api, attested, health.chainId, { jobId, licenseId: job.licenseId }, listings[i]!, assignment.resumeFrom ? d.manifestCid : undefined),
+      ),
+    );
+    for (const r of settled) if (r.status === 'fulfilled') fetched.push(r.value); // every key is zeroed below
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     await api.call(routes.postJobEvent, {
       params: { jobId },
       body: {
@@ -162,6 +168,8 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       },
     });
 
+    log('data fetched', { jobId, datasets: fetched.length });
+
     // Anonymize per each listing's policy, under a per-job key every attested worker of this job derives alike
     // (a resumed run must feed the trainer the same rows).
     const pseudonymKey = jobSecret(jobId, fetched, 'pseudonym');
@@ -173,6 +181,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       return { datasetId: f.datasetId, rows: rows as Record<string, Cell>[] };
     });
     pseudonymKey.fill(0);
+    log('anonymized', { jobId, rows: anonymized.reduce((n, a) => n + a.rows.length, 0) });
 
     const checkpointKey = deriveCheckpointKey(jobId, new Map(fetched.map((f) => [f.datasetId, f.dataKey])));
     const resumeFrom = assignment.resumeFrom ? await restoreCheckpoint(assignment.resumeFrom, checkpointKey, jobId, workDir) : undefined;
@@ -198,21 +207,38 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       createUpload: (kind, bytes, sha256) => api.call(routes.createArtifactUpload, { params: { jobId }, body: { fencingToken, kind, bytes, sha256 } }),
       commit: (input) => api.call(routes.commitCheckpoint, { params: { jobId }, body: { fencingToken, ...input } }),
     };
-    const reportCommitted = async (samples: Samples): Promise<void> => {
-      try {
-        await reporter.report(samples);
-      } catch (e) {
-        log('usage report failed; the next one covers it', { jobId, code: (e as { code?: string }).code });
-      }
+    const reportFailed = (e: unknown): true => {
+      log('usage report failed; the next one covers it', { jobId, code: (e as { code?: string }).code });
+      return true;
     };
-
+    const reportCommitted = async (samples: Samples): Promise<void> => {
+      await reporter.report(samples).catch(reportFailed);
+    };
+    // Training never waits on an upload or a transaction: commits and usage reports run beside it, newest first. A
+    // checkpoint that a newer one overtook before its upload started is skipped (its file deleted), and a report
+    // waits for the one in flight and the configured interval (a newer committed checkpoint replaces it).
+    const usage = new LatestOnly<Samples>((samples) => reporter.report(samples).then(() => undefined), {
+      minIntervalMs: config.PROVENA_WORKER_REPORT_MIN_SECONDS * 1000,
+      onError: reportFailed,
+    });
+    const commits = new LatestOnly<CheckpointFrame>(
+      async (frame) => {
+        try {
+          lastCommitted = await commitCheckpoint(artifacts, checkpointKey, jobId, frame.path, frame.position, frame.consumed);
+        } finally {
+          await rm(frame.path, { force: true });
+        }
+        usage.offer(frame.consumed);
+      },
+      { onDrop: (frame) => rm(frame.path, { force: true }) },
+    );
+    const trainerProcess = trainer;
     // The trainer is ours to kill: a notice whose deadline is near does not wait for the next checkpoint.
-    const trainer = (deps.startTrainer ?? startTrainer)();
     const watchdog = setInterval(() => {
       if (control.notice && control.notice.deadline.getTime() - Date.now() < config.PROVENA_WORKER_NOTICE_MARGIN_SECONDS * 1000 && !control.stopNow) {
         control.stopNow = true;
         log('interruption deadline near: stopping without a new checkpoint', { jobId });
-        trainer.kill();
+        trainerProcess.kill();
       }
     }, 250);
     watchdog.unref();
@@ -233,11 +259,12 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
         // plan above the smallest, or a job without DP.
         ...(assignment.privacyBudgets ? { privacyBudget: Math.min(...Object.values(assignment.privacyBudgets)) } : {}),
       },
-      trainer,
+      trainerProcess,
     );
     try {
       for await (const frame of run) {
         if (control.lost) return { kind: 'lost', code: control.lost };
+        commits.throwIfFailed();
         if (frame.type === 'plan') {
           assertPlanAffordable(priced, frame.plannedConsumed, BigInt(job.budget));
           log('training', { jobId, device: frame.device, rows: frame.rows, resumedAt: frame.resumedAt.globalStep });
@@ -268,13 +295,18 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
           // this one is being committed waits for the next, so the job leaves with the newest state it can.
           const stopAfter = Boolean(control.notice || control.cancel);
           const near = control.notice && control.notice.deadline.getTime() - Date.now() < config.PROVENA_WORKER_NOTICE_MARGIN_SECONDS * 1000;
-          if (!near) {
-            lastCommitted = await commitCheckpoint(artifacts, checkpointKey, jobId, frame.path, frame.position, frame.consumed);
-            await reportCommitted(frame.consumed);
+          if (near) await rm(frame.path, { force: true });
+          else commits.offer(frame);
+          if (stopAfter) {
+            await commits.drain(!near);
+            break;
           }
-          await rm(frame.path, { force: true });
-          if (stopAfter) break;
         } else if (frame.type === 'model') {
+          log('model', { jobId, bytes: frame.bytes });
+          // The model covers every checkpoint still waiting; the one uploading finishes first, as does a report in
+          // flight (the final report comes after it).
+          await commits.drain(false);
+          await usage.drain(false);
           return await deliver(deps, {
             job,
             fencingToken: () => fencingToken,
@@ -300,6 +332,8 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     }
     // Stopped early: a notice or a cancel. What the last committed checkpoint covers is reported; the lease goes back.
     await run.return(undefined);
+    await commits.drain(false).catch((e: unknown) => log('checkpoint commit failed', { jobId, code: (e as { code?: string }).code }));
+    await usage.drain(false);
     if (lastCommitted) await reportCommitted(lastCommitted.samples);
     await release('interrupted');
     return control.cancel && !control.notice
@@ -313,6 +347,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     await release('failed', { code: /^[A-Z][A-Z0-9_]{2,63}$/.test(code) ? code : 'INTERNAL', message: message.replace(/[^\x20-\x7e]/g, ' ') });
     return { kind: 'failed', code, message };
   } finally {
+    trainer?.kill();
     clearInterval(heartbeat);
     for (const f of fetched) f.dataKey.fill(0);
     await rm(workDir, { recursive: true, force: true });

@@ -39,6 +39,12 @@ export const WorkerConfigSchema = z.object({
   PROVENA_TRAINER_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   /** The trainer checkpoints every this many optimizer steps (0: only at epoch ends). */
   PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: z.coerce.number().int().min(0).max(1_000_000).default(50),
+  /**
+   * Least seconds between two usage reports while training (each is a transaction): a report waits for the one in
+   * flight and for this interval, and a newer committed checkpoint replaces a waiting one. The final report pays
+   * everything whatever this is.
+   */
+  PROVENA_WORKER_REPORT_MIN_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   /** Renew the lease at least this often (seconds; the lease's own `heartbeatSeconds` when shorter). */
   PROVENA_WORKER_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(20),
   /** Long-poll for a job this long per lease request (seconds). */

@@ -8,7 +8,7 @@
 Run: `OMP_NUM_THREADS=2 .provena/trainer-venv/bin/python gpu-workers/trainer/bench_trainer.py` (from the repo root).
 Settings: BENCH_TRAINER_ROWS (default 4000), BENCH_TRAINER_EPOCHS (3), BENCH_TRAINER_STEPS (30 timed steps),
 BENCH_TRAINER_REPEATS (2: in-memory and pipe runs alternate, the fastest of each counts; one untimed warm-up run
-per recipe first). The cores may be shared: read the ratios with the load averages printed.
+of each per recipe first), BENCH_TRAINER_ONLY (comma-separated recipe kinds; default all). The cores may be shared: read the ratios with the load averages printed.
 """
 
 from __future__ import annotations
@@ -116,14 +116,20 @@ def main() -> None:
         "settings": {"rows": ROWS, "epochs": EPOCHS, "timedSteps": STEPS, "batchSize": 64},
         "recipes": {},
     }
+    only = [n for n in os.environ.get("BENCH_TRAINER_ONLY", "").split(",") if n]
     for name, r, columns, rows in _recipes():
+        if only and name not in only:
+            continue
         n_train = split_sizes(r, len(rows))[0]
         samples = n_train * EPOCHS
         def timed(fn):
             with tempfile.TemporaryDirectory() as d:
                 return fn(r, columns, rows, Path(d))
 
-        timed(_in_memory)  # warm-up: first calls into torch and functorch are slower
+        # Warm-up, both paths: first calls into torch, functorch and the start frame's JSON Schema validator are
+        # slower (a process pays them once at start-up: `subprocessOverMemory` below includes them).
+        timed(_in_memory)
+        timed(_through_pipe)
         mems, pipes = [], []
         for _ in range(REPEATS):
             mems.append(timed(_in_memory))

@@ -57,6 +57,12 @@ export interface JobRecord {
   model?: JobModel;
   sealedKey?: SealedBox;
   error?: { code: string; message: string };
+  /**
+   * How a cancelled (or refunded) job's privacy reservations were settled, written in the same conditional write
+   * that ended its last lease (so they are settled once): the epsilon spent (null: the whole reservation, kept as
+   * spent) and why.
+   */
+  privacySettled?: { epsilonSpent: number | null; reason: string; at: string };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ReceivedJobMessage } from '../ports/JobQueue.js';
 import type { JobRecord } from '../ports/JobRepo.js';
 import type { LeaseRequest, LeaseResult } from '../schemas/job.js';
 import { endedOnChain, FINISHED, quietly, readJobView, type JobDeps } from './jobDeps.js';
-import { privacyBudgets, releasePrivacy } from './privacyBudget.js';
+import { cancelledSettlement, privacyBudgets, settleCancelled } from './privacyBudget.js';
 import { requeueStaleJobs } from './requeueStaleJobs.js';
 
 export interface LeaseJobParameters {
@@ -23,10 +23,24 @@ const MODE_MISMATCH_HIDE_SECONDS = 2;
 
 type Outcome = { taken: JobRecord } | { skip: true };
 
+/** Ends a cancelled job's expired lease and settles its reservations, in one conditional write (once). */
+async function settleIfCancelled(deps: JobDeps, record: JobRecord, now: Date): Promise<void> {
+  const note = cancelledSettlement(record, now);
+  if (!note) return;
+  const { lease: _expired, ...rest } = record;
+  if (await deps.jobs.update({ ...rest, version: record.version + 1, updatedAt: now.toISOString(), privacySettled: note }, record.version)) {
+    await settleCancelled(deps, record, note);
+  }
+}
+
 /** What one received message means: take its job, or drop / re-hide the message and look at the next. */
 async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: string, request: LeaseRequest): Promise<Outcome> {
   const record = await deps.jobs.get(message.body.jobId);
   const now = deps.now();
+  if (record?.status === 'cancelled' && (!record.lease || Date.parse(record.lease.expiresAt) <= now.getTime())) {
+    // Cancelled while leased, and its worker never released it (its lease ran out): settle its reservations now.
+    await settleIfCancelled(deps, record, now);
+  }
   if (!record || FINISHED.includes(record.status) || record.status === 'cancelled') {
     await quietly(() => deps.queue.delete(message.receiptHandle));
     return { skip: true };
@@ -51,9 +65,12 @@ async function consider(deps: JobDeps, message: ReceivedJobMessage, caller: stri
     return { skip: true };
   }
   if (endedOnChain(await deps.chain.job(record.jobId))) {
-    if (await deps.jobs.update({ ...record, version: record.version + 1, status: 'cancelled', updatedAt: now.toISOString() }, record.version)) {
-      // Cancelled before any lease: it never trained, its reservation goes back (this write happens once).
-      if (record.attempts === 0) await releasePrivacy(deps, record.datasets);
+    // Cancelled (or refunded) with no lease held: never leased, or given back (interrupted) before any heartbeat saw
+    // the cancel. Its reservations are settled in this write (once): all released when it never trained.
+    const note = cancelledSettlement(record, now);
+    const { lease: _expired, ...rest } = record;
+    if (await deps.jobs.update({ ...rest, version: record.version + 1, status: 'cancelled', updatedAt: now.toISOString(), ...(note ? { privacySettled: note } : {}) }, record.version)) {
+      if (note) await settleCancelled(deps, record, note);
       await quietly(() => deps.queue.delete(message.receiptHandle));
     }
     return { skip: true };

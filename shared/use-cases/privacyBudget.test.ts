@@ -22,6 +22,7 @@ import type { JobSubmitInput } from '../schemas/job.js';
 import type { DpSettings } from '../schemas/recipe.js';
 import { codeOf } from '../../test/support/errors.js';
 import { getListing } from './getListing.js';
+import { heartbeatLease } from './heartbeatLease.js';
 import type { JobDeps } from './jobDeps.js';
 import { leaseJob } from './leaseJob.js';
 import { releaseLease } from './releaseLease.js';
@@ -34,13 +35,19 @@ const content = new LocalUnixfsContentStore({ memory: true });
 /** Registry dataset id → manifest CID; job id → its registry datasets. */
 const manifests = new Map<string, string>();
 const jobDatasets = new Map<string, string[]>();
+/** Jobs the lab ended on chain (cancelled). */
+const cancelledOnChain = new Set<string>();
 let datasets: DynamoDatasetRepo;
 let deps: JobDeps;
 let nextChainId = 1;
 let nextJobId = 1;
 
 const chain: JobChain = {
-  job: async (jobId) => (jobDatasets.has(jobId) ? { licenseId: '1', budget: '1000', spent: '0', maxRatePerSecond: '10', startedAt: 1_800_000_000, endedAt: 0, expiry: 1_900_000_000, refunded: false, finalized: false, active: true } : undefined),
+  job: async (jobId) => {
+    if (!jobDatasets.has(jobId)) return undefined;
+    const ended = cancelledOnChain.has(jobId);
+    return { licenseId: '1', budget: '1000', spent: '0', maxRatePerSecond: '10', startedAt: 1_800_000_000, endedAt: ended ? 1_800_000_100 : 0, expiry: 1_900_000_000, refunded: false, finalized: false, active: !ended };
+  },
   license: async () => ({ holder: HOLDER, expiry: 1_900_000_000, active: true }),
   jobDatasets: async (jobId) => (jobDatasets.get(jobId) ?? []).map((c) => ({ chainDatasetId: c, pricePerSample: '1', settledSamples: '0' })),
   manifestCidOf: async (c) => manifests.get(c) as string,
@@ -259,6 +266,123 @@ describe('a reservation while the job runs and when it ends', () => {
     expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 5.4, epsilonReserved: 0 });
     expect(await codeOf(submitJob(deps, { caller: HOLDER, input: job([ds], { targetEpsilon: 4.6 }) }))).toBe('OK');
     expect(await codeOf(submitJob(deps, { caller: HOLDER, input: job([ds], { targetEpsilon: 0.01 }) }))).toBe('PRIVACY_BUDGET_EXCEEDED');
+  });
+});
+
+describe('a reservation when the lab cancels the job on chain', () => {
+  async function leaseUntil(jobId: string) {
+    for (;;) {
+      const r = await leaseJob(deps, { caller: OPERATOR, request: { workerId: 'w', modes: ['nitro'], waitSeconds: 0 } });
+      if (!r.assignment) throw new Error(`job ${jobId} never came`);
+      if (r.assignment.lease.jobId === jobId) return r.assignment;
+    }
+  }
+  /** A submitted and leased job of `epsilon` on a fresh listing with a budget of 10. */
+  async function leased(epsilon: number) {
+    const ds = await listing({ epsilonBudget: 10, delta: 1e-5 });
+    const input = job([ds], { targetEpsilon: epsilon });
+    await submitJob(deps, { caller: HOLDER, input });
+    const assignment = await leaseUntil(input.jobId);
+    return { ds, jobId: input.jobId, fencingToken: assignment.lease.fencingToken };
+  }
+  /** What the worker committed before the cancel: epochs' epsilons and one checkpoint at `position`. */
+  async function trained(jobId: string, epsilons: number[], position?: { epoch: number; step: number; globalStep: number }) {
+    const record = (await deps.jobs.get(jobId))!;
+    const at = new Date().toISOString();
+    await deps.jobs.update({
+      ...record,
+      version: record.version + 1,
+      metrics: epsilons.map((epsilon, i) => ({ epoch: i + 1, train: { loss: 1 }, val: null, epsilon, at })),
+      checkpoints: position ? [{ objectKey: `jobs/${jobId}/c`, sha256: 'a'.repeat(64), bytes: 10, position, samples: {}, committedAt: at, fencingToken: record.fencingToken }] : [],
+    }, record.version);
+  }
+  /** The lab cancels; the worker's heartbeat sees it and the worker gives the lease back. */
+  async function cancelAndWindDown(jobId: string, fencingToken: number) {
+    cancelledOnChain.add(jobId);
+    const beat = await heartbeatLease(deps, { caller: OPERATOR, jobId, fencingToken });
+    expect(beat.cancel).toBe(true);
+    return releaseLease(deps, { caller: OPERATOR, jobId, input: { fencingToken, reason: 'interrupted' } });
+  }
+
+  it('releases the whole reservation of a job cancelled after the lease, before any epoch or checkpoint', async () => {
+    const { ds, jobId, fencingToken } = await leased(3);
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 0, epsilonReserved: 3 });
+
+    const view = await cancelAndWindDown(jobId, fencingToken);
+
+    expect(view.status).toBe('cancelled');
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 0, epsilonReserved: 0 });
+    expect((await deps.jobs.get(jobId))?.privacySettled).toMatchObject({ epsilonSpent: 0, reason: expect.stringMatching(/nothing spent/) });
+  });
+
+  it('spends what the last reported epoch spent when the last checkpoint is that epoch\'s end, and releases the rest', async () => {
+    const { ds, jobId, fencingToken } = await leased(4);
+    await trained(jobId, [0.9, 1.25], { epoch: 2, step: 0, globalStep: 20 });
+
+    await cancelAndWindDown(jobId, fencingToken);
+
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 1.25, epsilonReserved: 0 });
+  });
+
+  it('keeps the whole reservation as spent, saying why, when a checkpoint went past the last reported epsilon', async () => {
+    const { ds, jobId, fencingToken } = await leased(4);
+    await trained(jobId, [1.25], { epoch: 1, step: 3, globalStep: 13 });
+
+    await cancelAndWindDown(jobId, fencingToken);
+
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 4, epsilonReserved: 0 });
+    expect((await deps.jobs.get(jobId))?.privacySettled).toMatchObject({ epsilonSpent: null, reason: expect.stringMatching(/step 13.*unknown/) });
+  });
+
+  it('settles once: a second heartbeat-free release or a repeated message changes nothing', async () => {
+    const { ds, jobId, fencingToken } = await leased(2);
+    await cancelAndWindDown(jobId, fencingToken);
+
+    expect(await codeOf(releaseLease(deps, { caller: OPERATOR, jobId, input: { fencingToken, reason: 'interrupted' } }))).toBe('JOB_LEASE_STALE');
+    await deps.queue.send({ jobId });
+    expect((await leaseJob(deps, { caller: OPERATOR, request: { workerId: 'w', modes: ['nitro'], waitSeconds: 0 } })).assignment?.job.id).not.toBe(jobId);
+
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 0, epsilonReserved: 0 });
+  });
+
+  it('settles a job given back (interrupted) after an epoch and then cancelled, when its message comes back', async () => {
+    const { ds, jobId, fencingToken } = await leased(3);
+    await trained(jobId, [0.75], { epoch: 1, step: 0, globalStep: 10 });
+    await releaseLease(deps, { caller: OPERATOR, jobId, input: { fencingToken, reason: 'interrupted' } });
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonReserved: 3 });
+
+    cancelledOnChain.add(jobId);
+    while ((await leaseJob(deps, { caller: OPERATOR, request: { workerId: 'w', modes: ['nitro'], waitSeconds: 0 } })).assignment);
+
+    expect((await deps.jobs.get(jobId))?.status).toBe('cancelled');
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 0.75, epsilonReserved: 0 });
+  });
+
+  it('settles a cancelled job whose worker vanished once its lease has expired and its message is back', async () => {
+    const { ds, jobId, fencingToken } = await leased(3);
+    cancelledOnChain.add(jobId);
+    await heartbeatLease(deps, { caller: OPERATOR, jobId, fencingToken });
+    const record = (await deps.jobs.get(jobId))!;
+    expect(record.status).toBe('cancelled');
+    await deps.jobs.update({ ...record, version: record.version + 1, lease: { ...record.lease!, expiresAt: new Date(Date.now() - 1000).toISOString() } }, record.version);
+    await deps.queue.changeVisibility(record.lease!.receiptHandle, 0);
+
+    while ((await leaseJob(deps, { caller: OPERATOR, request: { workerId: 'w', modes: ['nitro'], waitSeconds: 0 } })).assignment);
+
+    expect(await ledgerOf(ds)).toMatchObject({ epsilonSpent: 0, epsilonReserved: 0 });
+    expect((await deps.jobs.get(jobId))?.lease).toBeUndefined();
+  });
+});
+
+describe('a job the chain lists no datasets for', () => {
+  it('is refused as CHAIN_UNAVAILABLE (a read behind the job\'s opening block), with no record, message or reservation', async () => {
+    const ds = await listing({ epsilonBudget: 10, delta: 1e-5 });
+    const input = job([ds], { targetEpsilon: 2 });
+    jobDatasets.set(input.jobId, []);
+
+    expect(await codeOf(submitJob(deps, { caller: HOLDER, input }))).toBe('CHAIN_UNAVAILABLE');
+    expect(await deps.jobs.get(input.jobId)).toBeUndefined();
+    expect((await ledgerOf(ds))?.epsilonReserved).toBe(0);
   });
 });
 

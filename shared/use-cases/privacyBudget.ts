@@ -74,3 +74,38 @@ export function privacyBudgets(record: JobRecord): Record<string, number> | unde
   const reserved = record.datasets.filter((d) => d.epsilonReserved !== undefined);
   return reserved.length ? Object.fromEntries(reserved.map((d) => [d.datasetId, d.epsilonReserved as number])) : undefined;
 }
+
+/**
+ * What a cancelled (or refunded) job spent, and why. Nothing when no epoch's metrics and no checkpoint ever left the
+ * worker; the last epsilon it reported when its last committed checkpoint is no further than that epoch's end;
+ * otherwise unknown (a checkpoint past the last reported epoch: checkpoints carry no epsilon), so the whole
+ * reservation stays spent (`epsilon` is `Infinity`, capped at each reservation when settled).
+ */
+export function cancelledJobEpsilon(record: JobRecord): { epsilon: number; reason: string } {
+  const last = record.checkpoints.at(-1);
+  const reported = [...record.metrics].reverse().find((m) => m.epsilon !== undefined);
+  if (record.metrics.length === 0 && !last) return { epsilon: 0, reason: 'cancelled before any epoch or checkpoint left the worker: nothing spent' };
+  if (reported?.epsilon !== undefined) {
+    const p = last?.position;
+    if (!p || p.epoch < reported.epoch || (p.epoch === reported.epoch && p.step === 0)) {
+      return { epsilon: reported.epsilon, reason: `cancelled after epoch ${reported.epoch}: the epsilon it reported then is spent, the rest released` };
+    }
+  }
+  const at = last ? `step ${last.position.globalStep}` : 'its last epoch';
+  return { epsilon: Number.POSITIVE_INFINITY, reason: `cancelled after a checkpoint at ${at}, past its last reported epsilon: what it spent is unknown, so the whole reservation stays spent` };
+}
+
+/**
+ * The note a cancelled job's record gets in the write that settles its privacy reservations (see
+ * {@link JobRecord.privacySettled}); undefined when there is nothing to settle (no reservation, or settled before).
+ */
+export function cancelledSettlement(record: JobRecord, now: Date): NonNullable<JobRecord['privacySettled']> | undefined {
+  if (record.privacySettled || !record.datasets.some((d) => d.epsilonReserved !== undefined)) return undefined;
+  const { epsilon, reason } = cancelledJobEpsilon(record);
+  return { epsilonSpent: Number.isFinite(epsilon) ? epsilon : null, reason, at: now.toISOString() };
+}
+
+/** Settles the reservations as `note` (just written on the record) says. */
+export async function settleCancelled(deps: Pick<JobDeps, 'privacy'>, record: JobRecord, note: NonNullable<JobRecord['privacySettled']>): Promise<void> {
+  await settlePrivacy(deps, record, note.epsilonSpent ?? Number.POSITIVE_INFINITY);
+}

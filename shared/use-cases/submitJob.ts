@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError, ProvenaError, hasCode, type DependencyError } from '../errors.js';
+import { ConflictError, DependencyError, ForbiddenError, NotFoundError, ProvenaError, hasCode } from '../errors.js';
 import type { JobRecord, JobRecordDataset } from '../ports/JobRepo.js';
 import { DatasetManifest, type Dataset } from '../schemas/dataset.js';
 import type { Job, JobSubmitInput } from '../schemas/job.js';
@@ -66,6 +66,10 @@ export async function submitJob(deps: JobDeps, params: SubmitJobParameters): Pro
   if (!chainJob.active) throw new ForbiddenError('JOB_NOT_ACTIVE', `Job ${input.jobId} is not open (ended, refunded or out of budget)`);
 
   const onChain = await deps.chain.jobDatasets(input.jobId);
+  // A license always covers at least one dataset (the contract refuses an empty purchase), so an empty list is a
+  // read the chain answered from before the job existed: a record without datasets would reach a worker with no
+  // data key to derive its checkpoint key from (DATA_KEY_MISMATCH). Refused, nothing written; the lab retries.
+  if (onChain.length === 0) throw new DependencyError('CHAIN_UNAVAILABLE', `The chain listed no datasets for job ${input.jobId} (a read behind its opening block?): submit it again`);
   const listed: { dataset: JobRecordDataset; listing: Dataset }[] = [];
   for (const d of onChain) {
     const listing = await listingOf(deps, d.chainDatasetId);

@@ -40,7 +40,9 @@ class RowStore:
     def n_rows(self) -> int:
         return sum(len(r) for r in self.rows.values())
 
-    def add(self, frame: dict[str, Any]) -> None:
+    def add(self, frame: dict[str, Any], body: bytes) -> None:
+        """`body`: the frame's bytes as received; the digest covers them (a resume must resend them byte for byte,
+        which the agent does: same rows, same batching, same encoder)."""
         ds, pos, cols, rows = frame.get("datasetId"), frame.get("position"), frame.get("columns"), frame.get("rows")
         if ds not in self.rows:
             raise TrainerError(PROTOCOL_VIOLATION, f"batch for dataset {ds!r}, which the start frame did not name")
@@ -62,7 +64,8 @@ class RowStore:
         if self.n_rows + len(rows) > MAX_ROWS:
             raise TrainerError(DATA_INVALID, f"more than {MAX_ROWS} rows")
         self.rows[ds].extend(rows)
-        self._digest.update(json.dumps([ds, pos, rows], separators=(",", ":"), sort_keys=True).encode())
+        self._digest.update(len(body).to_bytes(8, "big"))
+        self._digest.update(body)
 
     def check_end(self, frame: dict[str, Any]) -> None:
         counts = frame.get("rows")

@@ -55,6 +55,12 @@ def _reject_constant(name: str) -> Any:
 
 def read_frame(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any] | None:
     """The next frame, or None at a clean end of stream (no byte of a new frame read)."""
+    got = read_frame_with_body(stream, max_bytes)
+    return None if got is None else got[0]
+
+
+def read_frame_with_body(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> tuple[dict[str, Any], bytes] | None:
+    """The next frame and its body bytes as received (the row digest hashes them: no re-serialization)."""
     head = _read_exact(stream, 4)
     if not head:
         return None
@@ -72,7 +78,7 @@ def read_frame(stream: BinaryIO, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, 
         raise TrainerError(FRAME_MALFORMED, f"frame is not UTF-8 JSON: {e}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise TrainerError(FRAME_MALFORMED, "frame must be a JSON object with a string 'type'")
-    return obj
+    return obj, body
 
 
 def encode_frame(obj: dict[str, Any], max_bytes: int = MAX_FRAME_BYTES) -> bytes:

@@ -23,7 +23,7 @@ from .files import atomic_write, sha256_hex
 from .models import build_model
 from .protocol import DATA_INVALID, PROTOCOL_VIOLATION, RESUME_MISMATCH, TrainerError, finite
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: the data digest hashes the batch frames as received
 MODEL_FILE = "model.safetensors"
 #: Training metrics are computed on at most this many training rows (the first ones), validation on all rows.
 TRAIN_EVAL_ROWS = 8192

@@ -13,15 +13,16 @@ from typing import Any, BinaryIO
 import jsonschema
 
 from . import recipe as recipes
-from .data import RowStore, prepare
+from .data import Prepared, RowStore, prepare
 from .protocol import (
     FRAME_TRUNCATED, INTERNAL, MAX_FRAME_BYTES, PRIVACY_BUDGET_EXCEEDED, PROTOCOL_VIOLATION, TrainerError,
-    read_frame, write_frame,
+    read_frame, read_frame_with_body, write_frame,
 )
 from .train import Trainer, pick_device
 
 #: Generated from shared/schemas/trainerProtocol.ts by scripts/gen-recipe-schema.ts.
 START_SCHEMA = json.loads(Path(__file__).with_name("start-frame.schema.json").read_text("utf-8"))
+_START_VALIDATOR = jsonschema.Draft202012Validator(START_SCHEMA)
 
 
 def _check_start(frame: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def _check_start(frame: dict[str, Any]) -> dict[str, Any]:
     if "recipe" not in frame:
         raise TrainerError(PROTOCOL_VIOLATION, "start frame has no recipe")
     recipes.validate_recipe(frame["recipe"])  # first, for its own error code
-    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(START_SCHEMA).iter_errors(frame))
+    err = jsonschema.exceptions.best_match(_START_VALIDATOR.iter_errors(frame))
     if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         raise TrainerError(PROTOCOL_VIOLATION, f"start frame invalid at {where}: {err.message}")
@@ -45,11 +46,12 @@ def _check_start(frame: dict[str, Any]) -> dict[str, Any]:
 def _receive(stdin: BinaryIO, start: dict[str, Any], max_frame_bytes: int) -> RowStore:
     store = RowStore(start["datasetIds"])
     while True:
-        frame = read_frame(stdin, max_frame_bytes)
-        if frame is None:
+        got = read_frame_with_body(stdin, max_frame_bytes)
+        if got is None:
             raise TrainerError(FRAME_TRUNCATED, "stream ended before the 'end' frame")
+        frame, body = got
         if frame["type"] == "batch":
-            store.add(frame)
+            store.add(frame, body)
         elif frame["type"] == "end":
             store.check_end(frame)
             return store
@@ -69,6 +71,19 @@ def _check_budget(recipe: dict[str, Any], n_rows: int, budget: float | None) -> 
     return planned
 
 
+def _load_rows(stdin: BinaryIO, start: dict[str, Any], seed: int,
+               max_frame_bytes: int) -> tuple[Prepared, int, int, float]:
+    """Receives the rows and builds the tensors. The row objects (one Python list per row, as parsed) are dropped
+    when this returns: kept alive through training, every full garbage collection would walk them all."""
+    recipe = start["recipe"]
+    store = _receive(stdin, start, max_frame_bytes)
+    planned = _check_budget(recipe, store.n_rows, start.get("privacyBudget"))
+    _, n_val = recipes.split_sizes(recipe, store.n_rows)
+    assert store.columns is not None
+    data = prepare(recipe, store.columns, store.all_rows(), seed, n_val, store.digest(), store.sources())
+    return data, store.n_rows, n_val, planned
+
+
 def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
     first = read_frame(stdin, max_frame_bytes)
     if first is None:
@@ -76,11 +91,7 @@ def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_
     start = _check_start(first)
     recipe = start["recipe"]
     seed = start.get("seed", recipe["seed"])
-    store = _receive(stdin, start, max_frame_bytes)
-    planned = _check_budget(recipe, store.n_rows, start.get("privacyBudget"))
-    _, n_val = recipes.split_sizes(recipe, store.n_rows)
-    assert store.columns is not None
-    data = prepare(recipe, store.columns, store.all_rows(), seed, n_val, store.digest(), store.sources())
+    data, n_rows, n_val, planned = _load_rows(stdin, start, seed, max_frame_bytes)
     device = pick_device(start.get("device", "auto"))
     trainer = Trainer(recipe, data, seed=seed, device=device, out_dir=Path(start["outDir"]),
                       checkpoint_every=start.get("checkpointEverySteps", 0),
@@ -89,7 +100,7 @@ def run_job(stdin: BinaryIO, stdout: BinaryIO, max_frame_bytes: int = MAX_FRAME_
     if "resumeFrom" in start:
         trainer.load_checkpoint(Path(start["resumeFrom"]))
     write_frame(stdout, {
-        "type": "plan", "jobId": start["jobId"], "device": str(device), "rows": store.n_rows, "train": data.n_train,
+        "type": "plan", "jobId": start["jobId"], "device": str(device), "rows": n_rows, "train": data.n_train,
         "val": n_val, "stepsPerEpoch": trainer.steps_per_epoch, "epochs": recipe["epochs"],
         "plannedEpsilon": planned if math.isfinite(planned) else None,
         "resumedAt": {"epoch": trainer.epoch, "step": trainer.step_in_epoch, "globalStep": trainer.global_step},

@@ -246,3 +246,18 @@ def test_a_dp_recipe_whose_planned_epsilon_exceeds_its_own_target_epsilon_does_n
     r = {**RECIPE, "dp": {**DP, "targetEpsilon": 0.1}}
 
     _assert_refused(tmp_path, job_stream(r, COLUMNS, ROWS, tmp_path), P.PRIVACY_BUDGET_EXCEEDED)
+
+
+def test_resuming_with_rows_that_differ_in_one_value_is_refused_as_a_resume_mismatch(tmp_path):
+    (tmp_path / "job").mkdir()
+    _, frames = _serve(job_stream(RECIPE, COLUMNS, ROWS, tmp_path / "job", checkpointEverySteps=3,
+                                  keepCheckpoints=1000))
+    first = next(f for f in frames if f["type"] == "checkpoint")
+    (tmp_path / "job" / "model.safetensors").unlink()
+    changed = [list(r) for r in ROWS]
+    changed[150][0] = changed[150][0] + 1.0
+
+    message = _assert_refused(tmp_path / "job", job_stream(RECIPE, COLUMNS, changed, tmp_path / "job",
+                                                            resumeFrom=first["path"]), P.RESUME_MISMATCH)
+
+    assert "data" in message
