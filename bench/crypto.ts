@@ -148,7 +148,7 @@ const phases: Phase[] = [
       });
       const ours = await measure(async () => {
         const enc = encryptStream(plaintext(), ctx);
-        for await (const chunk of enc) void chunk.ciphertext;
+        for await (const chunk of enc) void chunk.ciphertextParts;
         params = enc.summary().params;
         chunks = enc.summary().chunks;
       });
@@ -171,7 +171,7 @@ const phases: Phase[] = [
         }
       });
       const workerHash = await measure(async () => {
-        for await (const chunk of encryptStream(plaintext(), { ...ctx, parallelHash: true })) void chunk.ciphertext;
+        for await (const chunk of encryptStream(plaintext(), { ...ctx, parallelHash: true })) void chunk.ciphertextParts;
       });
       return { ours, baseline, baselineName: 'createCipheriv(aes-256-gcm), one stream', variants: { workerHash, floor } };
     },
@@ -183,7 +183,7 @@ const phases: Phase[] = [
       const oursFile = join(tmpDir, 'ours.bin');
       const rawFile = join(tmpDir, 'raw.bin');
       const enc = encryptStream(plaintext(), { ...ctx, salt: Buffer.from(params!.salt, 'hex') });
-      await writeAll(oursFile, (async function* () { for await (const c of enc) yield c.ciphertext; })());
+      await writeAll(oursFile, (async function* () { for await (const c of enc) yield* c.ciphertextParts; })());
       const iv = randomBytes(12);
       const rc = createCipheriv('aes-256-gcm', key, iv);
       await writeAll(rawFile, (async function* () { for await (const p of plaintext()) yield rc.update(p); rc.final(); })());

@@ -54,10 +54,12 @@ function breakdown(profile: CpuProfile): { category: string; ms: number }[] {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const totals = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
+  profile.samples.forEach((id, i): void => {
     const dt = (profile.timeDeltas[i] ?? 0) / 1000;
     const leaf = byId.get(id)!;
     let category: string | undefined;
+    // Stopping the profiler serializes the profile inside this process: its samples are not the requests'.
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.url === 'node:inspector') return;
     if (leaf.callFrame.functionName === '(idle)') category = 'idle (waiting: I/O, timers)';
     else if (leaf.callFrame.functionName === '(garbage collector)') category = 'garbage collector';
     for (let cur: number | undefined = id; category === undefined && cur !== undefined; cur = parent.get(cur)) {
