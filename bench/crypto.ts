@@ -3,7 +3,8 @@
  * `crypto.createCipheriv('aes-256-gcm')` on the same data, in the same run, plus peak RSS.
  *
  * Env: BENCH_CRYPTO_BYTES (default 1 GiB), BENCH_CRYPTO_CHUNK (default 4 MiB), BENCH_CRYPTO_PIECE (source read
- * size, default 1 MiB). Writes bench/results/crypto.json.
+ * size, default 1 MiB), BENCH_CRYPTO_ROUNDS (default 3: the in-memory phases and download+decrypt run every contender
+ * once per round, interleaved, and keep each one's median run). Writes bench/results/crypto.json.
  *
  * Decryption reads ciphertext files written beforehand (untimed) to bench/results/tmp/, for both ours and raw, so
  * both sides pay the same (page-cached) reads.
@@ -50,6 +51,12 @@ const CHUNK = Number(process.env.BENCH_CRYPTO_CHUNK ?? 4 * MiB);
 const PIECE = Number(process.env.BENCH_CRYPTO_PIECE ?? MiB);
 const WITH_S3 = process.env.BENCH_CRYPTO_S3 !== '0';
 const WITH_TRANSPORT = process.env.BENCH_CRYPTO_S3_TRANSPORT !== '0';
+/**
+ * Rounds of the in-memory phases and of download+decrypt: each round runs every contender once, interleaved, and
+ * each keeps its median run (by time). On shared cores a load swing then hits all contenders alike instead of
+ * whichever happened to run during it.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_CRYPTO_ROUNDS ?? 3));
 /** Parts in flight during the upload (the SDK's default; the transport baseline uses the same). */
 const IN_FLIGHT = 4;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -118,7 +125,28 @@ async function measure(fn: () => Promise<void>, intervalMs = 20): Promise<Measur
 /** One benchmark phase: ours (default settings) vs a baseline over the same bytes, plus named variants. */
 interface Phase {
   name: string;
-  run(): Promise<{ ours: Measure; baseline: Measure; baselineName: string; variants?: Record<string, Measure>; info?: Record<string, unknown> }>;
+  run(): Promise<{ ours: Measure; baseline: Measure; baselineName: string; variants?: Record<string, Measure>; info?: Record<string, unknown>; rounds?: Record<string, number[]> }>;
+}
+
+/**
+ * Runs each contender once per round, in the given order, for {@link ROUNDS} rounds; returns each one's median
+ * run and every round's MiB/s (for the JSON).
+ */
+async function interleaved(contenders: Record<string, () => Promise<void>>, intervalMs = 20, between?: () => Promise<void>): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
+  const runs: Record<string, Measure[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      (runs[name] ??= []).push(await measure(fn, intervalMs));
+      await between?.();
+    }
+  }
+  const median: Record<string, Measure> = {};
+  const rounds: Record<string, number[]> = {};
+  for (const [name, ms] of Object.entries(runs)) {
+    median[name] = ms.slice().sort((a, b) => a.seconds - b.seconds)[ms.length >> 1]!;
+    rounds[name] = ms.map((m) => +m.mibPerSec.toFixed(1));
+  }
+  return { median, rounds };
 }
 
 const key = generateDataKey();
@@ -140,21 +168,21 @@ const phases: Phase[] = [
   {
     name: 'encrypt',
     async run() {
-      const baseline = await measure(async () => {
+      const raw = async (): Promise<void> => {
         const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
         for await (const p of plaintext()) c.update(p);
         c.final();
         c.getAuthTag();
-      });
-      const ours = await measure(async () => {
+      };
+      const oursRun = async (): Promise<void> => {
         const enc = encryptStream(plaintext(), ctx);
-        for await (const chunk of enc) void chunk.ciphertext;
+        for await (const chunk of enc) void chunk.ciphertextParts;
         params = enc.summary().params;
         chunks = enc.summary().chunks;
-      });
+      };
       // The format's floor: GCM per chunk plus the SHA-256 of each chunk's ciphertext that the manifest records,
       // hashed in the same pass (raw node:crypto calls, no chunk objects, no copies).
-      const floor = await measure(async () => {
+      const floorRun = async (): Promise<void> => {
         let c = createCipheriv('aes-256-gcm', key, randomBytes(12));
         let h = createHash('sha256');
         let n = 0;
@@ -169,11 +197,13 @@ const phases: Phase[] = [
             h = createHash('sha256');
           }
         }
-      });
-      const workerHash = await measure(async () => {
-        for await (const chunk of encryptStream(plaintext(), { ...ctx, parallelHash: true })) void chunk.ciphertext;
-      });
-      return { ours, baseline, baselineName: 'createCipheriv(aes-256-gcm), one stream', variants: { workerHash, floor } };
+      };
+      const workerHashRun = async (): Promise<void> => {
+        for await (const chunk of encryptStream(plaintext(), { ...ctx, parallelHash: true })) void chunk.ciphertextParts;
+      };
+      const { median, rounds } = await interleaved({ raw, ours: oursRun, floor: floorRun, workerHash: workerHashRun });
+      const { raw: baseline, ours, floor, workerHash } = median as Record<'raw' | 'ours' | 'floor' | 'workerHash', Measure>;
+      return { ours, baseline, baselineName: 'createCipheriv(aes-256-gcm), one stream', variants: { workerHash, floor }, rounds };
     },
   },
   {
@@ -183,28 +213,26 @@ const phases: Phase[] = [
       const oursFile = join(tmpDir, 'ours.bin');
       const rawFile = join(tmpDir, 'raw.bin');
       const enc = encryptStream(plaintext(), { ...ctx, salt: Buffer.from(params!.salt, 'hex') });
-      await writeAll(oursFile, (async function* () { for await (const c of enc) yield c.ciphertext; })());
+      await writeAll(oursFile, (async function* () { for await (const c of enc) yield* c.ciphertextParts; })());
       const iv = randomBytes(12);
       const rc = createCipheriv('aes-256-gcm', key, iv);
       await writeAll(rawFile, (async function* () { for await (const p of plaintext()) yield rc.update(p); rc.final(); })());
       const tag = rc.getAuthTag();
       try {
-        const baseline = await measure(async () => {
+        const raw = async (): Promise<void> => {
           const d = createDecipheriv('aes-256-gcm', key, iv);
           d.setAuthTag(tag);
           for await (const b of createReadStream(rawFile, { highWaterMark: PIECE })) d.update(b as Buffer);
           d.final();
-        });
+        };
         const run = (parallelHash?: boolean) => async () => {
           let n = 0;
           const o = { ...ctx, params: params!, chunks, ...(parallelHash === undefined ? {} : { parallelHash }) };
           for await (const p of decryptStream(createReadStream(oursFile, { highWaterMark: PIECE }), o)) n += p.length;
           if (n !== BYTES) throw new Error(`decrypted ${n} bytes, expected ${BYTES}`);
         };
-        const ours = await measure(run());
-        const workerHash = await measure(run(true));
         // The format's floor: SHA-256 and GCM decryption of every piece in one pass (no tag checks, no chunking).
-        const floor = await measure(async () => {
+        const floorRun = async (): Promise<void> => {
           const d = createDecipheriv('aes-256-gcm', key, iv);
           const h = createHash('sha256');
           for await (const b of createReadStream(rawFile, { highWaterMark: PIECE })) {
@@ -212,8 +240,10 @@ const phases: Phase[] = [
             d.update(b as Buffer);
           }
           h.digest();
-        });
-        return { ours, baseline, baselineName: 'createDecipheriv(aes-256-gcm), one stream, same file reads', variants: { workerHash, floor } };
+        };
+        const { median, rounds } = await interleaved({ raw, ours: run(), floor: floorRun, workerHash: run(true) });
+        const { raw: baseline, ours, floor, workerHash } = median as Record<'raw' | 'ours' | 'floor' | 'workerHash', Measure>;
+        return { ours, baseline, baselineName: 'createDecipheriv(aes-256-gcm), one stream, same file reads', variants: { workerHash, floor }, rounds };
       } finally {
         await rm(oursFile, { force: true });
         await rm(rawFile, { force: true });
@@ -461,27 +491,26 @@ const s3Phases: Phase[] = [
       const env = await s3Setup();
       const up = env.uploaded;
       if (!up) throw new Error('download+decrypt needs encrypt+upload first');
-      const baseline = await measure(() => rawDecryptFile(env), 50);
       const out = join(env.dir, 'plain.out');
-      const ours = await measure(async () => {
-        const n = await decryptToFile(await env.blobs.get(up.objectKey), out, { ...S3_BINDING, key, params: up.params, chunks: up.chunks });
-        if (n !== BYTES) throw new Error(`decrypted ${n} bytes, expected ${BYTES}`);
-      }, 50);
-      await rm(out, { force: true });
-      const variants: Record<string, Measure> = {};
-      if (WITH_TRANSPORT) {
-        variants.transportOnly = await measure(async () => {
-          await writeAll(out, await env.blobs.get(up.objectKey), true);
-        }, 50);
-        await rm(out, { force: true });
-      }
+      const contenders: Record<string, () => Promise<void>> = {
+        raw: () => rawDecryptFile(env),
+        ours: async () => {
+          const n = await decryptToFile(await env.blobs.get(up.objectKey), out, { ...S3_BINDING, key, params: up.params, chunks: up.chunks });
+          if (n !== BYTES) throw new Error(`decrypted ${n} bytes, expected ${BYTES}`);
+        },
+      };
+      if (WITH_TRANSPORT) contenders.transportOnly = async () => writeAll(out, await env.blobs.get(up.objectKey), true);
+      const { median, rounds } = await interleaved(contenders, 50, () => rm(out, { force: true }));
+      const { raw: baseline, ours, transportOnly } = median as Record<string, Measure>;
+      const variants: Record<string, Measure> = transportOnly ? { transportOnly } : {};
       const s3ServerPeakRssMiB = childPeakRssMiB(env.child.pid);
       await s3Teardown();
       return {
-        ours,
-        baseline,
+        ours: ours!,
+        baseline: baseline!,
         baselineName: 'createDecipheriv(aes-256-gcm) over the same file reads (tag checked), no download',
         variants,
+        rounds,
         info: { download: 'S3BlobStore.get stream -> decryptToFile (temp file, fsync, rename)', ...(s3ServerPeakRssMiB === undefined ? {} : { s3ServerPeakRssMiB: +s3ServerPeakRssMiB.toFixed(1) }) },
       };
     },
@@ -506,7 +535,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     for (const phase of phases) {
-      const { ours, baseline, baselineName, variants = {}, info } = await phase.run();
+      const { ours, baseline, baselineName, variants = {}, info, rounds } = await phase.run();
       const ratio = ours.mibPerSec / baseline.mibPerSec;
       const v = Object.fromEntries(
         Object.entries(variants).map(([k, m]) => [k, { MiBps: r1(m.mibPerSec), ratio: +(m.mibPerSec / baseline.mibPerSec).toFixed(3), seconds: +m.seconds.toFixed(2), ...rss(m) }]),
@@ -527,6 +556,7 @@ async function main(): Promise<void> {
         oursPeakRssFirstHalfMiB: r1(ours.peakRssFirstHalfMiB),
         oursPeakRssSecondHalfMiB: r1(ours.peakRssSecondHalfMiB),
         variants: v,
+        ...(rounds === undefined ? {} : { rounds: ROUNDS, roundsMiBps: rounds }),
         ...(info === undefined ? {} : { info }),
       });
       const name = phase.name.padEnd(16);
@@ -550,6 +580,7 @@ async function main(): Promise<void> {
     bytes: BYTES,
     chunkSize: CHUNK,
     pieceSize: PIECE,
+    rounds: ROUNDS,
     target: 'encrypt and decrypt >= 90% of raw GCM; download+decrypt >= 95% of transport only; RSS flat',
     machine: { ...machineNow(), loadavgStart: loadStart.map((l) => +l.toFixed(2)), loadavgEnd: loadEnd.map((l) => +l.toFixed(2)) },
     phases: results,

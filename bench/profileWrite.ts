@@ -9,6 +9,7 @@
  * parsing, signature recovery, routing, the loopback HTTP round trip and the event loop.
  * Writes bench/results/profile-write.json.
  */
+import { Session } from 'node:inspector/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,54 @@ import { exampleListing } from '../cli/example-listing.js';
 import { freePort, percentile, runLoad, startFloor } from './lib/load.js';
 
 const N = Number(process.env.BENCH_PROFILE_REQUESTS ?? 100);
+/** Where to also write the timed loop's raw V8 CPU profile (open it in Chrome DevTools), if set. */
+const CPU_PROFILE_OUT = process.env.BENCH_PROFILE_CPUPROFILE;
+
+/** A V8 CPU profile as `Profiler.stop` returns it (the fields read here). */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * Where the CPU time of the timed loop went, by the first matching frame on each sample's stack (leaf first):
+ * ordered so that a sample inside dynalite counts as dynalite even when the AWS SDK called it.
+ */
+const CATEGORIES: [string, RegExp][] = [
+  ['dynalite (embedded DynamoDB server: validation, LevelDB)', /node_modules\/(dynalite|levelup|leveldown|classic-level|abstract-level|memdown|lazy|once|big\.js)\//],
+  ['AWS SDK client (middleware, SigV4, (de)serialization)', /node_modules\/@(aws-sdk|smithy|aws-crypto)\//],
+  ['secp256k1 and keccak (server recovery + client signing)', /node_modules\/(@noble|ethers)\//],
+  ['content store (UnixFS importer, blockstore)', /node_modules\/(ipfs-unixfs|blockstore|multiformats|@ipld|uint8arrays|it-|interface-|hamt|protons)/],
+  ['zod validation', /node_modules\/zod\//],
+  ['logging (Powertools logger)', /node_modules\/@aws-lambda-powertools\/logger\//],
+  ['our code (handler, use case, adapters, SDK client)', /\/(shared|functions|stack|bench)\//],
+  ['Node HTTP, streams, fs, timers (runtime internals)', /^node:/],
+];
+
+/** Self time per category (ms); samples with no matching frame count as `other` (GC, idle is left out). */
+function breakdown(profile: CpuProfile): { category: string; ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i): void => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    const leaf = byId.get(id)!;
+    let category: string | undefined;
+    // Stopping the profiler serializes the profile inside this process: its samples are not the requests'.
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.url === 'node:inspector') return;
+    if (leaf.callFrame.functionName === '(idle)') category = 'idle (waiting: I/O, timers)';
+    else if (leaf.callFrame.functionName === '(garbage collector)') category = 'garbage collector';
+    for (let cur: number | undefined = id; category === undefined && cur !== undefined; cur = parent.get(cur)) {
+      const url = byId.get(cur)!.callFrame.url;
+      category = CATEGORIES.find(([, re]) => re.test(url))?.[0];
+    }
+    category ??= 'other (native, program)';
+    totals.set(category, (totals.get(category) ?? 0) + dt);
+  });
+  return [...totals.entries()].map(([category, ms]) => ({ category, ms })).sort((a, b) => b.ms - a.ms);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Accumulates the time spent in `obj[name]` per request into `spans[label]`. */
@@ -70,11 +119,20 @@ async function main(): Promise<void> {
     const floorRun = await runLoad(N, 1, 20, async (i) => void (await floorClient.request('POST', '/v1/datasets', { body: body(i), signed: true })));
     await floor.close();
     const totals: number[] = [];
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
       await client.createDataset(body(i));
       totals.push(performance.now() - t0);
     }
+    const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+    session.disconnect();
+    if (CPU_PROFILE_OUT) await writeFile(CPU_PROFILE_OUT, JSON.stringify(profile));
+    const cpu = breakdown(profile).map(({ category, ms }) => ({ category, meanMsPerRequest: +(ms / N).toFixed(2) }));
     // Client signing alone, same bodies: what the SDK does before the request leaves.
     const s0 = performance.now();
     for (let i = 0; i < N; i++) await signRequest(wallet, { chainId: info.chainId, method: 'POST', path: '/v1/datasets', body: JSON.stringify(body(i)) });
@@ -97,6 +155,11 @@ async function main(): Promise<void> {
       floorP50Ms: floorRun.p50Ms,
       floor: 'the same SDK client signing the same POST to a bare node:http server answering {}, one at a time',
       spans: parts,
+      cpuProfile: {
+        what: 'V8 sampling profile (200 µs) of this process during the timed requests (client, API, dynalite and the content store share it), self time per request, by the first matching frame from the leaf (dynalite before the AWS SDK that calls it)',
+        samplingIntervalUs: 200,
+        categories: cpu,
+      },
     };
     await writeFile(join(here, 'results', 'profile-write.json'), `${JSON.stringify(out, null, 2)}\n`);
     console.log(JSON.stringify(out, null, 2));

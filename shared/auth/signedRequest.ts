@@ -9,8 +9,8 @@
  * a reused nonce.
  */
 // ethers' sha256 and randomBytes, not node:crypto: the SDK signs requests in a browser too (the web console).
-import { TypedDataEncoder, getAddress, hexlify, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
-import { isErc6492Signature, recoverStrict } from '../crypto/signatures.js';
+import { BaseWallet, TypedDataEncoder, concat, getAddress, hexlify, keccak256, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { isErc6492Signature, recoverStrictFor } from '../crypto/signatures.js';
 import { REQUEST_TYPES, requestDomain } from '../eip712.js';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
@@ -61,9 +61,19 @@ export function requestMessage(input: {
   };
 }
 
-/** The EIP-712 digest a signer signs for `message` on `chainId`. */
+// The request type never changes and a process sees one or two chain ids: building the encoder (type parsing) and
+// the domain separator once per process instead of per request makes the digest about 3x cheaper.
+const requestEncoder = TypedDataEncoder.from(REQUEST_TYPES);
+const domainSeparators = new Map<number, string>();
+
+/** The EIP-712 digest a signer signs for `message` on `chainId` (`TypedDataEncoder.hash`, with its parts cached). */
 export function requestDigest(chainId: number, message: RequestMessage): string {
-  return TypedDataEncoder.hash(requestDomain(chainId), REQUEST_TYPES, message);
+  let separator = domainSeparators.get(chainId);
+  if (separator === undefined) {
+    separator = TypedDataEncoder.hashDomain(requestDomain(chainId));
+    domainSeparators.set(chainId, separator);
+  }
+  return keccak256(concat(['0x1901', separator, requestEncoder.hash(message)]));
 }
 
 /** Anything that signs EIP-712 typed data the ethers way (an ethers Signer, or an adapter over viem). */
@@ -88,7 +98,12 @@ export async function signRequest(
   input: { chainId: number; method: string; path: string; body?: string | Uint8Array; timestamp?: number; nonce?: string; account?: string },
 ): Promise<Record<string, string>> {
   const message = requestMessage({ ...input, account: input.account ?? (await signer.getAddress()) });
-  const signature = await signer.signTypedData(requestDomain(input.chainId), REQUEST_TYPES, { ...message });
+  // An ethers wallet signs the digest directly (same deterministic signature as its signTypedData, without
+  // re-encoding the types); any other signer (browser wallet, viem adapter, smart-account owner) signs the typed data.
+  const signature =
+    signer instanceof BaseWallet
+      ? signer.signingKey.sign(requestDigest(input.chainId, message)).serialized
+      : await signer.signTypedData(requestDomain(input.chainId), REQUEST_TYPES, { ...message });
   return authHeaders(message.account, message, signature);
 }
 
@@ -178,7 +193,7 @@ export async function verifySignedRequest(
     // A wrapped signature names a factory; the check simulates it and asks the account, whatever exists today.
     if (await deps.chain.isValidErc6492Signature(address, digest, signature)) kind = 'erc6492';
   } else {
-    const eoa = recoverStrict(digest, signature);
+    const eoa = recoverStrictFor(digest, signature, address);
     if (eoa.ok && eoa.address === address) {
       kind = 'eoa';
     } else if (await deps.chain.isContract(address)) {

@@ -47,7 +47,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 export async function encryptArtifact(plaintext: Uint8Array, key: Uint8Array, meta: { kind: ArtifactKind; jobId: string }): Promise<Buffer> {
   const stream = encryptStream(once(plaintext), { key, chunkSize: ARTIFACT_CHUNK_SIZE, ...binding(meta.kind, meta.jobId) });
   const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c.ciphertext);
+  for await (const c of stream) parts.push(...c.ciphertextParts);
   const summary = stream.summary();
   const header: ArtifactHeader = { kind: meta.kind, jobId: meta.jobId, params: summary.params, chunks: summary.chunks };
   const headerBytes = Buffer.from(canonicalJson(header), 'utf8');

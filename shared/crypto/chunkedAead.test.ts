@@ -78,6 +78,18 @@ describe('chunked AES-256-GCM stream', () => {
     ]);
   });
 
+  it('hands out each chunk as the pieces the cipher produced, tag last, whose bytes and digest are the chunk\'s', async () => {
+    const s = await seal(randomBytes(2 * CHUNK + 3), key);
+
+    for (const c of s.chunks) {
+      const joined = Buffer.concat(c.ciphertextParts);
+      expect(c.ciphertextParts.length).toBeGreaterThan(1);
+      expect(c.ciphertextParts.at(-1)!.equals(joined.subarray(-TAG_LENGTH))).toBe(true);
+      expect(joined.equals(c.ciphertext)).toBe(true);
+      expect(c.sha256).toBe(sha(joined));
+    }
+  });
+
   it('draws a fresh salt per encryption, so the same key and data give different ciphertext', async () => {
     const data = randomBytes(100);
     const a = await seal(data, key);

@@ -492,8 +492,13 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
       if (!part || chunk.index >= session.chunkCount) {
         throw new ProvenaError('UPLOAD_SOURCE_CHANGED', `${input.sourceName} grew while it was being read; start a new upload with --restart`);
       }
-      pieces.push(chunk.ciphertext);
-      digests.push({ sha256: chunk.sha256, size: chunk.ciphertext.length });
+      // The cipher's pieces as they are: the part is concatenated once, when it is sent.
+      let size = 0;
+      for (const b of chunk.ciphertextParts) {
+        pieces.push(b);
+        size += b.length;
+      }
+      digests.push({ sha256: chunk.sha256, size });
       if (chunk.index === part.firstChunk + part.chunkCount - 1) {
         await finishPart(part, pieces, digests);
         partIndex += 1;

@@ -1,0 +1,31 @@
+import { TypedDataEncoder, Wallet, keccak256, concat, Signature, recoverAddress, computeAddress } from 'ethers';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
+import { requestDigest } from '../shared/auth/signedRequest.js';
+const w = Wallet.createRandom();
+const msg = { account: w.address, method: 'POST', path: '/v1/datasets', bodyHash: '0x' + '00'.repeat(32), timestamp: 1700000000, nonce: '0x' + '22'.repeat(32) };
+const t = (name: string, n: number, f: () => unknown) => { for (let i = 0; i < 50; i++) f(); const t0 = performance.now(); for (let i = 0; i < n; i++) f(); console.log(name.padEnd(30), ((performance.now() - t0) / n).toFixed(3), 'ms'); };
+const enc = TypedDataEncoder.from(REQUEST_TYPES);
+const dsep = TypedDataEncoder.hashDomain(requestDomain(31337));
+const fast = () => keccak256(concat(['0x1901', dsep, enc.hash(msg)]));
+console.log(fast() === requestDigest(31337, msg));
+t('requestDigest', 500, () => requestDigest(31337, msg));
+t('fast digest', 500, fast);
+const digest = fast();
+const sig = w.signingKey.sign(digest).serialized;
+t('recoverAddress', 300, () => recoverAddress(digest, Signature.from(sig)));
+const Q = secp256k1.ProjectivePoint.fromHex(w.signingKey.publicKey.slice(2));
+Q._setWindowSize(8); Q.multiply(3n);
+const n = secp256k1.CURVE.n;
+const { mod, invert } = { mod: (a: bigint) => ((a % n) + n) % n, invert: (a: bigint) => { let [x, y, u, v] = [a, n, 1n, 0n]; while (x) { const q = y / x; [x, y, u, v] = [y - q * x, x, v - q * u, u]; } return ((v % n) + n) % n; } };
+const r = BigInt('0x' + sig.slice(2, 66)), s = BigInt('0x' + sig.slice(66, 130)), h = BigInt(digest);
+const fastVerify = () => { const si = invert(s); const R = secp256k1.ProjectivePoint.BASE.multiply(mod(h * si)).add(Q.multiply(mod(r * si))).toAffine(); return mod(R.x) === r && (R.y & 1n); };
+console.log(fastVerify());
+t('fastVerify(precomp Q)', 300, fastVerify);
+t('noble verify', 300, () => secp256k1.verify(sig.slice(2, 130), digest.slice(2), w.signingKey.publicKey.slice(2)));
+for (const ws of [4, 6]) {
+  const Q2 = secp256k1.ProjectivePoint.fromHex(w.signingKey.publicKey.slice(2)); Q2._setWindowSize(ws); Q2.multiply(3n);
+  t(`fastVerify w${ws}`, 300, () => { const si = invert(s); return secp256k1.ProjectivePoint.BASE.multiply(mod(h * si)).add(Q2.multiply(mod(r * si))).toAffine(); });
+}
+const mu = process.memoryUsage().heapUsed; const pts = []; for (let i = 0; i < 50; i++) { const P = secp256k1.ProjectivePoint.fromHex(Wallet.createRandom().signingKey.publicKey.slice(2)); P._setWindowSize(4); P.multiply(3n); pts.push(P); } global.gc?.(); console.log('heap per w4 point KB', ((process.memoryUsage().heapUsed - mu) / 50 / 1024).toFixed(0));
+t('multiplyUnsafe', 300, () => Q.multiplyUnsafe(mod(r * invert(s))));
