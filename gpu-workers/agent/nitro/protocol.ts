@@ -106,6 +106,7 @@ export async function* decodeChannelFrames<T>(source: AsyncIterable<Uint8Array>,
 
 /** Collects `chunk` frames per stream, bounded by {@link MAX_STREAM_BYTES}; `take` hands a finished stream over once. */
 export class StreamAssembler {
+  constructor(private readonly maxBytes = MAX_STREAM_BYTES) {}
   private readonly open = new Map<string, { parts: Buffer[]; bytes: number }>();
   private readonly done = new Map<string, Buffer>();
 
@@ -115,7 +116,7 @@ export class StreamAssembler {
     const s = this.open.get(chunk.stream) ?? { parts: [], bytes: 0 };
     const data = Buffer.from(chunk.data, 'base64');
     s.bytes += data.length;
-    if (s.bytes > MAX_STREAM_BYTES) throw channelError('WORKER_CHANNEL_INVALID', `stream ${chunk.stream} is over ${MAX_STREAM_BYTES} bytes`);
+    if (s.bytes > this.maxBytes) throw channelError('WORKER_CHANNEL_INVALID', `stream ${chunk.stream} is over ${this.maxBytes} bytes`);
     s.parts.push(data);
     if (!chunk.last) {
       this.open.set(chunk.stream, s);
