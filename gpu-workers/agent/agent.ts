@@ -199,6 +199,8 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       commit: (input) => api.call(routes.commitCheckpoint, { params: { jobId }, body: { fencingToken, ...input } }),
     };
     const reportCommitted = async (samples: Samples): Promise<void> => {
+      // A cancelled job pays nothing more (the API refuses with JOB_NOT_ACTIVE): commit, but do not report.
+      if (control.cancel) return;
       try {
         await reporter.report(samples);
       } catch (e) {
