@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { tabularRecipe } from '../../../test/support/workerData.js';
 import type { TrainerProcess } from '../trainerDriver.js';
 import { EnclaveChannel } from './enclaveSide.js';
 import { ParentHost } from './parentSide.js';
@@ -132,5 +133,85 @@ describe('an enclave and its parent over a Unix socket', () => {
     await host.notice({ source: 'imds', action: 'terminate', deadline: new Date(Date.now() + 120_000) });
 
     expect(await seen).toBe('terminate');
+  });
+});
+
+describe('the trainer on the parent, driven from the enclave', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ptr-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts it in a parent folder with the resume file the enclave sent, and returns its files into the enclave folder', async () => {
+    const { mkdirSync, writeFileSync, readFileSync, existsSync } = await import('node:fs');
+    const enclaveDir = join(dir, 'enclave');
+    const parentDir = join(dir, 'parent');
+    mkdirSync(enclaveDir);
+    mkdirSync(parentDir);
+    const resume = join(enclaveDir, 'resume-10.pt');
+    writeFileSync(resume, 'checkpoint-state-bytes');
+    // A stand-in trainer on the parent: records its input, writes a checkpoint file into its outDir, exits.
+    const got: unknown[] = [];
+    let parentCheckpoint = '';
+    let resumed = '';
+    const fake = (): TrainerProcess => {
+      let emit!: (f: unknown) => void;
+      let finish!: () => void;
+      const queue: unknown[] = [];
+      let done = false;
+      let exited!: (s: number) => void;
+      const exitedP = new Promise<number | null>((r) => (exited = r));
+      emit = (f) => queue.push(f);
+      finish = () => ((done = true), exited(0));
+      return {
+        async send(frame) {
+          got.push(frame);
+          if (frame.type === 'start') {
+            resumed = readFileSync(frame.resumeFrom as string, 'utf8');
+            parentCheckpoint = join(frame.outDir, 'ckpt-1.pt');
+            writeFileSync(parentCheckpoint, 'trained-weights');
+            emit({ type: 'checkpoint', path: parentCheckpoint, position: { epoch: 0, step: 1, globalStep: 1 }, consumed: { d1: 3 } });
+          }
+          if (frame.type === 'end') finish();
+        },
+        close() {},
+        frames: (async function* () {
+          for (;;) {
+            const f = queue.shift();
+            if (f) yield f as never;
+            else if (done) return;
+            else await new Promise((r) => setTimeout(r, 10));
+          }
+        })(),
+        exited: exitedP,
+        kill() {},
+      };
+    };
+    const path = join(dir, 's.sock');
+    const accepted = new Promise<Socket>((resolve) => createServer((s) => resolve(s)).listen(path));
+    await new Promise((r) => setTimeout(r, 50));
+    const client = connect(path);
+    new ParentHost(await accepted, { workDir: parentDir, startTrainer: fake, log: () => {} });
+    const enclave = new EnclaveChannel(client);
+    await enclave.ready;
+    const t = enclave.startTrainer();
+
+    await t.send({ type: 'start', jobId: '7', recipe: tabularRecipe(), datasetIds: ['d1'], outDir: enclaveDir, resumeFrom: resume });
+    await t.send({ type: 'batch', datasetId: 'd1', position: 0, columns: ['a'], rows: [[1], [2], [3]] });
+    await t.send({ type: 'end', rows: { d1: 3 } });
+    const frames = [];
+    for await (const f of t.frames) frames.push(f);
+    enclave.end();
+
+    const start = got[0] as { outDir: string; resumeFrom: string };
+    expect(start.outDir.startsWith(parentDir)).toBe(true);
+    expect(start.resumeFrom.startsWith(parentDir)).toBe(true);
+    expect(resumed).toBe('checkpoint-state-bytes');
+    expect(got.map((f) => (f as { type: string }).type)).toEqual(['start', 'batch', 'end']);
+    expect(frames).toHaveLength(1);
+    const ckpt = frames[0] as { type: string; path: string };
+    expect(ckpt.type).toBe('checkpoint');
+    expect(ckpt.path.startsWith(enclaveDir)).toBe(true);
+    expect(readFileSync(ckpt.path, 'utf8')).toBe('trained-weights');
+    expect(existsSync(parentCheckpoint)).toBe(false); // deleted on the parent once sent
+    expect(await t.exited).toBe(0);
   });
 });
