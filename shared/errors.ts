@@ -175,6 +175,12 @@ export const ErrorCodes = {
   PRIVACY_DP_REQUIRED: 422,
   PRIVACY_EPSILON_CEILING_REQUIRED: 422,
   PRIVACY_BUDGET_EXCEEDED: 409,
+  // Nitro mode (issue 10, nitro lane): gpu-workers/agent/nitro (enclave ↔ parent channel) and the NSM attestor
+  WORKER_CHANNEL_INVALID: 502,
+  WORKER_CHANNEL_CLOSED: 502,
+  WORKER_NSM_UNAVAILABLE: 500,
+  WORKER_NSM_ERROR: 502,
+  WORKER_NSM_RESPONSE_INVALID: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -211,7 +211,9 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       log('usage report failed; the next one covers it', { jobId, code: (e as { code?: string }).code });
       return true;
     };
+    // A cancelled job pays nothing more (the API refuses with JOB_NOT_ACTIVE): commit, but do not report.
     const reportCommitted = async (samples: Samples): Promise<void> => {
+      if (control.cancel) return;
       await reporter.report(samples).catch(reportFailed);
     };
     // Training never waits on an upload or a transaction: commits and usage reports run beside it, newest first. A
@@ -228,7 +230,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
         } finally {
           await rm(frame.path, { force: true });
         }
-        usage.offer(frame.consumed);
+        if (!control.cancel) usage.offer(frame.consumed);
       },
       { onDrop: (frame) => rm(frame.path, { force: true }) },
     );

@@ -4,11 +4,11 @@
  *
  * - `dev` ({@link devAttestor}): the development attestor of the embedded stack (Nitro format, development root
  *   under `.provena/`); accepted only by the development policy.
- * - `nitro-nsm` (not built here): inside a Nitro enclave, open `/dev/nsm` and send the NSM `Attestation` request
- *   with `public_key` = the worker key bytes and `nonce` = the API nonce (or `user_data` = SHA-512(key ‖ nonce)
- *   when `public_key` must hold KMS's RSA recipient key); wrap the returned COSE_Sign1 document as
- *   `{kind: 'nitro', documents: {document}}`; measurement = PCR0. A small native helper (aws-nitro-enclaves-nsm-api)
- *   or an ioctl binding does the call; nothing else changes.
+ * - `nitro-nsm` ({@link nsmAttestor}): inside a Nitro enclave, the NSM `Attestation` request through `/dev/nsm`
+ *   (nsm/nsmClient.ts; the ioctl by nsm/nsm_ioctl.py) with `public_key` = the worker key bytes and `nonce` = the
+ *   API nonce; the returned COSE_Sign1 document, checked to bind both, is wrapped as
+ *   `{kind: 'nitro', documents: {document}}`; measurement = PCR0. (When `public_key` must hold KMS's RSA recipient
+ *   key, `user_data` = SHA-512(key ‖ nonce) carries the binding instead.)
  * - `tsm` (not built here): in a TDX or SEV-SNP confidential VM, Linux configfs-tsm: `mkdir
  *   /sys/kernel/config/tsm/report/r`, write the 64-byte `bindingDigest(key, nonce)` to `inblob`, read `outblob`
  *   (TDX quote v4/v5 or SNP report) and `auxblob` (SNP: VCEK/ASK/ARK), then the NVIDIA GPU report from the
@@ -20,6 +20,8 @@ import type { EvidenceBundle } from '../../shared/attestation/types.js';
 import { ProvenaError } from '../../shared/errors.js';
 import type { WorkerMode } from '../../shared/schemas/attestation.js';
 import type { AttestorKind } from './config.js';
+import { ioctlTransport } from './nsm/ioctlTransport.js';
+import { nsmAttest, type NsmTransport } from './nsm/nsmClient.js';
 
 /** Evidence for one key and nonce, plus the measurement the receipt records. */
 export interface Attestation {
@@ -49,8 +51,23 @@ export function devAttestor(rootDir: string, now: () => Date = () => new Date())
   };
 }
 
+/** The real enclave's attestor: NSM documents through `transport` (`/dev/nsm` by default). */
+export function nsmAttestor(transport: NsmTransport = ioctlTransport()): Attestor {
+  return {
+    kind: 'nitro-nsm',
+    mode: 'nitro',
+    async attest({ publicKey, nonce }) {
+      const { document, payload } = await nsmAttest(transport, { publicKey: Buffer.from(publicKey.replace(/^0x/, ''), 'hex'), nonce: Buffer.from(nonce, 'hex') });
+      const pcr0 = payload.pcrs.get(0);
+      if (!pcr0) throw new ProvenaError('WORKER_NSM_RESPONSE_INVALID', 'the NSM document has no PCR0');
+      return { evidence: { kind: 'nitro', documents: { document: document.toString('base64') } }, measurement: pcr0.toString('hex') };
+    },
+  };
+}
+
 /** The attestor the config names; `WORKER_ATTESTOR_UNAVAILABLE` for the ones this build does not include. */
 export function attestorFor(kind: AttestorKind, opts: { devRootDir: string }): Attestor {
   if (kind === 'dev') return devAttestor(opts.devRootDir);
+  if (kind === 'nitro-nsm') return nsmAttestor();
   throw new ProvenaError('WORKER_ATTESTOR_UNAVAILABLE', `the ${kind} attestor is not built into this agent (see gpu-workers/agent/attestor.ts for how it plugs in)`);
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { HttpUrl, PrivateKey, parseConfig } from '../../shared/configFields.js';
 import { WorkerMode } from '../../shared/schemas/attestation.js';
 
-/** Which attestor produces the evidence (see attestor.ts: only `dev` is implemented in this repository). */
+/** Which attestor produces the evidence (see attestor.ts: `dev` and `nitro-nsm` are built; `tsm` is not). */
 export const AttestorKind = z.enum(['dev', 'nitro-nsm', 'tsm']);
 export type AttestorKind = z.output<typeof AttestorKind>;
 

@@ -15,7 +15,8 @@ export type HeartbeatLeaseErrorType = ConflictError | ForbiddenError | Dependenc
 /**
  * Renews the caller's lease for another lease length (conditional on its fencing token, and on the version read)
  * and keeps the queue message hidden as long. `cancel: true` when the chain says the lab ended the job (or it was
- * refunded): the job becomes `cancelled`, and the worker should checkpoint, report and release.
+ * refunded): the job becomes `cancelled`, and the worker should stop at its next checkpoint and release (no usage
+ * report is relayed after a cancel: submitUsageReport answers `JOB_NOT_ACTIVE`).
  */
 export async function heartbeatLease(deps: JobDeps, params: HeartbeatLeaseParameters): Promise<HeartbeatLeaseReturnType> {
   const cancel = endedOnChain(await deps.chain.job(params.jobId));

@@ -1,10 +1,10 @@
 import { id } from 'ethers';
 import { canonicalJson } from '../encoding/canonicalJson.js';
-import { ConflictError, ProvenaError, type DependencyError, type ForbiddenError } from '../errors.js';
+import { ConflictError, ForbiddenError, ProvenaError, type DependencyError } from '../errors.js';
 import type { MinedReport } from '../ports/JobChain.js';
 import type { JobRecord } from '../ports/JobRepo.js';
 import type { JobReport, SamplesByDataset, UsageReportInput, UsageReportResult, UsageReportWire } from '../schemas/job.js';
-import { checkLease, requireJob, updateJob, type JobDeps } from './jobDeps.js';
+import { checkLease, endedOnChain, requireJob, updateJob, type JobDeps } from './jobDeps.js';
 
 export interface SubmitUsageReportParameters {
   caller: string;
@@ -13,7 +13,7 @@ export interface SubmitUsageReportParameters {
 }
 export type SubmitUsageReportReturnType = UsageReportResult;
 /**
- * The lease codes; `JOB_REPORT_MISMATCH`, `JOB_REPORT_AMOUNT_MISMATCH`, `JOB_REPORT_BEYOND_CHECKPOINT` (checked
+ * The lease codes; `JOB_NOT_ACTIVE` (the lab cancelled: ended on chain, or refunded); `JOB_REPORT_MISMATCH`, `JOB_REPORT_AMOUNT_MISMATCH`, `JOB_REPORT_BEYOND_CHECKPOINT` (checked
  * here, before any gas); the contract's refusals `JOB_WORKER_NOT_APPROVED`, `JOB_REPORT_SIGNATURE_INVALID`,
  * `JOB_REPORT_RATE_CAPPED`, `JOB_REPORT_BUDGET_EXCEEDED`, `JOB_REPORT_WINDOW_CLOSED`, `JOB_ALREADY_FINISHED`; `RELAYER_*`.
  */
@@ -62,7 +62,9 @@ export async function recordReport(deps: JobDeps, jobId: string, mined: MinedRep
  * Relays a usage report signed by the job's attested key (the contract checks the signature and the approval),
  * for progress a committed checkpoint covers, from the platform's relayer key. The relayer's idempotency key is
  * the job id and the report's hash: the same report sent again mines once and answers the same transaction.
- * Records what it paid (from the receipt's `RoyaltyAccrued` events).
+ * Records what it paid (from the receipt's `RoyaltyAccrued` events). A job the lab cancelled (`endJob`, the CLI's
+ * `job cancel`) or had refunded stops paying at once: no report is relayed after it (`JOB_NOT_ACTIVE`), even while
+ * the contract's grace window would still take one.
  */
 export async function submitUsageReport(deps: JobDeps, params: SubmitUsageReportParameters): Promise<SubmitUsageReportReturnType> {
   const { input } = params;
@@ -70,6 +72,7 @@ export async function submitUsageReport(deps: JobDeps, params: SubmitUsageReport
   checkLease(record, params.caller, input.fencingToken, deps.now());
   const samples = reportSamples(record, input.report);
   requireCovered(record, samples);
+  if (endedOnChain(await deps.chain.job(params.jobId))) throw new ForbiddenError('JOB_NOT_ACTIVE', `Job ${params.jobId} was cancelled on chain: no usage report is paid after it`);
   const key = `jobs:report:${id(`${params.jobId}:${canonicalJson(input.report)}`)}`;
   const mined = await deps.chain.relayReport(input.report, input.signature, key);
   await recordReport(deps, params.jobId, mined, samples, false);

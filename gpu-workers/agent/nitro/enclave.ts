@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `provena-worker-enclave`: the worker agent as it runs inside a Nitro enclave. It holds the operator key and the
+ * attested key, decrypts and verifies data, anonymizes, meters and signs; it has no network and no GPU. Its only
+ * link is the channel to the parent (`PROVENA_NITRO_SOCKET`, see ./README.md): API calls go through the parent's
+ * proxy (the process's `fetch` is replaced by the channel's), the trainer runs on the parent. Exit status as
+ * `provena-worker`'s.
+ */
+import { connect, type Socket } from 'node:net';
+import { Wallet } from 'ethers';
+import { ProvenaError } from '../../../shared/errors.js';
+import { ProvenaClient } from '../../../shared/sdk/client.js';
+import { runWorker, type AgentControl } from '../agent.js';
+import { attestorFor } from '../attestor.js';
+import { onTerminationSignal } from '../interruptions.js';
+import { loadEnclaveConfig } from './config.js';
+import { EnclaveChannel } from './enclaveSide.js';
+
+async function connectWithRetry(path: string, seconds: number): Promise<Socket> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (e) {
+      if (Date.now() > until) throw new ProvenaError('WORKER_CHANNEL_CLOSED', `cannot reach the parent at ${path}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadEnclaveConfig();
+  const socket = await connectWithRetry(config.PROVENA_NITRO_SOCKET, config.PROVENA_NITRO_CONNECT_SECONDS);
+  const channel = new EnclaveChannel(socket);
+  // One log line as JSON: to stderr (the enclave's debug console) and to the parent, which has the only real log.
+  const log = (msg: string, fields: Record<string, unknown> = {}): void => {
+    const line = JSON.stringify({ at: new Date().toISOString(), side: 'enclave', msg, ...fields });
+    process.stderr.write(`${line}\n`);
+    channel.log(line);
+  };
+  await Promise.race([channel.ready, channel.closed.then(() => Promise.reject(new ProvenaError('WORKER_CHANNEL_CLOSED', 'the parent closed the channel before hello')))]);
+  // An enclave has no network: every request, including the SDK's and presigned URLs', goes through the parent.
+  globalThis.fetch = channel.fetch;
+
+  const operator = new Wallet(config.PROVENA_WORKER_OPERATOR_KEY);
+  const probe = await new ProvenaClient({ baseUrl: config.PROVENA_API_URL, chainId: 0, fetch: channel.fetch }).health();
+  const api = new ProvenaClient({ baseUrl: config.PROVENA_API_URL, chainId: probe.chainId, signer: operator, fetch: channel.fetch });
+  const attestor = attestorFor(config.PROVENA_WORKER_ATTESTOR, { devRootDir: config.PROVENA_WORKER_DEV_ROOT_DIR });
+  if (attestor.mode !== 'nitro') throw new ProvenaError('CONFIG_INVALID', `the enclave process attests in Nitro mode; the ${attestor.kind} attestor proves ${attestor.mode}`);
+  const control: AgentControl = { cancel: false };
+  const onNotice = (n: AgentControl['notice']): void => {
+    if (control.notice || !n) return;
+    control.notice = n;
+    log('interruption notice', { source: n.source, action: n.action, deadline: n.deadline.toISOString() });
+  };
+  channel.onNotice(onNotice);
+  const stopSignals = onTerminationSignal(onNotice);
+  log('enclave worker started', { operator: operator.address, attestor: attestor.kind, modes: config.PROVENA_WORKER_MODES });
+  try {
+    const outcomes = await runWorker({ config, api, attestor, log, startTrainer: () => channel.startTrainer() }, control);
+    log('worker stopped', { outcomes: outcomes.map((o) => o.kind) });
+  } finally {
+    stopSignals();
+    channel.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), side: 'enclave', msg: 'worker failed', code: (e as { code?: string }).code ?? 'INTERNAL', error: (e as Error).message })}\n`);
+    process.exit(1);
+  },
+);
