@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -196,9 +195,10 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         pool.paidIn = SafeCast.toUint192(pool.paidIn + amount);
     }
 
-    /// @dev What `units` are entitled to in total (claimed or not): `floor(units * paidIn / totalUnits)`.
+    /// @dev What `units` are entitled to in total (claimed or not): `floor(units * paidIn / totalUnits)`. Units fit
+    /// uint64 and `paidIn` uint192, so the product fits 256 bits (no 512-bit mulDiv needed).
     function _entitled(uint256 units, PoolState memory pool) private pure returns (uint256) {
-        return pool.totalUnits == 0 ? 0 : Math.mulDiv(units, pool.paidIn, pool.totalUnits);
+        return pool.totalUnits == 0 ? 0 : units * pool.paidIn / pool.totalUnits;
     }
 
     function _proveUnits(address account, UnitsProof calldata proof) private {
