@@ -76,7 +76,10 @@ async function claimDatasets(ctx: Context, recipient: string, refs: string[] | u
   return ids;
 }
 
-/** Claims from the recipient's own key: `claim` (to itself) or, with another `to`, `claimWithSig` it signs and sends. */
+/**
+ * Claims from the recipient's own key: `claimOne` for one dataset or `claim` (to itself), or, with another `to`,
+ * `claimWithSig` it signs and sends.
+ */
 async function claimOnChain(ctx: Context, wallet: Wallet, rpcUrl: string, datasetIds: bigint[], to: string): Promise<ClaimResult> {
   const health = await ctx.api.health();
   const address = health.contracts.LicenseManager;
@@ -85,7 +88,8 @@ async function claimOnChain(ctx: Context, wallet: Wallet, rpcUrl: string, datase
   const manager = LicenseManager__factory.connect(address, signer);
   let tx;
   if (to === wallet.address) {
-    tx = await manager.claim(datasetIds);
+    // One dataset: the array-free entry point (about 800 gas less); the same RoyaltiesClaimed event.
+    tx = datasetIds.length === 1 ? await manager.claimOne(datasetIds[0]!) : await manager.claim(datasetIds);
   } else {
     const nonce = await manager.claimNonces(wallet.address);
     const block = await signer.provider?.getBlock('latest');

@@ -19,7 +19,7 @@ const typechainDir = join(root, 'typechain');
 const stampFile = join(artifactsDir, '.build-hash');
 
 const settings = {
-  optimizer: { enabled: true, runs: 2_000 },
+  optimizer: { enabled: true, runs: 1_000 },
   viaIR: false,
   evmVersion: 'cancun',
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },

@@ -34,6 +34,41 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     /// @notice Most datasets in one license.
     uint256 public constant MAX_DATASETS = 32;
 
+    /// @dev A job in three slots, laid out for the report path: `meter` is read and written by every report, `terms`
+    /// read by every report, `record` only by the lab's calls, views and refused reports. A one-dataset job keeps its
+    /// dataset and price in `terms` (its settled samples are `spent / pricePerSample`, exact since every report pays
+    /// whole samples at that price), so its report touches these two slots and the pool; a multi-dataset job keeps
+    /// one {JobDataset} slot per dataset (`terms.pricePerSample == 0`).
+    struct JobStorage {
+        JobMeter meter;
+        JobTerms terms;
+        JobRecord record;
+    }
+
+    /// @dev `startedAt` is 0 when no report is accepted (unknown job, or finalized); `end` is the effective end (the
+    /// lab's `endJob` time or the license expiry, whichever is first). Both clamped to uint32 (year 2106).
+    struct JobMeter {
+        uint96 spent;
+        uint96 budget;
+        uint32 startedAt;
+        uint32 end;
+    }
+
+    struct JobTerms {
+        uint96 maxRatePerSecond;
+        uint96 pricePerSample;
+        uint64 datasetId;
+    }
+
+    struct JobRecord {
+        uint64 licenseId;
+        uint40 startedAt;
+        uint40 endedAt;
+        uint40 expiry;
+        bool refunded;
+        bool finalized;
+    }
+
     IAttestationRegistry private immutable _attestations;
     ITrainingLicense private immutable _licenseToken;
     uint40 private immutable _gracePeriod;
@@ -43,7 +78,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     mapping(uint256 licenseId => License) private _licenses;
     mapping(uint256 licenseId => uint256[]) private _licenseDatasets;
     mapping(uint256 licenseId => mapping(uint256 datasetId => Terms)) private _terms;
-    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => JobStorage) private _jobs;
     mapping(uint256 jobId => mapping(uint256 datasetId => JobDataset)) private _jobDatasets;
     mapping(uint256 jobId => bytes32 receiptCidHash) private _receipts;
 
@@ -130,27 +165,43 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         // Effects
         license.unallocated -= uint96(budget); // budget <= unallocated < 2^96
         jobId = ++_jobCount;
-        _jobs[jobId] = Job({
-            budget: uint96(budget),
+        _initJob(jobId, licenseId, budget, maxRatePerSecond, license.expiry);
+        emit JobOpened(jobId, licenseId, budget, maxRatePerSecond);
+    }
+
+    /// @dev Writes a new job's three slots, and a multi-dataset job's per-dataset slots. `budget` < 2^96.
+    function _initJob(uint256 jobId, uint256 licenseId, uint256 budget, uint256 maxRatePerSecond, uint40 expiry) private {
+        JobStorage storage job = _jobs[jobId];
+        job.meter = JobMeter({
             spent: 0,
+            budget: uint96(budget),
+            startedAt: SafeCast.toUint32(block.timestamp),
+            end: uint32(Math.min(expiry, type(uint32).max))
+        });
+        JobTerms memory terms =
+            JobTerms({maxRatePerSecond: uint96(Math.min(maxRatePerSecond, type(uint96).max)), pricePerSample: 0, datasetId: 0});
+        uint256[] storage datasetIds = _licenseDatasets[licenseId];
+        uint256 n = datasetIds.length;
+        uint256 first = datasetIds[0];
+        if (n == 1 && first <= type(uint64).max) {
+            // <= type(uint96).max, checked at purchase
+            (terms.pricePerSample, terms.datasetId) = (uint96(_terms[licenseId][first].pricePerSample), uint64(first));
+        } else {
+            for (uint256 i; i < n; ++i) {
+                uint256 datasetId = datasetIds[i];
+                _jobDatasets[jobId][datasetId] =
+                    JobDataset({settledSamples: 0, pricePerSample: uint96(_terms[licenseId][datasetId].pricePerSample)});
+            }
+        }
+        job.terms = terms;
+        job.record = JobRecord({
             licenseId: uint64(licenseId),
-            maxRatePerSecond: uint96(Math.min(maxRatePerSecond, type(uint96).max)),
             startedAt: uint40(block.timestamp),
             endedAt: 0,
-            expiry: license.expiry,
+            expiry: expiry,
             refunded: false,
             finalized: false
         });
-        uint256[] storage datasetIds = _licenseDatasets[licenseId];
-        for (uint256 i; i < datasetIds.length; ++i) {
-            Terms memory terms = _terms[licenseId][datasetIds[i]];
-            _jobDatasets[jobId][datasetIds[i]] = JobDataset({
-                settledSamples: 0,
-                pricePerSample: uint96(terms.pricePerSample), // <= type(uint96).max, checked at purchase
-                totalUnits: terms.totalUnits
-            });
-        }
-        emit JobOpened(jobId, licenseId, budget, maxRatePerSecond);
     }
 
     // ------------------------------------------------------------------------------------------ settlement
@@ -158,6 +209,36 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     /// @inheritdoc ILicenseManager
     function submitReport(UsageReport calldata report, bytes calldata signature) external returns (uint256 paid) {
         (paid,) = _settleReport(report, _hashTypedDataV4(_reportStructHash(USAGE_REPORT_TYPEHASH, report, "")), signature);
+    }
+
+    /// @inheritdoc ILicenseManager
+    function submitSingleReport(uint256 jobId, uint256 datasetId, uint256 samples, bytes32 r, bytes32 vs)
+        external
+        returns (uint256 paid)
+    {
+        // Checks
+        JobStorage storage job = _jobs[jobId];
+        JobMeter memory meter = job.meter;
+        JobTerms memory terms = job.terms;
+        _requireOpen(jobId, meter);
+        (uint256 price, uint256 settled) = _position(jobId, datasetId, meter.spent, terms);
+        // The worker signed the same `UsageReport` as for {submitReport} (arrays of one); its amount is the one the
+        // license's price gives, so a signature over any other amount recovers another key and is refused.
+        bytes32 structHash = keccak256(
+            abi.encode(
+                USAGE_REPORT_TYPEHASH,
+                jobId,
+                keccak256(abi.encode(datasetId)),
+                keccak256(abi.encode(samples)),
+                keccak256(abi.encode(samples * price))
+            )
+        );
+        (address worker, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedDataV4(structHash), r, vs);
+        _requireApproved(jobId, worker, err);
+        if (samples <= settled) return 0;
+        // Effects
+        paid = _pay(jobId, datasetId, samples, settled, price, terms.pricePerSample != 0);
+        _charge(jobId, job, meter, terms, paid);
     }
 
     /// @inheritdoc ILicenseManager
@@ -173,10 +254,11 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
             _settleReport(report, _hashTypedDataV4(_reportStructHash(FINAL_REPORT_TYPEHASH, report, cidHash)), signature);
         // Effects: the job is over (no more reports or keys); the lab's refund opens after the grace period.
         uint256 jobId = report.jobId;
-        Job storage job = _jobs[jobId];
-        job.finalized = true;
-        if (job.endedAt == 0) {
-            job.endedAt = uint40(block.timestamp);
+        JobStorage storage job = _jobs[jobId];
+        job.record.finalized = true;
+        job.meter.startedAt = 0; // no report is accepted afterwards
+        if (job.record.endedAt == 0) {
+            job.record.endedAt = uint40(block.timestamp);
             emit JobEnded(jobId, uint40(block.timestamp));
         }
         _receipts[jobId] = cidHash;
@@ -195,28 +277,99 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         if (n == 0 || report.samples.length != n || report.amounts.length != n) {
             revert Errors.LicenseManager_LengthMismatch();
         }
-        Job memory job = _jobs[jobId];
-        if (job.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
-        if (job.finalized) revert Errors.LicenseManager_JobFinalized(jobId);
-        uint256 end = _effectiveEnd(job);
-        if (block.timestamp > end + _gracePeriod) revert Errors.LicenseManager_ReportWindowClosed(jobId, end + _gracePeriod);
-        worker = _requireApprovedSigner(jobId, digest, signature);
+        JobStorage storage job = _jobs[jobId];
+        JobMeter memory meter = job.meter;
+        JobTerms memory terms = job.terms;
+        _requireOpen(jobId, meter);
+        ECDSA.RecoverError err;
+        (worker, err,) = ECDSA.tryRecover(digest, signature);
+        _requireApproved(jobId, worker, err);
 
         // Effects: per dataset, pay only the increase over what this job already settled (cumulative reports make
-        // replays and stale reports pay nothing).
+        // replays and stale reports pay nothing). `spent` runs along: a one-dataset job's settled samples derive
+        // from it.
+        uint256 spent = meter.spent;
         for (uint256 i; i < n; ++i) {
-            paid += _settle(report, i);
+            uint256 amount = _settleAt(report, i, spent, terms);
+            (spent, paid) = (spent + amount, paid + amount);
         }
-        if (paid == 0) return (0, worker);
+        if (paid != 0) _charge(jobId, job, meter, terms, paid);
+        // No interactions: royalties move between internal balances only.
+    }
 
-        uint256 spent = job.spent + paid;
-        if (spent > job.budget) revert Errors.LicenseManager_BudgetExceeded(jobId, paid, job.budget - job.spent);
+    /// @dev Settles dataset `i` of a report (`spent`: the job's total so far); returns what it paid.
+    function _settleAt(UsageReport calldata report, uint256 i, uint256 spent, JobTerms memory terms)
+        private
+        returns (uint256)
+    {
+        uint256 datasetId = report.datasetIds[i];
+        uint256 samples = report.samples[i];
+        (uint256 price, uint256 settled) = _position(report.jobId, datasetId, spent, terms);
+        uint256 expected = samples * price;
+        if (report.amounts[i] != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, report.amounts[i]);
+        if (samples <= settled) return 0;
+        return _pay(report.jobId, datasetId, samples, settled, price, terms.pricePerSample != 0);
+    }
+
+    /// @dev Reverts unless the job accepts reports now: it exists, is not finalized, and its report window (end plus
+    /// the grace period) is open. Reads the job's record only when the meter refuses.
+    function _requireOpen(uint256 jobId, JobMeter memory meter) private view {
+        if (meter.startedAt != 0 && block.timestamp <= uint256(meter.end) + _gracePeriod) return;
+        JobRecord memory record = _jobs[jobId].record;
+        if (record.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
+        if (record.finalized) revert Errors.LicenseManager_JobFinalized(jobId);
+        uint256 closesAt = _effectiveEnd(record) + _gracePeriod;
+        if (block.timestamp > closesAt) revert Errors.LicenseManager_ReportWindowClosed(jobId, closesAt);
+        // Only past 2106 (the meter's clamped end): the record's end still holds.
+    }
+
+    /// @dev Reverts unless the recovered `signer` is a key approved for the job. The domain binds chain id and this
+    /// contract; the struct binds the job.
+    function _requireApproved(uint256 jobId, address signer, ECDSA.RecoverError err) private view {
+        if (err != ECDSA.RecoverError.NoError) revert Errors.LicenseManager_InvalidSignature();
+        if (!_attestations.isApproved(jobId, signer)) revert Errors.LicenseManager_UnapprovedWorker(jobId, signer);
+    }
+
+    /// @dev A licensed dataset's price for the job and the samples it settled so far (`spent`: the job's total).
+    function _position(uint256 jobId, uint256 datasetId, uint256 spent, JobTerms memory terms)
+        private
+        view
+        returns (uint256 price, uint256 settled)
+    {
+        if (terms.pricePerSample != 0) {
+            if (datasetId != terms.datasetId) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
+            price = terms.pricePerSample;
+            settled = spent / price;
+        } else {
+            JobDataset memory jd = _jobDatasets[jobId][datasetId];
+            price = jd.pricePerSample;
+            if (price == 0) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
+            settled = jd.settledSamples;
+        }
+    }
+
+    /// @dev Pays `samples - settled` (> 0) at `price` into the dataset's pool; returns the amount.
+    function _pay(uint256 jobId, uint256 datasetId, uint256 samples, uint256 settled, uint256 price, bool oneDataset)
+        private
+        returns (uint256 amount)
+    {
+        amount = (samples - settled) * price;
+        if (!oneDataset) _jobDatasets[jobId][datasetId].settledSamples = SafeCast.toUint96(samples);
+        _payIntoPool(datasetId, amount);
+        emit RoyaltyAccrued(datasetId, jobId, samples, amount);
+    }
+
+    /// @dev Adds `paid` to the job's spent total within its budget and rate cap.
+    function _charge(uint256 jobId, JobStorage storage job, JobMeter memory meter, JobTerms memory terms, uint256 paid)
+        private
+    {
+        uint256 spent = meter.spent + paid;
+        if (spent > meter.budget) revert Errors.LicenseManager_BudgetExceeded(jobId, paid, meter.budget - meter.spent);
         // The second a job opened counts as one second of drain: chains that give several blocks one timestamp
         // (anvil, fast L2s) would otherwise refuse every report mined in the opening second (elapsed 0).
-        uint256 allowed = uint256(job.maxRatePerSecond) * (Math.min(block.timestamp, end) - job.startedAt + 1);
+        uint256 allowed = uint256(terms.maxRatePerSecond) * (Math.min(block.timestamp, meter.end) - meter.startedAt + 1);
         if (spent > allowed) revert Errors.LicenseManager_RateCapExceeded(jobId, spent, allowed);
-        _jobs[jobId].spent = uint96(spent); // <= budget < 2^96
-        // No interactions: royalties move between internal balances only.
+        job.meter.spent = uint96(spent); // <= budget < 2^96
     }
 
     /// @dev The EIP-712 struct hash of a `UsageReport` (`cidHash` unused) or a `FinalReport`.
@@ -233,45 +386,15 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
             : keccak256(abi.encode(typehash, report.jobId, datasets, samples, amounts, cidHash));
     }
 
-    /// @dev Reverts unless `signature` over `digest` recovers to a key approved for the job; returns that key.
-    /// The domain binds chain id and this contract; the struct binds the job.
-    function _requireApprovedSigner(uint256 jobId, bytes32 digest, bytes calldata signature)
-        private
-        view
-        returns (address signer)
-    {
-        ECDSA.RecoverError err;
-        (signer, err,) = ECDSA.tryRecover(digest, signature);
-        if (err != ECDSA.RecoverError.NoError) revert Errors.LicenseManager_InvalidSignature();
-        if (!_attestations.isApproved(jobId, signer)) revert Errors.LicenseManager_UnapprovedWorker(jobId, signer);
-    }
-
-    /// @dev Settles one dataset of a report; returns what it paid into the dataset's pool.
-    function _settle(UsageReport calldata report, uint256 i) private returns (uint256 amount) {
-        uint256 jobId = report.jobId;
-        uint256 datasetId = report.datasetIds[i];
-        uint256 samples = report.samples[i];
-        JobDataset storage jd = _jobDatasets[jobId][datasetId];
-        uint256 price = jd.pricePerSample;
-        if (price == 0) revert Errors.LicenseManager_DatasetNotLicensed(jobId, datasetId);
-        uint256 expected = samples * price;
-        if (report.amounts[i] != expected) revert Errors.LicenseManager_AmountMismatch(datasetId, expected, report.amounts[i]);
-        uint256 settled = jd.settledSamples;
-        if (samples <= settled) return 0;
-        amount = (samples - settled) * price;
-        jd.settledSamples = SafeCast.toUint96(samples);
-        _payIntoPool(datasetId, amount, jd.totalUnits);
-        emit RoyaltyAccrued(datasetId, jobId, samples, amount);
-    }
-
     /// @inheritdoc ILicenseManager
     function endJob(uint256 jobId) external {
         // Checks
-        Job storage job = _existingJob(jobId);
-        _requireHolder(job.licenseId);
-        if (job.endedAt != 0) revert Errors.LicenseManager_JobEnded(jobId);
+        JobStorage storage job = _existingJob(jobId);
+        _requireHolder(job.record.licenseId);
+        if (job.record.endedAt != 0) revert Errors.LicenseManager_JobEnded(jobId);
         // Effects
-        job.endedAt = uint40(block.timestamp);
+        job.record.endedAt = uint40(block.timestamp);
+        if (block.timestamp < job.meter.end) job.meter.end = uint32(block.timestamp);
         emit JobEnded(jobId, uint40(block.timestamp));
     }
 
@@ -279,14 +402,15 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     function refund(uint256 jobId, address to) external nonReentrant returns (uint256 amount) {
         // Checks
         if (to == address(0)) revert Errors.LicenseManager_ZeroAddress();
-        Job storage job = _existingJob(jobId);
-        _requireHolder(job.licenseId);
-        if (job.refunded) revert Errors.LicenseManager_AlreadyRefunded(jobId);
-        uint256 closesAt = _effectiveEnd(job) + _gracePeriod;
+        JobStorage storage job = _existingJob(jobId);
+        JobRecord memory record = job.record;
+        _requireHolder(record.licenseId);
+        if (record.refunded) revert Errors.LicenseManager_AlreadyRefunded(jobId);
+        uint256 closesAt = _effectiveEnd(record) + _gracePeriod;
         if (block.timestamp <= closesAt) revert Errors.LicenseManager_GraceNotOver(jobId, closesAt + 1);
         // Effects
-        job.refunded = true;
-        amount = job.budget - job.spent;
+        job.record.refunded = true;
+        amount = job.meter.budget - job.meter.spent;
         emit JobRefunded(jobId, to, amount);
         // Interactions (pull: only the holder can trigger, to the address it names)
         if (amount != 0) _token.safeTransfer(to, amount);
@@ -338,17 +462,31 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
 
     /// @inheritdoc ILicenseManager
     function getJob(uint256 jobId) external view returns (Job memory) {
-        return _jobs[jobId];
+        JobStorage storage job = _jobs[jobId];
+        (JobMeter memory m, JobRecord memory r) = (job.meter, job.record);
+        return Job({
+            budget: m.budget,
+            spent: m.spent,
+            licenseId: r.licenseId,
+            maxRatePerSecond: job.terms.maxRatePerSecond,
+            startedAt: r.startedAt,
+            endedAt: r.endedAt,
+            expiry: r.expiry,
+            refunded: r.refunded,
+            finalized: r.finalized
+        });
     }
 
     /// @inheritdoc ILicenseManager
     function settledSamples(uint256 jobId, uint256 datasetId) external view returns (uint256) {
-        return _jobDatasets[jobId][datasetId].settledSamples;
+        JobTerms memory terms = _jobs[jobId].terms;
+        if (terms.pricePerSample == 0) return _jobDatasets[jobId][datasetId].settledSamples;
+        return datasetId == terms.datasetId ? _jobs[jobId].meter.spent / terms.pricePerSample : 0;
     }
 
     /// @inheritdoc ILicenseManager
     function refundableAt(uint256 jobId) external view returns (uint256) {
-        return _effectiveEnd(_existingJob(jobId)) + _gracePeriod + 1;
+        return _effectiveEnd(_existingJob(jobId).record) + _gracePeriod + 1;
     }
 
     /// @inheritdoc ILicenseManager
@@ -359,21 +497,24 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     /// @inheritdoc ILicenseManager
     function datasetsOfJob(uint256 jobId) external view returns (uint256[] memory) {
         // License ids start at 1, so an unknown job (licenseId 0) reads the empty list of license 0.
-        return _licenseDatasets[_jobs[jobId].licenseId];
+        return _licenseDatasets[_jobs[jobId].record.licenseId];
     }
 
     /// @inheritdoc ILicenseManager
     function isJobActive(uint256 jobId) public view returns (bool) {
-        Job storage job = _jobs[jobId];
+        JobStorage storage job = _jobs[jobId];
+        (JobRecord memory r, JobMeter memory m) = (job.record, job.meter);
         // An unknown job has expiry 0; a finalized job has endedAt set; a refunded one is past its end (checked
         // anyway).
-        return block.timestamp < job.expiry && job.endedAt == 0 && !job.refunded && job.spent < job.budget;
+        return block.timestamp < r.expiry && r.endedAt == 0 && !r.refunded && m.spent < m.budget;
     }
 
     /// @inheritdoc ILicenseManager
     function jobGrantsKeys(uint256 jobId, uint256 datasetId) external view returns (bool) {
         // A licensed dataset's slot has a non-zero price (the registry refuses price 0).
-        return isJobActive(jobId) && _jobDatasets[jobId][datasetId].pricePerSample != 0;
+        if (!isJobActive(jobId)) return false;
+        JobTerms memory terms = _jobs[jobId].terms;
+        return terms.pricePerSample != 0 ? terms.datasetId == datasetId : _jobDatasets[jobId][datasetId].pricePerSample != 0;
     }
 
     /// @inheritdoc ILicenseManager
@@ -406,8 +547,8 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     // ------------------------------------------------------------------------------------------ internals
 
     /// @dev A job stops accruing at its end or its license's expiry, whichever is first.
-    function _effectiveEnd(Job memory job) private pure returns (uint256) {
-        return job.endedAt != 0 && job.endedAt < job.expiry ? job.endedAt : job.expiry;
+    function _effectiveEnd(JobRecord memory record) private pure returns (uint256) {
+        return record.endedAt != 0 && record.endedAt < record.expiry ? record.endedAt : record.expiry;
     }
 
     /// @dev An unknown license has expiry 0, so it is never active; purchase requires `expiry > block.timestamp`.
@@ -415,9 +556,9 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         return block.timestamp < _licenses[licenseId].expiry;
     }
 
-    function _existingJob(uint256 jobId) private view returns (Job storage job) {
+    function _existingJob(uint256 jobId) private view returns (JobStorage storage job) {
         job = _jobs[jobId];
-        if (job.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
+        if (job.record.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
     }
 
     function _requireHolder(uint256 licenseId) private view {

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -12,7 +13,6 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
 import {IRoyaltyPools} from "./interfaces/IRoyaltyPools.sol";
 import {Errors} from "./libraries/Errors.sol";
-import {PoolMath} from "./libraries/PoolMath.sol";
 import {Pool, Position, UnitsProof} from "./types/DataTypes.sol";
 
 /// @title RoyaltyPools
@@ -23,11 +23,15 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     bytes32 public constant CLAIM_TYPEHASH =
         keccak256("Claim(address recipient,uint256[] datasetIds,address to,uint256 nonce,uint256 deadline)");
 
-    /// @dev Per pool, written on claims only: total units (snapshotted from the registry when first sold) and the
-    /// total claimed, which a Merkle split whose leaves over-commit units could otherwise push above what was paid in.
-    struct PoolMeta {
+    /// @dev A pool in one slot: everything paid in (raised by each report, the only write a report makes here) and
+    /// its total units (snapshotted from the registry when first sold; the split is immutable). A recipient with
+    /// `units` is entitled to `floor(units * paidIn / totalUnits)` in total, so a report never needs `totalUnits` and
+    /// a claim reads this one slot. Solvency without a claimed total: the units held never sum to more than
+    /// `totalUnits` (explicit bps sum to 10,000; Merkle proofs are capped, see {_proveUnits}; the owner's residual is
+    /// the rest), so `sum(floor(units_i * paidIn / totalUnits)) <= paidIn` at every moment.
+    struct PoolState {
+        uint192 paidIn;
         uint64 totalUnits;
-        uint192 claimed;
     }
 
     /// @dev Per Merkle pool: when proofs close (set at the pool's first sale), the units proven so far, and what the
@@ -46,8 +50,7 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     IERC20 internal immutable _token;
     IDatasetRegistry internal immutable _registry;
 
-    mapping(uint256 datasetId => Pool) private _pools;
-    mapping(uint256 datasetId => PoolMeta) private _poolMeta;
+    mapping(uint256 datasetId => PoolState) private _pools;
     mapping(uint256 datasetId => mapping(address account => Position)) private _positions;
     mapping(uint256 datasetId => Residual) private _residuals;
 
@@ -61,6 +64,15 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     /// @inheritdoc IRoyaltyPools
     function claim(uint256[] calldata datasetIds) external nonReentrant returns (uint256 amount) {
         return _claim(msg.sender, msg.sender, datasetIds);
+    }
+
+    /// @inheritdoc IRoyaltyPools
+    function claimOne(uint256 datasetId) external nonReentrant returns (uint256 amount) {
+        // Checks and effects
+        amount = _settlePosition(datasetId, msg.sender);
+        emit RoyaltiesClaimed(msg.sender, msg.sender, amount);
+        // Interactions
+        if (amount != 0) _token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IRoyaltyPools
@@ -109,17 +121,13 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         if (block.timestamp < r.proofsCloseAt) revert Errors.RoyaltyPools_ProofWindowOpen(datasetId, r.proofsCloseAt);
         address owner = _registry.datasetOwner(datasetId);
         if (msg.sender != owner) revert Errors.RoyaltyPools_NotDatasetOwner(datasetId, msg.sender);
-        uint256 totalUnits = _poolMeta[datasetId].totalUnits;
+        PoolState memory pool = _pools[datasetId];
         // Proofs are closed, so the residual units are final and the cumulative formula stays exact.
-        uint256 residualUnits = r.provenUnits >= totalUnits ? 0 : totalUnits - r.provenUnits;
-        Pool memory pool = _pools[datasetId];
-        uint256 entitled = PoolMath.entitled(residualUnits, pool.accPerUnit);
+        uint256 residualUnits = r.provenUnits >= pool.totalUnits ? 0 : pool.totalUnits - r.provenUnits;
+        uint256 entitled = _entitled(residualUnits, pool);
         amount = entitled - r.claimed;
-        if (amount != 0) {
-            _recordPayout(datasetId, pool, amount);
-            // Effects
-            _residuals[datasetId].claimed = uint152(entitled);
-        }
+        // Effects
+        if (amount != 0) _residuals[datasetId].claimed = uint152(entitled); // <= paidIn, which fits uint152 in practice
         emit ResidualSwept(datasetId, to, residualUnits, amount);
         // Interactions
         if (amount != 0) _token.safeTransfer(to, amount);
@@ -141,20 +149,23 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     function claimable(uint256 datasetId, address account) external view returns (uint256) {
         Position memory position = _positions[datasetId][account];
         uint256 units = position.units != 0 ? position.units : _registry.explicitUnits(datasetId, account);
-        return PoolMath.entitled(units, _pools[datasetId].accPerUnit) - position.claimed;
+        return _entitled(units, _pools[datasetId]) - position.claimed;
     }
 
     /// @inheritdoc IRoyaltyPools
     function getPool(uint256 datasetId)
         external
         view
-        returns (Pool memory pool, uint64 totalUnits, uint256 paidIn, uint256 claimed)
+        returns (Pool memory pool, uint64 totalUnits, uint256 paidIn)
     {
-        pool = _pools[datasetId];
-        PoolMeta memory meta = _poolMeta[datasetId];
-        totalUnits = meta.totalUnits;
-        paidIn = totalUnits == 0 ? 0 : PoolMath.paidIn(pool, totalUnits);
-        claimed = meta.claimed;
+        PoolState memory state = _pools[datasetId];
+        (paidIn, totalUnits) = (state.paidIn, state.totalUnits);
+        // The accumulator form (amount per unit scaled by 1e18, and the division's remainder) of the same pool:
+        // `accPerUnit * totalUnits + remainder == 1e18 * paidIn` exactly.
+        if (totalUnits != 0) {
+            uint256 scaled = paidIn * 1e18;
+            pool = Pool({accPerUnit: uint192(scaled / totalUnits), remainder: uint64(scaled % totalUnits)});
+        }
     }
 
     /// @inheritdoc IRoyaltyPools
@@ -172,15 +183,22 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     /// @dev Records a pool's total units the first time one of its datasets is sold (the split is immutable), and for
     /// a Merkle split when its proof window closes.
     function _initPool(uint256 datasetId, uint64 totalUnits, bool merkle) internal {
-        if (_poolMeta[datasetId].totalUnits == 0) {
-            _poolMeta[datasetId].totalUnits = totalUnits;
+        if (_pools[datasetId].totalUnits == 0) {
+            _pools[datasetId].totalUnits = totalUnits;
             if (merkle) _residuals[datasetId].proofsCloseAt = uint40(block.timestamp + MERKLE_PROOF_WINDOW);
         }
     }
 
-    /// @dev O(1) in the number of recipients: one accumulator update.
-    function _payIntoPool(uint256 datasetId, uint256 amount, uint256 totalUnits) internal {
-        PoolMath.accrueInStorage(_pools[datasetId], amount, totalUnits);
+    /// @dev O(1) in the number of recipients: one slot read and written.
+    function _payIntoPool(uint256 datasetId, uint256 amount) internal {
+        PoolState storage pool = _pools[datasetId];
+        pool.paidIn = SafeCast.toUint192(pool.paidIn + amount);
+    }
+
+    /// @dev What `units` are entitled to in total (claimed or not): `floor(units * paidIn / totalUnits)`. Units fit
+    /// uint64 and `paidIn` uint192, so the product fits 256 bits (no 512-bit mulDiv needed).
+    function _entitled(uint256 units, PoolState memory pool) private pure returns (uint256) {
+        return pool.totalUnits == 0 ? 0 : units * pool.paidIn / pool.totalUnits;
     }
 
     function _proveUnits(address account, UnitsProof calldata proof) private {
@@ -190,18 +208,21 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         if (closesAt != 0 && block.timestamp >= closesAt) {
             revert Errors.RoyaltyPools_ProofWindowClosed(proof.datasetId, closesAt);
         }
-        (,,, bytes32 root) = _registry.saleTerms(proof.datasetId);
+        (,, uint64 totalUnits, bytes32 root) = _registry.saleTerms(proof.datasetId);
         if (proof.units == 0) revert Errors.RoyaltyPools_NotRecipient(proof.datasetId, account);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, uint256(proof.units)))));
         if (root == bytes32(0) || !MerkleProof.verifyCalldata(proof.proof, root, leaf)) {
             revert Errors.RoyaltyPools_InvalidProof(proof.datasetId, account);
         }
-        _positions[proof.datasetId][account].units = proof.units;
-        // Saturating: leaves over-committing units must not make a later proof revert (claims stay capped by
-        // PoolOverdrawn); the residual is then zero.
-        uint256 proven = uint256(residual.provenUnits) + proof.units;
-        residual.provenUnits = proven > type(uint64).max ? type(uint64).max : uint64(proven);
-        emit UnitsProven(proof.datasetId, account, proof.units);
+        // Capped: a tree whose leaves over-commit units (sum above `totalUnits`) gives its late provers only the units
+        // left, and none once all are held, so the units held never exceed `totalUnits` and no pool can pay out more
+        // than it received.
+        uint64 proven = residual.provenUnits;
+        if (proven >= totalUnits) revert Errors.RoyaltyPools_UnitsExhausted(proof.datasetId, account);
+        uint64 units = proof.units < totalUnits - proven ? proof.units : totalUnits - proven;
+        _positions[proof.datasetId][account].units = units;
+        residual.provenUnits = proven + units;
+        emit UnitsProven(proof.datasetId, account, units);
     }
 
     /// @dev Callers hold the reentrancy lock. Checks-effects-interactions: every position is written before the
@@ -221,22 +242,11 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
             position.units = _registry.explicitUnits(datasetId, recipient);
             if (position.units == 0) revert Errors.RoyaltyPools_NotRecipient(datasetId, recipient);
         }
-        Pool memory pool = _pools[datasetId];
-        uint256 entitled = PoolMath.entitled(position.units, pool.accPerUnit);
+        uint256 entitled = _entitled(position.units, _pools[datasetId]);
         owed = entitled - position.claimed;
         if (owed == 0) return 0;
-        _recordPayout(datasetId, pool, owed);
         // Effects
         _positions[datasetId][recipient] = Position({units: position.units, claimed: uint192(entitled)});
     }
 
-    /// @dev Adds `amount` to the pool's claimed total; reverts when that would exceed what was paid in (a Merkle
-    /// split whose leaves over-commit units).
-    function _recordPayout(uint256 datasetId, Pool memory pool, uint256 amount) private {
-        PoolMeta memory meta = _poolMeta[datasetId];
-        uint256 claimedAfter = meta.claimed + amount;
-        uint256 paidIn = PoolMath.paidIn(pool, meta.totalUnits);
-        if (claimedAfter > paidIn) revert Errors.RoyaltyPools_PoolOverdrawn(datasetId, amount, paidIn - meta.claimed);
-        _poolMeta[datasetId].claimed = uint192(claimedAfter);
-    }
 }

@@ -229,8 +229,8 @@ describe('admin powers', () => {
       .map((f) => (f as unknown as { name: string }).name)
       .sort();
     expect(mutating).toEqual([
-      'claim', 'claimWithProofs', 'claimWithSig', 'endJob', 'finalizeJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
-      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'sweepResidual', 'unpause',
+      'claim', 'claimOne', 'claimWithProofs', 'claimWithSig', 'endJob', 'finalizeJob', 'grantRole', 'openJob', 'pause', 'proveUnits', 'purchase',
+      'reclaimUnallocated', 'refund', 'renounceRole', 'revokeRole', 'submitReport', 'submitSingleReport', 'sweepResidual', 'unpause',
     ]);
   });
   test('the admin cannot refund, reclaim or claim what others are owed', async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { Wallet, id as keccakText, type JsonRpcSigner } from 'ethers';
+import { Signature, Wallet, id as keccakText, type JsonRpcSigner } from 'ethers';
 import { licenseManagerDomain, signFinalReport, signUsageReport, type UsageReportMessage } from '../../shared/eip712.js';
 import { expectRevert } from './helpers/errors.js';
 import {
@@ -388,5 +388,104 @@ describe('refund', () => {
     await sys.chain.increaseTime(GRACE + 1);
     await expectRevert(sys.manager.connect(lab).refund(job, `0x${'00'.repeat(20)}`), 'LicenseManager_ZeroAddress');
     expect((await sys.manager.getJob(job)).refunded).toBe(false);
+  });
+});
+
+// Issue 13 (gas): a one-dataset report through `submitSingleReport(jobId, datasetId, samples, r, vs)` — the same
+// signed UsageReport (arrays of one), no amount in calldata, an EIP-2098 compact signature. A one-dataset job keeps
+// its dataset, price and settled total in the job's own slots.
+describe('submitSingleReport: one dataset, compact', () => {
+  async function singleJob(budget = 100n * USD, rate = 10n ** 30n): Promise<bigint> {
+    return openJob(sys, lab, await buyLicense(sys, lab, [ds1], budget), budget, rate);
+  }
+  async function single(job: bigint, datasetId: bigint, samples: bigint, price = P1, signer?: Wallet, submit = samples) {
+    const { signature } = await signedReport(sys, job, [{ datasetId, samples, price }], signer ?? sys.worker);
+    const { r, yParityAndS } = Signature.from(signature);
+    return sys.manager.submitSingleReport(job, datasetId, submit, r, yParityAndS);
+  }
+
+  test('pays the increase into the pool, records the settled samples and emits RoyaltyAccrued', async () => {
+    const job = await singleJob();
+    const rc = await mined(single(job, ds1, 10n));
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'RoyaltyAccrued');
+    expect(ev?.args.toArray()).toEqual([ds1, job, 10n, 10n * P1]);
+    await mined(single(job, ds1, 25n));
+    expect(await poolPaidIn(ds1)).toBe(25n * P1);
+    expect(await sys.manager.settledSamples(job, ds1)).toBe(25n);
+    expect((await sys.manager.getJob(job)).spent).toBe(25n * P1);
+  });
+  test('shares the cumulative state with submitReport: replays and stale reports through either pay nothing', async () => {
+    const job = await singleJob();
+    await report(job, [[ds1, 10n, P1]]);
+    await mined(single(job, ds1, 10n)); // replay of the same total
+    await mined(single(job, ds1, 4n)); // stale
+    await mined(single(job, ds1, 12n));
+    await report(job, [[ds1, 11n, P1]]); // stale through the array form
+    expect(await poolPaidIn(ds1)).toBe(12n * P1);
+    expect(await sys.manager.settledSamples(job, ds1)).toBe(12n);
+  });
+  test('a signature over another amount (another price) recovers another key and reverts UnapprovedWorker', async () => {
+    const job = await singleJob();
+    await expectRevert(single(job, ds1, 10n, P1 - 1n), 'LicenseManager_UnapprovedWorker');
+    await expectRevert(single(job, ds1, 10n, P1, undefined, 11n), 'LicenseManager_UnapprovedWorker'); // other samples
+    expect(await poolPaidIn(ds1)).toBe(0n);
+  });
+  test('a dataset the job does not license reverts DatasetNotLicensed, on one- and multi-dataset jobs', async () => {
+    await expectRevert(single(await singleJob(), ds2, 1n, P2), 'LicenseManager_DatasetNotLicensed');
+    await expectRevert(single(await jobWith(), ds3, 1n, 1n), 'LicenseManager_DatasetNotLicensed');
+    expect(await poolPaidIn(ds2)).toBe(0n);
+  });
+  test('settles one dataset of a multi-dataset job (its per-dataset slot)', async () => {
+    const job = await jobWith();
+    await mined(single(job, ds2, 7n, P2));
+    await report(job, [[ds1, 3n, P1], [ds2, 7n, P2]]);
+    expect([await poolPaidIn(ds1), await poolPaidIn(ds2)]).toEqual([3n * P1, 7n * P2]);
+    expect((await sys.manager.getJob(job)).spent).toBe(3n * P1 + 7n * P2);
+  });
+  test('unknown, finalized and closed jobs revert as submitReport does', async () => {
+    await expectRevert(single(42n, ds1, 1n), 'LicenseManager_UnknownJob', [42n]);
+    const job = await singleJob();
+    const domain = licenseManagerDomain(sys.chain.chainId, managerAddr);
+    const fin = { jobId: job, datasetIds: [ds1], samples: [2n], amounts: [2n * P1], receiptCid: 'bafy-receipt' };
+    await mined(sys.manager.finalizeJob(fin, fin.receiptCid, await signFinalReport(sys.worker, domain, fin)));
+    await expectRevert(single(job, ds1, 3n), 'LicenseManager_JobFinalized', [job]);
+    const job2 = await singleJob();
+    await mined(sys.manager.connect(lab).endJob(job2));
+    await sys.chain.increaseTime(GRACE + 1);
+    await expectRevert(single(job2, ds1, 1n), 'LicenseManager_ReportWindowClosed');
+  });
+  test('budget and rate cap hold on the one-dataset path', async () => {
+    const job = await singleJob(USD, 10n ** 30n);
+    await expectRevert(single(job, ds1, USD / P1 + 1n), 'LicenseManager_BudgetExceeded', [job, USD + P1, USD]);
+    const slow = await singleJob(100n * USD, 1000n);
+    await expectRevert(single(slow, ds1, 1000n), 'LicenseManager_RateCapExceeded');
+  });
+  test('the job stops granting keys and refunds budget - spent, as before', async () => {
+    const job = await singleJob(10n * USD);
+    expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(true);
+    expect(await sys.manager.jobGrantsKeys(job, ds2)).toBe(false);
+    await mined(single(job, ds1, 100n));
+    await mined(sys.manager.connect(lab).endJob(job));
+    expect(await sys.manager.jobGrantsKeys(job, ds1)).toBe(false);
+    await sys.chain.increaseTime(GRACE + 1);
+    const before = await balanceOf(sys, lab);
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
+    expect((await balanceOf(sys, lab)) - before).toBe(10n * USD - 100n * P1);
+  });
+});
+
+describe('claimOne', () => {
+  test('pays what claim([id]) would, emits RoyaltiesClaimed, and a repeat pays only the new accrual', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 10n, P1]]);
+    const rc = await mined(sys.manager.connect(r1).claimOne(ds1));
+    const a1 = await r1.getAddress();
+    const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'RoyaltiesClaimed');
+    expect(ev?.args.toArray()).toEqual([a1, a1, 7000n]);
+    await report(job, [[ds1, 20n, P1]]);
+    await mined(sys.manager.connect(r1).claimOne(ds1));
+    await mined(sys.manager.connect(r1).claimOne(ds1)); // nothing new
+    expect(await balanceOf(sys, r1)).toBe(14_000n);
+    await expectRevert(sys.manager.connect(other).claimOne(ds1), 'RoyaltyPools_NotRecipient');
   });
 });

@@ -82,7 +82,7 @@ describe('claim', () => {
     expect(await balanceOf(sys, a3)).toBe(exact);
     const pool = await sys.manager.getPool(dsE);
     expect(pool.paidIn).toBe(30n * 7n);
-    expect(pool.claimed).toBe(exact);
+    expect((await sys.manager.positionOf(dsE, a3)).claimed).toBe(exact);
   });
 });
 
@@ -172,21 +172,28 @@ describe('lab cost', () => {
 });
 
 describe('pool solvency', () => {
+  // Proven units are capped at the split's totalUnits: the late prover of an over-committing tree gets what is left,
+  // the next none (UnitsExhausted), and the pool pays out exactly what it received.
   test('a Merkle split over-committing units cannot take more than its pool received', async () => {
-    const [a1, a2] = [await r1.getAddress(), await r2.getAddress()];
-    const bad = buildRoyaltyTree([{ account: a1, units: 10n }, { account: a2, units: 10n }]);
-    const ds = await registerMerkle(sys, sys.people[0]!, 1n, bad.root, 10n); // declares 10 but leaves sum to 20
+    const [a1, a2, a3] = [await r1.getAddress(), await r2.getAddress(), await r3.getAddress()];
+    const bad = buildRoyaltyTree([{ account: a1, units: 6n }, { account: a2, units: 6n }, { account: a3, units: 1n }]);
+    const ds = await registerMerkle(sys, sys.people[0]!, 1n, bad.root, 10n); // declares 10 but leaves sum to 13
     const lic = await buyLicense(sys, lab, [ds], USD);
     const j = await openJob(sys, lab, lic, USD);
     const { report, signature } = await signedReport(sys, j, [{ datasetId: ds, samples: 100n, price: 1n }]);
     await mined(sys.manager.submitReport(report, signature));
-    await mined(sys.manager.connect(r1).claimWithProofs([{ datasetId: ds, units: 10n, proof: bad.proof(a1) }], [ds]));
-    expect(await balanceOf(sys, r1)).toBe(100n);
+    await mined(sys.manager.connect(r1).claimWithProofs([{ datasetId: ds, units: 6n, proof: bad.proof(a1) }], [ds]));
+    const rc = await mined(sys.manager.connect(r2).claimWithProofs([{ datasetId: ds, units: 6n, proof: bad.proof(a2) }], [ds]));
+    const proven = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'UnitsProven');
+    expect(proven?.args.toArray()).toEqual([ds, a2, 4n]);
+    expect([await balanceOf(sys, r1), await balanceOf(sys, r2)]).toEqual([60n, 40n]);
+    expect((await sys.manager.positionOf(ds, a2)).units).toBe(4n);
     await expectRevert(
-      sys.manager.connect(r2).claimWithProofs([{ datasetId: ds, units: 10n, proof: bad.proof(a2) }], [ds]),
-      'RoyaltyPools_PoolOverdrawn',
-      [ds, 100n, 0n],
+      sys.manager.connect(r3).claimWithProofs([{ datasetId: ds, units: 1n, proof: bad.proof(a3) }], [ds]),
+      'RoyaltyPools_UnitsExhausted',
+      [ds, a3],
     );
+    expect(await sys.manager.residualOf(ds)).toEqual([expect.any(BigInt), 10n, 0n]);
   });
 });
 
@@ -257,7 +264,8 @@ describe('sweepResidual', () => {
     const [, provenUnits, swept] = await sys.manager.residualOf(ds);
     expect([provenUnits, swept]).toEqual([5n, 950n]);
     const pool = await sys.manager.getPool(ds);
-    expect([pool.paidIn, pool.claimed]).toEqual([1000n, 1000n]);
+    const claimed = (await sys.manager.positionOf(ds, await r1.getAddress())).claimed + swept;
+    expect([pool.paidIn, claimed]).toEqual([1000n, 1000n]);
     const ev = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'ResidualSwept');
     expect(ev?.args.toArray()).toEqual([ds, ownerAddr, 95n, 950n]);
     // A recipient that proved in time still claims later; the sweep never took its share.

@@ -302,7 +302,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     step(7, 'Recipients claim: one on chain from its key, one gasless (signs; the API relays)');
     const before = await Promise.all(recipients.map((i) => balance(addr(i))));
     const r1 = LicenseManager__factory.connect(lmAddress, signer(ACCOUNTS.recipient1));
-    const onChain = await (await r1.claim([chainIds[0]!])).wait();
+    const onChain = await (await r1.claimOne(chainIds[0]!)).wait();
     log(`    recipient-1 claimed on chain: tx ${onChain!.hash}`);
     const r2 = wallet(ACCOUNTS.recipient2);
     const r2Client = clientFor(ACCOUNTS.recipient2);

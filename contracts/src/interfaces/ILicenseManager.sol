@@ -52,6 +52,17 @@ interface ILicenseManager is IRoyaltyPools {
     /// @return paid The amount paid into pools by this report.
     function submitReport(UsageReport calldata report, bytes calldata signature) external returns (uint256 paid);
 
+    /// @notice {submitReport} for one dataset, encoded for gas: the same EIP-712 `UsageReport` the worker signs for
+    /// {submitReport} (arrays of one element, `amount = samples * price`), without the amount in calldata (the
+    /// contract computes it from the license's price, so a signature over any other amount is refused) and with the
+    /// signature in EIP-2098 compact form (`r`, `vs` = `s` with the parity in its top bit).
+    /// @dev Emits {RoyaltyAccrued} when it pays. Requirements: those of {submitReport}; a signature whose recovered
+    /// key is not approved (including one over another amount) reverts `LicenseManager_UnapprovedWorker`.
+    /// @return paid The amount paid into the dataset's pool by this report.
+    function submitSingleReport(uint256 jobId, uint256 datasetId, uint256 samples, bytes32 r, bytes32 vs)
+        external
+        returns (uint256 paid);
+
     /// @notice The worker's last report: settles it as {submitReport}, then ends the job and anchors the receipt's
     /// IPFS CID on chain. The worker signs EIP-712 `FinalReport` (the `UsageReport` fields plus `string receiptCid`),
     /// so whoever submits cannot swap the CID. Anyone may submit.

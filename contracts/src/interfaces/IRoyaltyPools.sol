@@ -21,6 +21,11 @@ interface IRoyaltyPools {
     /// @return amount The total sent.
     function claim(uint256[] calldata datasetIds) external returns (uint256 amount);
 
+    /// @notice {claim} for one dataset, encoded for gas (no array).
+    /// @dev Emits {RoyaltiesClaimed}. Requirements: those of {claim}.
+    /// @return amount What was sent to the caller.
+    function claimOne(uint256 datasetId) external returns (uint256 amount);
+
     /// @notice Proves the caller's units in Merkle splits, then claims as {claim}.
     /// @dev Emits {UnitsProven} for each new proof and {RoyaltiesClaimed}.
     /// Requirements: each proof is valid for the caller against the dataset's Merkle root.
@@ -39,7 +44,10 @@ interface IRoyaltyPools {
     ) external returns (uint256 amount);
 
     /// @notice Stores `account`'s units in a Merkle split; anyone may submit a valid proof. No-op when already stored.
-    /// @dev Emits {UnitsProven}. Requirements: a valid proof with non-zero units; the pool's proof window (from its
+    /// The units stored are capped so that all proven units never exceed the split's `totalUnits` (a tree whose
+    /// leaves over-commit units gives its late provers what is left).
+    /// @dev Emits {UnitsProven} (with the units stored). Requirements: a valid proof with non-zero units; units left
+    /// (`RoyaltyPools_UnitsExhausted`); the pool's proof window (from its
     /// first sale, `MERKLE_PROOF_WINDOW`) has not closed. The same applies to the proofs {claimWithProofs} and
     /// {claimWithSig} carry.
     function proveUnits(address account, UnitsProof calldata proof) external;
@@ -48,7 +56,7 @@ interface IRoyaltyPools {
     /// proven before the proof window closed (a tree whose leaves sum to less than `totalUnits`, or recipients who
     /// never proved), so nothing paid in stays locked forever. Cumulative: callable again as more is paid in.
     /// @dev Emits {ResidualSwept}. Requirements: caller is the dataset's current owner; `to` is not zero; the dataset
-    /// has a sold Merkle pool whose proof window closed; the pool is not overdrawn.
+    /// has a sold Merkle pool whose proof window closed.
     function sweepResidual(uint256 datasetId, address to) external returns (uint256 amount);
 
     /// @notice A Merkle pool's proof deadline (0 when none: explicit split or never sold), units proven so far, and
@@ -58,11 +66,10 @@ interface IRoyaltyPools {
     /// @notice What `account` could claim now from `datasetId` (0 for a Merkle recipient whose units are not yet proven).
     function claimable(uint256 datasetId, address account) external view returns (uint256);
 
-    /// @notice A pool's accumulator, its total units, everything paid in and everything claimed.
-    function getPool(uint256 datasetId)
-        external
-        view
-        returns (Pool memory pool, uint64 totalUnits, uint256 paidIn, uint256 claimed);
+    /// @notice A pool's accumulator form (`accPerUnit = floor(1e18 * paidIn / totalUnits)` and the remainder), its
+    /// total units and everything paid in. A recipient's entitlement is `floor(units * paidIn / totalUnits)`; what
+    /// was claimed is in {positionOf} and {residualOf}.
+    function getPool(uint256 datasetId) external view returns (Pool memory pool, uint64 totalUnits, uint256 paidIn);
 
     /// @notice `account`'s stored position in `datasetId`'s pool.
     function positionOf(uint256 datasetId, address account) external view returns (Position memory);

@@ -63,7 +63,8 @@ library Errors {
     // ---------------------------------------------------------------- RoyaltyPools
     error RoyaltyPools_NotRecipient(uint256 datasetId, address account);
     error RoyaltyPools_InvalidProof(uint256 datasetId, address account);
-    error RoyaltyPools_PoolOverdrawn(uint256 datasetId, uint256 requested, uint256 available);
+    /// A Merkle proof after the proven units already reached the pool's `totalUnits` (a tree over-committing units).
+    error RoyaltyPools_UnitsExhausted(uint256 datasetId, address account);
     error RoyaltyPools_SignatureExpired(uint256 deadline);
     error RoyaltyPools_InvalidSignature(address recipient);
     error RoyaltyPools_ZeroAddress();

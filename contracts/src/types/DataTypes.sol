@@ -45,9 +45,9 @@ struct Terms {
     bool licensed;
 }
 
-/// @notice A training job drawing on a license.
-/// @dev Two slots: the report path reads both and writes only the first. `finalized`: the worker's final report
-/// (with the receipt CID) landed; no report is accepted afterwards.
+/// @notice A training job drawing on a license, as {ILicenseManager-getJob} returns it. `finalized`: the worker's
+/// final report (with the receipt CID) landed; no report is accepted afterwards. (Stored differently: see
+/// LicenseManager's `JobStorage`.)
 struct Job {
     uint96 budget;
     uint96 spent;
@@ -60,12 +60,11 @@ struct Job {
     bool finalized;
 }
 
-/// @notice Per job and dataset: samples settled so far and the license's terms, copied when the job opens so that
-/// a report touches one slot per dataset (plus its pool).
+/// @notice Per job and dataset of a multi-dataset job: samples settled so far and the license's price, copied when
+/// the job opens so that a report touches one slot per dataset (plus its pool).
 struct JobDataset {
     uint96 settledSamples;
     uint96 pricePerSample;
-    uint64 totalUnits;
 }
 
 /// @notice A cumulative usage report signed by an attested worker key (EIP-712 `UsageReport`).

@@ -1,10 +1,10 @@
 /**
  * {@link JobChain} on ethers: the LicenseManager's job views, the license NFT's owner, the registry's manifests and
- * the AttestationRegistry's approvals by `eth_call`; usage and final reports encoded as `submitReport` /
- * `finalizeJob` and handed to the platform's {@link Relayer}. A contract refusal (seen when the relayer simulates
+ * the AttestationRegistry's approvals by `eth_call`; usage and final reports encoded as `submitSingleReport` (one
+ * dataset) or `submitReport`, and `finalizeJob`, and handed to the platform's {@link Relayer}. A contract refusal (seen when the relayer simulates
  * the call) is decoded with the contracts' error ABI and answered with a stable code.
  */
-import { getAddress, type Provider } from 'ethers';
+import { Signature, getAddress, type Provider } from 'ethers';
 import { AttestationRegistry__factory, DatasetRegistry__factory, LicenseManager__factory, TrainingLicense__factory } from '../../../contracts/typechain/index.js';
 import { ConflictError, DependencyError, ErrorCodes, ForbiddenError, ProvenaError, hasCode, type ErrorCode } from '../../errors.js';
 import type { ChainJob, ChainJobDataset, JobChain, MinedReport } from '../../ports/JobChain.js';
@@ -123,8 +123,24 @@ export class EvmJobChain implements JobChain {
     return this.read(`receiptOf(${jobId})`, () => this.manager.receiptOf(BigInt(jobId)));
   }
 
-  relayReport(report: UsageReportWire, signature: string, idempotencyKey: string): Promise<MinedReport> {
-    return this.relay(this.iface.encodeFunctionData('submitReport', [wire(report), signature]), idempotencyKey);
+  /**
+   * A one-dataset report goes as `submitSingleReport(jobId, datasetId, samples, r, vs)` (the same signed
+   * `UsageReport`, no arrays, no amount, the signature in EIP-2098 compact form: about 10k gas less than
+   * `submitReport`); any other as `submitReport`. The single form cannot tell a wrong amount from a wrong key (a
+   * signature over another amount recovers another key), so when it is refused as unapproved the array form is
+   * simulated to name the reason.
+   */
+  async relayReport(report: UsageReportWire, signature: string, idempotencyKey: string): Promise<MinedReport> {
+    const arrayForm = this.iface.encodeFunctionData('submitReport', [wire(report), signature]);
+    const compact = report.datasetIds.length === 1 ? compactSignature(signature) : undefined;
+    if (!compact) return this.relay(arrayForm, idempotencyKey);
+    const single = this.iface.encodeFunctionData('submitSingleReport', [BigInt(report.jobId), BigInt(report.datasetIds[0]!), BigInt(report.samples[0]!), compact.r, compact.vs]);
+    try {
+      return await this.relay(single, idempotencyKey);
+    } catch (err) {
+      if (!hasCode(err, 'JOB_WORKER_NOT_APPROVED')) throw err;
+      throw (await this.simulatedRefusal(arrayForm)) ?? err;
+    }
   }
 
   relayFinalize(report: UsageReportWire, receiptCid: string, signature: string, idempotencyKey: string): Promise<MinedReport> {
@@ -150,6 +166,25 @@ export class EvmJobChain implements JobChain {
     return { txHash: receipt.txHash, blockTimestamp: block?.timestamp ?? Math.floor(Date.now() / 1000), paid: String(accrued.reduce((s, a) => s + BigInt(a.amount), 0n)), accrued };
   }
 
+  /** The mapped refusal of `data` simulated by `eth_call`, if it reverts with a known reason. */
+  private async simulatedRefusal(data: string): Promise<unknown> {
+    try {
+      await this.provider.call({ to: getAddress(this.contracts.licenseManager), data });
+      return undefined;
+    } catch (err) {
+      const revert = (err as { data?: unknown }).data;
+      if (typeof revert !== 'string' || revert.length < 10) return undefined;
+      let reason: string | undefined;
+      try {
+        reason = this.iface.parseError(revert)?.name;
+      } catch {
+        return undefined;
+      }
+      const known = reason ? REFUSALS[reason] : undefined;
+      return known ? errorFor(known.code, known.message, { cause: err, details: { reason } }) : undefined;
+    }
+  }
+
   /** Maps the contract's refusals to the API's codes. */
   private refusal(err: unknown): unknown {
     if (!hasCode(err, 'RELAYER_REVERTED')) return err;
@@ -164,6 +199,16 @@ export class EvmJobChain implements JobChain {
     }
     const known = reason ? REFUSALS[reason.replace(/\(.*$/, '')] : undefined;
     return known ? errorFor(known.code, known.message, { cause: err, details: { reason } }) : err;
+  }
+}
+
+/** `(r, vs)` of a 65-byte signature (EIP-2098), or undefined when it is not a well-formed low-s signature. */
+function compactSignature(signature: string): { r: string; vs: string } | undefined {
+  try {
+    const sig = Signature.from(signature);
+    return { r: sig.r, vs: sig.yParityAndS };
+  } catch {
+    return undefined;
   }
 }
 
