@@ -5,7 +5,7 @@
  * Only configuration differs between the embedded stack and the cloud: endpoints are set for dynalite/s3rver
  * and left empty for AWS.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BoolSetting as bool,
   BucketSettings,

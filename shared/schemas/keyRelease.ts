@@ -1,5 +1,5 @@
 /** `POST /v1/datasets/{id}/keys`: ask the key gate for a dataset version's data key. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address, hexBytes } from './common.js';
 import { EncryptedManifest } from './encryptedManifest.js';
 import { SealedBoxSchema } from './upload.js';
