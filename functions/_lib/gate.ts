@@ -1,7 +1,7 @@
 /**
  * The key gate and its inbox (the key owners seal data keys to), from PROVENA_KEY_GATE: `embedded` (a master key
  * file), `kms` (neither private key leaves KMS) or `lit`. Imported only by the routes that wrap, release or show
- * keys (and health), so the KMS client is in no other bundle.
+ * keys (and health), so the KMS client is in no other bundle. Each backend's adapter is imported when configured.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsGateInbox } from '../../shared/adapters/aws/KmsGateInbox.js';
@@ -9,8 +9,7 @@ import { KmsKeyGate } from '../../shared/adapters/aws/KmsKeyGate.js';
 import { EvmConditionEvaluator } from '../../shared/adapters/chain/EvmConditionEvaluator.js';
 import { gateInbox, type GateInbox } from '../../shared/crypto/gateInbox.js';
 import { keyRequestDomain } from '../../shared/eip712.js';
-import { ProvenaError } from '../../shared/errors.js';
-import type { ComponentHealth } from '../../shared/ports/Health.js';
+import type { LitKeyGateOptions } from '../../shared/adapters/lit/LitKeyGate.js';
 import type { KeyGate } from '../../shared/ports/KeyGate.js';
 import { getBase, lazy, notInLambdaBundle, type Base } from './base.js';
 
@@ -51,33 +50,27 @@ function kmsGate({ config, chain, nonces, logger }: Base): GatePair {
   return { gate, inbox: new KmsGateInbox({ client, keyId: config.PROVENA_KEY_GATE_INBOX_KEY_ARN as string }) };
 }
 
-/** The error uploads and key releases answer while the API does not serve the configured gate. */
-export const notServed = (backend: string) =>
-  new ProvenaError(
-    'KEY_GATE_MISCONFIGURED',
-    `The '${backend}' key gate is not served by the API yet: its adapter (shared/adapters/lit/LitKeyGate.ts) is unit-tested, but owners need an inbox key to seal data keys to. Uploads and key releases answer this error until then.`,
-  );
-
-/** A gate the API does not serve: listing routes keep working, the gate fails only where it is used. */
-class UnservedKeyGate implements KeyGate {
-  constructor(readonly backend: 'lit') {}
-  wrapDataKey(): Promise<never> {
-    return Promise.reject(notServed(this.backend));
-  }
-  releaseDataKey(): Promise<never> {
-    return Promise.reject(notServed(this.backend));
-  }
-  async health(): Promise<ComponentHealth> {
-    return { status: 'down', detail: `${this.backend} key gate`, error: notServed(this.backend).message };
-  }
+/**
+ * The Lit gate: data keys encrypted by the Lit network under conditions on our contracts (the Lit SDK is an
+ * optional package, loaded on first use); owners seal data keys to the same KMS inbox key as with the KMS gate
+ * (Lit has no key the API could open a sealed key with). Releases need the requester's Lit session signatures
+ * (`proof.litSessionSigs`); clients may also decrypt with Lit directly.
+ */
+async function litGate({ config, logger }: Base): Promise<GatePair> {
+  const { LitKeyGate } = await import('../../shared/adapters/lit/LitKeyGate.js');
+  const client = new KMSClient({ region: config.AWS_REGION, ...(config.PROVENA_KMS_ENDPOINT ? { endpoint: config.PROVENA_KMS_ENDPOINT } : {}) });
+  const gate = new LitKeyGate({ network: config.PROVENA_LIT_NETWORK as 'datil' | 'datil-test' | 'datil-dev', logger, ...litDoubles });
+  return { gate, inbox: new KmsGateInbox({ client, keyId: config.PROVENA_KEY_GATE_INBOX_KEY_ARN as string }) };
 }
 
-function unservedInbox(backend: 'lit'): GateInbox {
-  return {
-    scheme: 'ecies-secp256k1-hkdf-sha256-aes256gcm-v1',
-    publicKey: () => Promise.reject(notServed(backend)),
-    open: () => Promise.reject(notServed(backend)),
-  };
+let litDoubles: Pick<LitKeyGateOptions, 'clientFactory' | 'validate'> = {};
+
+/**
+ * Test seam: the Lit client (default: the real SDK) and the conditions' schema check (default: Lit's own, which
+ * needs the SDK) the gate uses. Set before the first request; the embedded stack and the Lambdas never call it.
+ */
+export function useLitTestDoubles(doubles: Pick<LitKeyGateOptions, 'clientFactory' | 'validate'>): void {
+  litDoubles = doubles;
 }
 
 /** The configured gate, built once per process. */
@@ -86,5 +79,5 @@ export const getGate = lazy(async (): Promise<GatePair> => {
   const backend = base.config.PROVENA_KEY_GATE;
   if (backend === 'embedded') return process.env.PROVENA_BUNDLE !== 'lambda' ? embeddedGate(base) : notInLambdaBundle('PROVENA_KEY_GATE', backend);
   if (backend === 'kms') return kmsGate(base);
-  return { gate: new UnservedKeyGate(backend), inbox: unservedInbox(backend) };
+  return litGate(base);
 });

@@ -31,8 +31,6 @@ import { getDatasets, getContent, listingsRuntime } from './listings.js';
 import { registrationRuntime } from './registration.js';
 import { getRelayer } from './relaying.js';
 
-export { notServed } from './gate.js';
-
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
   config: ApiConfig;

@@ -23,6 +23,8 @@ export const KeyReleaseInput = z.strictObject({
     nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
     issuedAt: z.number().int().min(0),
     signature: hexBytes(4096),
+    /** Lit gate only: the requester's Lit session signatures (SessionSigsMap, one entry per Lit node). */
+    litSessionSigs: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 export type KeyReleaseInput = z.output<typeof KeyReleaseInput>;
