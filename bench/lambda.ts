@@ -2,7 +2,8 @@
  * npm run bench:lambda — the size of every route's Lambda bundle and its cold import time.
  *
  * Bundles each handler of the route table (shared/http/routes.ts) with esbuild and the options the CDK uses
- * (infra/lib/constructs/HttpApi.ts: ESM, node22, minified, the `require` banner, everything bundled), into a
+ * (infra/lib/constructs/provenaFunction.ts: ESM, node22, minified, the `require` banner, the `PROVENA_BUNDLE`
+ * define, everything bundled), into a
  * temporary directory. Then, per bundle, a fresh `node` process imports it and exits: the wall time of that
  * process (spawn to exit) is the cold import, read against the same for an empty module (Node's own start-up),
  * measured in the same run. BENCH_LAMBDA_REPEAT (default 3) processes per bundle; the median counts.
@@ -16,7 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { routes } from '../shared/http/routes.js';
 import { machineNow } from './lib/figures.js';
 import { percentile } from './lib/load.js';
@@ -39,6 +40,17 @@ function coldMs(file: string): number {
   return percentile(times.sort((a, b) => a - b), 50);
 }
 
+/** The five largest packages (or repository folders) in one output file, KiB each: what a bundle is made of. */
+function heaviest(metafile: Metafile, file: string): Record<string, number> {
+  const output = Object.entries(metafile.outputs).find(([path]) => file.endsWith(path.replace(/^.*\//, '')))?.[1];
+  const byPackage = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/');
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + bytesInOutput);
+  }
+  return Object.fromEntries([...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => [k, +(v / 1024).toFixed(1)]));
+}
+
 async function main(): Promise<void> {
   const machine = machineNow();
   const dir = await mkdtemp(join(tmpdir(), 'provena-bench-lambda-'));
@@ -46,7 +58,7 @@ async function main(): Promise<void> {
     const handlers = [...new Set(Object.values(routes).map((r) => r.handler))].filter((h) => existsSync(join(root, h)));
     const entryPoints = Object.fromEntries(handlers.map((h) => [h.replace(/^functions\//, '').replace(/\.ts$/, '').replace(/\//g, '-'), join(root, h)]));
     const t0 = performance.now();
-    await build({ entryPoints, outdir: dir, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], banner: { js: REQUIRE_BANNER }, minify: true, logLevel: 'error' });
+    const result = await build({ entryPoints, outdir: dir, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], banner: { js: REQUIRE_BANNER }, define: { 'process.env.PROVENA_BUNDLE': '"lambda"' }, minify: true, metafile: true, logLevel: 'error' });
     const buildSeconds = (performance.now() - t0) / 1000;
     const empty = join(dir, 'empty.mjs');
     await writeFile(empty, '');
@@ -60,7 +72,7 @@ async function main(): Promise<void> {
     for (const b of bundles) {
       await writeFile(b.importer, `await import(${JSON.stringify(`./${basename(b.file)}`)});\n`);
       const bytes = statSync(b.file).size;
-      rows.push({ name: b.name, kib: +(bytes / 1024).toFixed(1), gzipKiB: +(gzipSync(readFileSync(b.file)).length / 1024).toFixed(1), coldImportMs: +coldMs(b.importer).toFixed(1) });
+      rows.push({ name: b.name, kib: +(bytes / 1024).toFixed(1), gzipKiB: +(gzipSync(readFileSync(b.file)).length / 1024).toFixed(1), coldImportMs: +coldMs(b.importer).toFixed(1), heaviest: heaviest(result.metafile, b.file) });
     }
     const kib = rows.map((r) => r.kib).sort((a, b) => a - b);
     const ms = rows.map((r) => r.coldImportMs).sort((a, b) => a - b);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Wallet } from 'ethers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../shared/errors.js';
 import { Address } from '../shared/schemas/common.js';
 import { ProvenaClient } from '../shared/sdk/client.js';

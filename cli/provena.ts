@@ -3,7 +3,7 @@
  * is signed with the key from `--key-file` or PROVENA_PRIVATE_KEY.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../shared/errors.js';
 import { ApiError } from '../shared/sdk/client.js';
 import { registerDatasetCommands } from './commands/dataset.js';

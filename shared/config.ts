@@ -5,7 +5,7 @@
  * Only configuration differs between the embedded stack and the cloud: endpoints are set for dynalite/s3rver
  * and left empty for AWS.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BoolSetting as bool,
   BucketSettings,
@@ -80,8 +80,10 @@ export const ApiConfigSchema = z.object({
   PROVENA_KEY_GATE_MASTER_KEY_FILE: z.string().min(1).optional(),
   /** `kms`: the symmetric key data keys are wrapped under (id or ARN). */
   PROVENA_KEY_GATE_KEY_ARN: z.string().min(1).optional(),
-  /** `kms`: the inbox key (ECC_NIST_P256, KEY_AGREEMENT) owners seal data keys to. */
+  /** `kms` and `lit`: the inbox key (ECC_NIST_P256, KEY_AGREEMENT) owners seal data keys to. */
   PROVENA_KEY_GATE_INBOX_KEY_ARN: z.string().min(1).optional(),
+  /** `lit`: the Lit network (Datil generation) data keys are encrypted under. */
+  PROVENA_LIT_NETWORK: z.enum(['datil', 'datil-test', 'datil-dev']).optional(),
   /** KMS endpoint; set only by tests (test/support/fakeKms.ts), empty for AWS. */
   PROVENA_KMS_ENDPOINT: url.optional(),
   /**
@@ -139,6 +141,11 @@ export const ApiConfigSchema = z.object({
   if (c.PROVENA_KEY_GATE === 'kms') {
     for (const name of ['PROVENA_KEY_GATE_KEY_ARN', 'PROVENA_KEY_GATE_INBOX_KEY_ARN'] as const) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when PROVENA_KEY_GATE=kms' });
+    }
+  }
+  if (c.PROVENA_KEY_GATE === 'lit') {
+    for (const name of ['PROVENA_LIT_NETWORK', 'PROVENA_KEY_GATE_INBOX_KEY_ARN'] as const) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when PROVENA_KEY_GATE=lit' });
     }
   }
   if (c.PROVENA_ATTESTATION_POLICY === 'development' && !c.PROVENA_ATTESTATION_DEV_DIR) {

@@ -4,7 +4,7 @@
  * Each deployable builds its own zod schema from these fields and parses its environment once, at its edge, with
  * {@link parseConfig}; a bad or missing value fails at start with a message naming the variable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { Address } from './schemas/common.js';
 

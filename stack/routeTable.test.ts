@@ -4,7 +4,7 @@
  * that do not match its path does not compile (checked by `tsc` over this file: an unused `@ts-expect-error` fails).
  */
 import { describe, expect, it } from '@jest/globals';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '../shared/http/route.js';
 import { routeList, routes } from '../shared/http/routes.js';
 import { codeOf } from '../test/support/errors.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkTree, importsOf, layerOf, violation } from './support/architecture.js';
+import { checkTree, importsOf, layerOf, sourceFiles, violation } from './support/architecture.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,5 +42,22 @@ describe('architecture: imports only point down', () => {
     const [edge] = importsOf('functions/_lib/runtime.ts', "import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';");
     expect(edge && violation(edge)).toBeUndefined();
     expect(layerOf('functions/_lib/runtime.ts')?.name).toBe('composition');
+  });
+});
+
+/** `import { z } from 'zod'` keeps all of zod (446 KiB with its locales) in every Lambda bundle; `import * as z` shakes. */
+const NAMED_ZOD = /^import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*'zod'/m;
+
+describe('architecture: bundles stay small', () => {
+  it("finds no value import of zod's `z` by name in code that reaches a Lambda or worker bundle", () => {
+    const offenders = sourceFiles(root, ['shared', 'functions', 'gpu-workers']).filter((f) => NAMED_ZOD.test(readFileSync(join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('reports the named form and lets the namespace and type-only forms pass', () => {
+    expect(NAMED_ZOD.test("import { z } from 'zod';")).toBe(true);
+    expect(NAMED_ZOD.test("import { ZodError, z } from 'zod';")).toBe(true);
+    expect(NAMED_ZOD.test("import * as z from 'zod';")).toBe(false);
+    expect(NAMED_ZOD.test("import type { z } from 'zod';")).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { JsonRpcProvider, Wallet, formatUnits, parseUnits } from 'ethers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../../shared/errors.js';
 import { routes } from '../../shared/http/routes.js';
 import { Address } from '../../shared/schemas/common.js';

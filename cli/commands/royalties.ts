@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { JsonRpcProvider, Wallet, getAddress } from 'ethers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LicenseManager__factory } from '../../contracts/typechain/index.js';
 import { licenseManagerDomain, signClaim } from '../../shared/eip712.js';
 import { ProvenaError } from '../../shared/errors.js';

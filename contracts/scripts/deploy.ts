@@ -16,7 +16,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, Wallet, isAddress } from 'ethers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChainSettings, PrivateKey, parseConfig } from '../../shared/configFields.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS, deployProvena, writeDeployment } from '../deploy.js';
 

@@ -22,6 +22,8 @@ import { ConfigError } from '../../shared/errors.js';
 import type { ContentStore } from '../../shared/ports/ContentStore.js';
 import type { AttestWorkerDeps } from '../../shared/use-cases/attestWorker.js';
 import type { IssueAttestationNonceDeps } from '../../shared/use-cases/issueAttestationNonce.js';
+import { contract, getBase, lazy, withBase } from './base.js';
+import { getContent } from './listings.js';
 import { createRelayer } from './relayer.js';
 
 /** What both attestation routes use. */
@@ -76,3 +78,16 @@ export function createAttestationDeps(
   };
   return { deps, attestor };
 }
+
+/** The attestation deps and the attestor's relayer, built once per process. */
+export const getAttestation = lazy(async () => {
+  const { config, chain, dynamo, logger } = await getBase();
+  return createAttestationDeps(config, chain.provider, dynamo, await getContent(), {
+    licenseManager: contract(config, 'LicenseManager'),
+    datasetRegistry: contract(config, 'DatasetRegistry'),
+    attestationRegistry: contract(config, 'AttestationRegistry'),
+  }, logger);
+});
+
+/** `rt.attestation`. */
+export const attestationRuntime = withBase(async () => ({ attestation: (await getAttestation()).deps }));

@@ -17,6 +17,10 @@ import type { DatasetRepo } from '../../shared/ports/DatasetRepo.js';
 import type { JobQueue } from '../../shared/ports/JobQueue.js';
 import type { Relayer } from '../../shared/ports/Relayer.js';
 import type { JobDeps } from '../../shared/use-cases/jobDeps.js';
+import { contract, getBase, lazy, withBase } from './base.js';
+import { getBlobs } from './blobs.js';
+import { getContent, getDatasets } from './listings.js';
+import { getRelayer } from './relaying.js';
 
 /** What the job deps are built from (the runtime's shared clients). */
 export interface JobSources {
@@ -48,3 +52,13 @@ export function createJobDeps(config: ApiConfig, sources: JobSources, contracts:
   };
   return { deps, repo, queue };
 }
+
+/** The job deps, repo and queue, built once per process. */
+export const getJobs = lazy(async () => {
+  const { config, chain, dynamo } = await getBase();
+  const contracts = { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry'), attestationRegistry: contract(config, 'AttestationRegistry') };
+  return createJobDeps(config, { dynamo, provider: chain.provider, relayer: await getRelayer(), datasets: await getDatasets(), content: await getContent(), blobs: await getBlobs() }, contracts);
+});
+
+/** `rt.jobs`. */
+export const jobsRuntime = withBase(async () => ({ jobs: (await getJobs()).deps }));

@@ -1,10 +1,10 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { createListing } from '../../shared/use-cases/createListing.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { listingsRuntime } from '../_lib/listings.js';
 
 /** `POST /v1/datasets` (signed): lists a dataset. A retry with the same `Idempotency-Key` answers the first result (version 1). */
-export const handler = routeHandler(routes.createDataset, getRuntime, async (req, rt) => {
+export const handler = routeHandler(routes.createDataset, listingsRuntime, async (req, rt) => {
   const key = req.headers['idempotency-key'];
   const { dataset, replayed } = await createListing(rt.listings, { owner: req.caller.address, input: req.body, ...(key ? { idempotencyKey: key } : {}) });
   req.log.info(replayed ? 'dataset create replayed' : 'dataset listed', { datasetId: dataset.id, manifestCid: dataset.manifestCid });

@@ -1,7 +1,7 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { registrationTypedData } from '../../shared/use-cases/registerListing.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { registrationRuntime } from '../_lib/registration.js';
 
 /** `GET /v1/datasets/{id}/registration`: the EIP-712 `Registration` (or `Update`) the owner signs (gasless). */
-export const handler = routeHandler(routes.getRegistration, getRuntime, async (req, rt) => ({ body: await registrationTypedData(rt.registration, { id: req.params.id }) }));
+export const handler = routeHandler(routes.getRegistration, registrationRuntime, async (req, rt) => ({ body: await registrationTypedData(rt.registration, { id: req.params.id }) }));

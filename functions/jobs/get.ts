@@ -1,7 +1,7 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { getJob } from '../../shared/use-cases/getJob.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { jobsRuntime } from '../_lib/jobs.js';
 
 /** `GET /v1/jobs/{jobId}`: the job record merged with the chain's views now. */
-export const handler = routeHandler(routes.getJob, getRuntime, async (req, rt) => ({ body: await getJob(rt.jobs, { jobId: req.params.jobId }) }));
+export const handler = routeHandler(routes.getJob, jobsRuntime, async (req, rt) => ({ body: await getJob(rt.jobs, { jobId: req.params.jobId }) }));

@@ -1,7 +1,7 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { listJobs } from '../../shared/use-cases/listJobs.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { jobsRuntime } from '../_lib/jobs.js';
 
 /** `GET /v1/jobs?holder=`: a holder's jobs, newest first, figures from the chain now. */
-export const handler = routeHandler(routes.listJobs, getRuntime, async (req, rt) => ({ body: await listJobs(rt.jobs, req.query) }));
+export const handler = routeHandler(routes.listJobs, jobsRuntime, async (req, rt) => ({ body: await listJobs(rt.jobs, req.query) }));

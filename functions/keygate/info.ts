@@ -1,8 +1,8 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { keyGateRuntime } from '../_lib/keys.js';
 
 /** `GET /v1/keygate`: the gate's backend and the public key owners seal data keys to. */
-export const handler = routeHandler(routes.getKeyGate, getRuntime, async (_req, rt) => {
+export const handler = routeHandler(routes.getKeyGate, keyGateRuntime, async (_req, rt) => {
   return { body: { backend: rt.gate.backend, publicKey: await rt.inbox.publicKey(), scheme: rt.inbox.scheme } };
 });

@@ -1,7 +1,7 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { getLicense } from '../../shared/use-cases/getLicense.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { licensesRuntime } from '../_lib/chainViews.js';
 
 /** `GET /v1/licenses/{id}`: terms from the index, figures from the contract views now. */
-export const handler = routeHandler(routes.getLicense, getRuntime, async (req, rt) => ({ body: await getLicense(rt.licenses, { id: req.params.id }) }));
+export const handler = routeHandler(routes.getLicense, licensesRuntime, async (req, rt) => ({ body: await getLicense(rt.licenses, { id: req.params.id }) }));

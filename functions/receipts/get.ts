@@ -1,7 +1,7 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { getReceipt } from '../../shared/use-cases/getReceipt.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { listingsRuntime } from '../_lib/listings.js';
 
 /** `GET /v1/receipts/{cid}`: a job receipt's stored bytes (bounded), for labs to verify themselves. */
-export const handler = routeHandler(routes.getReceipt, getRuntime, async (req, rt) => ({ body: await getReceipt({ content: rt.listings.content }, { cid: req.params.cid }) }));
+export const handler = routeHandler(routes.getReceipt, listingsRuntime, async (req, rt) => ({ body: await getReceipt({ content: rt.listings.content }, { cid: req.params.cid }) }));

@@ -1,9 +1,9 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { royaltyClaimTypedData } from '../../shared/use-cases/royaltyClaimTypedData.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { royaltiesRuntime } from '../_lib/chainViews.js';
 
 /** `GET /v1/royalties/{address}/claim-typed-data`: the EIP-712 Claim to sign for a gasless claim. */
-export const handler = routeHandler(routes.getClaimTypedData, getRuntime, async (req, rt) => ({
+export const handler = routeHandler(routes.getClaimTypedData, royaltiesRuntime, async (req, rt) => ({
   body: await royaltyClaimTypedData(rt.royalties, { address: req.params.address, ...req.query }),
 }));

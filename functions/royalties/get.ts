@@ -1,9 +1,9 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { getRoyalties } from '../../shared/use-cases/getRoyalties.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { royaltiesRuntime } from '../_lib/chainViews.js';
 
 /** `GET /v1/royalties/{address}`: per dataset, accrued / claimed / claimable, read from the chain's views. */
-export const handler = routeHandler(routes.getRoyalties, getRuntime, async (req, rt) => ({
+export const handler = routeHandler(routes.getRoyalties, royaltiesRuntime, async (req, rt) => ({
   body: await getRoyalties(rt.royalties, { address: req.params.address }),
 }));

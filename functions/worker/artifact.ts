@@ -1,9 +1,9 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { createArtifactUpload } from '../../shared/use-cases/createArtifactUpload.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { jobsRuntime } from '../_lib/jobs.js';
 
 /** `POST /v1/jobs/{jobId}/artifacts`: a presigned PUT for a checkpoint or the model (lease holder only). */
-export const handler = routeHandler(routes.createArtifactUpload, getRuntime, async (req, rt) => ({
+export const handler = routeHandler(routes.createArtifactUpload, jobsRuntime, async (req, rt) => ({
   body: await createArtifactUpload(rt.jobs, { caller: req.caller.address, jobId: req.params.jobId, input: req.body }),
 }));

@@ -1,9 +1,9 @@
 import { routeHandler } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import { heartbeatLease } from '../../shared/use-cases/heartbeatLease.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { jobsRuntime } from '../_lib/jobs.js';
 
 /** `POST /v1/jobs/{jobId}/lease/heartbeat`: renews the lease; `cancel` when the lab ended the job on chain. */
-export const handler = routeHandler(routes.heartbeatLease, getRuntime, async (req, rt) => ({
+export const handler = routeHandler(routes.heartbeatLease, jobsRuntime, async (req, rt) => ({
   body: await heartbeatLease(rt.jobs, { caller: req.caller.address, jobId: req.params.jobId, fencingToken: req.body.fencingToken }),
 }));

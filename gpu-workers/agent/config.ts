@@ -4,7 +4,7 @@
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpUrl, PrivateKey, parseConfig } from '../../shared/configFields.js';
 import { WorkerMode } from '../../shared/schemas/attestation.js';
 

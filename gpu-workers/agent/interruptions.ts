@@ -5,7 +5,7 @@
  * is the notice (deadline: now + the grace a supervisor usually gives). Either way the agent gets one
  * {@link InterruptionNotice} and winds down: checkpoint, commit, report, release as `interrupted`, exit 0.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a notice says: why, and when the machine goes away. */
 export interface InterruptionNotice {

@@ -6,12 +6,16 @@
  * takes the account and region from the AWS profile.
  */
 import { Annotations, App } from 'aws-cdk-lib';
+import path from 'node:path';
+import { readEnclaveBuild, withBuiltPcr0 } from '../lib/enclaveBuild.js';
 import { readInfraConfig } from '../lib/InfraConfig.js';
+import { repoRoot } from '../lib/constructs/provenaFunction.js';
 import { ProvenaStack } from '../lib/ProvenaStack.js';
 
 let config;
 try {
-  config = readInfraConfig(process.env);
+  // PCR0 of the enclave image: PROVENA_ENCLAVE_PCR0, else what infra/worker/build.sh's nitro-cli run measured.
+  config = readInfraConfig(withBuiltPcr0(process.env, readEnclaveBuild(path.join(repoRoot, 'dist', 'worker'))));
 } catch (err) {
   // A short message beats a stack trace from inside zod: it names each bad variable.
   console.error(err instanceof Error ? err.message : err);

@@ -9,7 +9,7 @@
  *    `cdk deploy --strict` (or reading the warnings) catches a deploy with placeholder settings.
  */
 import { getAddress } from 'ethers';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
 
 /** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */

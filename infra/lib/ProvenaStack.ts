@@ -54,6 +54,7 @@ export class ProvenaStack extends Stack {
       tables,
       bucket: data.bucket,
       keyGate,
+      litNetwork: config.litNetwork,
       jobQueue: jobs.queue,
       workerOperators: config.workerOperators,
       jobLeaseSeconds: config.jobLeaseSeconds,

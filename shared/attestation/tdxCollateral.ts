@@ -3,7 +3,7 @@
  * platform's SVNs into a TCB status (Intel's "Quote Verification Library" TCB level matching).
  */
 import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../errors.js';
 import { parsePemChain, verifyCertChain } from './tdxX509.js';
 

@@ -12,7 +12,7 @@
  *   = `bindingDigest` (so that `public_key` can hold the RSA key that KMS `Recipient` encrypts to).
  * See {@link bindingDigest} (verifyEvidence.ts) for the one implementation.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { WorkerMode as WireWorkerMode } from '../schemas/attestation.js';
 
 /** The kinds of evidence the API understands. `dev` is the development attestor's (Nitro format, dev root). */

@@ -12,7 +12,7 @@
 import { BaseWallet, TypedDataEncoder, concat, getAddress, hexlify, keccak256, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
 import { isErc6492Signature, recoverStrictFor } from '../crypto/signatures.js';
 import { REQUEST_TYPES, requestDomain } from '../eip712.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthError } from '../errors.js';
 import type { NonceStore } from '../ports/NonceStore.js';
 import type { SignatureVerifier } from '../ports/SignatureVerifier.js';

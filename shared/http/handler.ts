@@ -5,12 +5,12 @@
  * embedded server.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/schemas/api-gatewayv2';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { verifySignedRequest, type Caller, type VerifyDeps } from '../auth/signedRequest.js';
 import { redactSecrets } from '../encoding/redactSecrets.js';
 import { ProvenaError, ValidationError, toFieldIssues } from '../errors.js';
+import { ApiGatewayEventV2 } from './apiGatewayEvent.js';
 import { errorResponse, json } from './respond.js';
 import type { RouteDefinition, RouteInput } from './route.js';
 
@@ -71,7 +71,7 @@ function parseJsonBody(body: Buffer | undefined): unknown {
 }
 
 async function parseRequest<R extends RouteDefinition>(route: R, rt: HttpRuntime, event: APIGatewayProxyEventV2): Promise<{ input: RouteInput<R>; caller: Caller | undefined; headers: Record<string, string | undefined> }> {
-  const checked = APIGatewayProxyEventV2Schema.safeParse(event);
+  const checked = ApiGatewayEventV2.safeParse(event);
   if (!checked.success) throw new ValidationError('Malformed API Gateway event', toFieldIssues(checked.error.issues));
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const body = rawBody(event);

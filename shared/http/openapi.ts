@@ -2,7 +2,7 @@
  * OpenAPI 3.1 document generated from the route table and the zod schemas (`z.toJSONSchema`), so the docs are
  * the contract the handlers enforce.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUTH_HEADERS } from '../auth/signedRequest.js';
 import { ErrorCodes } from '../errors.js';
 import { routeList } from './routes.js';

@@ -3,7 +3,7 @@
  * wrapper, the embedded server, OpenAPI, the CDK construct and the SDK's typed client all read these objects.
  * Adding a route is one entry here plus its handler module (and its use case).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AttestWorkerInput } from '../attestation/types.js';
 import { AttestationNonceResult, AttestWorkerResult, JobIdParams } from '../schemas/attestation.js';
 import { DatasetIdParams } from '../schemas/common.js';

@@ -13,7 +13,7 @@
  * - `:licenseId`, `:jobId`: **request-time** values from the key request. Only gates that evaluate conditions
  *   at request time (embedded, KMS) can fill them; the Lit gate refuses conditions that use them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Lit's placeholder for the requester's address. */
 export const USER_ADDRESS = ':userAddress';

@@ -2,7 +2,7 @@
  * What the worker's anonymizer did to one dataset before the trainer saw a row. It goes into the job's receipt,
  * so it holds counts and column names only: never a value, a name, or the per-job key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Kinds of PII the free-text redactor recognizes; each is replaced by the tag `[KIND]` (upper case). `name` is a

@@ -2,7 +2,7 @@
  * Wire schemas of worker attestation that the listing schemas need too: the worker modes a listing allows, and a
  * job id. The evidence bundle and the attestation request live with the verifiers (shared/attestation/types.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where a worker runs, which decides what the data is exposed to (see shared/attestation/types.ts):

@@ -4,7 +4,7 @@
  */
 import { getAddress, isAddress } from 'ethers';
 import { CID } from 'multiformats/cid';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 

@@ -2,7 +2,7 @@
  * Dataset listings: what an owner sends (`DatasetInput`, `DatasetPatch`) and what the API returns (`Dataset`).
  * These schemas are the contract between the SDK, the Lambdas, the worker and the Python trainer.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { WorkerMode } from './attestation.js';
 import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf, plainText } from './common.js';
 import { DatasetData } from './upload.js';

@@ -3,7 +3,7 @@
  * fetch, verify and decrypt the ciphertext object. Written to IPFS at upload completion; its CID is recorded on
  * chain, so the manifest itself is tamper-evident.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AccessConditionList } from './accessConditions.js';
 import { plainText } from './common.js';
 import { AAD_VERSION, CIPHER_ALG, FORMAT_VERSION, MAX_CHUNK_SIZE, NONCE_SCHEME, TAG_LENGTH } from '../crypto/chunkedAeadFormat.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What one component says about itself for `GET /v1/health`. Never a secret (no URLs with keys). */
 export const ComponentHealth = z.object({

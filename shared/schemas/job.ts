@@ -6,7 +6,7 @@
  *
  * Amounts are decimal strings of the payment token's base units; times are ISO-8601.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AnonymizationReport } from './anonymizationReport.js';
 import { JobId } from './attestation.js';
 import { WorkerMode } from './attestation.js';

@@ -1,5 +1,5 @@
 /** `POST /v1/datasets/{id}/keys`: ask the key gate for a dataset version's data key. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address, hexBytes } from './common.js';
 import { EncryptedManifest } from './encryptedManifest.js';
 import { SealedBoxSchema } from './upload.js';
@@ -23,6 +23,8 @@ export const KeyReleaseInput = z.strictObject({
     nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
     issuedAt: z.number().int().min(0),
     signature: hexBytes(4096),
+    /** Lit gate only: the requester's Lit session signatures (SessionSigsMap, one entry per Lit node). */
+    litSessionSigs: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 export type KeyReleaseInput = z.output<typeof KeyReleaseInput>;

@@ -3,7 +3,7 @@
  * `GET /v1/datasets/{id}/quote` answer. Amounts are decimal strings of the payment token's base units; times are
  * ISO-8601 (the chain's block timestamps).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address, Bytes32, IsoDate, TokenAmount } from './common.js';
 import { AllowedUse, ChainDatasetId } from './dataset.js';
 

@@ -3,7 +3,7 @@
  * recompute the CID itself: the API is not trusted for it), and `verifyReceipt` (shared/sdk/receipt.ts) answers
  * one verdict per check. The receipt's own shape is `SignedReceipt` in ./job.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CidString } from './common.js';
 
 /** The most bytes a stored receipt may have (a receipt lists at most 64 datasets: a few tens of KiB). */

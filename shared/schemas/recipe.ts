@@ -4,7 +4,7 @@
  * `gpu-workers/trainer/provena_trainer/recipe.schema.json`, which the Python trainer validates against.
  * Every field is explicit (no defaults), so both languages read the same values.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { plainText } from './common.js';
 
 /** A column name in the anonymized rows the agent streams to the trainer. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { hexBytes } from './common.js';
 
 /** Body of `POST /v1/datasets/{id}/registration`: the owner's signature over the typed data from the GET. */

@@ -3,7 +3,7 @@
  * relayer keeps per call. The same schemas are the body of the cloud relayer's SQS messages, so producer and
  * consumer cannot drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address, TokenAmount } from './common.js';
 
 const Hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'must be 0x-prefixed hex bytes');

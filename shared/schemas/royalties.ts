@@ -4,7 +4,7 @@
  * time (`claimable`, `positionOf`), never from a ledger of the API's own. Amounts are token base units as decimal
  * strings.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address, DatasetId, TokenAmount } from './common.js';
 import { ChainDatasetId } from './dataset.js';
 

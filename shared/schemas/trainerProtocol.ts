@@ -4,7 +4,7 @@
  * {@link TrainerOutputFrame}s; the trainer validates `start` against the JSON Schema generated from
  * {@link StartFrame} (scripts/gen-recipe-schema.ts writes it beside the recipe schema).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Recipe } from './recipe.js';
 
 /** Largest frame body either side accepts, in bytes (checked before the body is read). */

@@ -9,7 +9,7 @@
  * 4. `GET /v1/datasets/{id}/uploads/{uploadId}` → the parts S3 already has, and fresh URLs for the rest (resume).
  * 5. `POST /v1/datasets/{id}/uploads/{uploadId}/complete` {@link UploadCompleteInput} → the listing, now with `data`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TAG_LENGTH } from '../crypto/chunkedAeadFormat.js';
 import { ValidationError } from '../errors.js';
 import { Address, CidString, DatasetIdParams, IsoDate, boundedArray, hexBytes } from './common.js';

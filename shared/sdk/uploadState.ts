@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../errors.js';
 import { DataFormat } from '../schemas/encryptedManifest.js';
 

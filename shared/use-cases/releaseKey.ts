@@ -62,7 +62,7 @@ export async function releaseKey(deps: ReleaseKeyDeps, params: ReleaseKeyParamet
     conditions: manifest.accessConditions,
     grant: grant as KeyGrant,
     requester,
-    proof,
+    proof: { nonce: proof.nonce, issuedAt: proof.issuedAt, signature: proof.signature, ...(proof.litSessionSigs ? { litSessionSigs: proof.litSessionSigs } : {}) },
   });
   const downloadUrl = await deps.blobs.presignGet(data.objectKey, deps.downloadUrlTtlSeconds);
   return { key, manifestCid: data.manifestCid, manifest, downloadUrl };

@@ -3,7 +3,7 @@
  * property of the whole table, so the generalization is chosen over all rows (or a sample: see README.md), and
  * the names to redact are collected from every row's name columns.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError, ValidationError, toFieldIssues } from '../../../shared/errors.js';
 import { AnonymizationPolicy } from '../../../shared/schemas/dataset.js';
 import { type Cell, type ResolvedHierarchy, type Row, resolveHierarchy } from './hierarchies.js';

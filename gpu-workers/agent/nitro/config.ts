@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpUrl, parseConfig } from '../../../shared/configFields.js';
 import { WorkerConfigSchema } from '../config.js';
 

@@ -10,7 +10,7 @@
  * produced, `http.request` holds what the enclave sends to the API (signed requests, ciphertext, sealed keys).
  */
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenaError } from '../../../shared/errors.js';
 import { MAX_TRAINER_FRAME_BYTES, TrainerInputFrame, TrainerOutputFrame } from '../../../shared/schemas/trainerProtocol.js';
 

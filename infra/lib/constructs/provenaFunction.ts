@@ -65,6 +65,9 @@ export function provenaFunction(scope: Construct, id: string, props: ProvenaFunc
       banner: REQUIRE_BANNER,
       minify: true,
       sourceMap: true,
+      // Folds the composition's embedded-only branches (functions/_lib/base.ts, notInLambdaBundle) to constants,
+      // so the local UnixFS store and the master-key-file gate are in no Lambda bundle.
+      define: { 'process.env.PROVENA_BUNDLE': JSON.stringify('lambda') },
       // Bundle the pinned AWS SDK rather than trust the runtime's copy: the runtime's version drifts, and
       // helpers such as s3-request-presigner and util-dynamodb are not guaranteed to be there.
       externalModules: [],

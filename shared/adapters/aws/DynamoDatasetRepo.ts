@@ -7,7 +7,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, DependencyError, ProvenaError } from '../../errors.js';
 import type { DatasetRepo, StoredDataset } from '../../ports/DatasetRepo.js';
 import { probeHealth } from '../probeHealth.js';

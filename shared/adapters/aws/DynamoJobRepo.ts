@@ -4,7 +4,7 @@
  * which every update is conditional on (single-item conditional writes only: dynalite has no transactions).
  */
 import { DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DependencyError, ProvenaError } from '../../errors.js';
 import type { ComponentHealth } from '../../ports/Health.js';
 import type { JobRecord, JobRepo } from '../../ports/JobRepo.js';

@@ -1,5 +1,5 @@
 import { DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, DependencyError, ProvenaError } from '../../errors.js';
 import { probeHealth } from '../probeHealth.js';
 import type { ComponentHealth } from '../../ports/Health.js';

@@ -1,5 +1,7 @@
-import { Contract, JsonRpcProvider, type Provider } from 'ethers';
-import { createPublicClient, http, type PublicClient } from 'viem';
+import { AbiCoder, Contract, JsonRpcProvider, concat, type Provider } from 'ethers';
+// Only the validator's creation code: viem's `verifyHash` (and the 320 KiB of viem and ox it pulls into every
+// signed route's Lambda bundle) is replaced by the same deployless `eth_call` made through ethers, below.
+import { erc6492SignatureValidatorByteCode } from 'viem';
 import { DependencyError } from '../../errors.js';
 import { redactSecrets } from '../../encoding/redactSecrets.js';
 import { probeHealth } from '../probeHealth.js';
@@ -16,8 +18,6 @@ const ERC1271_MAGIC = '0x1626ba7e';
 export class EvmChain implements SignatureVerifier {
   readonly provider: Provider;
   readonly #rpc: JsonRpcProvider;
-  /** viem's client, for ERC-6492 (its `verifyHash` runs the spec's deployless validator in an `eth_call`). */
-  readonly #viem: PublicClient;
   /** The RPC endpoint with any credentials in its path or query removed: safe to show in errors and health. */
   private readonly rpcUrl: string;
 
@@ -30,7 +30,6 @@ export class EvmChain implements SignatureVerifier {
     // right after a transaction (a job's settled samples after a report) could show the state before it.
     this.#rpc = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1 });
     this.provider = this.#rpc;
-    this.#viem = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 10_000 }) });
     this.rpcUrl = redactSecrets(rpcUrl);
   }
 
@@ -54,12 +53,22 @@ export class EvmChain implements SignatureVerifier {
     }
   }
 
+  /**
+   * ERC-6492 (a signature of a smart account that may not be deployed yet): the spec's universal validator run as
+   * a deployless `eth_call` (its creation code with `(signer, hash, signature)` as constructor arguments), which
+   * deploys the account through the signature's factory call inside the simulation, then asks ERC-1271 (or
+   * ecrecover). The constructor returns one byte, 0x01 when valid. This is what viem's `verifyHash` does for a
+   * wrapped signature without a deployed verifier (viem 2.57, actions/public/verifyHash.js: verifyErc6492).
+   */
   async isValidErc6492Signature(address: string, digest: string, signature: string): Promise<boolean> {
+    if (/^0x0{40}$/i.test(address)) return false;
+    const data = concat([erc6492SignatureValidatorByteCode, AbiCoder.defaultAbiCoder().encode(['address', 'bytes32', 'bytes'], [address, digest, signature])]);
     try {
-      return await this.#viem.verifyHash({ address: address as `0x${string}`, hash: digest as `0x${string}`, signature: signature as `0x${string}` });
+      const result = await this.#rpc.call({ data });
+      return result !== '0x' && BigInt(result) === 1n;
     } catch (err) {
-      // viem reports a failed simulation (factory reverted, invalid signature) as an error of the call itself.
-      if (err instanceof Error && /execution reverted|invalid signature|CallExecutionError|ContractFunctionExecutionError/i.test(`${err.name} ${err.message}`)) return false;
+      // A revert (factory failed, invalid signature) means "not valid"; a transport failure is ours to report.
+      if (err instanceof Error && 'code' in err && (err.code === 'CALL_EXCEPTION' || err.code === 'BAD_DATA')) return false;
       throw new DependencyError('CHAIN_UNAVAILABLE', `Chain at ${this.rpcUrl} did not answer an ERC-6492 check`, { cause: err });
     }
   }
