@@ -175,6 +175,11 @@ export const ErrorCodes = {
   PRIVACY_DP_REQUIRED: 422,
   PRIVACY_EPSILON_CEILING_REQUIRED: 422,
   PRIVACY_BUDGET_EXCEEDED: 409,
+  // Merkle royalty splits (issue 9): split proofs served from the stored tree dump.
+  SPLIT_ACCOUNT_NOT_FOUND: 404,
+  SPLIT_ROOT_MISMATCH: 409,
+  SPLIT_KIND_FIXED: 409,
+  SPLIT_TREE_INVALID: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

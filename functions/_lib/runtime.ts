@@ -244,6 +244,7 @@ async function build(env: Record<string, string | undefined>): Promise<Runtime> 
     keyRelease: { datasets, content, gate, blobs, downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS },
     royalties: {
       datasets,
+      content,
       // Its own provider without ethers' 250 ms request cache: figures read right after a claim must be current.
       pools: new EvmRoyaltyChain(new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 }), config.PROVENA_CHAIN_ID, contract(config, 'LicenseManager'), contract(config, 'DatasetRegistry'), relayer),
       chainId: config.PROVENA_CHAIN_ID,
