@@ -57,8 +57,13 @@ export const RoyaltyDataset = z.object({
   accrued: TokenAmount,
   /** What it has claimed (`positionOf(dataset, recipient).claimed`). */
   claimed: TokenAmount,
-  /** What a claim would pay now (`claimable(dataset, recipient)`). */
+  /** What a claim would pay now (`claimable(dataset, recipient)`; for an unproven Merkle recipient, from its tree units). */
   claimable: TokenAmount,
+  /**
+   * True for a Merkle recipient whose units the chain does not hold yet: its next claim must carry the proof from
+   * `GET /v1/datasets/{id}/split/{address}` (a gasless claim through the API carries it automatically).
+   */
+  proofRequired: z.boolean().optional(),
   /** This recipient's current royalties per second from the dataset's running jobs. */
   ratePerSecond: TokenAmount,
   jobs: z.array(RoyaltyJob),

@@ -153,6 +153,7 @@ export async function getRoyalties(deps: RoyaltyDeps, params: GetRoyaltiesParame
       accrued: (p.claimed + p.claimable).toString(),
       claimed: p.claimed.toString(),
       claimable: p.claimable.toString(),
+      ...(p.unproven ? { proofRequired: true } : {}),
       ratePerSecond: rate.toString(),
       jobs,
     });
