@@ -181,6 +181,11 @@ export const ErrorCodes = {
   WORKER_NSM_UNAVAILABLE: 500,
   WORKER_NSM_ERROR: 502,
   WORKER_NSM_RESPONSE_INVALID: 502,
+  // Merkle royalty splits (issue 9): split proofs served from the stored tree dump.
+  SPLIT_ACCOUNT_NOT_FOUND: 404,
+  SPLIT_ROOT_MISMATCH: 409,
+  SPLIT_KIND_FIXED: 409,
+  SPLIT_TREE_INVALID: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

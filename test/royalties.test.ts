@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Wallet, type Signer } from 'ethers';
+import { Contract, Wallet, type Signer } from 'ethers';
 import { MockUSD__factory } from '../contracts/typechain/index.js';
+import { verifyRoyaltyProof } from '../shared/domain/royaltyTree.js';
 import { licenseManagerDomain, signUsageReport } from '../shared/eip712.js';
 import { routes } from '../shared/http/routes.js';
 import type { ClaimResult, ClaimTypedData, RoyaltiesReport } from '../shared/schemas/royalties.js';
@@ -309,4 +310,89 @@ describe('royalties of recipients', () => {
       expect((await token().balanceOf(onchain.address)) - balance).toBe(BigInt(before.totals.claimable));
     }, 60_000);
   });
+});
+
+describe('Merkle split recipients', () => {
+  const owner = newWallet();
+  const onchain = new Wallet(devAccountKey(ONCHAIN_RECIPIENT_ACCOUNT), provider());
+  const m1 = newWallet();
+  const m2 = newWallet();
+  const worker = newWallet();
+  const UNITS: [Wallet, bigint][] = [[onchain, 5n], [m1, 3n], [m2, 2n]];
+  const cli = (args: string[]) => runCli(args, { PROVENA_API_URL: stackInfo().apiUrl, PROVENA_RPC_URL: stackInfo().rpcUrl });
+  let listingId: string;
+  let chainId: string;
+  let root: string;
+  let jobId: string;
+  let lab: Signer;
+  let samples = 0n;
+  /** floor(paid × units / 10) of everything paid in so far. */
+  const accrued = (units: bigint) => (samples * PRICE * units) / 10n;
+
+  async function report(add: bigint): Promise<void> {
+    samples += add;
+    const message = { jobId: BigInt(jobId), datasetIds: [BigInt(chainId)], samples: [samples], amounts: [samples * PRICE] };
+    const domain = licenseManagerDomain(stackInfo().chainId, stackInfo().deployment.contracts.LicenseManager as string);
+    await (await licenseManager(lab).submitReport(message, await signUsageReport(worker, domain, message))).wait();
+  }
+
+  beforeAll(async () => {
+    const key = join(dir, 'merkle-owner.key');
+    writeFileSync(key, owner.privateKey, { mode: 0o600 });
+    writeFileSync(join(dir, 'listing.json'), JSON.stringify(listing(owner.address, { title: 'Merkle royalties' })));
+    writeFileSync(join(dir, 'shares.csv'), ['account,units', ...UNITS.map(([w, u]) => `${w.address.toLowerCase()},${u}`)].join('\n'));
+    const created = await cli(['--key-file', key, '--json', 'dataset', 'create', '-f', join(dir, 'listing.json'), '--split-file', join(dir, 'shares.csv')]);
+    expect(created.stderr).toBe('');
+    const dataset = JSON.parse(created.stdout) as { id: string; merkleSplit: { root: string; totalUnits: string; recipients: number } };
+    expect(dataset.merkleSplit).toMatchObject({ totalUnits: '10', recipients: 3 });
+    listingId = dataset.id;
+    root = dataset.merkleSplit.root;
+    chainId = (await clientFor(owner).registerDataset(listingId)).chainDatasetId as string;
+    const bought = await buyLicense(LAB_ACCOUNT, [chainId]);
+    lab = bought.lab;
+    jobId = await openAttestedJob(lab, bought.licenseId, worker.address);
+  }, 120_000);
+
+  it('registers the tree root and serves each recipient a proof of it, and a stranger a 404 code', async () => {
+    const registry = new Contract(stackInfo().deployment.contracts.DatasetRegistry as string, ['function saleTerms(uint256) view returns (bool, uint128, uint64, bytes32)'], provider());
+    const [, , totalUnits, onChainRoot] = (await registry.getFunction('saleTerms')(BigInt(chainId))) as [boolean, bigint, bigint, string];
+    expect([onChainRoot, totalUnits]).toEqual([root, 10n]);
+    const share = await api.call(routes.getSplitShare, { params: { id: listingId, address: m1.address } });
+    expect(share).toMatchObject({ kind: 'merkle', chainDatasetId: chainId, units: '3', totalUnits: '10', root, proven: false });
+    expect(verifyRoyaltyProof(root, m1.address, 3n, share.proof)).toBe(true);
+    expect(await codeOf(api.call(routes.getSplitShare, { params: { id: listingId, address: newWallet().address } }))).toBe('SPLIT_ACCOUNT_NOT_FOUND');
+  });
+
+  it('counts an unproven recipient from its tree units, and its gasless first claim proves and pays exactly that', async () => {
+    await report(100n);
+    const before = await royaltiesOf(m1.address);
+    expect(before.datasets).toEqual([expect.objectContaining({ chainDatasetId: chainId, units: '3', claimable: accrued(3n).toString(), proofRequired: true })]);
+    expect(await lmView().claimable(BigInt(chainId), m1.address)).toBe(0n); // the chain alone does not know m1 yet
+    const claimed = await (await gaslessClaim(m1.address, m1, { datasets: chainId })).result;
+    expect(claimed.amount).toBe(accrued(3n).toString());
+    expect(await token().balanceOf(m1.address)).toBe(accrued(3n));
+    expect((await api.call(routes.getSplitShare, { params: { id: listingId, address: m1.address } })).proven).toBe(true);
+    const after = await expectApiEqualsViews(m1.address, [chainId]);
+    expect(after.datasets[0]?.proofRequired).toBeUndefined();
+  }, 60_000);
+
+  it('pays a proven recipient its second gasless claim without a proof', async () => {
+    await report(40n);
+    const claimed = await (await gaslessClaim(m1.address, m1, { datasets: chainId })).result;
+    expect(BigInt(claimed.amount)).toBe(accrued(3n) - (100n * PRICE * 3n) / 10n);
+    expect(await token().balanceOf(m1.address)).toBe(accrued(3n));
+  }, 60_000);
+
+  it('proves an unproven share in the CLI\'s on-chain claim, with the proof from the split route', async () => {
+    const key = join(dir, 'merkle-onchain.key');
+    writeFileSync(key, devAccountKey(ONCHAIN_RECIPIENT_ACCOUNT), { mode: 0o600 });
+    const balance = await token().balanceOf(onchain.address);
+    const claimed = await cli(['--key-file', key, '--json', 'royalties', 'claim', '--dataset', listingId]);
+    expect(claimed.stderr).toMatch(/^proving 1 Merkle share\(s\) with this claim/);
+    expect(JSON.parse(claimed.stdout)).toMatchObject({ amount: accrued(5n).toString() });
+    expect((await token().balanceOf(onchain.address)) - balance).toBe(accrued(5n));
+    const row = (await royaltiesOf(onchain.address)).datasets.find((x) => x.chainDatasetId === chainId);
+    expect(row).toMatchObject({ units: '5', claimed: accrued(5n).toString(), claimable: '0' });
+    expect(row?.proofRequired).toBeUndefined();
+  }, 60_000);
 });

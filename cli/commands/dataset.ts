@@ -8,6 +8,7 @@ import { uploadDataset } from '../../shared/sdk/upload.js';
 import { progressRenderer } from '../../shared/sdk/uploadProgress.js';
 import { defaultStateDir } from '../../shared/sdk/uploadState.js';
 import { exampleListing } from '../example-listing.js';
+import { readSplitFile } from '../splitFile.js';
 import { client, print, printJson, readJson, say } from '../context.js';
 import { registerDatasetRoyaltiesCommand } from './datasetRoyalties.js';
 
@@ -35,9 +36,16 @@ export function registerDatasetCommands(program: Command): void {
     .description('list a dataset from a JSON file (see `provena dataset template`)')
     .requiredOption('-f, --file <path>', 'listing JSON file, or - for stdin')
     .option('--idempotency-key <key>', 'makes a retried create return the first result')
-    .action(async (o: { file: string; idempotencyKey?: string }, cmd: Command) => {
+    .option('--split-file <path>', 'pay a Merkle split instead of the file\'s royaltySplit: CSV (account,units per line) or JSON ([{account, units}]), up to 10,000 recipients')
+    .action(async (o: { file: string; idempotencyKey?: string; splitFile?: string }, cmd: Command) => {
       const { api, opts } = await client(cmd);
-      const d = await api.createDataset(readJson(o.file) as never, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
+      const listing = readJson(o.file) as Record<string, unknown>;
+      if (o.splitFile) {
+        // The tree is built by the API (its dump stored beside the manifest); the listing registers its root.
+        delete listing.royaltySplit;
+        listing.merkleShares = readSplitFile(o.splitFile);
+      }
+      const d = await api.createDataset(listing as never, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
       print(opts, d, () => `listed ${datasetSummary(d)}`);
     });
 

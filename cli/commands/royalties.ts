@@ -77,8 +77,24 @@ async function claimDatasets(ctx: Context, recipient: string, refs: string[] | u
 }
 
 /**
- * Claims from the recipient's own key: `claimOne` for one dataset or `claim` (to itself), or, with another `to`,
- * `claimWithSig` it signs and sends.
+ * The Merkle leaves the chain does not hold yet among `datasetIds` (`proofRequired` in the royalty report), each
+ * with its proof from `GET /v1/datasets/{id}/split/{address}`: a first claim proves them, later ones need none.
+ */
+async function unprovenLeaves(ctx: Context, recipient: string, datasetIds: bigint[]): Promise<{ datasetId: bigint; units: bigint; proof: string[] }[]> {
+  const report = await ctx.api.call(routes.getRoyalties, { params: { address: recipient } });
+  const wanted = new Set(datasetIds.map(String));
+  const pending = report.datasets.filter((d) => d.proofRequired && wanted.has(d.chainDatasetId));
+  return Promise.all(
+    pending.map(async (d) => {
+      const share = await ctx.api.call(routes.getSplitShare, { params: { id: d.datasetId, address: recipient } });
+      return { datasetId: BigInt(d.chainDatasetId), units: BigInt(share.units), proof: share.proof };
+    }),
+  );
+}
+
+/**
+ * Claims from the recipient's own key: `claimOne` for one dataset or `claim` (to itself; `claimWithProofs` when a Merkle share is unproven) or,
+ * with another `to`, `claimWithSig` it signs and sends (carrying any proofs).
  */
 async function claimOnChain(ctx: Context, wallet: Wallet, rpcUrl: string, datasetIds: bigint[], to: string): Promise<ClaimResult> {
   const health = await ctx.api.health();
@@ -86,16 +102,22 @@ async function claimOnChain(ctx: Context, wallet: Wallet, rpcUrl: string, datase
   if (!address) throw new ProvenaError('CONFIG_INVALID', 'The API names no LicenseManager contract');
   const signer = wallet.connect(new JsonRpcProvider(rpcUrl, health.chainId, { staticNetwork: true }));
   const manager = LicenseManager__factory.connect(address, signer);
+  const proofs = await unprovenLeaves(ctx, wallet.address, datasetIds);
+  if (proofs.length) process.stderr.write(`proving ${proofs.length} Merkle share(s) with this claim (proofs from the API's split route)\n`);
   let tx;
   if (to === wallet.address) {
-    // One dataset: the array-free entry point (about 800 gas less); the same RoyaltiesClaimed event.
-    tx = datasetIds.length === 1 ? await manager.claimOne(datasetIds[0]!) : await manager.claim(datasetIds);
+    // One dataset without a proof to make: the array-free entry point (about 800 gas less); the same RoyaltiesClaimed event.
+    tx = proofs.length
+      ? await manager.claimWithProofs(proofs, datasetIds)
+      : datasetIds.length === 1
+        ? await manager.claimOne(datasetIds[0]!)
+        : await manager.claim(datasetIds);
   } else {
     const nonce = await manager.claimNonces(wallet.address);
     const block = await signer.provider?.getBlock('latest');
     const deadline = BigInt((block?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
     const signature = await signClaim(wallet, licenseManagerDomain(health.chainId, address), { recipient: wallet.address, datasetIds, to, nonce, deadline });
-    tx = await manager.claimWithSig(wallet.address, [], datasetIds, to, deadline, signature);
+    tx = await manager.claimWithSig(wallet.address, proofs, datasetIds, to, deadline, signature);
   }
   process.stderr.write(`sent ${tx.hash}, waiting for it to mine\n`);
   const receipt = await tx.wait();

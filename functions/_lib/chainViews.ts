@@ -5,7 +5,7 @@ import { EvmRoyaltyChain } from '../../shared/adapters/chain/EvmRoyaltyChain.js'
 import type { RoyaltyDeps } from '../../shared/use-cases/getRoyalties.js';
 import { contract, getBase, lazy, withBase } from './base.js';
 import { createIndexer } from './indexer.js';
-import { getDatasets } from './listings.js';
+import { getContent, getDatasets } from './listings.js';
 import { getRelayer } from './relaying.js';
 
 /** The chain index's reader (and, in the embedded stack, its writer). */
@@ -25,6 +25,7 @@ export const royaltiesRuntime = withBase(async ({ config }) => {
   const indexer = await getIndexer();
   const royalties: RoyaltyDeps = {
     datasets: await getDatasets(),
+    content: await getContent(),
     // Its own provider without ethers' 250 ms request cache: figures read right after a claim must be current.
     pools: new EvmRoyaltyChain(new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 }), config.PROVENA_CHAIN_ID, contract(config, 'LicenseManager'), contract(config, 'DatasetRegistry'), await getRelayer()),
     chainId: config.PROVENA_CHAIN_ID,

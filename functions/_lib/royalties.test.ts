@@ -17,6 +17,7 @@ import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.j
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { ensureTables, tableDefinitions } from '../../shared/adapters/aws/tables.js';
 import { EvmRoyaltyChain } from '../../shared/adapters/chain/EvmRoyaltyChain.js';
+import { LocalUnixfsContentStore } from '../../shared/adapters/ipfs/LocalUnixfsContentStore.js';
 import { IndexerSettings } from '../../shared/config.js';
 import { Dataset, DatasetInput } from '../../shared/schemas/dataset.js';
 import { getRoyalties, type RoyaltyDeps } from '../../shared/use-cases/getRoyalties.js';
@@ -84,7 +85,7 @@ async function world(): Promise<{ indexer: Indexer; deps: RoyaltyDeps }> {
   const config = IndexerSettings.parse({ PROVENA_TABLE_LICENSES: names.licenses, PROVENA_TABLE_INDEXER: names.indexer, PROVENA_INDEXER_CONFIRMATIONS: '0', PROVENA_INDEXER_START_BLOCK: String(deployBlock) });
   const indexer = createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string } }, sys.chain.provider, client);
   const pools = new EvmRoyaltyChain(sys.chain.provider, Number(sys.chain.chainId), sys.manager.target as string, sys.registry.target as string, undefined);
-  return { indexer, deps: { datasets: repo, pools, chainId: Number(sys.chain.chainId), now: () => new Date(), history: indexer.royalties, indexedThrough: indexer.indexedThrough } };
+  return { indexer, deps: { datasets: repo, content: new LocalUnixfsContentStore({ memory: true }), pools, chainId: Number(sys.chain.chainId), now: () => new Date(), history: indexer.royalties, indexedThrough: indexer.indexedThrough } };
 }
 
 async function catchUp(ix: Indexer): Promise<void> {

@@ -28,14 +28,16 @@ Plays the whole marketplace on this machine against a fresh embedded stack (its 
 free loopback ports, so a running \`npm start\` is left alone): two data owners list and upload datasets with
 personal data, a lab buys a training license and submits a job, a CPU worker attests (development attestor),
 anonymizes, trains and streams royalties; it is interrupted once and a second worker resumes from the
-checkpoint; the lab decrypts and scores the model and verifies the receipt; recipients claim on chain and
-gaslessly. Ends with a summary and one JSON line of figures; exits 1 if any balance does not reconcile.
+checkpoint; the lab decrypts and scores the model and verifies the receipt; recipients claim on chain,
+gaslessly, and (a Merkle contributor) with a proof from the API. Ends with a summary and one JSON line of figures; exits 1 if any balance does not reconcile.
 
   --rows=N   rows per dataset (default 1200; 200..200000)
 `;
 
 /** Dev accounts of the story (Hardhat's funded accounts; 1, 2 serve the stack; 20, 21 operate workers). */
-const ACCOUNTS = { ownerA: 10, ownerB: 11, recipient1: 12, recipient2: 13, recipient3: 14, lab: 15 } as const;
+const ACCOUNTS = { ownerA: 10, ownerB: 11, recipient1: 12, recipient2: 13, recipient3: 14, lab: 15, contributor1: 16, contributor2: 17 } as const;
+/** The tickets' Merkle split: units per recipient (owner-B and two contributors), 6/3/1 of 10. */
+const TICKET_UNITS = { ownerB: 6n, contributor1: 3n, contributor2: 1n } as const;
 
 export interface ScenarioOptions {
   rows: number;
@@ -194,7 +196,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       sizeBytes: tickets.bytes.length,
       sampleCount: tickets.rows,
       license: license(price.tickets),
-      royaltySplit: [{ recipient: addr(ACCOUNTS.ownerB), bps: 10_000 }],
+      // A Merkle split: the API builds the tree, stores its dump beside the manifest and registers only the root.
+      merkleShares: (['ownerB', 'contributor1', 'contributor2'] as const).map((k) => ({ account: addr(ACCOUNTS[k]), units: String(TICKET_UNITS[k]) })),
       anonymization: { identifierColumns: [], freeTextColumns: ['text'], redactTextPii: true },
     });
     for (const [client, d, file] of [
@@ -207,7 +210,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     const registered = await Promise.all([ownerA.getDataset(dsA.id), ownerB.getDataset(dsB.id)]);
     const chainIds = registered.map((d) => BigInt(d.chainDatasetId as string));
-    log(`    registry ids ${chainIds.join(', ')}; reviews pay 3 recipients (50/30/20 %), tickets pay their owner`);
+    log(`    registry ids ${chainIds.join(', ')}; reviews pay 3 recipients (50/30/20 %), tickets a Merkle split of 3 (6/3/1 units, root ${registered[1]!.merkleSplit?.root.slice(0, 10)}…)`);
 
     // ---------------------------------------------------------------------------------------------- lab
     step(3, 'The lab quotes, buys a training license for both datasets and submits a job');
@@ -260,10 +263,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     step(4, 'A CPU worker attests, anonymizes and trains; royalties stream into the pools');
     workers.push(spawnWorker('worker-1', info.apiUrl, STACK_WORKER_OPERATOR_ACCOUNTS[0], dataDir, log));
     const getJob = () => public_.call(routes.getJob, { params: { jobId } });
-    const recipients = [ACCOUNTS.recipient1, ACCOUNTS.recipient2, ACCOUNTS.recipient3, ACCOUNTS.ownerB];
+    const recipients = [ACCOUNTS.recipient1, ACCOUNTS.recipient2, ACCOUNTS.recipient3, ACCOUNTS.ownerB, ACCOUNTS.contributor1, ACCOUNTS.contributor2];
+    const names = ['recipient-1', 'recipient-2', 'recipient-3', 'owner-B', 'contributor-1', 'contributor-2'];
     const pools = LicenseManager__factory.connect(lmAddress, provider);
+    // The reviews' explicit recipients from the pool's view; the tickets' Merkle recipients from the API, which
+    // counts their tree units until they prove them (the chain alone says 0 for an unproven leaf).
+    const claimableFromApi = async (i: number, chainId: bigint) =>
+      BigInt((await public_.call(routes.getRoyalties, { params: { address: addr(i) } })).datasets.find((d) => d.chainDatasetId === String(chainId))?.claimable ?? '0');
     const accrued = async () =>
-      Promise.all(recipients.map(async (i, k) => pools.claimable(k < 3 ? chainIds[0]! : chainIds[1]!, addr(i))));
+      Promise.all(recipients.map(async (i, k) => (k < 3 ? pools.claimable(chainIds[0]!, addr(i)) : claimableFromApi(i, chainIds[1]!))));
     let last = '';
     let job: Job = await getJob();
     const watch = async (until: (j: Job) => boolean, timeoutMs: number) => {
@@ -299,7 +307,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     for (const c of verdict.checks) log(`    ${c.ok ? 'ok  ' : 'FAIL'} receipt ${c.check}: ${c.message}`);
 
     // ------------------------------------------------------------------------------------------ claims
-    step(7, 'Recipients claim: one on chain from its key, one gasless (signs; the API relays)');
+    step(7, 'Recipients claim: one on chain from its key, one gasless (signs; the API relays), one Merkle contributor with its proof');
     const before = await Promise.all(recipients.map((i) => balance(addr(i))));
     const r1 = LicenseManager__factory.connect(lmAddress, signer(ACCOUNTS.recipient1));
     const onChain = await (await r1.claimOne(chainIds[0]!)).wait();
@@ -313,6 +321,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       body: { datasetIds: typed.message.datasetIds, to: typed.message.to, nonce: typed.message.nonce, deadline: typed.message.deadline, signature },
     });
     log(`    recipient-2 claimed gasless: ${units(gasless.amount, decimals)} tokens, relayed tx ${gasless.txHash}`);
+    // contributor-1's first claim proves its leaf: the proof comes from the API (the tree stored beside the manifest).
+    const c1 = addr(ACCOUNTS.contributor1);
+    const c1Expected = await claimableFromApi(ACCOUNTS.contributor1, chainIds[1]!);
+    const share = await public_.call(routes.getSplitShare, { params: { id: dsB.id, address: c1 } });
+    const c1Manager = LicenseManager__factory.connect(lmAddress, signer(ACCOUNTS.contributor1));
+    const proven = await (await c1Manager.claimWithProofs([{ datasetId: chainIds[1]!, units: BigInt(share.units), proof: share.proof }], [chainIds[1]!])).wait();
+    log(`    contributor-1 proved ${share.units}/${share.totalUnits} units (${share.proof.length}-hash proof from the API) and claimed on chain: tx ${proven!.hash}`);
     const after = await Promise.all(recipients.map((i) => balance(addr(i))));
 
     // ---------------------------------------------------------------------------------------- reconcile
@@ -332,15 +347,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const labAfter = await balance(labAddress);
     check('lab paid exactly the license budget', labBefore - labAfter === budget, `${labBefore - labAfter} = ${budget}`);
     const claimedEvents = [after[0]! - before[0]!, after[1]! - before[1]!];
+    const c1Received = after[4]! - before[4]!;
     check('recipient-2 received what the gasless claim reported', claimedEvents[1] === BigInt(gasless.amount), `${claimedEvents[1]} = ${gasless.amount}`);
+    check('contributor-1 received what the API counted from its tree units before the proof', c1Received === c1Expected && c1Received > 0n, `${c1Received} = ${c1Expected}`);
     const poolsPaidIn = await Promise.all(chainIds.map(async (d) => (await pools.getPool(d)).paidIn));
     check('pools were paid what the job spent', poolsPaidIn.reduce((a, b) => a + b, 0n) === chainJob.spent, `${poolsPaidIn.join('+')} = ${chainJob.spent}`);
     const claimableNow = await accrued();
     const entitledA = claimableNow.slice(0, 3).reduce((a, b) => a + b, 0n) + claimedEvents[0]! + claimedEvents[1]!;
     const dustA = poolsPaidIn[0]! - entitledA;
     check('reviews pool = claimed + claimable (+ rounding dust < recipients)', dustA >= 0n && dustA < 3n, `${poolsPaidIn[0]} = ${entitledA} + ${dustA}`);
+    const entitledB = claimableNow.slice(3).reduce((a, b) => a + b, 0n) + c1Received;
+    const dustB = poolsPaidIn[1]! - entitledB;
+    check('tickets Merkle pool = claimed + claimable (+ rounding dust < recipients)', dustB >= 0n && dustB < 3n, `${poolsPaidIn[1]} = ${entitledB} + ${dustB}`);
     const managerAfter = await balance(lmAddress);
-    check('escrow moved by exactly budget - claims', managerAfter - managerBefore === budget - claimedEvents[0]! - claimedEvents[1]!, `${managerAfter - managerBefore} = ${budget} - ${claimedEvents[0]} - ${claimedEvents[1]}`);
+    const claimedAll = claimedEvents[0]! + claimedEvents[1]! + c1Received;
+    check('escrow moved by exactly budget - claims', managerAfter - managerBefore === budget - claimedAll, `${managerAfter - managerBefore} = ${budget} - ${claimedEvents[0]} - ${claimedEvents[1]} - ${c1Received}`);
     check('receipt verifies', verdict.ok, verdict.checks.filter((c) => !c.ok).map((c) => c.check).join(', ') || 'all checks pass');
     check('model beats the majority-class baseline', score.accuracy > score.baseline, `${score.accuracy.toFixed(3)} > ${score.baseline.toFixed(3)}`);
     for (const c of checks) log(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
@@ -349,7 +370,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const anonymization = verdict.receipt?.body.datasets.map((d) => ({ datasetId: d.datasetId, samples: d.samples, rowsSuppressed: d.anonymization.rowsSuppressed, kAchieved: d.anonymization.kAnonymity?.kAchieved ?? null, pii: d.anonymization.piiCounts })) ?? [];
     log('\nSummary');
     log(`  lab ${labAddress} paid ${units(budget, decimals)} (license ${bought.licenseId}); job ${jobId} spent ${units(chainJob.spent, decimals)} on ${settled.join(' + ')} samples`);
-    recipients.forEach((i, k) => log(`  ${['recipient-1', 'recipient-2', 'recipient-3', 'owner-B'][k]} ${addr(i)}: received ${units(after[k]! - before[k]!, decimals)}, claimable ${units(claimableNow[k]!, decimals)}`));
+    recipients.forEach((i, k) => log(`  ${names[k]} ${addr(i)}: received ${units(after[k]! - before[k]!, decimals)}, claimable ${units(claimableNow[k]!, decimals)}`));
     for (const a of anonymization) log(`  anonymization ${a.datasetId}: ${a.samples} samples trained, ${a.rowsSuppressed} rows suppressed, k achieved ${a.kAchieved ?? 'n/a'}, PII redacted ${JSON.stringify(a.pii)}`);
     log(`  receipt ${job.receipt?.cid}; model accuracy ${score.accuracy.toFixed(3)} vs baseline ${score.baseline.toFixed(3)}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
     const reconciled = checks.every((c) => c.ok);

@@ -34,7 +34,7 @@ import { KeyReleaseInput, KeyReleaseResult } from '../schemas/keyRelease.js';
 import { ReceiptCidParams, StoredReceipt } from '../schemas/receipt.js';
 import { LicenseDetail, LicenseIdParams, LicenseListQuery, LicensePage, Quote, QuoteQuery } from '../schemas/license.js';
 import { RegistrationBody, RegistryTypedData } from '../schemas/registration.js';
-import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport } from '../schemas/royalties.js';
+import { ClaimBody, ClaimResult, ClaimTypedData, ClaimTypedDataQuery, RecipientParams, RoyaltiesReport, SplitShare, SplitShareParams } from '../schemas/royalties.js';
 import { KeyGateInfo, UploadCompleteInput, UploadListQuery, UploadParams, UploadSession, UploadStartInput, UploadSummaryPage } from '../schemas/upload.js';
 import { defineRoute, type RouteDefinition } from './route.js';
 
@@ -222,6 +222,18 @@ export const routes = {
     body: KeyReleaseInput,
     response: KeyReleaseResult,
     access: { datasets: 'read', nonces: 'write', bucket: 'download', keyGate: 'release' },
+  }),
+  getSplitShare: defineRoute({
+    name: 'getSplitShare',
+    method: 'GET',
+    path: '/v1/datasets/{id}/split/{address}',
+    handler: 'functions/datasets/splitShare.ts',
+    auth: 'public',
+    summary: "One recipient's share of a listing's royalty split: for a Merkle split its units and proof (from the tree stored beside the manifest, checked against the registry's root) and whether the chain already holds them; for an explicit split its basis points",
+    params: SplitShareParams,
+    response: SplitShare,
+    // The listing (table), the tree dump (IPFS), the registry's root and the pool position (RPC).
+    access: { datasets: 'read' },
   }),
   getRoyalties: defineRoute({
     name: 'getRoyalties',

@@ -8,8 +8,24 @@ export interface PoolPosition {
   units: bigint;
   /** `positionOf(datasetId, recipient).claimed`. */
   claimed: bigint;
-  /** `claimable(datasetId, recipient)`. */
+  /** `claimable(datasetId, recipient)`, or for a Merkle recipient not yet proven, what its tree units are owed. */
   claimable: bigint;
+  /** True when `units` come from the split's tree, not the chain: the recipient's first claim must carry a proof. */
+  unproven?: boolean;
+}
+
+/** A Merkle recipient's leaf, for {@link RoyaltyChain.positions} and {@link SignedClaim.proofs}. */
+export interface UnitsProof {
+  datasetId: bigint;
+  units: bigint;
+  proof: string[];
+}
+
+/** A dataset's split as the registry records it (`saleTerms`): Merkle root (zero for an explicit split) and units. */
+export interface RegistrySplit {
+  datasetId: bigint;
+  merkleRoot: string;
+  totalUnits: bigint;
 }
 
 /** A recipient's signed `Claim` (the message fields other than `recipient`, plus the signature). */
@@ -19,6 +35,11 @@ export interface SignedClaim {
   to: string;
   deadline: bigint;
   signature: string;
+  /**
+   * Merkle leaves proven in the same call (`claimWithSig` proves before it claims). Not signed: a proof can only
+   * store the recipient's own units, which anyone may do (`proveUnits`).
+   */
+  proofs?: UnitsProof[];
 }
 
 /** A mined claim: what its `RoyaltiesClaimed` event says and where it mined. */
@@ -41,8 +62,14 @@ export interface MinedClaim {
 export interface RoyaltyChain {
   /** The chain's latest block: its number (pin the reads of one answer to it) and timestamp (claim deadlines). */
   latestBlock(): Promise<{ number: number; timestamp: number }>;
-  /** `recipient`'s position in each pool, read at `blockTag`. */
-  positions(recipient: string, datasetIds: readonly bigint[], blockTag: number): Promise<PoolPosition[]>;
+  /**
+   * `recipient`'s position in each pool, read at `blockTag`. `treeUnits[i]`, when given, is the recipient's units
+   * in dataset `i`'s Merkle tree: used (and the claimable computed from the pool's accumulator) while the chain has
+   * no units stored for it, so an unproven recipient sees what its first claim will pay.
+   */
+  positions(recipient: string, datasetIds: readonly bigint[], blockTag: number, treeUnits?: readonly (bigint | undefined)[]): Promise<PoolPosition[]>;
+  /** Each dataset's registered split (`saleTerms`), at `blockTag` (default: latest). */
+  registrySplits(datasetIds: readonly bigint[], blockTag?: number): Promise<RegistrySplit[]>;
   /** Each pool's total units and everything paid into it (`getPool`), at `blockTag`. */
   pools(datasetIds: readonly bigint[], blockTag: number): Promise<{ datasetId: bigint; totalUnits: bigint; paidIn: bigint }[]>;
   /** Whether each job is open and funded (`isJobActive`), at `blockTag`. */

@@ -91,3 +91,38 @@ describe('text fields a person reads', () => {
     expect(issues({ ...base, title: 'Ventes 2024 — données 🇫🇷 مبيعات', description: 'Zeilen:\n– München\n– 東京' })).toEqual([]);
   });
 });
+
+describe('a listing with a Merkle split', () => {
+  const account = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
+  const merkle = (merkleShares: unknown): unknown => {
+    const { royaltySplit: _explicit, ...rest } = listing({});
+    return { ...rest, merkleShares };
+  };
+  const issues = (value: unknown) => {
+    const r = DatasetInput.safeParse(value);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('accepts many shares by units and checksums their accounts', () => {
+    const parsed = DatasetInput.parse(merkle([{ account: account(0).toLowerCase(), units: '3' }, { account: account(1), units: '18446744073709551612' }]));
+    expect(parsed.merkleShares?.[0]?.account).toBe('0x0000000000000000000000000000000000000001');
+    expect(parsed.royaltySplit).toBeUndefined();
+  });
+
+  it('refuses a duplicate account, zero units and a total of 2^64, naming each', () => {
+    expect(issues(merkle([{ account: account(0), units: '1' }, { account: account(0).toLowerCase(), units: '1' }]))).toEqual(['merkleShares.1.account: duplicate account']);
+    expect(issues(merkle([{ account: account(0), units: '0' }]))[0]).toMatch(/^merkleShares\.0\.units/);
+    expect(issues(merkle([{ account: account(0), units: '9223372036854775808' }, { account: account(1), units: '9223372036854775808' }]))[0]).toMatch(/less than 2\^64/);
+  });
+
+  it('refuses more than 10,000 shares', () => {
+    const many = Array.from({ length: 10_001 }, (_, i) => ({ account: account(i), units: '1' }));
+    expect(issues(merkle(many))[0]).toMatch(/^merkleShares/);
+  });
+
+  it('needs exactly one of an explicit split and Merkle shares', () => {
+    expect(issues({ ...listing({}), merkleShares: [{ account: account(0), units: '1' }] })).toEqual(['royaltySplit: give exactly one of royaltySplit and merkleShares']);
+    const { royaltySplit: _explicit, ...neither } = listing({});
+    expect(issues(neither)).toEqual(['royaltySplit: give exactly one of royaltySplit and merkleShares']);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { WorkerMode } from './attestation.js';
-import { Address, CidString, IsoDate, PageQuery, PositiveTokenAmount, pageOf, plainText } from './common.js';
+import { Address, Bytes32, CidString, IsoDate, PageQuery, PositiveTokenAmount, TokenAmount, pageOf, plainText } from './common.js';
 import { DatasetData } from './upload.js';
 
 /** A dataset id on the DatasetRegistry contract (uint256, decimal). */
@@ -67,6 +67,48 @@ export const RoyaltySplit = z
       seen.add(r.recipient);
     });
   });
+
+/** The most recipients a Merkle split may name (the tree's leaves). */
+export const MAX_MERKLE_SHARES = 10_000;
+
+/** One recipient of a Merkle split: its units (any positive integer; shares are `units / totalUnits`). */
+export const MerkleShare = z.object({
+  account: Address,
+  units: z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a positive integer as a decimal string'),
+});
+export type MerkleShare = z.output<typeof MerkleShare>;
+
+/**
+ * The recipients of a Merkle split (many contributors): each account once, units positive, their sum below 2^64
+ * (the registry's `totalUnits` is a uint64). The API builds the tree, stores its dump beside the manifest and
+ * registers only the root.
+ */
+export const MerkleShares = z
+  .array(MerkleShare)
+  .min(1)
+  .max(MAX_MERKLE_SHARES)
+  .superRefine((shares, ctx) => {
+    const seen = new Set<string>();
+    let total = 0n;
+    shares.forEach((s, i) => {
+      if (seen.has(s.account)) ctx.addIssue({ code: 'custom', path: [i, 'account'], message: 'duplicate account' });
+      seen.add(s.account);
+      total += BigInt(s.units);
+    });
+    if (total >= 1n << 64n) ctx.addIssue({ code: 'custom', message: `units must sum to less than 2^64 (got ${total})` });
+  });
+
+/**
+ * A listing's Merkle split as stored: the root and total units it registers, how many recipients the tree holds,
+ * and the CID of the tree's dump (OpenZeppelin StandardMerkleTree JSON), which serves each recipient's proof.
+ */
+export const MerkleSplit = z.object({
+  root: Bytes32,
+  totalUnits: TokenAmount,
+  recipients: z.number().int().min(1).max(MAX_MERKLE_SHARES),
+  treeCid: CidString,
+});
+export type MerkleSplit = z.output<typeof MerkleSplit>;
 
 /**
  * How one quasi-identifier column is generalized (its hierarchy). Level 0 is the exact value; the top level is `*`.
@@ -180,9 +222,28 @@ function checkColumns(
  * const input = DatasetInput.parse(JSON.parse(body)); // throws with field paths
  * ```
  */
-export const DatasetInput = z.strictObject(datasetFields).superRefine(checkColumns);
+export const DatasetInput = z
+  .strictObject({
+    ...datasetFields,
+    /** An explicit split (basis points, up to 100 recipients): give this or `merkleShares`. */
+    royaltySplit: RoyaltySplit.optional(),
+    /** A Merkle split (up to 10,000 recipients by units): give this or `royaltySplit`. */
+    merkleShares: MerkleShares.optional(),
+  })
+  .superRefine(checkColumns)
+  .superRefine((v, ctx) => {
+    if ((v.royaltySplit === undefined) === (v.merkleShares === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['royaltySplit'], message: 'give exactly one of royaltySplit and merkleShares' });
+    }
+  });
 export type DatasetInput = z.output<typeof DatasetInput>;
 export type DatasetInputWire = z.input<typeof DatasetInput>;
+
+/**
+ * A Merkle listing's editable fields after an update (its split is fixed at creation: the tree is not editable, and
+ * its explicit split stays empty).
+ */
+export const MerkleListingEdit = z.strictObject({ ...datasetFields, royaltySplit: z.tuple([]) }).superRefine(checkColumns);
 
 /** The body of `PATCH /v1/datasets/{id}`: any subset of fields, plus the version being edited (optimistic lock). */
 export const DatasetPatch = z
@@ -211,6 +272,10 @@ export const Dataset = z.object({
   description: z.string(),
   tags: z.array(Tag),
   license: LicenseTerms.extend({ rawAccess: z.boolean() }),
+  /** The explicit split; empty when the listing has a Merkle split. */
+  royaltySplit: z.array(RoyaltyShare).max(100),
+  /** The Merkle split (root, total units, tree dump CID), when the listing pays many recipients by units. */
+  merkleSplit: MerkleSplit.optional(),
   /** Set once the owner registered the listing on the DatasetRegistry (gasless, relayed by the API). */
   chainDatasetId: ChainDatasetId.optional(),
   /** The manifest CID the registry records for it; equals `manifestCid` when the chain is up to date. */
@@ -249,7 +314,7 @@ export const DatasetManifest = z.object({
   chainDatasetId: ChainDatasetId.optional(),
   /** CID of the encrypted-data manifest of this version, when data was uploaded. */
   dataManifest: CidString.optional(),
-  listing: z.object(datasetFields),
+  listing: z.object({ ...datasetFields, royaltySplit: z.array(RoyaltyShare).max(100), merkleSplit: MerkleSplit.optional() }),
   createdAt: IsoDate,
 });
 export type DatasetManifest = z.output<typeof DatasetManifest>;

@@ -57,8 +57,13 @@ export const RoyaltyDataset = z.object({
   accrued: TokenAmount,
   /** What it has claimed (`positionOf(dataset, recipient).claimed`). */
   claimed: TokenAmount,
-  /** What a claim would pay now (`claimable(dataset, recipient)`). */
+  /** What a claim would pay now (`claimable(dataset, recipient)`; for an unproven Merkle recipient, from its tree units). */
   claimable: TokenAmount,
+  /**
+   * True for a Merkle recipient whose units the chain does not hold yet: its next claim must carry the proof from
+   * `GET /v1/datasets/{id}/split/{address}` (a gasless claim through the API carries it automatically).
+   */
+  proofRequired: z.boolean().optional(),
   /** This recipient's current royalties per second from the dataset's running jobs. */
   ratePerSecond: TokenAmount,
   jobs: z.array(RoyaltyJob),
@@ -174,3 +179,31 @@ export const ClaimResult = z.object({
   blockNumber: z.number().int().nonnegative(),
 });
 export type ClaimResult = z.output<typeof ClaimResult>;
+
+/** Path parameters of `/v1/datasets/{id}/split/{address}`. */
+export const SplitShareParams = z.object({ id: DatasetId, address: Address });
+export type SplitShareParams = z.output<typeof SplitShareParams>;
+
+/**
+ * `GET /v1/datasets/{id}/split/{address}`: one recipient's share of a listing's split. For a Merkle split, its leaf
+ * `(account, units)` and the proof a first claim carries (`claimWithProofs` / `claimWithSig`), checked against the
+ * root the registry records; for an explicit split, its basis points (no proof needed).
+ */
+export const SplitShare = z.object({
+  datasetId: DatasetId,
+  /** The registry id, once registered. */
+  chainDatasetId: ChainDatasetId.optional(),
+  kind: z.enum(['explicit', 'merkle']),
+  account: Address,
+  /** The account's units (its bps for an explicit split). */
+  units: TokenAmount,
+  /** Sibling hashes from the leaf to the root (empty for an explicit split). */
+  proof: z.array(z.string().regex(/^0x[0-9a-f]{64}$/)).max(64),
+  /** The Merkle root (the registry's, once registered); absent for an explicit split. */
+  root: z.string().regex(/^0x[0-9a-f]{64}$/).optional(),
+  /** The split's total units (10,000 for an explicit split). */
+  totalUnits: TokenAmount,
+  /** Whether the chain already stores the account's units (explicit splits always; Merkle after a first proof). */
+  proven: z.boolean(),
+});
+export type SplitShare = z.output<typeof SplitShare>;

@@ -3,6 +3,7 @@ import { ConflictError, hasCode, type AuthError, type DependencyError, type Vali
 import type { Dataset, DatasetInput } from '../schemas/dataset.js';
 import { datasetId, type ListingDeps } from './deps.js';
 import { writeListingManifest } from './manifest.js';
+import { storeMerkleSplit } from './merkleSplit.js';
 
 export interface CreateListingParameters {
   /** The authenticated caller; becomes the owner. */
@@ -25,7 +26,9 @@ export interface CreateListingReturnType {
 export type CreateListingErrorType = ValidationError | ConflictError | DependencyError | AuthError;
 
 /**
- * Lists a dataset: writes version 1's manifest to IPFS, then the listing, in one conditional write.
+ * Lists a dataset: writes version 1's manifest to IPFS, then the listing, in one conditional write. A Merkle split
+ * (`merkleShares`) is built into a tree whose dump is stored on IPFS first; the listing records its root, total
+ * units and CID (content addressing keeps a retry's listing identical).
  *
  * @example
  * ```ts
@@ -60,7 +63,9 @@ export async function createListing(deps: ListingDeps, params: CreateListingPara
 
 /** Version 1 of a listing: a pure function of its id, owner, input and creation time (its manifest is content-addressed). */
 async function firstVersion(deps: ListingDeps, id: string, owner: string, input: DatasetInput, createdAt: string): Promise<Dataset> {
-  const draft: Omit<Dataset, 'manifestCid'> = { id, owner, version: 1, status: 'active', createdAt, updatedAt: createdAt, ...input };
+  const { royaltySplit, merkleShares, ...fields } = input;
+  const merkleSplit = merkleShares ? await storeMerkleSplit(deps.content, merkleShares) : undefined;
+  const draft: Omit<Dataset, 'manifestCid'> = { id, owner, version: 1, status: 'active', createdAt, updatedAt: createdAt, ...fields, royaltySplit: royaltySplit ?? [], ...(merkleSplit ? { merkleSplit } : {}) };
   return { ...draft, manifestCid: await writeListingManifest(deps.content, draft) };
 }
 

@@ -1,13 +1,17 @@
 import type { DependencyError } from '../errors.js';
 import type { DatasetRepo } from '../ports/DatasetRepo.js';
-import type { PoolPosition, RoyaltyChain } from '../ports/RoyaltyChain.js';
+import type { ContentStore } from '../ports/ContentStore.js';
+import type { PoolPosition, RoyaltyChain, UnitsProof } from '../ports/RoyaltyChain.js';
 import type { Dataset } from '../schemas/dataset.js';
 import type { IndexedAccrual, RoyaltyIndex } from '../ports/ChainIndex.js';
+import { loadMerkleSplit } from './merkleSplit.js';
 import type { RoyaltiesReport, RoyaltyDataset, RoyaltyHistoryEntry, RoyaltyJob } from '../schemas/royalties.js';
 
 /** What the royalty use cases need. Built once per cold start (functions/_lib/runtime.ts). */
 export interface RoyaltyDeps {
   datasets: DatasetRepo;
+  /** The content store holding Merkle splits' tree dumps (beside the manifests). */
+  content: ContentStore;
   /** The LicenseManager's pools: every figure comes from its views. */
   pools: RoyaltyChain;
   /** The chain index's accruals and claims (jobs, rates, history); without it those come back empty. */
@@ -25,24 +29,56 @@ export interface GetRoyaltiesParameters {
 export type GetRoyaltiesReturnType = RoyaltiesReport;
 export type GetRoyaltiesErrorType = DependencyError;
 
+/** A registered listing that names an address, and the address's Merkle leaf when the listing has a Merkle split. */
+export interface PayingListing {
+  listing: Dataset & { chainDatasetId: string };
+  leaf?: { units: bigint; proof: string[] };
+}
+
 /**
  * The registered listings whose royalty split names `address` (active and delisted: a delisted dataset's pools
- * still pay). Reads every listing, a page at a time: there is no index by recipient yet (the chain indexer will
- * hold one); the chain's units decide afterwards whether the address is really a recipient.
+ * still pay): its explicit split, or its Merkle tree (read from the stored dump, cached by CID). Reads every
+ * listing, a page at a time: there is no index by recipient yet (the chain indexer will hold one); the chain's units
+ * decide afterwards whether the address is really a recipient.
  */
-export async function listingsPaying(datasets: DatasetRepo, address: string): Promise<Dataset[]> {
-  const found = new Map<string, Dataset>();
+export async function listingsPaying(deps: Pick<RoyaltyDeps, 'datasets' | 'content'>, address: string): Promise<PayingListing[]> {
+  const found = new Map<string, PayingListing>();
   for (const status of ['active', 'delisted'] as const) {
     let cursor: string | undefined;
     do {
-      const page = await datasets.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
+      const page = await deps.datasets.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
       for (const d of page.items) {
-        if (d.chainDatasetId && d.royaltySplit.some((r) => r.recipient === address)) found.set(d.chainDatasetId, d);
+        if (!d.chainDatasetId) continue;
+        const listing = d as Dataset & { chainDatasetId: string };
+        if (d.merkleSplit) {
+          const tree = await loadMerkleSplit(deps.content, d.merkleSplit);
+          const units = tree.unitsOf(address);
+          if (units !== 0n) found.set(d.chainDatasetId, { listing, leaf: { units, proof: tree.proof(address) } });
+        } else if (d.royaltySplit.some((r) => r.recipient === address)) {
+          found.set(d.chainDatasetId, { listing });
+        }
       }
       cursor = page.nextCursor;
     } while (cursor);
   }
   return [...found.values()];
+}
+
+/**
+ * `address`'s positions in `datasetIds` at `blockNumber`, Merkle recipients not yet proven counted from their tree
+ * units, and the proofs a claim of these datasets must carry (one per unproven Merkle position).
+ */
+export async function positionsWithLeaves(
+  deps: Pick<RoyaltyDeps, 'datasets' | 'content' | 'pools'>,
+  address: string,
+  datasetIds: readonly bigint[],
+  blockNumber: number,
+): Promise<{ positions: PoolPosition[]; proofs: UnitsProof[] }> {
+  const merkle = (await listingsPaying(deps, address)).filter((p) => p.leaf);
+  const leaves = new Map(merkle.map((p) => [p.listing.chainDatasetId, p.leaf as NonNullable<PayingListing['leaf']>]));
+  const positions = await deps.pools.positions(address, datasetIds, blockNumber, datasetIds.map((id) => leaves.get(id.toString())?.units));
+  const proofs = positions.filter((p) => p.unproven).map((p) => ({ datasetId: p.datasetId, ...(leaves.get(p.datasetId.toString()) as NonNullable<PayingListing['leaf']>) }));
+  return { positions, proofs };
 }
 
 const mulDiv = (a: bigint, b: bigint, c: bigint): bigint => (c === 0n ? 0n : (a * b) / c);
@@ -91,11 +127,11 @@ async function indexed(deps: RoyaltyDeps, ids: readonly bigint[], blockNumber: n
  * split edited after registration does not change the registry's).
  */
 export async function getRoyalties(deps: RoyaltyDeps, params: GetRoyaltiesParameters): Promise<GetRoyaltiesReturnType> {
-  const all = (await listingsPaying(deps.datasets, params.address)) as (Dataset & { chainDatasetId: string })[];
+  const all = await listingsPaying(deps, params.address);
   const blockNumber = (await deps.pools.latestBlock()).number;
-  const allIds = all.map((l) => BigInt(l.chainDatasetId));
-  const positions = await deps.pools.positions(params.address, allIds, blockNumber);
-  const paying = all.map((listing, i) => ({ listing, position: positions[i] as PoolPosition })).filter((x) => x.position.units !== 0n);
+  const allIds = all.map((l) => BigInt(l.listing.chainDatasetId));
+  const positions = await deps.pools.positions(params.address, allIds, blockNumber, all.map((l) => l.leaf?.units));
+  const paying = all.map(({ listing }, i) => ({ listing, position: positions[i] as PoolPosition })).filter((x) => x.position.units !== 0n);
   paying.sort((a, b) => (a.position.datasetId < b.position.datasetId ? -1 : 1));
   const ids = paying.map((x) => x.position.datasetId);
   const [pools, { accruals, running }] = await Promise.all([deps.pools.pools(ids, blockNumber), indexed(deps, ids, blockNumber)]);
@@ -117,6 +153,7 @@ export async function getRoyalties(deps: RoyaltyDeps, params: GetRoyaltiesParame
       accrued: (p.claimed + p.claimable).toString(),
       claimed: p.claimed.toString(),
       claimable: p.claimable.toString(),
+      ...(p.unproven ? { proofRequired: true } : {}),
       ratePerSecond: rate.toString(),
       jobs,
     });

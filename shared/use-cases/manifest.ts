@@ -24,6 +24,7 @@ export async function writeListingManifest(content: ContentStore, dataset: Omit<
       ...(dataset.sampleCount === undefined ? {} : { sampleCount: dataset.sampleCount }),
       license: dataset.license,
       royaltySplit: dataset.royaltySplit,
+      ...(dataset.merkleSplit ? { merkleSplit: dataset.merkleSplit } : {}),
       anonymization: dataset.anonymization,
       ...(dataset.privacy ? { privacy: { epsilonBudget: dataset.privacy.epsilonBudget, delta: dataset.privacy.delta } } : {}),
     },

@@ -2,7 +2,7 @@ import { CLAIM_TYPES } from '../eip712.js';
 import { ConflictError, ForbiddenError, type DependencyError, type NotFoundError } from '../errors.js';
 import type { ClaimTypedData, ClaimTypedDataQuery } from '../schemas/royalties.js';
 import { getListing } from './getListing.js';
-import { getRoyalties, type RoyaltyDeps } from './getRoyalties.js';
+import { getRoyalties, positionsWithLeaves, type RoyaltyDeps } from './getRoyalties.js';
 
 /** How long a claim's typed data stays valid (its `deadline`). */
 export const CLAIM_TTL_SECONDS = 3600;
@@ -43,7 +43,7 @@ export async function royaltyClaimTypedData(deps: RoyaltyDeps, params: RoyaltyCl
     if (datasetIds.length === 0) throw new ConflictError('ROYALTY_NOTHING_TO_CLAIM', `${params.address} has nothing to claim now`);
   }
   const head = await deps.pools.latestBlock();
-  const positions = await deps.pools.positions(params.address, datasetIds, head.number);
+  const { positions } = await positionsWithLeaves(deps, params.address, datasetIds, head.number);
   const stranger = positions.find((p) => p.units === 0n);
   if (stranger) throw new ForbiddenError('ROYALTY_NOT_RECIPIENT', `${params.address} is not a recipient of registry dataset ${stranger.datasetId}`);
   const claimable = positions.reduce((s, p) => s + p.claimable, 0n);

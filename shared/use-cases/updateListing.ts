@@ -1,5 +1,5 @@
 import { ConflictError, ForbiddenError, ValidationError, toFieldIssues, type DependencyError, type NotFoundError } from '../errors.js';
-import { DatasetInput, type Dataset, type DatasetPatch } from '../schemas/dataset.js';
+import { DatasetInput, MerkleListingEdit, type Dataset, type DatasetPatch } from '../schemas/dataset.js';
 import type { ListingDeps } from './deps.js';
 import { getListing } from './getListing.js';
 import { writeListingManifest } from './manifest.js';
@@ -32,13 +32,17 @@ export async function updateListing(deps: ListingDeps, params: UpdateListingPara
     throw new ConflictError('VERSION_CONFLICT', `Dataset ${current.id} is at version ${current.version}, not ${expectedVersion}`);
   }
 
+  if (current.merkleSplit && changes.royaltySplit) {
+    throw new ConflictError('SPLIT_KIND_FIXED', `Dataset ${current.id} pays a Merkle split: its recipients are fixed at creation`);
+  }
+
   const merged: Record<string, unknown> = {};
   for (const k of EDITABLE) {
     const v = (changes as Record<string, unknown>)[k] ?? current[k];
     if (v !== undefined) merged[k] = v;
   }
   // Cross-field rules (e.g. anonymized columns exist in the schema) are checked on the result, not the patch.
-  const parsed = DatasetInput.safeParse(merged);
+  const parsed = (current.merkleSplit ? MerkleListingEdit : DatasetInput).safeParse(merged);
   if (!parsed.success) throw new ValidationError('The updated listing is invalid', toFieldIssues(parsed.error.issues));
 
   const draft: Omit<Dataset, 'manifestCid'> = {
@@ -49,7 +53,9 @@ export async function updateListing(deps: ListingDeps, params: UpdateListingPara
     version: current.version + 1,
     updatedAt: deps.now().toISOString(),
     ...parsed.data,
-    // Not editable here: set by registration and uploads.
+    royaltySplit: parsed.data.royaltySplit ?? [],
+    // Not editable here: set at creation, by registration and uploads.
+    ...(current.merkleSplit ? { merkleSplit: current.merkleSplit } : {}),
     ...(current.chainDatasetId ? { chainDatasetId: current.chainDatasetId } : {}),
     ...(current.chainManifestCid ? { chainManifestCid: current.chainManifestCid } : {}),
     ...(current.data ? { data: withMismatch(current.data, parsed.data) } : {}),

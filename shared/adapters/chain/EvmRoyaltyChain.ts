@@ -9,8 +9,11 @@ import { licenseManagerDomain } from '../../eip712.js';
 import { DependencyError, ForbiddenError, ProvenaError, hasCode } from '../../errors.js';
 import type { Eip712Domain } from '../../ports/RegistrySubmitter.js';
 import type { Relayer } from '../../ports/Relayer.js';
-import type { MinedClaim, PoolPosition, RoyaltyChain, SignedClaim } from '../../ports/RoyaltyChain.js';
+import type { MinedClaim, PoolPosition, RegistrySplit, RoyaltyChain, SignedClaim } from '../../ports/RoyaltyChain.js';
 import type { RelayReceipt } from '../../schemas/relay.js';
+
+/** The pools' accumulator scale (`PoolMath.SCALE`). */
+const POOL_SCALE = 10n ** 18n;
 
 /**
  * Reads the pools and relays claims. `relayer` undefined: reads work, claims answer `RELAYER_NOT_CONFIGURED`.
@@ -49,17 +52,34 @@ export class EvmRoyaltyChain implements RoyaltyChain {
     });
   }
 
-  positions(recipient: string, datasetIds: readonly bigint[], blockTag: number): Promise<PoolPosition[]> {
+  positions(recipient: string, datasetIds: readonly bigint[], blockTag: number, treeUnits?: readonly (bigint | undefined)[]): Promise<PoolPosition[]> {
     const at = { blockTag };
     return this.read('royalty positions', () =>
       Promise.all(
-        datasetIds.map(async (datasetId) => {
+        datasetIds.map(async (datasetId, i) => {
           const [position, claimable, explicitUnits] = await Promise.all([
             this.manager.positionOf.staticCall(datasetId, recipient, at),
             this.manager.claimable.staticCall(datasetId, recipient, at),
             this.registry.explicitUnits.staticCall(datasetId, recipient, at),
           ]);
-          return { datasetId, units: position.units !== 0n ? position.units : explicitUnits, claimed: position.claimed, claimable };
+          const units = position.units !== 0n ? position.units : explicitUnits;
+          const fromTree = treeUnits?.[i];
+          if (units !== 0n || !fromTree) return { datasetId, units, claimed: position.claimed, claimable };
+          // A Merkle recipient not yet proven: the contract's own formula (PoolMath.entitled) over its tree units.
+          const [pool] = await this.manager.getPool.staticCall(datasetId, at);
+          return { datasetId, units: fromTree, claimed: 0n, claimable: (fromTree * pool.accPerUnit) / POOL_SCALE, unproven: true };
+        }),
+      ),
+    );
+  }
+
+  registrySplits(datasetIds: readonly bigint[], blockTag?: number): Promise<RegistrySplit[]> {
+    const at = blockTag === undefined ? {} : { blockTag };
+    return this.read('registered splits', () =>
+      Promise.all(
+        datasetIds.map(async (datasetId) => {
+          const [, , totalUnits, merkleRoot] = await this.registry.saleTerms.staticCall(datasetId, at);
+          return { datasetId, merkleRoot, totalUnits };
         }),
       ),
     );
@@ -91,8 +111,10 @@ export class EvmRoyaltyChain implements RoyaltyChain {
 
   async relayClaim(claim: SignedClaim): Promise<MinedClaim> {
     if (!this.relayer) throw new ProvenaError('RELAYER_NOT_CONFIGURED', 'No relayer key is configured (PROVENA_RELAYER_KEY)');
-    // No Merkle proofs: listings carry explicit splits only (no stored tree dump to serve proofs from).
-    const data = this.iface.encodeFunctionData('claimWithSig', [getAddress(claim.recipient), [], claim.datasetIds, getAddress(claim.to), claim.deadline, claim.signature]);
+    // Merkle proofs ride in the same call (the use case reads them from the split's stored tree); already-proven
+    // leaves are skipped by the contract, so a replay with proofs is the same call.
+    const proofs = (claim.proofs ?? []).map((p) => ({ datasetId: p.datasetId, units: p.units, proof: p.proof }));
+    const data = this.iface.encodeFunctionData('claimWithSig', [getAddress(claim.recipient), proofs, claim.datasetIds, getAddress(claim.to), claim.deadline, claim.signature]);
     let receipt: RelayReceipt;
     try {
       const handle = await this.relayer.submit({ to: getAddress(this.licenseManagerAddress), data, idempotencyKey: `royalties:claim:${keccak256(claim.signature)}` });

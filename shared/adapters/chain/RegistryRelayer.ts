@@ -57,10 +57,7 @@ export class RegistryRelayer implements RegistrySubmitter {
         owner: listing.owner,
         manifestCid: listing.manifestCid,
         pricePerSample: listing.license.pricePerSample,
-        recipients: listing.royaltySplit.map((r) => r.recipient),
-        bps: listing.royaltySplit.map((r) => r.bps),
-        merkleRoot: ZeroHash,
-        totalUnits: '0',
+        ...registrySplit(listing, String),
         nonce,
         deadline,
       },
@@ -75,12 +72,7 @@ export class RegistryRelayer implements RegistrySubmitter {
     const registration = {
       manifestCid: listing.manifestCid,
       pricePerSample: BigInt(listing.license.pricePerSample),
-      split: {
-        recipients: listing.royaltySplit.map((r) => r.recipient),
-        bps: listing.royaltySplit.map((r) => r.bps),
-        merkleRoot: ZeroHash,
-        totalUnits: 0n,
-      },
+      split: registrySplit(listing, BigInt),
     };
     const data = this.iface.encodeFunctionData('registerWithSig', [registration, getAddress(listing.owner), BigInt(signed.deadline), signed.signature]);
     const receipt = await this.send(data, `registry:register:${keccak256(signed.signature)}`);
@@ -128,4 +120,13 @@ function revertName(iface: { parseError(data: string): { name: string } | null }
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The registry's `split` of a listing: its explicit recipients and bps, or its Merkle root and total units (the
+ * registry takes one or the other). `units` renders `totalUnits` (a decimal string in typed data, a bigint in calls).
+ */
+function registrySplit<T>(listing: Dataset, units: (v: string) => T): { recipients: string[]; bps: number[]; merkleRoot: string; totalUnits: T } {
+  if (listing.merkleSplit) return { recipients: [], bps: [], merkleRoot: listing.merkleSplit.root, totalUnits: units(listing.merkleSplit.totalUnits) };
+  return { recipients: listing.royaltySplit.map((r) => r.recipient), bps: listing.royaltySplit.map((r) => r.bps), merkleRoot: ZeroHash, totalUnits: units('0') };
 }

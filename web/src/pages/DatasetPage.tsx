@@ -126,7 +126,15 @@ export function DatasetPage({ id }: { id: string }) {
           ) : (
             <p>None: the listing is not on chain.</p>
           )}
-          <table>
+          {d.merkleSplit ? (
+            <p>
+              Merkle split: {d.merkleSplit.recipients} recipients, {d.merkleSplit.totalUnits} units in all, root{' '}
+              <span className="mono">{d.merkleSplit.root}</span>, tree <span className="mono">{d.merkleSplit.treeCid}</span>. Each
+              recipient proves its share on its first claim (the proof comes from the API); the earnings above count the
+              explicit recipients only.
+            </p>
+          ) : null}
+          <table hidden={d.royaltySplit.length === 0}>
             <caption>Recipients</caption>
             <thead>
               <tr>
