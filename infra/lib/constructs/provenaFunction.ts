@@ -50,7 +50,8 @@ export function provenaFunction(scope: Construct, id: string, props: ProvenaFunc
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memoryMb ?? 512,
     timeout: Duration.seconds(props.timeoutSeconds ?? 10),
-    description: props.description,
+    // Lambda caps a description at 256 characters; the route's full summary lives in the OpenAPI document.
+    description: props.description.length > 256 ? `${props.description.slice(0, 255)}…` : props.description,
     environment: {
       ...props.environment,
       POWERTOOLS_SERVICE_NAME: props.serviceName,
