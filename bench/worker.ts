@@ -14,7 +14,8 @@
  * 5. the anonymizer's rows/s on the same rows, and the trainer's pipe-vs-memory and DP-SGD-vs-SGD figures
  *    (gpu-workers/trainer/bench_trainer.py, folded in).
  *
- * Writes bench/results/worker.json. BENCH_WORKER_ROWS (default 1500 per dataset), BENCH_WORKER_KEYS (default 200);
+ * Writes bench/results/worker.json. BENCH_WORKER_ROWS (default 1500 per dataset), BENCH_WORKER_KEYS (default 200),
+ * BENCH_WORKER_TRAINER_ROWS (default 20000: rows of the trainer's pipe-vs-memory and DP-SGD runs);
  * BENCH_WORKER_PIPELINE_ONLY=1 stops after part 1 and prints its figures (writes nothing).
  */
 import { execFile } from 'node:child_process';
@@ -47,6 +48,9 @@ import { freePort, percentile, startFloor } from './lib/load.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const ROWS = Number(process.env.BENCH_WORKER_ROWS ?? 1500);
 const KEYS = Number(process.env.BENCH_WORKER_KEYS ?? 200);
+// The trainer's pipe-vs-memory runs: 2 × 1500 rows train in 0.2 s at 46k samples/s, so a run's fixed costs (the start
+// frame, the validator, process-level set-up: 10-20 ms) swung the ratio by ±10 %; 20,000 rows make each run ~1.3 s.
+const TRAINER_ROWS = Number(process.env.BENCH_WORKER_TRAINER_ROWS ?? 20000);
 const CHECKPOINT_EVERY = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const r2 = (x: number) => +x.toFixed(2);
@@ -315,7 +319,7 @@ async function main(): Promise<void> {
     const py = join(ROOT, '.provena', 'trainer-venv', 'bin', 'python');
     const tb = await promisify(execFile)(py, [join(ROOT, 'gpu-workers', 'trainer', 'bench_trainer.py')], {
       cwd: ROOT, maxBuffer: 16 * 2 ** 20,
-      env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(2 * ROWS), BENCH_TRAINER_REPEATS: '5' },
+      env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(TRAINER_ROWS), BENCH_TRAINER_REPEATS: '5' },
     });
     const trainer = JSON.parse(tb.stdout);
 
@@ -323,7 +327,7 @@ async function main(): Promise<void> {
       bench: 'worker',
       measuredAt: new Date().toISOString(),
       machine: { ...machine, loadavgEnd: loadavg().map((l) => +l.toFixed(2)) },
-      settings: { rowsPerDataset: ROWS, datasets: 2, recipe: recipe.kind, epochs: recipe.epochs, batchSize: recipe.batchSize, checkpointEverySteps: CHECKPOINT_EVERY, keyReleases: KEYS, trainerThreads: 1 },
+      settings: { rowsPerDataset: ROWS, datasets: 2, recipe: recipe.kind, epochs: recipe.epochs, batchSize: recipe.batchSize, checkpointEverySteps: CHECKPOINT_EVERY, keyReleases: KEYS, trainerThreads: 1, trainerRows: TRAINER_ROWS },
       pipeline: {
         ms: r2(pipelineMs),
         baselineMs: r2(baselineMs),
