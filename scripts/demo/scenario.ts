@@ -84,6 +84,7 @@ function spawnWorker(name: string, apiUrl: string, operatorIndex: number, dataDi
       PROVENA_WORKER_DEV_ROOT_DIR: dataDir,
       PROVENA_WORKER_LEASE_WAIT_SECONDS: '2',
       PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: '10',
+      PROVENA_WORKER_REPORT_MIN_SECONDS: '2',
       PROVENA_TRAINER_DEVICE: 'cpu',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -248,8 +249,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       embeddingDim: 16,
       convChannels: 16,
       kernelSize: 3,
-      epochs: 3,
-      batchSize: 32,
+      // Long enough (240 steps at 300 rows) that the interruption below lands mid-job on any machine.
+      epochs: 8,
+      batchSize: 16,
       lr: 0.01,
       hiddenSizes: [16],
       seed: 7,
@@ -274,7 +276,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       Promise.all(recipients.map(async (i, k) => (k < 3 ? pools.claimable(chainIds[0]!, addr(i)) : claimableFromApi(i, chainIds[1]!))));
     let last = '';
     let job: Job = await getJob();
-    const watch = async (until: (j: Job) => boolean, timeoutMs: number) => {
+    const watch = async (until: (j: Job) => boolean, timeoutMs: number, pollMs = 700) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         job = await getJob();
@@ -284,10 +286,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         if (until(job)) return;
         if (['failed', 'cancelled'].includes(job.status)) throw new Error(`job ${jobId} ${job.status}: ${job.error?.code ?? ''} ${job.error?.message ?? ''}`);
         if (Date.now() > deadline) throw new Error(`job ${jobId} did not progress in time (status ${job.status})`);
-        await sleep(700);
+        await sleep(pollMs);
       }
     };
-    await watch((j) => j.reports.length >= 1 && j.checkpoints.length >= 1, 240_000);
+    // The notice comes at the first committed checkpoint (polled fast: training overlaps its uploads and reports).
+    await watch((j) => j.checkpoints.length >= 1, 240_000, 200);
 
     step(5, 'Spot interruption: worker-1 gets a notice (SIGTERM), checkpoints and releases its lease');
     workers[0]!.kill('SIGTERM');
