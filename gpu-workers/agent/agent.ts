@@ -127,6 +127,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
   // The trainer starts now: its interpreter and torch load while this job attests, fetches and anonymizes (it reads
   // nothing but its stdin, and gets no row before the `start` frame). Killed below if the job ends before training.
   let trainer: TrainerProcess | undefined;
+  let modelReceived = false;
   try {
     // Every license covers a dataset: a job without any was recorded from a stale chain read (submitJob now refuses
     // it). Said plainly here, rather than failing later for want of a data key to derive the checkpoint key from.
@@ -304,6 +305,7 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
             break;
           }
         } else if (frame.type === 'model') {
+          modelReceived = true;
           log('model', { jobId, bytes: frame.bytes });
           // The model covers every checkpoint still waiting; the one uploading finishes first, as does a report in
           // flight (the final report comes after it).
@@ -349,6 +351,9 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     await release('failed', { code: /^[A-Z][A-Z0-9_]{2,63}$/.test(code) ? code : 'INTERNAL', message: message.replace(/[^\x20-\x7e]/g, ' ') });
     return { kind: 'failed', code, message };
   } finally {
+    // After its model the trainer exits by itself (it may still be flushing); give it a moment before the kill, so a
+    // finished trainer is not cut off (in Nitro mode the kill crosses the vsock and the parent would record a signal).
+    if (trainer && modelReceived) await Promise.race([trainer.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     trainer?.kill();
     clearInterval(heartbeat);
     for (const f of fetched) f.dataKey.fill(0);
