@@ -109,10 +109,17 @@ describe('a job the lab cancels while a worker trains it', () => {
     expect(logs.some((l) => l.includes('"outcomes":["cancelled"]'))).toBe(true);
     expect(after.status).toBe('cancelled');
     expect(after.checkpoints.length).toBeGreaterThan(atCancel.checkpoints.length);
-    // Nothing paid after the cancel: settled samples unchanged, no report mined after the cancel's block.
-    expect(await licenseManager(provider() as never).settledSamples(BigInt(jobId), BigInt(d.chainDatasetId as string))).toBe(settledAtCancel);
-    expect(BigInt(after.spent)).toBe(settledAtCancel * 9n);
-    for (const r of after.reports) expect((await provider().getTransactionReceipt(r.txHash))!.blockNumber).toBeLessThan(cancelBlock);
+    // Nothing paid after the cancel was seen: settled samples unchanged since the cancel returned.
+    // A report the API accepted while the cancel was still in flight may be mined right after it (the contract's grace
+    // window accepts it; SECURITY.md names this race): at most that one (the worker has one report in flight at a time,
+    // and the API refuses any report once the cancel is mined), covering samples trained before the cancel.
+    const blocks = await Promise.all(after.reports.map(async (r) => (await provider().getTransactionReceipt(r.txHash))!.blockNumber));
+    const late = blocks.filter((b) => b > cancelBlock);
+    expect(late.length).toBeLessThanOrEqual(1);
+    const settledEnd = await licenseManager(provider() as never).settledSamples(BigInt(jobId), BigInt(d.chainDatasetId as string));
+    if (late.length === 0) expect(settledEnd).toBe(settledAtCancel);
+    expect(settledEnd).toBeGreaterThanOrEqual(settledAtCancel);
+    expect(BigInt(after.spent)).toBe(settledEnd * 9n);
     // No more keys for the job, even to a key approved before the cancel.
     expect(await codeOf(keyRequest())).toBe('JOB_NOT_ACTIVE');
     // The lease went back (the job record holds none), and no worker is given the job again.
