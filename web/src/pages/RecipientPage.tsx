@@ -97,8 +97,22 @@ function Recipient({ address }: { address: string }) {
     try {
       const signer = await wallet.txSigner();
       const ids = claimable.map((d) => BigInt(d.chainDatasetId));
-      await wallet.review({ kind: 'transactions', title: 'Claim royalties on chain', steps: [{ call: `claim([${ids.join(', ')}])`, detail: `Pays what is claimable now (${money(report.data?.totals.claimable ?? '0')} USD) to your address; you pay the gas.` }] });
-      const tx = await LicenseManager__factory.connect(lm, signer).claim(ids);
+      // Merkle shares not yet proven on chain are proven by this claim, with the proofs the API serves.
+      const proofs = await Promise.all(
+        claimable
+          .filter((d) => d.proofRequired)
+          .map(async (d) => {
+            const share = await client.call(routes.getSplitShare, { params: { id: d.datasetId, address } });
+            return { datasetId: BigInt(d.chainDatasetId), units: BigInt(share.units), proof: share.proof };
+          }),
+      );
+      const call = proofs.length
+        ? `claimWithProofs([${proofs.map((p) => `{dataset ${p.datasetId}, ${p.units} units}`).join(', ')}], [${ids.join(', ')}])`
+        : `claim([${ids.join(', ')}])`;
+      const proving = proofs.length ? ` It first proves your ${proofs.length === 1 ? 'Merkle share' : `${proofs.length} Merkle shares`} (once; later claims need no proof).` : '';
+      await wallet.review({ kind: 'transactions', title: 'Claim royalties on chain', steps: [{ call, detail: `Pays what is claimable now (${money(report.data?.totals.claimable ?? '0')} USD) to your address; you pay the gas.${proving}` }] });
+      const manager = LicenseManager__factory.connect(lm, signer);
+      const tx = proofs.length ? await manager.claimWithProofs(proofs, ids) : await manager.claim(ids);
       await tx.wait();
       setClaimed({ txHash: tx.hash });
       report.reload();
