@@ -45,8 +45,8 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         JobRecord record;
     }
 
-    /// @dev `startedAt` is 0 when no report is accepted (unknown job, or finalized); `end` is the effective end (the
-    /// lab's `endJob` time or the license expiry, whichever is first). Both clamped to uint32 (year 2106).
+    /// @dev `startedAt` is 0 when no report is accepted (unknown job, ended by the lab, or finalized); `end` is the
+    /// license expiry. Both clamped to uint32 (year 2106).
     struct JobMeter {
         uint96 spent;
         uint96 budget;
@@ -257,10 +257,8 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         JobStorage storage job = _jobs[jobId];
         job.record.finalized = true;
         job.meter.startedAt = 0; // no report is accepted afterwards
-        if (job.record.endedAt == 0) {
-            job.record.endedAt = uint40(block.timestamp);
-            emit JobEnded(jobId, uint40(block.timestamp));
-        }
+        job.record.endedAt = uint40(block.timestamp); // not ended before: {_requireOpen} refuses an ended job
+        emit JobEnded(jobId, uint40(block.timestamp));
         _receipts[jobId] = cidHash;
         emit JobFinalized(jobId, worker, receiptCid);
     }
@@ -311,13 +309,17 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         return _pay(report.jobId, datasetId, samples, settled, price, terms.pricePerSample != 0);
     }
 
-    /// @dev Reverts unless the job accepts reports now: it exists, is not finalized, and its report window (end plus
-    /// the grace period) is open. Reads the job's record only when the meter refuses.
+    /// @dev Reverts unless the job accepts reports now: it exists, is neither finalized nor ended by the lab, and its
+    /// report window (license expiry plus the grace period) is open. Reads the job's record only when the meter refuses
+    /// (`endJob` and `finalizeJob` zero the meter's `startedAt`).
     function _requireOpen(uint256 jobId, JobMeter memory meter) private view {
         if (meter.startedAt != 0 && block.timestamp <= uint256(meter.end) + _gracePeriod) return;
         JobRecord memory record = _jobs[jobId].record;
         if (record.startedAt == 0) revert Errors.LicenseManager_UnknownJob(jobId);
         if (record.finalized) revert Errors.LicenseManager_JobFinalized(jobId);
+        // The lab ended (cancelled) the job: nothing is paid after its `endJob`, not even a report signed or relayed
+        // while the cancel was in flight (mined before it, a report settled; mined after, it pays nothing).
+        if (record.endedAt != 0) revert Errors.LicenseManager_JobEnded(jobId);
         uint256 closesAt = _effectiveEnd(record) + _gracePeriod;
         if (block.timestamp > closesAt) revert Errors.LicenseManager_ReportWindowClosed(jobId, closesAt);
         // Only past 2106 (the meter's clamped end): the record's end still holds.
@@ -394,7 +396,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         if (job.record.endedAt != 0) revert Errors.LicenseManager_JobEnded(jobId);
         // Effects
         job.record.endedAt = uint40(block.timestamp);
-        if (block.timestamp < job.meter.end) job.meter.end = uint32(block.timestamp);
+        job.meter.startedAt = 0; // no report is accepted afterwards ({_requireOpen}: LicenseManager_JobEnded)
         emit JobEnded(jobId, uint40(block.timestamp));
     }
 

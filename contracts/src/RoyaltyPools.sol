@@ -234,19 +234,30 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
         if (total != 0) _token.safeTransfer(to, total);
     }
 
-    /// @dev Checks and effects of one dataset's claim; returns what the recipient is owed there.
+    /// @dev Checks and effects of one dataset's claim; returns what the recipient is owed there. Reads the position and
+    /// the pool (one slot each) and rewrites the position in one store: the least a claim can touch here.
     function _settlePosition(uint256 datasetId, address recipient) private returns (uint256 owed) {
         // Checks
-        Position memory position = _positions[datasetId][recipient];
-        if (position.units == 0) {
-            position.units = _registry.explicitUnits(datasetId, recipient);
-            if (position.units == 0) revert Errors.RoyaltyPools_NotRecipient(datasetId, recipient);
+        Position storage stored = _positions[datasetId][recipient];
+        (uint256 units, uint256 claimed) = (stored.units, stored.claimed);
+        if (units == 0) {
+            units = _registry.explicitUnits(datasetId, recipient);
+            if (units == 0) revert Errors.RoyaltyPools_NotRecipient(datasetId, recipient);
         }
-        uint256 entitled = _entitled(position.units, _pools[datasetId]);
-        owed = entitled - position.claimed;
+        PoolState storage pool = _pools[datasetId];
+        (uint256 paidIn, uint256 totalUnits) = (pool.paidIn, pool.totalUnits);
+        if (totalUnits == 0) return 0; // never sold: nothing paid in
+        // units < 2^64 and paidIn < 2^192: the product cannot overflow. Entitlements only grow (paidIn never falls,
+        // units and totalUnits never change once set), so entitled >= claimed; the subtraction stays checked anyway.
+        uint256 entitled;
+        unchecked {
+            entitled = units * paidIn / totalUnits;
+        }
+        owed = entitled - claimed;
         if (owed == 0) return 0;
-        // Effects
-        _positions[datasetId][recipient] = Position({units: position.units, claimed: uint192(entitled)});
+        // Effects: Position{units, claimed} in one store (units in the low 64 bits; entitled <= paidIn < 2^192)
+        assembly ("memory-safe") {
+            sstore(stored.slot, or(units, shl(64, entitled)))
+        }
     }
-
 }

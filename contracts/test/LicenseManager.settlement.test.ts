@@ -57,12 +57,19 @@ describe('submitReport: rejected reports', () => {
     const { report: r, signature } = await signedReport(sys, 42n, [{ datasetId: ds1, samples: 1n, price: P1 }]);
     await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_UnknownJob', [42n]);
   });
-  test('a report after end + grace reverts', async () => {
-    const job = await jobWith();
-    await mined(sys.manager.connect(lab).endJob(job));
-    await sys.chain.increaseTime(GRACE + 1);
+  test('a report after license expiry + grace reverts ReportWindowClosed', async () => {
+    const id = await buyLicense(sys, lab, [ds1, ds2], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
+    const job = await openJob(sys, lab, id, 10n * USD);
+    await sys.chain.increaseTime(DAY + GRACE + 1);
     const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 1n, price: P1 }]);
     await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_ReportWindowClosed');
+  });
+  test('a report after license expiry lands in the grace period (work done before the expiry)', async () => {
+    const id = await buyLicense(sys, lab, [ds1, ds2], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
+    const job = await openJob(sys, lab, id, 10n * USD);
+    await sys.chain.increaseTime(DAY + 60);
+    await report(job, [[ds1, 2n, P1]]);
+    expect((await sys.manager.getJob(job)).spent).toBe(2n * P1);
   });
   test('a malformed signature reverts', async () => {
     const job = await jobWith();
@@ -232,16 +239,35 @@ describe('endJob', () => {
     await mined(sys.manager.connect(lab).endJob(job));
     await expectRevert(sys.manager.connect(lab).endJob(job), 'LicenseManager_JobEnded', [job]);
   });
-  test('stops the rate allowance growing but lets the last report land in the grace period', async () => {
-    const job = await jobWith(100n * USD, 100n);
+  test('records the end time and emits JobEnded', async () => {
+    const job = await jobWith();
     const start = (await sys.manager.getJob(job)).startedAt;
     await sys.chain.setNextTimestamp(start + 50n);
     const rc = await mined(sys.manager.connect(lab).endJob(job));
     expect(sys.manager.interface.parseLog(rc.logs[0]!)?.args.toArray()).toEqual([job, start + 50n]);
-    await sys.chain.setNextTimestamp(start + 50n + BigInt(GRACE));
-    await report(job, [[ds1, 5n, P1]]); // 5000 <= 100/s x (50 + 1) s: the allowance stopped at the end
-    const { report: r, signature } = await signedReport(sys, job, [{ datasetId: ds1, samples: 6n, price: P1 }]);
-    await expectRevert(sys.manager.submitReport(r, signature), 'LicenseManager_ReportWindowClosed');
+    expect((await sys.manager.getJob(job)).endedAt).toBe(start + 50n);
+  });
+  // The cancel race (docs/SECURITY.md): a report the worker signed, and the API relayed, while the lab's cancel was in
+  // flight, mined after the cancel. What was mined before the cancel stays settled, exactly once; nothing after pays.
+  test('refuses every report mined after it with JobEnded, in every form, and keeps what was settled before', async () => {
+    const job = await jobWith();
+    await report(job, [[ds1, 4n, P1]]);
+    // Signed before the cancel (as the in-flight report was), mined after it.
+    const late = await signedReport(sys, job, [{ datasetId: ds1, samples: 9n, price: P1 }]);
+    await mined(sys.manager.connect(lab).endJob(job));
+    await expectRevert(sys.manager.submitReport(late.report, late.signature), 'LicenseManager_JobEnded', [job]);
+    const { r, yParityAndS } = Signature.from(late.signature);
+    await expectRevert(sys.manager.submitSingleReport(job, ds1, 9n, r, yParityAndS), 'LicenseManager_JobEnded', [job]);
+    // Still refused at the end of the grace period, and a replay of the settled report adds nothing.
+    await sys.chain.increaseTime(GRACE - 5);
+    await expectRevert(sys.manager.submitReport(late.report, late.signature), 'LicenseManager_JobEnded', [job]);
+    const j = await sys.manager.getJob(job);
+    expect([j.spent, await sys.manager.settledSamples(job, ds1), await poolPaidIn(ds1)]).toEqual([4n * P1, 4n, 4n * P1]);
+    // The lab's refund is budget - what was settled before the cancel.
+    await sys.chain.increaseTime(10);
+    const before = await balanceOf(sys, lab);
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
+    expect((await balanceOf(sys, lab)) - before).toBe(100n * USD - 4n * P1);
   });
 });
 
@@ -299,21 +325,21 @@ describe('finalizeJob', () => {
     const { msg, signature } = await final(job, [[ds1, 2n, P1]], '');
     await expectRevert(sys.manager.finalizeJob(msg, '', signature), 'LicenseManager_EmptyReceipt');
   });
-  test('after the lab ended the job it lands in the grace period and keeps the end time', async () => {
+  test('after the lab ended the job reverts JobEnded: nothing is paid, no receipt anchored, the end time kept', async () => {
     const job = await jobWith();
     const rcEnd = await mined(sys.manager.connect(lab).endJob(job));
     const endedAt = BigInt((await rcEnd.getBlock()).timestamp);
     await sys.chain.increaseTime(60);
     const { msg, signature } = await final(job, [[ds1, 2n, P1]]);
-    const rc = await mined(sys.manager.finalizeJob(msg, CID, signature));
-    const names = rc.logs.map((l) => { try { return sys.manager.interface.parseLog(l)?.name; } catch { return null; } });
-    expect(names).toEqual(['RoyaltyAccrued', 'JobFinalized']);
-    expect((await sys.manager.getJob(job)).endedAt).toBe(endedAt);
+    await expectRevert(sys.manager.finalizeJob(msg, CID, signature), 'LicenseManager_JobEnded', [job]);
+    const j = await sys.manager.getJob(job);
+    expect([j.spent, j.endedAt, j.finalized]).toEqual([0n, endedAt, false]);
+    expect(await sys.manager.receiptOf(job)).toBe(`0x${'00'.repeat(32)}`);
   });
   test('after the report window closed reverts ReportWindowClosed', async () => {
-    const job = await jobWith();
-    await mined(sys.manager.connect(lab).endJob(job));
-    await sys.chain.increaseTime(GRACE + 1);
+    const id = await buyLicense(sys, lab, [ds1, ds2], 10n * USD, (await sys.chain.latestTimestamp()) + BigInt(DAY));
+    const job = await openJob(sys, lab, id, 10n * USD);
+    await sys.chain.increaseTime(DAY + GRACE + 1);
     const { msg, signature } = await final(job, [[ds1, 2n, P1]]);
     await expectRevert(sys.manager.finalizeJob(msg, CID, signature), 'LicenseManager_ReportWindowClosed');
   });
@@ -451,8 +477,9 @@ describe('submitSingleReport: one dataset, compact', () => {
     await expectRevert(single(job, ds1, 3n), 'LicenseManager_JobFinalized', [job]);
     const job2 = await singleJob();
     await mined(sys.manager.connect(lab).endJob(job2));
+    await expectRevert(single(job2, ds1, 1n), 'LicenseManager_JobEnded', [job2]);
     await sys.chain.increaseTime(GRACE + 1);
-    await expectRevert(single(job2, ds1, 1n), 'LicenseManager_ReportWindowClosed');
+    await expectRevert(single(job2, ds1, 1n), 'LicenseManager_JobEnded', [job2]);
   });
   test('budget and rate cap hold on the one-dataset path', async () => {
     const job = await singleJob(USD, 10n ** 30n);

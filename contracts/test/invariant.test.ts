@@ -106,7 +106,7 @@ type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 const ALLOWED: Record<Action['kind'], string[]> = {
   purchase: ['LicenseManager_DatasetNotListed', 'LicenseManager_PriceAboveMax'],
   open: ['LicenseManager_LicenseExpired', 'LicenseManager_InsufficientUnallocated', 'LicenseManager_ZeroBudget'],
-  report: ['LicenseManager_BudgetExceeded', 'LicenseManager_RateCapExceeded', 'LicenseManager_ReportWindowClosed', 'LicenseManager_UnapprovedWorker', 'LicenseManager_JobFinalized'],
+  report: ['LicenseManager_BudgetExceeded', 'LicenseManager_RateCapExceeded', 'LicenseManager_ReportWindowClosed', 'LicenseManager_UnapprovedWorker', 'LicenseManager_JobFinalized', 'LicenseManager_JobEnded'],
   time: [],
   end: ['LicenseManager_JobEnded'],
   sweep: ['RoyaltyPools_ProofWindowOpen', 'RoyaltyPools_NoMerklePool'],
@@ -207,10 +207,12 @@ async function runSequence(actions: Action[]): Promise<void> {
           ? mi.encodeFunctionData('finalizeJob', [msg, 'bafy-receipt', await signFinalReport(signer, domain, { ...msg, receiptCid: 'bafy-receipt' })])
           : mi.encodeFunctionData('submitReport', [msg, await signUsageReport(signer, domain, msg)]);
         error = await send(labs[0]!, managerAddr, data);
-        if (act.stranger) expect(['LicenseManager_UnapprovedWorker', 'LicenseManager_ReportWindowClosed', 'LicenseManager_JobFinalized']).toContain(error); // never pays
+        if (act.stranger) expect(['LicenseManager_UnapprovedWorker', 'LicenseManager_ReportWindowClosed', 'LicenseManager_JobFinalized', 'LicenseManager_JobEnded']).toContain(error); // never pays
         if (error === 'LicenseManager_JobFinalized') expect(job.finalized).toBe(true);
+        if (error === 'LicenseManager_JobEnded') expect(job.ended && !job.finalized).toBe(true);
         if (!error) {
           expect(job.finalized).toBe(false);
+          expect(job.ended).toBe(false); // nothing is paid after the lab's endJob (the cancel race)
           if (act.final) {
             job.finalized = true;
             job.ended = true;

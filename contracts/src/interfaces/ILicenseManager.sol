@@ -44,8 +44,9 @@ interface ILicenseManager is IRoyaltyPools {
     /// Pays, per dataset, only the increase over the job's last settled total into the dataset's pool; replayed or
     /// stale reports pay nothing.
     /// @dev Emits {RoyaltyAccrued} for each dataset paid. No token moves.
-    /// Requirements: the job exists; its report window (end or expiry, plus the grace period) is open;
-    /// the job is not finalized; the signature recovers to a key the attestation registry approved for
+    /// Requirements: the job exists; the lab has not ended it ({endJob}: `LicenseManager_JobEnded`, also for a report
+    /// signed or relayed before the cancel but mined after it); its report window (license expiry plus the grace
+    /// period) is open; the job is not finalized; the signature recovers to a key the attestation registry approved for
     /// `report.jobId`; every dataset is licensed and `amounts[i] == samples[i] * price`; the job's total stays within
     /// its budget and within `maxRatePerSecond * (min(now, end) - startedAt + 1)` (the opening second counts, so a
     /// report mined in the same second as {openJob} settles up to one second's worth instead of reverting).
@@ -66,13 +67,15 @@ interface ILicenseManager is IRoyaltyPools {
     /// @notice The worker's last report: settles it as {submitReport}, then ends the job and anchors the receipt's
     /// IPFS CID on chain. The worker signs EIP-712 `FinalReport` (the `UsageReport` fields plus `string receiptCid`),
     /// so whoever submits cannot swap the CID. Anyone may submit.
-    /// @dev Emits {RoyaltyAccrued} per dataset paid, {JobEnded} when the lab had not ended the job, {JobFinalized}.
-    /// Requirements: those of {submitReport}; a non-empty `receiptCid`. No report is accepted afterwards.
+    /// @dev Emits {RoyaltyAccrued} per dataset paid, {JobEnded}, {JobFinalized}.
+    /// Requirements: those of {submitReport} (so not after the lab's {endJob}); a non-empty `receiptCid`. No report is
+    /// accepted afterwards.
     function finalizeJob(UsageReport calldata report, string calldata receiptCid, bytes calldata signature)
         external
         returns (uint256 paid);
 
-    /// @notice Ends a job. Reports may still land during the grace period.
+    /// @notice Ends (cancels) a job: from this block on no report or final report is accepted
+    /// (`LicenseManager_JobEnded`); what was settled before stays paid. The refund opens after the grace period.
     /// @dev Emits {JobEnded}. Requirements: caller holds the license; the job has not ended.
     function endJob(uint256 jobId) external;
 
