@@ -209,7 +209,15 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
       commit: (input) => api.call(routes.commitCheckpoint, { params: { jobId }, body: { fencingToken, ...input } }),
     };
     const reportFailed = (e: unknown): true => {
-      log('usage report failed; the next one covers it', { jobId, code: (e as { code?: string }).code });
+      const code = (e as { code?: string }).code;
+      if (code === 'JOB_NOT_ACTIVE') {
+        // The lab cancelled on chain and the contract (or the API) refused the report: a clean stop, as a heartbeat's
+        // cancel (no retry: nothing after the cancel is paid; what was mined before it stays settled).
+        if (!control.cancel) log('job cancelled on chain (report refused): stopping at the next checkpoint', { jobId });
+        control.cancel = true;
+        return true;
+      }
+      log('usage report failed; the next one covers it', { jobId, code });
       return true;
     };
     // A cancelled job pays nothing more (the API refuses with JOB_NOT_ACTIVE): commit, but do not report.
@@ -347,6 +355,13 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
     const code = (e as { trainerCode?: string }).trainerCode ?? (e as { code?: string }).code ?? 'INTERNAL';
     const message = (e as Error).message ?? String(e);
     if (control.lost || code === 'JOB_LEASE_STALE' || code === 'JOB_LEASE_EXPIRED') return { kind: 'lost', code: control.lost ?? code };
+    if (code === 'JOB_NOT_ACTIVE') {
+      // Cancelled on chain while the model or final report was under way (the contract refuses reports after the
+      // lab's endJob): the same clean stop as a cancel, not a failure.
+      log('job cancelled on chain: stopping, nothing more is reported', { jobId });
+      await release('interrupted');
+      return { kind: 'cancelled', ...(lastCommitted ? { committed: lastCommitted } : {}) };
+    }
     log('job failed', { jobId, code });
     await release('failed', { code: /^[A-Z][A-Z0-9_]{2,63}$/.test(code) ? code : 'INTERNAL', message: message.replace(/[^\x20-\x7e]/g, ' ') });
     return { kind: 'failed', code, message };

@@ -76,6 +76,44 @@ describe('EvmJobChain.relayReport', () => {
     const { report, signature } = await signed(job, [[ds1, 1n, PRICE]], Wallet.createRandom());
     expect(await codeOf(chain.relayReport(report, signature, `rogue:${job}`))).toBe('JOB_WORKER_NOT_APPROVED');
   });
+  it('answers JOB_NOT_ACTIVE for a report after the lab ended the job (the cancel race), in both forms, and pays nothing', async () => {
+    const job = await newJob([ds1, ds2]);
+    const single = await newJob([ds1]);
+    await chain.relayReport((await signed(single, [[ds1, 2n, 2n * PRICE]])).report, (await signed(single, [[ds1, 2n, 2n * PRICE]])).signature, `pre-cancel:${single}`);
+    const late = await signed(job, [[ds1, 3n, 3n * PRICE], [ds2, 1n, PRICE]]);
+    const lateSingle = await signed(single, [[ds1, 5n, 5n * PRICE]]);
+    for (const j of [job, single]) await (await sys.manager.connect(sys.labs[0]!).endJob(j)).wait();
+    expect(await codeOf(chain.relayReport(late.report, late.signature, `late:${job}`))).toBe('JOB_NOT_ACTIVE');
+    expect(await codeOf(chain.relayReport(lateSingle.report, lateSingle.signature, `late:${single}`))).toBe('JOB_NOT_ACTIVE');
+    expect([await sys.manager.settledSamples(job, ds1), await sys.manager.settledSamples(single, ds1)]).toEqual([0n, 2n]);
+  });
+  it('answers JOB_NOT_ACTIVE for a report that simulated before the cancel and was mined after it (reverted on chain)', async () => {
+    const job = await newJob([ds1]);
+    const late = await signed(job, [[ds1, 4n, 4n * PRICE]]);
+    await fx.automine(false);
+    try {
+      const outcome = codeOf(chain.relayReport(late.report, late.signature, `in-flight:${job}`));
+      // The relayer simulated it (the job was open) and broadcast it; the lab's cancel, paying a higher tip, is mined
+      // first in the same block.
+      for (let i = 0; ; i++) {
+        const pending = (await fx.chain.rpc('eth_getBlockByNumber', ['pending', false])) as { transactions: string[] };
+        if (pending.transactions.length > 0) break;
+        if (i > 400) throw new Error('the relayed report never reached the mempool');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const cancel = await sys.manager.connect(sys.labs[0]!).endJob(job, { gasLimit: 200_000n, maxPriorityFeePerGas: 50n * 10n ** 9n, maxFeePerGas: 100n * 10n ** 9n });
+      await fx.mine();
+      await fx.automine(true);
+      expect(await outcome).toBe('JOB_NOT_ACTIVE');
+      const block = await fx.chain.provider.getBlock((await cancel.wait())!.blockNumber);
+      expect(block!.transactions.length).toBe(2); // the cancel and the reverted report, in that order
+      expect(block!.transactions[0]).toBe(cancel.hash);
+      expect((await fx.chain.provider.getTransactionReceipt(block!.transactions[1]!))!.status).toBe(0);
+      expect(await sys.manager.settledSamples(job, ds1)).toBe(0n);
+    } finally {
+      await fx.automine(true);
+    }
+  });
   it('answers JOB_REPORT_SIGNATURE_INVALID for a malformed signature (sent in the array form)', async () => {
     const job = await newJob([ds1]);
     const { report } = await signed(job, [[ds1, 1n, PRICE]]);

@@ -28,6 +28,8 @@ const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
   LicenseManager_BudgetExceeded: { code: 'JOB_REPORT_BUDGET_EXCEEDED', message: "The report would exceed the job's budget" },
   LicenseManager_ReportWindowClosed: { code: 'JOB_REPORT_WINDOW_CLOSED', message: "The job's report window (end plus grace period) is over" },
   LicenseManager_JobFinalized: { code: 'JOB_ALREADY_FINISHED', message: 'The job is finalized on chain: no more reports' },
+  // The lab ended (cancelled) the job: the contract pays no report after its endJob, even one relayed before it.
+  LicenseManager_JobEnded: { code: 'JOB_NOT_ACTIVE', message: 'The lab ended the job on chain: no report is paid after it' },
   LicenseManager_DatasetNotLicensed: { code: 'JOB_REPORT_MISMATCH', message: "A dataset of the report is not one of the job's license" },
   LicenseManager_LengthMismatch: { code: 'JOB_REPORT_MISMATCH', message: 'The report arrays differ in length' },
   LicenseManager_UnknownJob: { code: 'JOB_UNKNOWN_ON_CHAIN', message: 'The chain knows no such job' },
@@ -155,7 +157,12 @@ export class EvmJobChain implements JobChain {
     } catch (err) {
       throw this.refusal(err);
     }
-    if (receipt.status !== 'success') throw new ProvenaError('RELAYER_REVERTED', `The report reverted on chain (${receipt.txHash})`, { details: { txHash: receipt.txHash } });
+    if (receipt.status !== 'success') {
+      // Simulated fine, then reverted when mined: the chain changed in between (e.g. the lab's endJob mined first).
+      // The same call now names the reason, so the caller gets the stable code (JOB_NOT_ACTIVE), not a retry.
+      const reverted = new ProvenaError('RELAYER_REVERTED', `The report reverted on chain (${receipt.txHash})`, { details: { txHash: receipt.txHash } });
+      throw (await this.simulatedRefusal(data)) ?? reverted;
+    }
     const accrued: MinedReport['accrued'] = [];
     for (const log of receipt.logs) {
       if (getAddress(log.address) !== getAddress(this.contracts.licenseManager)) continue;
