@@ -338,11 +338,14 @@ describe('the web console, in Chromium against the embedded stack', () => {
     await page.getByTestId('total-claimable').waitFor();
     expect(await page.getByTestId('total-claimable').getAttribute('title')).toBe(`${200n * PRICE} base units`);
     await page.getByRole('button', { name: 'Claim on chain (pay gas)' }).click();
-    expect(await page.getByRole('dialog', { name: 'Claim royalties on chain' }).textContent()).toContain(`claim([${other.chainDatasetId}])`);
+    expect(await page.getByRole('dialog', { name: 'Claim royalties on chain' }).textContent()).toContain(`claimOne(${other.chainDatasetId})`);
     await page.getByRole('button', { name: 'Continue in wallet' }).click();
     await page.getByTestId('claimed').waitFor({ timeout: 60_000 });
     expect(await token(owner).balanceOf(owner.address)).toBe(balance + claimable + 200n * PRICE);
-    expect(log.filter((c) => c.method === 'eth_sendTransaction')).toHaveLength(1);
+    const sent = log.filter((c) => c.method === 'eth_sendTransaction');
+    expect(sent).toHaveLength(1);
+    // One dataset, no proof to make: claimOne (the array-free entry point), not claim([id]).
+    expect(String((sent[0]!.params[0] as { data?: string }).data).slice(0, 10)).toBe(lm.interface.getFunction('claimOne')!.selector);
     await page.close();
   }, 120_000);
 

@@ -106,13 +106,18 @@ function Recipient({ address }: { address: string }) {
             return { datasetId: BigInt(d.chainDatasetId), units: BigInt(share.units), proof: share.proof };
           }),
       );
+      // One dataset without a proof to make: claimOne, the array-free entry point (about 800 gas less; the same
+      // RoyaltiesClaimed event), as the CLI sends it.
+      const one = proofs.length === 0 && ids.length === 1 ? ids[0]! : undefined;
       const call = proofs.length
         ? `claimWithProofs([${proofs.map((p) => `{dataset ${p.datasetId}, ${p.units} units}`).join(', ')}], [${ids.join(', ')}])`
-        : `claim([${ids.join(', ')}])`;
+        : one !== undefined
+          ? `claimOne(${one})`
+          : `claim([${ids.join(', ')}])`;
       const proving = proofs.length ? ` It first proves your ${proofs.length === 1 ? 'Merkle share' : `${proofs.length} Merkle shares`} (once; later claims need no proof).` : '';
       await wallet.review({ kind: 'transactions', title: 'Claim royalties on chain', steps: [{ call, detail: `Pays what is claimable now (${money(report.data?.totals.claimable ?? '0')} USD) to your address; you pay the gas.${proving}` }] });
       const manager = LicenseManager__factory.connect(lm, signer);
-      const tx = proofs.length ? await manager.claimWithProofs(proofs, ids) : await manager.claim(ids);
+      const tx = proofs.length ? await manager.claimWithProofs(proofs, ids) : one !== undefined ? await manager.claimOne(one) : await manager.claim(ids);
       await tx.wait();
       setClaimed({ txHash: tx.hash });
       report.reload();
