@@ -62,6 +62,23 @@ describe('usage reporter', () => {
     expect(reporter.settled).toEqual({});
   });
 
+  it('sends a report the chain refuses after the lab cancelled (JOB_NOT_ACTIVE) once, settles nothing, and retries neither it nor the final report', async () => {
+    const clock = { t: 3_000_000 * 1000 };
+    let calls = 0;
+    const refused = async (): Promise<void> => {
+      calls += 1;
+      throw new ProvenaError('JOB_NOT_ACTIVE', 'The lab ended the job on chain: no report is paid after it');
+    };
+    const reporter = new UsageReporter({ jobId: '5', datasets: DS, settled: { ds_a: 3 }, maxRatePerSecond: 10n ** 9n, startedAtSeconds: 3_000_000, domain, signer: Wallet.createRandom(), submit: refused, now: () => clock.t, clockMarginSeconds: 0, sleep: async () => {} });
+
+    await expect(reporter.report({ ds_a: 10 })).rejects.toMatchObject({ code: 'JOB_NOT_ACTIVE' });
+    expect(calls).toBe(1);
+    expect(reporter.settled).toEqual({ ds_a: 3 });
+    await expect(reporter.final({ ds_a: 12 }, 'bafyreceipt', refused)).rejects.toMatchObject({ code: 'JOB_NOT_ACTIVE' });
+    expect(calls).toBe(2);
+    expect(reporter.settled).toEqual({ ds_a: 3 });
+  });
+
   it('waits for the cap, then pays everything in the final report signed over the receipt CID', async () => {
     const clock = { t: 3_000_000 * 1000 };
     const c = chain(100n, 3_000_000, clock);
