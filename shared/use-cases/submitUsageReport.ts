@@ -63,8 +63,9 @@ export async function recordReport(deps: JobDeps, jobId: string, mined: MinedRep
  * for progress a committed checkpoint covers, from the platform's relayer key. The relayer's idempotency key is
  * the job id and the report's hash: the same report sent again mines once and answers the same transaction.
  * Records what it paid (from the receipt's `RoyaltyAccrued` events). A job the lab cancelled (`endJob`, the CLI's
- * `job cancel`) or had refunded stops paying at once: no report is relayed after it (`JOB_NOT_ACTIVE`), even while
- * the contract's grace window would still take one.
+ * `job cancel`) or had refunded stops paying at once: no report is relayed after it (`JOB_NOT_ACTIVE`); one relayed
+ * while the cancel was in flight and mined after it is refused by the contract (`LicenseManager_JobEnded`, answered
+ * `JOB_NOT_ACTIVE` by the chain adapter) and pays nothing.
  */
 export async function submitUsageReport(deps: JobDeps, params: SubmitUsageReportParameters): Promise<SubmitUsageReportReturnType> {
   const { input } = params;

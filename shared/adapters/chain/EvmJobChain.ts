@@ -26,7 +26,7 @@ const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
   LicenseManager_AmountMismatch: { code: 'JOB_REPORT_AMOUNT_MISMATCH', message: "An amount is not samples × the license's price per sample" },
   LicenseManager_RateCapExceeded: { code: 'JOB_REPORT_RATE_CAPPED', message: "The report would exceed the job's rate cap now: retry later" },
   LicenseManager_BudgetExceeded: { code: 'JOB_REPORT_BUDGET_EXCEEDED', message: "The report would exceed the job's budget" },
-  LicenseManager_ReportWindowClosed: { code: 'JOB_REPORT_WINDOW_CLOSED', message: "The job's report window (end plus grace period) is over" },
+  LicenseManager_ReportWindowClosed: { code: 'JOB_REPORT_WINDOW_CLOSED', message: "The job's report window (license expiry plus grace period) is over" },
   LicenseManager_JobFinalized: { code: 'JOB_ALREADY_FINISHED', message: 'The job is finalized on chain: no more reports' },
   // The lab ended (cancelled) the job: the contract pays no report after its endJob, even one relayed before it.
   LicenseManager_JobEnded: { code: 'JOB_NOT_ACTIVE', message: 'The lab ended the job on chain: no report is paid after it' },
