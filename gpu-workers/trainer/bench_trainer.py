@@ -30,7 +30,7 @@ sys.path[:0] = [str(HERE), str(HERE / "tests")]
 import torch  # noqa: E402
 
 from provena_trainer.data import prepare  # noqa: E402
-from provena_trainer.protocol import read_frame  # noqa: E402
+from provena_trainer.protocol import DECODER, read_frame  # noqa: E402
 from provena_trainer.recipe import split_sizes  # noqa: E402
 from provena_trainer.train import Trainer, pick_device  # noqa: E402
 from provena_trainer.worker import serve  # noqa: E402
@@ -112,7 +112,8 @@ def main() -> None:
     result = {
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "device": str(DEVICE),
                     "gpu": torch.cuda.get_device_name(0) if DEVICE.type == "cuda" else None,
-                    "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "loadavgStart": os.getloadavg()[0]},
+                    "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "frameDecoder": DECODER,
+                    "loadavgStart": os.getloadavg()[0]},
         "settings": {"rows": ROWS, "epochs": EPOCHS, "timedSteps": STEPS, "batchSize": 64},
         "recipes": {},
     }
