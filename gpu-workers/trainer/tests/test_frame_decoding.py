@@ -174,7 +174,7 @@ def test_orjson_and_the_stdlib_decoder_agree_on_seeded_random_documents():
 
 def test_the_stdlib_decoder_is_used_when_asked_for_and_orjson_otherwise():
     code = "from provena_trainer import protocol as P; print(P.DECODER)"
-    env = {**os.environ, "PYTHONPATH": str(TRAINER_DIR)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(TRAINER_DIR), os.environ.get("PYTHONPATH")]))}
     forced = subprocess.run([sys.executable, "-c", code], env={**env, "PROVENA_TRAINER_JSON": "stdlib"},
                             capture_output=True, text=True, check=True).stdout.strip()
     default = subprocess.run([sys.executable, "-c", code], env={k: v for k, v in env.items() if k != "PROVENA_TRAINER_JSON"},

@@ -164,7 +164,9 @@ def test_read_frame_returns_none_only_at_a_clean_end_of_stream():
 # -- the real process ------------------------------------------------------------------------------------------
 
 def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(TRAINER_DIR)}
+    # PYTHONPATH kept (after ours): where packages come from a --target folder (scripts/gpu-bench.sh) it names it.
+    path = os.pathsep.join(filter(None, [str(TRAINER_DIR), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
 
 
 def _spawn(prefix=()):
