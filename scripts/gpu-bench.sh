@@ -13,8 +13,8 @@
 #
 # Run from the repository root: OUT=/some/dir scripts/gpu-bench.sh. Bounded: every step has its own timeout so the
 # whole run stays under 6 minutes; a bench cut short keeps the recipes it finished (BENCH_TRAINER_OUT).
-# Settings: PROVENA_GPU_PYTHON (default python3), BENCH_TRAINER_ROWS (default 20000), GPU_BENCH_PYTEST_S (150),
-# GPU_BENCH_STEP_S (95: each of the two bench runs).
+# Settings: PROVENA_GPU_PYTHON (default python3), BENCH_TRAINER_ROWS (default 20000), GPU_BENCH_PYTEST_S (140),
+# GPU_BENCH_STEP_S (90: each of the two bench runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -58,7 +58,7 @@ except ImportError:
 
 step "pytest (gpu-workers/trainer, CUDA visible)"
 set +e
-(cd gpu-workers/trainer && timeout "${GPU_BENCH_PYTEST_S:-150}" "$PY" -m pytest -q -p no:cacheprovider -rs tests) 2>&1 | tee "$OUT/pytest.txt"
+(cd gpu-workers/trainer && timeout "${GPU_BENCH_PYTEST_S:-140}" "$PY" -m pytest -p no:cacheprovider -rs tests) 2>&1 | tee "$OUT/pytest.txt"
 PYTEST_RC=${PIPESTATUS[0]}
 set -e
 echo "pytest exit status: $PYTEST_RC"
@@ -70,10 +70,10 @@ bench() {  # $1: cuda|cpu
   set +e
   if [ "$name" = cpu ]; then
     CUDA_VISIBLE_DEVICES= BENCH_TRAINER_OUT="$OUT/trainer-$name.json" BENCH_TRAINER_ROWS="${BENCH_TRAINER_ROWS:-20000}" \
-      timeout "${GPU_BENCH_STEP_S:-95}" "$PY" gpu-workers/trainer/bench_trainer.py > /dev/null
+      timeout "${GPU_BENCH_STEP_S:-90}" "$PY" gpu-workers/trainer/bench_trainer.py > /dev/null
   else
     BENCH_TRAINER_OUT="$OUT/trainer-$name.json" BENCH_TRAINER_ROWS="${BENCH_TRAINER_ROWS:-20000}" \
-      timeout "${GPU_BENCH_STEP_S:-95}" "$PY" gpu-workers/trainer/bench_trainer.py > /dev/null
+      timeout "${GPU_BENCH_STEP_S:-90}" "$PY" gpu-workers/trainer/bench_trainer.py > /dev/null
   fi
   rc=$?
   set -e
