@@ -37,9 +37,10 @@ step "wheels from .gpu-wheels into $SITE"
 ls .gpu-wheels/*.whl > /dev/null  # fails here, clearly, when the folder was not carried
 rm -rf "$SITE"
 mkdir -p "$SITE"
-if "$PY" -m pip --version > /dev/null 2>&1; then
-  "$PY" -m pip install --disable-pip-version-check --no-index --no-deps --quiet --target "$SITE" .gpu-wheels/*.whl
-else  # no pip in this Python: a wheel is a zip laid out for site-packages
+if ! "$PY" -m pip install --disable-pip-version-check --no-index --no-deps --quiet --target "$SITE" .gpu-wheels/*.whl; then
+  echo "no usable pip in this Python: unpacking the wheels (a wheel is a zip laid out for site-packages)"
+  rm -rf "$SITE"
+  mkdir -p "$SITE"
   for w in .gpu-wheels/*.whl; do "$PY" -m zipfile -e "$w" "$SITE"; done
 fi
 export PYTHONPATH="$SITE"
