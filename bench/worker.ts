@@ -41,6 +41,7 @@ import { commitCheckpoint } from '../gpu-workers/agent/checkpoints.js';
 import { startLocalWorker } from '../gpu-workers/agent/localWorker.js';
 import { parseRows } from '../gpu-workers/agent/rows.js';
 import { train } from '../gpu-workers/agent/training.js';
+import { trainerVenvDir, venvPython } from '../gpu-workers/trainer/runtime.mjs';
 import { reviewsCsv, ticketsJsonl } from '../scripts/demo/data.js';
 import { machineNow } from './lib/figures.js';
 import { freePort, percentile, startFloor } from './lib/load.js';
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
     console.log(`SIGTERM -> lease released: ${sigtermMs.toFixed(0)} ms (status ${released.status})`);
 
     // ------------------------------------------------------------------ the trainer's own bench (pipe vs memory, DP-SGD vs SGD)
-    const py = join(ROOT, '.provena', 'trainer-venv', 'bin', 'python');
+    const py = venvPython(trainerVenvDir());
     const tb = await promisify(execFile)(py, [join(ROOT, 'gpu-workers', 'trainer', 'bench_trainer.py')], {
       cwd: ROOT, maxBuffer: 16 * 2 ** 20,
       env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(TRAINER_ROWS), BENCH_TRAINER_REPEATS: '5' },

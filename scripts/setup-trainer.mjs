@@ -50,7 +50,7 @@ const pipArgs = (process.env.PROVENA_PIP_ARGS ?? '--retries 0 --timeout 5').spli
 const ok =
   run(python, ['-m', 'venv', venv]) &&
   run(venvPython(venv), ['-m', 'pip', 'install', '--disable-pip-version-check', ...pipArgs, '-r', REQUIREMENTS]) &&
-  run(venvPython(venv), ['-c', 'import torch, numpy, safetensors, jsonschema; print("torch", torch.__version__)']);
+  run(venvPython(venv), ['-c', 'import torch, numpy, safetensors, jsonschema, orjson; print("torch", torch.__version__)']);
 if (!ok) {
   rmSync(venv, { recursive: true, force: true }); // no half-built venv that a later check could take for ready
   giveUp(`could not build ${venv} from ${REQUIREMENTS}`);

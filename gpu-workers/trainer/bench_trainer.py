@@ -8,7 +8,9 @@
 Run: `OMP_NUM_THREADS=2 .provena/trainer-venv/bin/python gpu-workers/trainer/bench_trainer.py` (from the repo root).
 Settings: BENCH_TRAINER_ROWS (default 4000), BENCH_TRAINER_EPOCHS (3), BENCH_TRAINER_STEPS (30 timed steps),
 BENCH_TRAINER_REPEATS (2: in-memory and pipe runs alternate, the fastest of each counts; one untimed warm-up run
-of each per recipe first), BENCH_TRAINER_ONLY (comma-separated recipe kinds; default all). The cores may be shared: read the ratios with the load averages printed.
+of each per recipe first), BENCH_TRAINER_ONLY (comma-separated recipe kinds; default all), BENCH_TRAINER_OUT (also
+write the JSON to this file after each recipe, `"complete": false` until the last: a run cut short keeps its
+finished recipes). Frames are decoded with orjson, or the stdlib json with PROVENA_TRAINER_JSON=stdlib. The cores may be shared: read the ratios with the load averages printed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path[:0] = [str(HERE), str(HERE / "tests")]
 import torch  # noqa: E402
 
 from provena_trainer.data import prepare  # noqa: E402
-from provena_trainer.protocol import read_frame  # noqa: E402
+from provena_trainer.protocol import DECODER, read_frame  # noqa: E402
 from provena_trainer.recipe import split_sizes  # noqa: E402
 from provena_trainer.train import Trainer, pick_device  # noqa: E402
 from provena_trainer.worker import serve  # noqa: E402
@@ -84,7 +86,8 @@ def _subprocess(r, columns, rows, out: Path) -> float:
     stream = job_stream(r, columns, rows, out, batch_rows=500, device=DEVICE.type)
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "provena_trainer"], input=stream, capture_output=True, cwd=HERE,
-                       env={**os.environ, "PYTHONPATH": str(HERE)}, check=False)
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))},
+                       check=False)
     wall = time.perf_counter() - t0
     if p.returncode != 0 or decode_all(p.stdout)[-1]["type"] != "model":
         raise RuntimeError(p.stderr.decode()[-2000:])
@@ -112,7 +115,8 @@ def main() -> None:
     result = {
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "device": str(DEVICE),
                     "gpu": torch.cuda.get_device_name(0) if DEVICE.type == "cuda" else None,
-                    "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "loadavgStart": os.getloadavg()[0]},
+                    "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "frameDecoder": DECODER,
+                    "loadavgStart": os.getloadavg()[0]},
         "settings": {"rows": ROWS, "epochs": EPOCHS, "timedSteps": STEPS, "batchSize": 64},
         "recipes": {},
     }
@@ -148,8 +152,18 @@ def main() -> None:
             "stepMsDpSgd": round(dp * 1e3, 3),
             "dpOverSgdStepTime": round(dp / sgd, 2),
         }
+        _save(result, complete=False)
     result["machine"]["loadavgEnd"] = os.getloadavg()[0]
+    _save(result, complete=True)
     print(json.dumps(result, indent=2))
+
+
+def _save(result: dict, complete: bool) -> None:
+    out = os.environ.get("BENCH_TRAINER_OUT")
+    if out:
+        tmp = f"{out}.tmp"
+        Path(tmp).write_text(json.dumps({**result, "complete": complete}, indent=2) + "\n")
+        os.replace(tmp, out)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Sequence
 
 import numpy as np
@@ -59,7 +61,8 @@ class RowStore:
             self.columns = cols
         elif cols != self.columns:
             raise TrainerError(DATA_INVALID, "batch 'columns' differ from the first batch's")
-        if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == len(cols) for r in rows):
+        # C-speed checks (no Python loop per row): every row a JSON array, all of len(cols) values.
+        if type(rows) is not list or not set(map(type, rows)) <= {list} or not set(map(len, rows)) <= {len(cols)}:
             raise TrainerError(DATA_INVALID, f"batch 'rows' must be arrays of {len(cols)} values")
         if self.n_rows + len(rows) > MAX_ROWS:
             raise TrainerError(DATA_INVALID, f"more than {MAX_ROWS} rows")
@@ -79,11 +82,14 @@ class RowStore:
         return self._digest.copy().hexdigest()
 
     def all_rows(self) -> list[list[Any]]:
-        return [r for d in self.dataset_ids for r in self.rows[d]]
+        out: list[list[Any]] = []
+        for d in self.dataset_ids:
+            out.extend(self.rows[d])
+        return out
 
-    def sources(self) -> list[int]:
+    def sources(self) -> np.ndarray:
         """For each row of `all_rows()`, the index of its dataset in `dataset_ids` (metering counts by it)."""
-        return [i for i, d in enumerate(self.dataset_ids) for _ in self.rows[d]]
+        return np.repeat(np.arange(len(self.dataset_ids), dtype=np.int64), [len(self.rows[d]) for d in self.dataset_ids])
 
 
 def split_indices(n_rows: int, n_val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,39 +163,69 @@ class Preprocessor:
                 toks = [index.get(w, UNK) for w in tokenize(row[c])[: self.max_tokens]]
                 ids[r, : len(toks)] = toks
             return (torch.from_numpy(ids),)
+        # Column by column, no Python loop per value beyond reading the column (the same float64 arithmetic as
+        # `(v - mean) / std` per value, then rounded to float32).
         num = np.zeros((len(rows), len(self.numeric)), dtype=np.float32)
         for j, name in enumerate(self.numeric):
-            c = self._col(name)
-            mean, std = self.numeric_mean[j], self.numeric_std[j]
-            for r, row in enumerate(rows):
-                v = _number(row[c], name)
-                num[r, j] = 0.0 if v is None else (v - mean) / std  # missing -> the training mean
+            vals, missing = _numbers(_column(rows, self._col(name)), name)
+            z = (vals - self.numeric_mean[j]) / self.numeric_std[j]
+            if missing is not None:
+                z[missing] = 0.0  # missing -> the training mean
+            num[:, j] = z
         cat = np.zeros((len(rows), len(self.categorical)), dtype=np.int64)
         for j, name in enumerate(self.categorical):
-            c = self._col(name)
             index = {v: i + 1 for i, v in enumerate(self.categories[j])}
-            for r, row in enumerate(rows):
-                cat[r, j] = index.get(_category_key(row[c]), 0)  # type: ignore[arg-type]
+            cat[:, j] = np.fromiter(map(index.get, _category_keys(_column(rows, self._col(name))), repeat(0)),
+                                    dtype=np.int64, count=len(rows))
         return torch.from_numpy(num), torch.from_numpy(cat)
 
     def targets(self, rows: Sequence[Sequence[Any]]) -> torch.Tensor:
-        c = self._col(self.label)
+        col = _column(rows, self._col(self.label))
         if self.kind == "tabular-regressor":
-            ys = []
-            for row in rows:
-                v = _number(row[c], self.label)
-                if v is None:
-                    raise TrainerError(DATA_INVALID, f"label {self.label!r} is missing in a row")
-                ys.append((v - self.label_mean) / self.label_std)
-            return torch.tensor(ys, dtype=torch.float32)
-        index = {k: i for i, k in enumerate(self.classes)}
-        ys = []
-        for row in rows:
-            k = _category_key(row[c])
-            if k is None:
+            vals, missing = _numbers(col, self.label)
+            if missing is not None:
                 raise TrainerError(DATA_INVALID, f"label {self.label!r} is missing in a row")
-            ys.append(index[k])
-        return torch.tensor(ys, dtype=torch.int64)
+            return torch.from_numpy(((vals - self.label_mean) / self.label_std).astype(np.float32))
+        keys = _category_keys(col)
+        if None in keys:
+            raise TrainerError(DATA_INVALID, f"label {self.label!r} is missing in a row")
+        index = {k: i for i, k in enumerate(self.classes)}
+        return torch.from_numpy(np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys)))
+
+
+def _column(rows: Sequence[Sequence[Any]], c: int) -> list[Any]:
+    return list(map(itemgetter(c), rows))
+
+
+_PLAIN_NUMBERS = frozenset({float, int, type(None)})
+
+
+def _numbers(col: list[Any], name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """A numeric column as float64 (missing values 0.0) and the mask of missing ones (None when none is missing).
+    Values must be numbers or null: anything else, or a non-finite number, is TRAINER_DATA_INVALID."""
+    kinds = set(map(type, col))
+    if not kinds <= _PLAIN_NUMBERS:  # bool, str, ... (or a float subclass): per value, for the exact error
+        col = [_number(v, name) for v in col]
+        kinds = {float, type(None)} if None in col else {float}
+    missing = None
+    if type(None) in kinds:
+        missing = np.fromiter(map(_is_none, col), dtype=bool, count=len(col))
+        col = [0.0 if v is None else v for v in col]
+    try:
+        vals = np.array(col, dtype=np.float64)
+    except OverflowError:  # an integer beyond the double range (rows handed over in memory; frames refuse it)
+        raise TrainerError(DATA_INVALID, f"numeric column {name!r} holds a non-finite value") from None
+    if vals.ndim != 1 or not np.isfinite(vals).all():
+        raise TrainerError(DATA_INVALID, f"numeric column {name!r} holds a non-finite value")
+    return vals, missing
+
+
+def _is_none(v: Any) -> bool:
+    return v is None
+
+
+def _category_keys(col: list[Any]) -> list[str | None]:
+    return col if set(map(type, col)) <= {str} else [_category_key(v) for v in col]
 
 
 def _number(v: Any, name: str) -> float | None:
@@ -212,13 +248,12 @@ def fit_preprocessor(recipe: dict[str, Any], columns: list[str], rows: Sequence[
     train = [rows[i] for i in train_idx]
     lc = p._col(recipe["label"])
     if kind == "tabular-regressor":
-        ys = [_number(r[lc], p.label) for r in train]
-        if any(y is None for y in ys):
+        arr, missing = _numbers(_column(train, lc), p.label)
+        if missing is not None:
             raise TrainerError(DATA_INVALID, f"label {p.label!r} is missing in a row")
-        arr = np.asarray(ys, dtype=np.float64)
         p.label_mean, p.label_std = float(arr.mean()), float(arr.std()) or 1.0
     else:
-        keys = [_category_key(r[lc]) for r in rows]
+        keys = _category_keys(_column(rows, lc))
         if any(k is None for k in keys):
             raise TrainerError(DATA_INVALID, f"label {p.label!r} is missing in a row")
         p.classes = sorted(set(keys))  # type: ignore[arg-type]
@@ -235,7 +270,9 @@ def fit_preprocessor(recipe: dict[str, Any], columns: list[str], rows: Sequence[
         if f["name"] == p.label:
             raise TrainerError(DATA_INVALID, f"column {p.label!r} is both a feature and the label")
         if f["type"] == "numeric":
-            vals = np.asarray([v for v in (_number(r[c], f["name"]) for r in train) if v is not None], dtype=np.float64)
+            vals, missing = _numbers(_column(train, c), f["name"])
+            if missing is not None:
+                vals = vals[~missing]
             mean = float(vals.mean()) if len(vals) else 0.0
             std = float(vals.std()) if len(vals) else 1.0
             p.numeric.append(f["name"])
@@ -243,7 +280,7 @@ def fit_preprocessor(recipe: dict[str, Any], columns: list[str], rows: Sequence[
             p.numeric_std.append(std if std > 0 else 1.0)
         else:
             p.categorical.append(f["name"])
-            p.categories.append(_vocab([_category_key(r[c]) for r in train], MAX_CATEGORIES))
+            p.categories.append(_vocab(_category_keys(_column(train, c)), MAX_CATEGORIES))
     return p
 
 

@@ -18,6 +18,8 @@ from synth import DP, decode_all, job_stream, recipe, tabular_rows
 TRAINER_DIR = Path(__file__).resolve().parent.parent
 COLUMNS, ROWS = tabular_rows(300, seed=8)
 RECIPE = recipe("tabular-classifier", epochs=2)
+#: In-process frame tests run under both frame decoders (orjson and the stdlib fallback): same frames, same outcome.
+frame_test = pytest.mark.usefixtures("decoder")
 
 
 def _serve(data: bytes):
@@ -44,6 +46,7 @@ def _frame_bytes(body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + body
 
 
+@frame_test
 def test_a_job_streams_plan_metrics_checkpoints_and_a_model_whose_sha256_matches_the_file(tmp_path):
     exit_code, frames = _serve(_stream(tmp_path))
 
@@ -55,6 +58,7 @@ def test_a_job_streams_plan_metrics_checkpoints_and_a_model_whose_sha256_matches
     assert Path(model["path"]) == tmp_path / "model.safetensors"
 
 
+@frame_test
 def test_a_stream_cut_inside_a_frame_length_is_truncated_and_writes_no_model(tmp_path):
     data = _stream(tmp_path)
     start_len = 4 + struct.unpack(">I", data[:4])[0]
@@ -62,12 +66,14 @@ def test_a_stream_cut_inside_a_frame_length_is_truncated_and_writes_no_model(tmp
     _assert_refused(tmp_path, data[: start_len + 2], P.FRAME_TRUNCATED)
 
 
+@frame_test
 def test_a_stream_cut_inside_a_batch_is_truncated_and_writes_no_model(tmp_path):
     data = _stream(tmp_path)
 
     _assert_refused(tmp_path, data[: len(data) // 2], P.FRAME_TRUNCATED)
 
 
+@frame_test
 def test_a_stream_that_ends_before_the_end_frame_is_truncated(tmp_path):
     data = _stream(tmp_path)
     end = encode_frame({"type": "end", "rows": {"ds_1": 300}})
@@ -75,6 +81,7 @@ def test_a_stream_that_ends_before_the_end_frame_is_truncated(tmp_path):
     assert "before the 'end' frame" in _assert_refused(tmp_path, data[: -len(end)], P.FRAME_TRUNCATED)
 
 
+@frame_test
 def test_a_frame_longer_than_the_limit_is_refused_before_its_body_is_read(tmp_path):
     data = _stream(tmp_path)
     start_len = 4 + struct.unpack(">I", data[:4])[0]
@@ -83,8 +90,12 @@ def test_a_frame_longer_than_the_limit_is_refused_before_its_body_is_read(tmp_pa
     _assert_refused(tmp_path, data[:start_len] + huge, P.FRAME_TOO_LARGE)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'{"type":1}', b"\xff\xfe{}", b'{"type":"batch","x":NaN}'],
-                         ids=["syntax", "array", "type-not-string", "not-utf8", "nan"])
+@frame_test
+@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'{"type":1}', b"\xff\xfe{}", b'{"type":"batch","x":NaN}',
+                                  b'{"type":"batch","x":1e400}', b'{"type":"batch","x":"\\ud800"}',
+                                  b'{"type":"batch","x":' + b"[" * 1024 + b"]" * 1024 + b"}"],
+                         ids=["syntax", "array", "type-not-string", "not-utf8", "nan", "overflow", "lone-surrogate",
+                              "nested-1025-deep"])
 def test_a_malformed_frame_is_refused(tmp_path, body):
     data = _stream(tmp_path)
     start_len = 4 + struct.unpack(">I", data[:4])[0]
@@ -92,16 +103,19 @@ def test_a_malformed_frame_is_refused(tmp_path, body):
     _assert_refused(tmp_path, data[:start_len] + _frame_bytes(body), P.FRAME_MALFORMED)
 
 
+@frame_test
 def test_a_first_frame_other_than_start_is_a_protocol_violation(tmp_path):
     _assert_refused(tmp_path, encode_frame({"type": "end", "rows": {}}), P.PROTOCOL_VIOLATION)
 
 
+@frame_test
 def test_a_recipe_outside_the_schema_is_refused_naming_the_field(tmp_path):
     data = job_stream({**RECIPE, "epochs": 0}, COLUMNS, ROWS, tmp_path)
 
     assert "epochs" in _assert_refused(tmp_path, data, P.RECIPE_INVALID)
 
 
+@frame_test
 def test_a_batch_that_skips_positions_is_a_protocol_violation(tmp_path):
     frames = decode_all(_stream(tmp_path))
     del frames[2]  # the second batch: positions jump from 100 to 200
@@ -110,6 +124,7 @@ def test_a_batch_that_skips_positions_is_a_protocol_violation(tmp_path):
     assert "expected 100" in message
 
 
+@frame_test
 def test_an_end_frame_whose_counts_differ_from_the_rows_received_is_refused(tmp_path):
     frames = decode_all(_stream(tmp_path))
     frames[-1]["rows"]["ds_1"] = 301
@@ -117,6 +132,7 @@ def test_an_end_frame_whose_counts_differ_from_the_rows_received_is_refused(tmp_
     _assert_refused(tmp_path, b"".join(encode_frame(f) for f in frames), P.PROTOCOL_VIOLATION)
 
 
+@frame_test
 def test_text_in_a_numeric_column_is_invalid_data(tmp_path):
     rows = [list(r) for r in ROWS]
     rows[5][0] = "12.5"
@@ -124,6 +140,7 @@ def test_text_in_a_numeric_column_is_invalid_data(tmp_path):
     _assert_refused(tmp_path, job_stream(RECIPE, COLUMNS, rows, tmp_path), P.DATA_INVALID)
 
 
+@frame_test
 def test_a_dp_job_whose_planned_epsilon_exceeds_the_budget_does_not_start(tmp_path):
     r = {**RECIPE, "dp": DP}
 
@@ -133,10 +150,12 @@ def test_a_dp_job_whose_planned_epsilon_exceeds_the_budget_does_not_start(tmp_pa
     assert not (tmp_path / "checkpoints").exists()
 
 
+@frame_test
 def test_a_job_without_dp_on_a_dataset_with_a_privacy_budget_does_not_start(tmp_path):
     _assert_refused(tmp_path, _stream(tmp_path, privacyBudget=100.0), P.PRIVACY_BUDGET_EXCEEDED)
 
 
+@frame_test
 def test_read_frame_returns_none_only_at_a_clean_end_of_stream():
     assert read_frame(io.BytesIO(b"")) is None
     assert read_frame(io.BytesIO(encode_frame({"type": "x"}))) == {"type": "x"}
@@ -145,7 +164,9 @@ def test_read_frame_returns_none_only_at_a_clean_end_of_stream():
 # -- the real process ------------------------------------------------------------------------------------------
 
 def _env():
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(TRAINER_DIR)}
+    # PYTHONPATH kept (after ours): where packages come from a --target folder (scripts/gpu-bench.sh) it names it.
+    path = os.pathsep.join(filter(None, [str(TRAINER_DIR), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
 
 
 def _spawn(prefix=()):
@@ -217,6 +238,7 @@ def test_a_killed_trainer_resumed_from_its_checkpoint_delivers_the_same_model_by
     assert frames[-2]["type"] == "checkpoint"
 
 
+@frame_test
 def test_a_start_frame_with_an_unknown_field_is_a_protocol_violation(tmp_path):
     frames = decode_all(_stream(tmp_path))
     frames[0]["readFrom"] = "/etc/passwd"
@@ -242,12 +264,14 @@ def test_asking_for_cuda_without_a_cuda_device_is_refused_clearly(tmp_path):
     assert "cuda" in message
 
 
+@frame_test
 def test_a_dp_recipe_whose_planned_epsilon_exceeds_its_own_target_epsilon_does_not_start(tmp_path):
     r = {**RECIPE, "dp": {**DP, "targetEpsilon": 0.1}}
 
     _assert_refused(tmp_path, job_stream(r, COLUMNS, ROWS, tmp_path), P.PRIVACY_BUDGET_EXCEEDED)
 
 
+@frame_test
 def test_resuming_with_rows_that_differ_in_one_value_is_refused_as_a_resume_mismatch(tmp_path):
     (tmp_path / "job").mkdir()
     _, frames = _serve(job_stream(RECIPE, COLUMNS, ROWS, tmp_path / "job", checkpointEverySteps=3,
