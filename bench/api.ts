@@ -35,6 +35,7 @@ import { routes as apiRoutes } from '../shared/http/routes.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
 import { runLoad, startFloor, type LoadResult } from './lib/load.js';
 import { machineNow } from './lib/figures.js';
+import { runMain } from './lib/main.js';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
@@ -309,10 +310,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -20,6 +20,7 @@ import { indexChain } from '../shared/use-cases/indexChain.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
 import { startFreshStack } from '../stack/freshStack.js';
 import { machineNow } from './lib/figures.js';
+import { runMain } from './lib/main.js';
 
 const LICENSES = Number(process.env.BENCH_INDEXER_LICENSES ?? 100);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,10 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

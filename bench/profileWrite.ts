@@ -21,6 +21,7 @@ import { signRequest } from '../shared/auth/signedRequest.js';
 import { ProvenaClient } from '../shared/sdk/client.js';
 import { exampleListing } from '../cli/example-listing.js';
 import { percentile, runLoad, startFloor } from './lib/load.js';
+import { runMain } from './lib/main.js';
 
 const N = Number(process.env.BENCH_PROFILE_REQUESTS ?? 100);
 /** Where to also write the timed loop's raw V8 CPU profile (open it in Chrome DevTools), if set. */
@@ -162,10 +163,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);
