@@ -3,6 +3,7 @@
  * writer behind the trainer's pipe (trainerDriver.ts) and the Nitro enclave ↔ parent channel (nitro/protocol.ts).
  * Each caller passes its size limit, its schema and how a refusal becomes its own error (its codes and words).
  */
+import type { Writable } from 'node:stream';
 import type * as z from 'zod';
 
 /** Why a frame was refused. */
@@ -63,4 +64,18 @@ export async function* readFrames<T>(source: AsyncIterable<Uint8Array>, rules: F
     }
   }
   if (buf.length > 0) throw rules.refuse('truncated', '');
+}
+
+/** Writes `bytes`, resolving once `stream` accepted them: at once, or after `drain` (or `close`) when its buffer was full. */
+export async function writeWithBackpressure(stream: Writable, bytes: Uint8Array): Promise<void> {
+  if (stream.write(bytes)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ProvenaError } from '../../shared/errors.js';
 import { MAX_TRAINER_FRAME_BYTES, TrainerOutputFrame, type TrainerInputFrame } from '../../shared/schemas/trainerProtocol.js';
 import { checkTrainerRuntime } from '../trainer/runtime.mjs';
-import { encodeFrameBytes, readFrames, type FrameFault, type FrameRules } from './frames.js';
+import { encodeFrameBytes, readFrames, writeWithBackpressure, type FrameFault, type FrameRules } from './frames.js';
 
 const MESSAGES: Record<FrameFault, (detail: string) => string> = {
   oversized: (n) => `the trainer wrote a frame of ${n} bytes`,
@@ -94,17 +94,7 @@ export function startTrainer(options: StartTrainerOptions = {}): TrainerProcess 
   return {
     async send(frame) {
       if (stdinError || child.stdin.destroyed) return;
-      if (!child.stdin.write(encodeFrame(frame))) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            child.stdin.off('drain', done);
-            child.stdin.off('close', done);
-            resolve();
-          };
-          child.stdin.once('drain', done);
-          child.stdin.once('close', done);
-        });
-      }
+      await writeWithBackpressure(child.stdin, encodeFrame(frame));
     },
     close() {
       if (!child.stdin.destroyed) child.stdin.end();

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import * as z from 'zod';
 import { ProvenaError } from '../../../shared/errors.js';
 import { MAX_TRAINER_FRAME_BYTES, TrainerInputFrame, TrainerOutputFrame } from '../../../shared/schemas/trainerProtocol.js';
-import { encodeFrameBytes, readFrames, type FrameFault } from '../frames.js';
+import { encodeFrameBytes, readFrames, writeWithBackpressure, type FrameFault } from '../frames.js';
 
 /** Protocol version both sides announce in `hello`; a mismatch closes the channel. */
 export const PROTOCOL_VERSION = 1;
@@ -150,17 +150,7 @@ export class FrameChannel<In extends { type: string }, Out extends EnclaveFrame 
   /** Writes one frame; resolves once the socket accepted it (after `drain` when its buffer was full). */
   async send(frame: Out): Promise<void> {
     if (this.socket.destroyed || this.socket.writableEnded) throw channelError('WORKER_CHANNEL_CLOSED', 'the channel is closed');
-    if (!this.socket.write(encodeChannelFrame(frame))) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.once('drain', done);
-        this.socket.once('close', done);
-      });
-    }
+    await writeWithBackpressure(this.socket, encodeChannelFrame(frame));
   }
 
   /** Sends `bytes` on `stream` as chunk frames (one empty last chunk for no bytes). */
