@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, SigningKey, Wallet, getAddress, hexlify, randomBytes, verifyTypedData } from 'ethers';
-import { startStack } from '../stack/stack.js';
+import { startFreshStack } from '../stack/freshStack.js';
 import { AUTH_HEADERS, bodyHash, signRequest, verifySignedRequest } from '../shared/auth/signedRequest.js';
 import { REQUEST_TYPES, requestDomain } from '../shared/eip712.js';
 import type { VerifyDeps } from '../shared/auth/signedRequest.js';
@@ -33,8 +33,9 @@ import { exampleListing } from '../cli/example-listing.js';
 import { LicenseManager__factory, MockUSD__factory } from '../contracts/typechain/index.js';
 import { routes as apiRoutes } from '../shared/http/routes.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
-import { freePort, runLoad, startFloor, type LoadResult } from './lib/load.js';
+import { runLoad, startFloor, type LoadResult } from './lib/load.js';
 import { machineNow } from './lib/figures.js';
+import { runMain } from './lib/main.js';
 
 const REQUESTS = Number(process.env.BENCH_API_REQUESTS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_API_CONCURRENCY ?? 8);
@@ -149,14 +150,7 @@ async function main(): Promise<void> {
 
   const dataDir = await mkdtemp(join(tmpdir(), 'provena-bench-api-'));
   const t0 = performance.now();
-  const stack = await startStack({
-    ...process.env,
-    PROVENA_DATA_DIR: join(dataDir, 'data'),
-    PROVENA_API_PORT: String(await freePort()),
-    PROVENA_CHAIN_PORT: String(await freePort()),
-    PROVENA_DYNAMODB_PORT: String(await freePort()),
-    PROVENA_S3_PORT: String(await freePort()),
-    PROVENA_LOG_LEVEL: 'SILENT',
+  const stack = await startFreshStack(join(dataDir, 'data'), {
     // The per-client rate limit would answer 429 to a load generator: off, as on a private bench.
     PROVENA_RATE_LIMIT_RPS: '0',
   });
@@ -316,10 +310,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -18,9 +18,9 @@ import { DatasetRegistry__factory, LicenseManager__factory, MockUSD__factory } f
 import { createIndexerFromEnv } from '../functions/_lib/indexer.js';
 import { indexChain } from '../shared/use-cases/indexChain.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
-import { startStack } from '../stack/stack.js';
+import { startFreshStack } from '../stack/freshStack.js';
 import { machineNow } from './lib/figures.js';
-import { freePort } from './lib/load.js';
+import { runMain } from './lib/main.js';
 
 const LICENSES = Number(process.env.BENCH_INDEXER_LICENSES ?? 100);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,16 +30,7 @@ const TOPICS = [[LM.getEvent('LicensePurchased').topicHash, LM.getEvent('JobOpen
 async function main(): Promise<void> {
   const machine = machineNow();
   const dataDir = await mkdtemp(join(tmpdir(), 'provena-bench-indexer-'));
-  const stack = await startStack({
-    ...process.env,
-    PROVENA_DATA_DIR: join(dataDir, 'data'),
-    PROVENA_API_PORT: String(await freePort()),
-    PROVENA_CHAIN_PORT: String(await freePort()),
-    PROVENA_DYNAMODB_PORT: String(await freePort()),
-    PROVENA_S3_PORT: String(await freePort()),
-    PROVENA_LOG_LEVEL: 'SILENT',
-    PROVENA_INDEXER_INTERVAL_MS: '60000',
-  });
+  const stack = await startFreshStack(join(dataDir, 'data'), { PROVENA_INDEXER_INTERVAL_MS: '60000' });
   const provider = new JsonRpcProvider(stack.info.rpcUrl, stack.info.chainId, { staticNetwork: true, cacheTimeout: -1 });
   try {
     const c = stack.info.deployment.contracts;
@@ -122,10 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -15,12 +15,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
-import { startStack } from '../stack/stack.js';
+import { startFreshStack } from '../stack/freshStack.js';
 import { getRuntime } from '../functions/_lib/runtime.js';
 import { signRequest } from '../shared/auth/signedRequest.js';
 import { ProvenaClient } from '../shared/sdk/client.js';
 import { exampleListing } from '../cli/example-listing.js';
-import { freePort, percentile, runLoad, startFloor } from './lib/load.js';
+import { percentile, runLoad, startFloor } from './lib/load.js';
+import { runMain } from './lib/main.js';
 
 const N = Number(process.env.BENCH_PROFILE_REQUESTS ?? 100);
 /** Where to also write the timed loop's raw V8 CPU profile (open it in Chrome DevTools), if set. */
@@ -89,14 +90,7 @@ function wrap<T extends object>(obj: T, name: keyof T & string, label: string, s
 async function main(): Promise<void> {
   const loadStart = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'provena-bench-profile-'));
-  const stack = await startStack({
-    ...process.env,
-    PROVENA_DATA_DIR: join(dataDir, 'data'),
-    PROVENA_API_PORT: String(await freePort()),
-    PROVENA_CHAIN_PORT: String(await freePort()),
-    PROVENA_DYNAMODB_PORT: String(await freePort()),
-    PROVENA_S3_PORT: String(await freePort()),
-    PROVENA_LOG_LEVEL: 'SILENT',
+  const stack = await startFreshStack(join(dataDir, 'data'), {
     // The stack's per-client rate limit would answer 429 to a load generator: off, as on a private bench.
     PROVENA_RATE_LIMIT_RPS: '0',
   });
@@ -169,10 +163,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

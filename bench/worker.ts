@@ -34,7 +34,8 @@ import { requestDataKey } from '../shared/sdk/fetchData.js';
 import { buyLicense } from '../shared/sdk/license.js';
 import { uploadDataset } from '../shared/sdk/upload.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
-import { startStack, STACK_WORKER_OPERATOR_ACCOUNTS, type RunningStack } from '../stack/stack.js';
+import { startFreshStack } from '../stack/freshStack.js';
+import { STACK_WORKER_OPERATOR_ACCOUNTS, type RunningStack } from '../stack/stack.js';
 import { anonymizeTable, type Cell } from '../gpu-workers/agent/anonymizer/index.js';
 import { devAttestor } from '../gpu-workers/agent/attestor.js';
 import { commitCheckpoint } from '../gpu-workers/agent/checkpoints.js';
@@ -44,7 +45,7 @@ import { train } from '../gpu-workers/agent/training.js';
 import { trainerVenvDir, venvPython } from '../gpu-workers/trainer/runtime.mjs';
 import { reviewsCsv, ticketsJsonl } from '../scripts/demo/data.js';
 import { machineNow } from './lib/figures.js';
-import { freePort, percentile, startFloor } from './lib/load.js';
+import { percentile, startFloor } from './lib/load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ROWS = Number(process.env.BENCH_WORKER_ROWS ?? 1500);
@@ -109,17 +110,7 @@ async function main(): Promise<void> {
     const anonRows = anonymized.reduce((s, a) => s + a.rows.length, 0);
 
     // ------------------------------------------------------------------ the stack, two datasets, a license, three jobs
-    stack = await startStack({
-      ...process.env,
-      PROVENA_DATA_DIR: dataDir,
-      PROVENA_API_PORT: String(await freePort()),
-      PROVENA_CHAIN_PORT: String(await freePort()),
-      PROVENA_DYNAMODB_PORT: String(await freePort()),
-      PROVENA_S3_PORT: String(await freePort()),
-      PROVENA_LOG_LEVEL: 'SILENT',
-      PROVENA_STACK_WORKERS: '0',
-      PROVENA_JOB_LEASE_SECONDS: '120',
-    });
+    stack = await startFreshStack(dataDir, { PROVENA_JOB_LEASE_SECONDS: '120' });
     const { info } = stack;
     const provider = new JsonRpcProvider(info.rpcUrl, info.chainId, { staticNetwork: true, cacheTimeout: -1 });
     const signer = (i: number): Signer => new NonceManager(new Wallet(devAccountKey(i), provider));

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Contract, Wallet, type Signer } from 'ethers';
 import { MockUSD__factory } from '../contracts/typechain/index.js';
+import { rng } from '../scripts/demo/data.js';
 import { verifyRoyaltyProof } from '../shared/domain/royaltyTree.js';
 import { licenseManagerDomain, signUsageReport } from '../shared/eip712.js';
 import { routes } from '../shared/http/routes.js';
@@ -28,18 +29,6 @@ const ONCHAIN_RECIPIENT_ACCOUNT = 18;
 
 const dir = mkdtempSync(join(tmpdir(), 'provena-royalties-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** mulberry32: a small seeded PRNG, so the random sequence is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const api = clientFor();
 const token = () => MockUSD__factory.connect(stackInfo().deployment.contracts.PaymentToken as string, provider());
@@ -134,7 +123,7 @@ describe('royalties of recipients', () => {
   });
 
   it("answers the contract views' numbers for every recipient after a seeded random sequence of reports and claims", async () => {
-    const random = prng(0x9e3779b9);
+    const random = rng(0x9e3779b9); // mulberry32: the same sequence on every run
     const recipients: Record<string, Wallet> = { [b.address]: b, [c.address]: c, [d.address]: d };
     const all = [onchain.address, b.address, c.address, d.address];
     const datasetsOf = (r: string) => [ds1, ds2].filter((id) => splits.get(id)?.has(r));

@@ -5,76 +5,35 @@
  * after the cancel (the API refuses reports, and the contract refuses any report mined after the cancel); a key request under the job after the cancel is refused with `JOB_NOT_ACTIVE`; the lease is
  * released.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { SigningKey, Wallet } from 'ethers';
-import { startLocalWorker, type LocalWorker } from '../gpu-workers/agent/localWorker.js';
-import { checkTrainerRuntime } from '../gpu-workers/trainer/runtime.mjs';
+import { describe, expect, it } from '@jest/globals';
+import { Wallet } from 'ethers';
 import { createDynamoClient } from '../shared/adapters/aws/dynamo.js';
 import { DynamoJobRepo } from '../shared/adapters/aws/DynamoJobRepo.js';
 import { DevAttestor } from '../shared/attestation/devAttestor.js';
 import { routes } from '../shared/http/routes.js';
 import { requestDataKey } from '../shared/sdk/fetchData.js';
-import type { Dataset } from '../shared/schemas/dataset.js';
-import type { Job } from '../shared/schemas/job.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
 import { STACK_WORKER_OPERATOR_ACCOUNTS } from '../stack/stack.js';
 import { runCli } from './support/cli.js';
-import { buyLicense, licenseManager, uploadBytes } from './support/data.js';
+import { buyLicense, licenseManager } from './support/data.js';
 import { codeOf } from './support/errors.js';
-import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 import { tabularCsv, tabularRecipe } from './support/workerData.js';
+import { getJob, openAndSubmitJob, publishCsv, requireTrainer, workerE2e } from './support/workerE2e.js';
 
 const LAB = 24; // past Hardhat's 20 funded accounts: given ETH by hardhat_setBalance (no other test uses it)
-const dir = mkdtempSync(join(tmpdir(), 'provena-cancel-e2e-'));
-const workers: LocalWorker[] = [];
-afterAll(() => {
-  for (const w of workers) w.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const logs: string[] = [];
-const getJob = (jobId: string): Promise<Job> => clientFor().call(routes.getJob, { params: { jobId } });
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; worker logs:\n${logs.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const { logs, until, ...e2e } = workerE2e('provena-cancel-e2e-');
 
 describe('a job the lab cancels while a worker trains it', () => {
   it('stops at the next checkpoint, pays nothing after the cancel, refuses keys with JOB_NOT_ACTIVE, and releases the lease', async () => {
-    if (!checkTrainerRuntime().ok) throw new Error('the trainer venv is missing: npm run setup:trainer');
+    requireTrainer();
     const info = stackInfo();
-    const owner = newWallet();
-    const api = clientFor(owner);
-    const base = listing(owner.address);
-    const columns = [
-      { name: 'x1', type: 'float' as const },
-      { name: 'x2', type: 'float' as const },
-      { name: 'city', type: 'categorical' as const },
-      { name: 'y', type: 'string' as const },
-    ];
-    const created = await api.createDataset(listing(owner.address, { title: 'Cancel rows', dataSchema: { kind: 'tabular', columns }, anonymization: { identifierColumns: [], redactTextPii: true }, license: { ...base.license, pricePerSample: '9' } }));
-    await api.registerDataset(created.id);
-    const d: Dataset = await uploadBytes(api, created.id, Buffer.from(tabularCsv(240, 41)));
+    const d = await publishCsv(newWallet(), tabularCsv(240, 41), { price: '9', overrides: { title: 'Cancel rows' } });
     const labKey = devAccountKey(LAB);
     await provider().send('hardhat_setBalance', [new Wallet(labKey).address, '0x56BC75E2D63100000']);
     const bought = await buyLicense(LAB, [d.chainDatasetId as string]);
-    const lm = licenseManager(bought.lab);
-    const opened = await (await lm.openJob(BigInt(bought.licenseId), 5_000_000n, 1_000_000n)).wait();
-    const jobId: string = opened!.logs.map((l) => lm.interface.parseLog(l)).find((p) => p?.name === 'JobOpened')!.args[0].toString();
     // Long enough that it is still training when cancelled.
-    await clientFor(bought.lab as unknown as Wallet).call(routes.submitJob, {
-      body: { jobId, recipe: tabularRecipe({ epochs: 60, batchSize: 16 }), modelKey: SigningKey.computePublicKey(Wallet.createRandom().signingKey.publicKey, true) },
-    });
+    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 60, batchSize: 16 }));
     // A second attested key for the job (as another attested worker would hold): it gets a key before the cancel.
     const probe = Wallet.createRandom();
     const { nonce } = await clientFor().call(routes.issueAttestationNonce, { params: { jobId } });
@@ -83,15 +42,7 @@ describe('a job the lab cancels while a worker trains it', () => {
     const keyRequest = () => requestDataKey(clientFor(probe as unknown as Wallet), probe as unknown as Wallet, info.chainId, d.id, d.data?.version ?? 1, { type: 'job', jobId });
     expect((await keyRequest()).manifestCid).toBe(d.data!.manifestCid);
 
-    const worker = startLocalWorker({
-      apiUrl: info.apiUrl,
-      operatorKey: devAccountKey(STACK_WORKER_OPERATOR_ACCOUNTS[0]),
-      devRootDir: info.dataDir,
-      workerId: 'cancel-worker',
-      env: { PROVENA_WORKER_ONCE: 'true', PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: '10', PROVENA_WORKER_WORK_DIR: join(dir, 'w') },
-      onLog: (l) => logs.push(l),
-    });
-    workers.push(worker);
+    const worker = e2e.worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'cancel-worker');
     // Paying: a checkpoint committed and a report mined.
     await until('a paid report', async () => ((await getJob(jobId)).reports.some((r) => BigInt(r.paid) > 0n) ? true : undefined), 240_000);
 

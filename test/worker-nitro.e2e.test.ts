@@ -7,21 +7,19 @@
  * completes, its evidence says Nitro mode, and royalties reconcile to the wei.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SigningKey, Wallet } from 'ethers';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Wallet } from 'ethers';
 import { receiptSigner } from '../gpu-workers/agent/delivery.js';
-import { startLocalNitroPair, type Side } from '../gpu-workers/agent/nitro/localPair.js';
-import { checkTrainerRuntime } from '../gpu-workers/trainer/runtime.mjs';
+import { startLocalNitroPair } from '../gpu-workers/agent/nitro/localPair.js';
 import { LocalUnixfsContentStore } from '../shared/adapters/ipfs/LocalUnixfsContentStore.js';
 import { DevAttestor } from '../shared/attestation/devAttestor.js';
 import { modeOf } from '../shared/attestation/policy.js';
 import { routes } from '../shared/http/routes.js';
 import { requestDataKey } from '../shared/sdk/fetchData.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
-import { SignedReceipt, type Job } from '../shared/schemas/job.js';
+import { SignedReceipt } from '../shared/schemas/job.js';
 import { devAccountKey } from '../stack/embeddedChain.js';
 import { STACK_WORKER_OPERATOR_ACCOUNTS } from '../stack/stack.js';
 import { buyLicense, licenseManager, uploadBytes } from './support/data.js';
@@ -29,14 +27,10 @@ import { codeOf } from './support/errors.js';
 import { listing } from './support/fixtures.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 import { tabularRecipe, tabularRows } from './support/workerData.js';
+import { expectPaidAtPrices, getJob, openAndSubmitJob, publishCsv, requireTrainer, TABULAR_COLUMNS, workerE2e } from './support/workerE2e.js';
 
 // Short: a Unix socket path is at most 107 bytes.
-const dir = mkdtempSync(join(tmpdir(), 'pnitro-'));
-const sides: Side[] = [];
-afterAll(() => {
-  for (const s of sides) s.signal('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, logs, until, track } = workerE2e('pnitro-');
 
 /** Dev accounts past Hardhat's 20 funded ones, given ETH by `hardhat_setBalance` (no transaction, no nonce race). */
 async function fund(index: number): Promise<void> {
@@ -45,10 +39,7 @@ async function fund(index: number): Promise<void> {
 }
 
 const columns = [
-  { name: 'x1', type: 'float' as const },
-  { name: 'x2', type: 'float' as const },
-  { name: 'city', type: 'categorical' as const },
-  { name: 'y', type: 'string' as const },
+  ...TABULAR_COLUMNS,
   { name: 'email', type: 'string' as const },
   { name: 'full_name', type: 'string' as const },
   { name: 'note', type: 'string' as const },
@@ -70,33 +61,15 @@ function canaryCsv(n: number, seed: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function publish(owner: Wallet, title: string, price: string, n: number, seed: number): Promise<Dataset> {
-  const api = clientFor(owner);
-  const base = listing(owner.address);
-  const created = await api.createDataset(
-    listing(owner.address, {
+const publish = (owner: Wallet, title: string, price: string, n: number, seed: number): Promise<Dataset> =>
+  publishCsv(owner, canaryCsv(n, seed), {
+    price,
+    overrides: {
       title,
       dataSchema: { kind: 'tabular', columns },
       anonymization: { identifierColumns: ['email'], nameColumns: ['full_name'], freeTextColumns: ['note'], redactTextPii: true },
-      license: { ...base.license, pricePerSample: price },
-    }),
-  );
-  await api.registerDataset(created.id);
-  return uploadBytes(api, created.id, Buffer.from(canaryCsv(n, seed)));
-}
-
-const logs: string[] = [];
-const getJob = (jobId: string): Promise<Job> => clientFor().call(routes.getJob, { params: { jobId } });
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; logs:\n${logs.slice(-40).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+    },
+  });
 
 describe('a job through a Nitro-mode worker (enclave and parent as separate processes)', () => {
   const ownerA = newWallet();
@@ -106,17 +79,12 @@ describe('a job through a Nitro-mode worker (enclave and parent as separate proc
   let jobId: string;
 
   beforeAll(async () => {
-    if (!checkTrainerRuntime().ok) throw new Error('the trainer venv is missing: npm run setup:trainer');
+    requireTrainer();
     a = await publish(ownerA, 'Nitro canary rows A', '25', 120, 31);
     b = await publish(ownerB, 'Nitro canary rows B', '40', 100, 32);
     await fund(22);
     const bought = await buyLicense(22, [a.chainDatasetId as string, b.chainDatasetId as string]);
-    const lm = licenseManager(bought.lab);
-    const receipt = await (await lm.openJob(BigInt(bought.licenseId), 5_000_000n, 1_000_000n)).wait();
-    jobId = receipt!.logs.map((l) => lm.interface.parseLog(l)).find((p) => p?.name === 'JobOpened')!.args[0].toString();
-    await clientFor(bought.lab as unknown as Wallet).call(routes.submitJob, {
-      body: { jobId, recipe: tabularRecipe({ epochs: 4, batchSize: 16 }), modelKey: SigningKey.computePublicKey(Wallet.createRandom().signingKey.publicKey, true) },
-    });
+    ({ jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 4, batchSize: 16 })));
   }, 180_000);
 
   it('runs to completion; the parent never receives a raw row; the evidence says Nitro; royalties reconcile', async () => {
@@ -133,7 +101,8 @@ describe('a job through a Nitro-mode worker (enclave and parent as separate proc
       parentEnv: { PROVENA_PARENT_WORK_DIR: join(dir, 'parent'), PROVENA_PARENT_TAP_FILE: tap, PROVENA_PARENT_PROXY_ORIGINS: `${info.apiUrl},${info.s3Endpoint}` },
       onLog: (side, l) => logs.push(`${side} ${l}`),
     });
-    sides.push(parent, enclave);
+    track(parent);
+    track(enclave);
     // The parent process was never given the operator key (its environment, as the kernel holds it).
     await until('the parent running', async () => (parent.child.pid && existsSync(`/proc/${parent.child.pid}/environ`) ? true : undefined), 10_000);
     const parentEnv = readFileSync(`/proc/${parent.child.pid}/environ`, 'latin1');
@@ -174,13 +143,7 @@ describe('a job through a Nitro-mode worker (enclave and parent as separate proc
     // Royalties: samples × snapshotted price per dataset, to the wei, and the reports add up to what was spent.
     const samples = Object.fromEntries(receipt.body.datasets.map((d) => [d.datasetId, d.samples]));
     expect(samples[a.id]! + samples[b.id]!).toBe(4 * (220 - Math.floor(220 * 0.25)));
-    const lmView = licenseManager(provider() as never);
-    for (const [d, price, owner] of [[a, 25n, ownerA], [b, 40n, ownerB]] as const) {
-      expect(await lmView.settledSamples(BigInt(jobId), BigInt(d.chainDatasetId as string))).toBe(BigInt(samples[d.id]!));
-      expect(await lmView.claimable(BigInt(d.chainDatasetId as string), owner.address)).toBe(BigInt(samples[d.id]!) * price);
-    }
-    expect(BigInt(done.spent)).toBe(BigInt(samples[a.id]!) * 25n + BigInt(samples[b.id]!) * 40n);
-    expect(done.reports.reduce((sum, r) => sum + BigInt(r.paid), 0n)).toBe(BigInt(done.spent));
+    await expectPaidAtPrices(done, receipt, [[a, 25n, ownerA], [b, 40n, ownerB]]);
   }, 600_000);
 
   it('gets no key in Nitro mode for a listing whose policy allows only confidential-GPU workers', async () => {

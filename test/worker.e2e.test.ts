@@ -5,77 +5,30 @@
  * from it and finishes. Royalties paid equal samples × snapshotted price to the wei, no sample is paid twice,
  * the receipt verifies, and the model the lab decrypts beats the majority-class baseline on held-out rows.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SigningKey, Wallet } from 'ethers';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Wallet } from 'ethers';
 import { openModel, receiptSigner } from '../gpu-workers/agent/delivery.js';
-import { startLocalWorker, type LocalWorker } from '../gpu-workers/agent/localWorker.js';
 import { checkTrainerRuntime } from '../gpu-workers/trainer/runtime.mjs';
 import { LocalUnixfsContentStore } from '../shared/adapters/ipfs/LocalUnixfsContentStore.js';
 import { canonicalJson } from '../shared/encoding/canonicalJson.js';
 import { cidOfBytes } from '../shared/encoding/unixfs.js';
 import { routes } from '../shared/http/routes.js';
 import type { Dataset } from '../shared/schemas/dataset.js';
-import type { Job } from '../shared/schemas/job.js';
 import { SignedReceipt } from '../shared/schemas/job.js';
 import { STACK_WORKER_OPERATOR_ACCOUNTS } from '../stack/stack.js';
-import { devAccountKey } from '../stack/embeddedChain.js';
-import { buyLicense, licenseManager, uploadBytes } from './support/data.js';
-import { listing } from './support/fixtures.js';
+import { buyLicense, licenseManager } from './support/data.js';
 import { clientFor, newWallet, provider, stackInfo } from './support/stack.js';
 import { tabularCsv, tabularRecipe, tabularRows } from './support/workerData.js';
+import { expectPaidAtPrices, getJob, openAndSubmitJob, publishCsv, requireTrainer, workerE2e } from './support/workerE2e.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'provena-worker-e2e-'));
-const workers: LocalWorker[] = [];
-afterAll(async () => {
-  for (const w of workers) w.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const columns = [
-  { name: 'x1', type: 'float' as const },
-  { name: 'x2', type: 'float' as const },
-  { name: 'city', type: 'categorical' as const },
-  { name: 'y', type: 'string' as const },
-];
-
-async function publish(owner: Wallet, title: string, price: string, n: number, seed: number): Promise<Dataset> {
-  const api = clientFor(owner);
-  const base = listing(owner.address);
-  const created = await api.createDataset(listing(owner.address, { title, dataSchema: { kind: 'tabular', columns }, anonymization: { identifierColumns: [], redactTextPii: true }, license: { ...base.license, pricePerSample: price } }));
-  await api.registerDataset(created.id);
-  return uploadBytes(api, created.id, Buffer.from(tabularCsv(n, seed)));
-}
-
-const logs: string[] = [];
-function worker(operatorIndex: number, name: string): LocalWorker {
-  const info = stackInfo();
-  const w = startLocalWorker({
-    apiUrl: info.apiUrl,
-    operatorKey: devAccountKey(operatorIndex),
-    devRootDir: info.dataDir,
-    workerId: name,
-    env: { PROVENA_WORKER_ONCE: 'true', PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: '10', PROVENA_WORKER_WORK_DIR: join(dir, name) },
-    onLog: (l) => logs.push(`${name} ${l}`),
-  });
-  workers.push(w);
-  return w;
-}
-
-const getJob = (jobId: string): Promise<Job> => clientFor().call(routes.getJob, { params: { jobId } });
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; worker logs:\n${logs.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const { dir, logs, until, ...e2e } = workerE2e('provena-worker-e2e-');
+const worker = (operatorIndex: number, name: string) => e2e.worker(operatorIndex, name, { tag: true });
+const publish = (owner: Wallet, title: string, price: string, n: number, seed: number): Promise<Dataset> =>
+  publishCsv(owner, tabularCsv(n, seed), { price, overrides: { title } });
 
 describe('a job through provena-worker processes', () => {
   const ownerA = newWallet();
@@ -86,16 +39,11 @@ describe('a job through provena-worker processes', () => {
   let jobId: string;
 
   beforeAll(async () => {
-    if (!checkTrainerRuntime().ok) throw new Error('the trainer venv is missing: npm run setup:trainer');
+    requireTrainer();
     a = await publish(ownerA, 'E2E rows A', '25', 160, 11);
     b = await publish(ownerB, 'E2E rows B', '40', 120, 12);
     const bought = await buyLicense(19, [a.chainDatasetId as string, b.chainDatasetId as string]);
-    const lm = licenseManager(bought.lab);
-    const receipt = await (await lm.openJob(BigInt(bought.licenseId), 5_000_000n, 1_000_000n)).wait();
-    jobId = receipt!.logs.map((l) => lm.interface.parseLog(l)).find((p) => p?.name === 'JobOpened')!.args[0].toString();
-    await clientFor(bought.lab as unknown as Wallet).call(routes.submitJob, {
-      body: { jobId, recipe: tabularRecipe({ epochs: 8, batchSize: 16 }), modelKey: SigningKey.computePublicKey(labModelKey.signingKey.publicKey, true) },
-    });
+    ({ jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 8, batchSize: 16 }), { modelKey: labModelKey }));
   }, 180_000);
 
   it('survives a SIGKILL: a second worker resumes from the checkpoint, and every sample is paid once, at its price', async () => {
@@ -124,16 +72,9 @@ describe('a job through provena-worker processes', () => {
     const receipt = SignedReceipt.parse(await new LocalUnixfsContentStore({ dir: stackInfo().ipfsDir }).getJson(done.receipt!.cid));
     const samples = Object.fromEntries(receipt.body.datasets.map((d) => [d.datasetId, d.samples]));
     expect(samples[a.id]! + samples[b.id]!).toBe(8 * (280 - Math.floor(280 * 0.25)));
-    // Paid on chain = samples × snapshotted price, per dataset, to the wei; the job spent exactly that in total.
-    const lmView = licenseManager(provider() as never);
-    for (const [d, price, owner] of [[a, 25n, ownerA], [b, 40n, ownerB]] as const) {
-      expect(await lmView.settledSamples(BigInt(jobId), BigInt(d.chainDatasetId as string))).toBe(BigInt(samples[d.id]!));
-      // The owner is the listing's only recipient: its pool holds exactly what the job paid for the dataset.
-      expect(await lmView.claimable(BigInt(d.chainDatasetId as string), owner.address)).toBe(BigInt(samples[d.id]!) * price);
-    }
-    expect(BigInt(done.spent)).toBe(BigInt(samples[a.id]!) * 25n + BigInt(samples[b.id]!) * 40n);
-    // No sample paid twice: what every relayed report paid adds up to exactly that.
-    expect(done.reports.reduce((sum, r) => sum + BigInt(r.paid), 0n)).toBe(BigInt(done.spent));
+    // Paid on chain = samples × snapshotted price, per dataset, to the wei (the owner is the listing's only recipient);
+    // the job spent exactly that in total, and no sample was paid twice (the relayed reports add up to it).
+    await expectPaidAtPrices(done, receipt, [[a, 25n, ownerA], [b, 40n, ownerB]]);
     expect(done.reports.length).toBeGreaterThan(2);
 
     // The receipt verifies: signed by the key the registry approved, naming the manifests and the model.
@@ -154,8 +95,10 @@ describe('a job through provena-worker processes', () => {
     writeFileSync(rowsPath, JSON.stringify(heldOut.map((r) => [r.x1, r.x2, r.city, null])));
     const rt = checkTrainerRuntime();
     if (!rt.ok) throw new Error(rt.reason);
+    // Not execFileSync: a blocked event loop misses the API server closing its idle keep-alive sockets (5 s), and the
+    // next test's first request then goes out on a closed one ("other side closed") when torch loads slowly.
     const predicted = JSON.parse(
-      execFileSync(rt.python, ['-c', 'import json,sys\nfrom provena_trainer import load_model, predict\nm,p,_=load_model(sys.argv[1])\nprint(json.dumps(predict(m,p,json.load(open(sys.argv[2])))))', modelPath, rowsPath], { cwd: rt.cwd, env: { PATH: process.env.PATH, OMP_NUM_THREADS: '1' } }).toString(),
+      (await promisify(execFile)(rt.python, ['-c', 'import json,sys\nfrom provena_trainer import load_model, predict\nm,p,_=load_model(sys.argv[1])\nprint(json.dumps(predict(m,p,json.load(open(sys.argv[2])))))', modelPath, rowsPath], { cwd: rt.cwd, env: { PATH: process.env.PATH, OMP_NUM_THREADS: '1' } })).stdout,
     ) as string[];
     const accuracy = predicted.filter((p, i) => p === heldOut[i]!.y).length / heldOut.length;
     const yes = heldOut.filter((r) => r.y === 'yes').length / heldOut.length;
@@ -168,12 +111,7 @@ describe('a worker told to stop (SIGTERM, as a spot notice is handled)', () => {
     const owner = newWallet();
     const d = await publish(owner, 'E2E rows C', '7', 200, 21);
     const bought = await buyLicense(19, [d.chainDatasetId as string]);
-    const lm = licenseManager(bought.lab);
-    const receipt = await (await lm.openJob(BigInt(bought.licenseId), 5_000_000n, 1_000_000n)).wait();
-    const jobId: string = receipt!.logs.map((l) => lm.interface.parseLog(l)).find((p) => p?.name === 'JobOpened')!.args[0].toString();
-    await clientFor(bought.lab as unknown as Wallet).call(routes.submitJob, {
-      body: { jobId, recipe: tabularRecipe({ epochs: 8, batchSize: 16 }), modelKey: SigningKey.computePublicKey(Wallet.createRandom().signingKey.publicKey, true) },
-    });
+    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 8, batchSize: 16 }));
 
     const first = worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'w3');
     await until('a committed checkpoint', async () => ((await getJob(jobId)).checkpoints.length >= 1 ? true : undefined), 240_000);

@@ -5,15 +5,14 @@
  * key sealed to that inbox opens, wraps under Lit and is released, sealed, only to an address the conditions pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getAddress, hexlify, randomBytes, Wallet } from 'ethers';
 import { ECIES_P256_SCHEME, sealToPublicKey } from '../../shared/crypto/ecies.js';
 import { generateDataKey } from '../../shared/crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../shared/crypto/keyRelease.js';
-import { REQUIRED_CONTRACTS } from '../../shared/configFields.js';
 import { LICENSE_MANAGER_VIEWS } from '../../shared/adapters/chain/provenaConditions.js';
 import { USER_ADDRESS, type AccessConditionList } from '../../shared/schemas/accessConditions.js';
 import { FakeKms } from '../../test/support/aws/fakeKms.js';
+import { apiEvent, unreachableCloudEnv } from '../../test/support/lambdaEvent.js';
 import { fakeLitNetwork } from '../../test/support/lit/fakeLit.js';
 import { getGate, useLitTestDoubles } from './gate.js';
 
@@ -35,36 +34,20 @@ const conditions: AccessConditionList = [
   },
 ];
 
-function event(): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'GET /v1/keygate',
-    rawPath: '/v1/keygate',
-    rawQueryString: '',
-    headers: { host: 'api.example.com' },
-    requestContext: { http: { method: 'GET', path: '/v1/keygate', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r1' },
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 beforeAll(async () => {
   kms = await FakeKms.start({ trustedRoots: [] });
-  Object.assign(process.env, {
-    PROVENA_LOG_LEVEL: 'SILENT',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDFAKEKMS',
-    AWS_SECRET_ACCESS_KEY: 'fake-kms-secret',
-    PROVENA_KEY_GATE: 'lit',
-    PROVENA_LIT_NETWORK: 'datil-test',
-    PROVENA_KEY_GATE_INBOX_KEY_ARN: kms.createAgreementKey(),
-    PROVENA_KMS_ENDPOINT: kms.endpoint,
-    PROVENA_CONTENT_STORE: 'kubo',
-    PROVENA_KUBO_URL: 'http://127.0.0.1:9',
-    PROVENA_CHAIN_RPC_URL: 'http://127.0.0.1:9',
-    PROVENA_CHAIN_ID: '84532',
-    PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
-    PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]))),
-  });
+  Object.assign(
+    process.env,
+    unreachableCloudEnv(84532, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDFAKEKMS',
+      AWS_SECRET_ACCESS_KEY: 'fake-kms-secret',
+      PROVENA_KEY_GATE: 'lit',
+      PROVENA_LIT_NETWORK: 'datil-test',
+      PROVENA_KEY_GATE_INBOX_KEY_ARN: kms.createAgreementKey(),
+      PROVENA_KMS_ENDPOINT: kms.endpoint,
+    }),
+  );
   // Lit's own schema check needs the optional SDK (not installed here); the conversion itself still runs.
   useLitTestDoubles({ clientFactory: async () => lit.client, validate: async () => undefined });
 });
@@ -76,7 +59,7 @@ afterAll(async () => {
 describe('the Lit key gate, served', () => {
   it('answers GET /v1/keygate with backend lit and the KMS inbox key, not KEY_GATE_MISCONFIGURED', async () => {
     const { handler } = await import('../keygate/info.js');
-    const res = await handler(event());
+    const res = await handler(apiEvent('GET', '/v1/keygate'));
     const body = JSON.parse(res.body as string) as { backend: string; publicKey: string; scheme: string; error?: unknown };
     expect(res.statusCode).toBe(200);
     expect(body.backend).toBe('lit');

@@ -1,6 +1,6 @@
 /**
- * The whole runtime: every piece of functions/_lib composed, for `GET /v1/health` (which probes every component)
- * and for callers that want all of it. Route handlers import only their own piece's getter instead
+ * The whole runtime: every piece of functions/_lib composed, for callers that want all of it (bench/profileWrite.ts).
+ * Route handlers import only their own piece's getter instead (`GET /v1/health` its `healthRuntime`, health.ts)
  * (`listingsRuntime`, `uploadsRuntime`, `jobsRuntime`, ...: see functions/_lib/base.ts for why), so a route's
  * Lambda bundle holds only the adapters its route uses. Pieces are built once per process and shared: the
  * embedded stack, which imports every handler, builds each adapter once, as before.
@@ -23,13 +23,13 @@ import type { UploadDeps } from '../../shared/use-cases/uploads.js';
 import { getAttestation, type AttestationDeps } from './attestation.js';
 import { getBase, lazy } from './base.js';
 import { getBlobs } from './blobs.js';
-import { getIndexer, licensesRuntime, quotesRuntime, royaltiesRuntime } from './chainViews.js';
+import { licensesRuntime, quotesRuntime, royaltiesRuntime } from './chainViews.js';
 import { getGate } from './gate.js';
 import { getJobs } from './jobs.js';
-import { getUploads, keyReleaseRuntime, uploadsRuntime } from './keys.js';
-import { getDatasets, getContent, listingsRuntime } from './listings.js';
+import { healthRuntime } from './health.js';
+import { keyReleaseRuntime, uploadsRuntime } from './keys.js';
+import { listingsRuntime } from './listings.js';
 import { registrationRuntime } from './registration.js';
-import { getRelayer } from './relaying.js';
 
 /** Everything a handler may use. */
 export interface Runtime extends HttpRuntime {
@@ -69,17 +69,7 @@ export const getRuntime = lazy(async (): Promise<Runtime> => {
     licensesRuntime(),
     quotesRuntime(),
   ]);
-  const [datasets, content, uploadRepo, blobs, { gate, inbox }, relayer, attestation, indexer, jobs] = await Promise.all([
-    getDatasets(),
-    getContent(),
-    getUploads(),
-    getBlobs(),
-    getGate(),
-    getRelayer(),
-    getAttestation(),
-    getIndexer(),
-    getJobs(),
-  ]);
+  const [blobs, { gate, inbox }, attestation, jobs, { components }] = await Promise.all([getBlobs(), getGate(), getAttestation(), getJobs(), healthRuntime()]);
   return {
     ...base,
     listings,
@@ -95,19 +85,6 @@ export const getRuntime = lazy(async (): Promise<Runtime> => {
     blobs,
     gate,
     inbox,
-    components: {
-      datasets,
-      nonces: base.nonces,
-      uploads: uploadRepo,
-      chain: base.chain,
-      ipfs: content,
-      s3: blobs,
-      keyGate: gate,
-      ...(relayer ? { relayer } : {}),
-      ...(attestation.attestor ? { attestor: attestation.attestor } : {}),
-      indexer: indexer.health,
-      jobs: jobs.repo,
-      jobQueue: jobs.queue,
-    },
+    components,
   };
 });

@@ -1,25 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
 import type { VerifyDeps } from '../../shared/auth/signedRequest.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
 import { HealthReport } from '../../shared/schemas/health.js';
+import { apiEvent } from '../../test/support/lambdaEvent.js';
 import { healthHandler, type HealthRuntime } from './get.js';
 
-const event: APIGatewayProxyEventV2 = {
-  version: '2.0',
-  routeKey: 'GET /v1/health',
-  rawPath: '/v1/health',
-  rawQueryString: '',
-  headers: { host: 'local' },
-  requestContext: {
-    accountId: 'local', apiId: 'local', domainName: 'local', domainPrefix: 'local', requestId: 'req-1', routeKey: 'GET /v1/health',
-    stage: '$default', time: new Date().toISOString(), timeEpoch: Date.now(),
-    http: { method: 'GET', path: '/v1/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-  },
-  isBase64Encoded: false,
-};
+const event = apiEvent('GET', '/v1/health');
 
 function runtimeWith(components: Record<string, HealthCheck>): () => Promise<HealthRuntime> {
   const rt: HealthRuntime = {

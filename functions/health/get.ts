@@ -3,7 +3,7 @@ import { routeHandler, type HttpRuntime } from '../../shared/http/handler.js';
 import { routes } from '../../shared/http/routes.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
 import { checkHealth } from '../../shared/use-cases/checkHealth.js';
-import { getRuntime } from '../_lib/runtime.js';
+import { healthRuntime } from '../_lib/health.js';
 
 /** What the health route reads from the runtime. */
 export interface HealthRuntime extends HttpRuntime {
@@ -24,4 +24,4 @@ export function healthHandler(runtime: () => Promise<HealthRuntime>) {
 }
 
 /** `GET /v1/health`. */
-export const handler = healthHandler(getRuntime);
+export const handler = healthHandler(healthRuntime);

@@ -32,12 +32,56 @@ export interface LocalWorker {
   kill(): void;
 }
 
+/** One process of a local worker: `node --import tsx SCRIPT` in its own process group. */
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (null after a signal). */
+  readonly exited: Promise<number | null>;
+  /** Sends `sig` to the process alone, or to its whole group (it and its trainer); a no-op once it is gone. */
+  signal(sig: NodeJS.Signals, group: boolean): void;
+}
+
+/** This process's PATH and HOME (and trainer venv, with `trainer`): what a local worker process inherits, nothing else. */
+export function inheritedEnv(trainer: boolean): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...(trainer && process.env.PROVENA_TRAINER_VENV ? { PROVENA_TRAINER_VENV: process.env.PROVENA_TRAINER_VENV } : {}),
+  };
+}
+
+/**
+ * Spawns `script` (repo-relative) under tsx with exactly `env`, in its own process group, and hands each line it
+ * writes to stderr (the agent's JSON log) to `onLine`; stdout is ignored.
+ */
+export function spawnAgentProcess(script: string, env: NodeJS.ProcessEnv, onLine?: (line: string) => void): AgentProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    tail += s;
+    const lines = tail.split('\n');
+    tail = lines.pop() ?? '';
+    for (const l of lines) onLine?.(l);
+  });
+  return {
+    child,
+    exited,
+    signal(sig, group) {
+      try {
+        if (child.pid) process.kill(group ? -child.pid : child.pid, sig);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
 /** Starts a worker process against `apiUrl`. */
 export function startLocalWorker(o: LocalWorkerOptions): LocalWorker {
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...(process.env.PROVENA_TRAINER_VENV ? { PROVENA_TRAINER_VENV: process.env.PROVENA_TRAINER_VENV } : {}),
+    ...inheritedEnv(true),
     PROVENA_API_URL: o.apiUrl,
     PROVENA_WORKER_OPERATOR_KEY: o.operatorKey,
     PROVENA_WORKER_DEV_ROOT_DIR: o.devRootDir,
@@ -46,24 +90,8 @@ export function startLocalWorker(o: LocalWorkerOptions): LocalWorker {
     PROVENA_TRAINER_DEVICE: 'cpu',
     ...o.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gpu-workers', 'agent', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let tail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    tail += s;
-    const lines = tail.split('\n');
-    tail = lines.pop() ?? '';
-    for (const l of lines) o.onLog?.(l);
-  });
+  const { child, exited, signal } = spawnAgentProcess(join('gpu-workers', 'agent', 'main.ts'), env, o.onLog);
   // SIGTERM goes to the agent alone (its trainer must live on to write the last checkpoint); SIGKILL to the group.
-  const signal = (sig: NodeJS.Signals, group: boolean): void => {
-    try {
-      if (child.pid) process.kill(group ? -child.pid : child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
   return {
     child,
     exited,

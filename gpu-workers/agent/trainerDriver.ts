@@ -9,39 +9,32 @@ import type { Readable, Writable } from 'node:stream';
 import { ProvenaError } from '../../shared/errors.js';
 import { MAX_TRAINER_FRAME_BYTES, TrainerOutputFrame, type TrainerInputFrame } from '../../shared/schemas/trainerProtocol.js';
 import { checkTrainerRuntime } from '../trainer/runtime.mjs';
+import { encodeFrameBytes, readFrames, writeWithBackpressure, type FrameFault, type FrameRules } from './frames.js';
 
-/** One frame's bytes: u32 big-endian length ‖ UTF-8 JSON. */
+const MESSAGES: Record<FrameFault, (detail: string) => string> = {
+  oversized: (n) => `the trainer wrote a frame of ${n} bytes`,
+  'not-json': () => 'the trainer wrote a frame that is not JSON',
+  unexpected: (issue) => `the trainer wrote an unexpected frame: ${issue}`,
+  truncated: () => 'the trainer stream ended inside a frame',
+};
+const TRAINER_FRAMES: FrameRules<TrainerOutputFrame> = {
+  maxBytes: MAX_TRAINER_FRAME_BYTES,
+  schema: TrainerOutputFrame,
+  refuse: (fault, detail) => new ProvenaError('WORKER_TRAINER_FAILED', MESSAGES[fault](detail)),
+};
+const TRAINER_INPUT_LIMIT = {
+  maxBytes: MAX_TRAINER_FRAME_BYTES,
+  refuse: (_: FrameFault, n: string) => new ProvenaError('WORKER_TRAINER_FAILED', `a frame of ${n} bytes is over the trainer's limit`),
+};
+
+/** One frame's bytes: u32 big-endian length ‖ UTF-8 JSON; `WORKER_TRAINER_FAILED` over the trainer's limit. */
 export function encodeFrame(frame: TrainerInputFrame | Record<string, unknown>): Buffer {
-  const body = Buffer.from(JSON.stringify(frame), 'utf8');
-  if (body.length > MAX_TRAINER_FRAME_BYTES) throw new ProvenaError('WORKER_TRAINER_FAILED', `a frame of ${body.length} bytes is over the trainer's limit`);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(body.length);
-  return Buffer.concat([head, body]);
+  return encodeFrameBytes(frame, TRAINER_INPUT_LIMIT);
 }
 
 /** Splits a byte stream into frames; throws `WORKER_TRAINER_FAILED` on an oversized, malformed or cut frame. */
-export async function* decodeFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<TrainerOutputFrame> {
-  let buf = Buffer.alloc(0);
-  for await (const piece of source) {
-    buf = buf.length === 0 ? Buffer.from(piece) : Buffer.concat([buf, piece]);
-    while (buf.length >= 4) {
-      const len = buf.readUInt32BE(0);
-      if (len > MAX_TRAINER_FRAME_BYTES) throw new ProvenaError('WORKER_TRAINER_FAILED', `the trainer wrote a frame of ${len} bytes`);
-      if (buf.length < 4 + len) break;
-      const body = buf.subarray(4, 4 + len);
-      buf = buf.subarray(4 + len);
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new ProvenaError('WORKER_TRAINER_FAILED', 'the trainer wrote a frame that is not JSON');
-      }
-      const parsed = TrainerOutputFrame.safeParse(json);
-      if (!parsed.success) throw new ProvenaError('WORKER_TRAINER_FAILED', `the trainer wrote an unexpected frame: ${parsed.error.issues[0]?.message ?? ''}`);
-      yield parsed.data;
-    }
-  }
-  if (buf.length > 0) throw new ProvenaError('WORKER_TRAINER_FAILED', 'the trainer stream ended inside a frame');
+export function decodeFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<TrainerOutputFrame> {
+  return readFrames(source, TRAINER_FRAMES);
 }
 
 /** A running trainer process. */
@@ -101,17 +94,7 @@ export function startTrainer(options: StartTrainerOptions = {}): TrainerProcess 
   return {
     async send(frame) {
       if (stdinError || child.stdin.destroyed) return;
-      if (!child.stdin.write(encodeFrame(frame))) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            child.stdin.off('drain', done);
-            child.stdin.off('close', done);
-            resolve();
-          };
-          child.stdin.once('drain', done);
-          child.stdin.once('close', done);
-        });
-      }
+      await writeWithBackpressure(child.stdin, encodeFrame(frame));
     },
     close() {
       if (!child.stdin.destroyed) child.stdin.end();

@@ -2,11 +2,9 @@
  * The marketplace story, played with real keys against a fresh embedded stack (see scripts/demo.ts). The
  * end-to-end test runs the same function with less data.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { JsonRpcProvider, NonceManager, SigningKey, Wallet, type Signer } from 'ethers';
 import { LicenseManager__factory, MockUSD__factory } from '../../contracts/typechain/index.js';
 import { routes } from '../../shared/http/routes.js';
@@ -16,11 +14,11 @@ import { ProvenaClient } from '../../shared/sdk/client.js';
 import { buyLicense } from '../../shared/sdk/license.js';
 import { uploadDataset } from '../../shared/sdk/upload.js';
 import { devAccountKey } from '../../stack/embeddedChain.js';
-import { startStack, STACK_WORKER_OPERATOR_ACCOUNTS, type RunningStack } from '../../stack/stack.js';
+import { startLocalWorker, type LocalWorker } from '../../gpu-workers/agent/localWorker.js';
+import { startFreshStack } from '../../stack/freshStack.js';
+import { STACK_WORKER_OPERATOR_ACCOUNTS, type RunningStack } from '../../stack/stack.js';
 import { heldOut, reviewsCsv, ticketsJsonl } from './data.js';
 import { fetchAndScoreModel, verifyJobReceipt } from './lab.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
 
 export const DEMO_HELP = `Usage: npm run demo [-- --rows=N] [-- --help]
 
@@ -51,17 +49,6 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function units(v: bigint | string, decimals = 6): string {
@@ -71,39 +58,17 @@ function units(v: bigint | string, decimals = 6): string {
   return frac ? `${whole}.${frac}` : `${whole}`;
 }
 
-/** Starts the worker agent as a child process (the same entry `npm run worker` runs). */
-function spawnWorker(name: string, apiUrl: string, operatorIndex: number, dataDir: string, log: (l: string) => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gpu-workers', 'agent', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PROVENA_API_URL: apiUrl,
-      PROVENA_WORKER_OPERATOR_KEY: devAccountKey(operatorIndex),
-      PROVENA_WORKER_ID: name,
-      PROVENA_WORKER_ATTESTOR: 'dev',
-      PROVENA_WORKER_DEV_ROOT_DIR: dataDir,
-      PROVENA_WORKER_LEASE_WAIT_SECONDS: '2',
-      PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: '10',
-      PROVENA_WORKER_REPORT_MIN_SECONDS: '2',
-      PROVENA_TRAINER_DEVICE: 'cpu',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts the worker agent as a child process (`npm run worker`'s entry), its log forwarded when PROVENA_DEMO_VERBOSE is set. */
+function startWorker(name: string, apiUrl: string, operatorIndex: number, dataDir: string, log: (l: string) => void): LocalWorker {
+  const verbose = Boolean(process.env.PROVENA_DEMO_VERBOSE);
+  return startLocalWorker({
+    apiUrl,
+    operatorKey: devAccountKey(operatorIndex),
+    devRootDir: dataDir,
+    workerId: name,
+    env: { PROVENA_WORKER_LEASE_WAIT_SECONDS: '2', PROVENA_WORKER_CHECKPOINT_EVERY_STEPS: '10', PROVENA_WORKER_REPORT_MIN_SECONDS: '2' },
+    ...(verbose ? { onLog: (line: string) => { if (line.trim()) log(`      [${name}] ${line.length > 160 ? `${line.slice(0, 157)}...` : line}`); } } : {}),
   });
-  const forward = (prefix: string) => (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log(`      ${prefix} ${line.length > 160 ? `${line.slice(0, 157)}...` : line}`);
-  };
-  if (process.env.PROVENA_DEMO_VERBOSE) {
-    child.stdout?.on('data', forward(`[${name}]`));
-    child.stderr?.on('data', forward(`[${name}!]`));
-  } else {
-    child.stdout?.resume();
-    child.stderr?.resume();
-  }
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
 /** Plays the story. */
@@ -112,21 +77,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const t0 = Date.now();
   const step = (n: number, title: string) => log(`\n[${n}] ${title}  (+${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'provena-demo-'));
-  const workers: ChildProcess[] = [];
+  const workers: LocalWorker[] = [];
   let stack: RunningStack | undefined;
   try {
     step(1, 'Starting the embedded stack (chain, DynamoDB, S3, IPFS, API) on free loopback ports');
-    stack = await startStack({
-      ...process.env,
-      PROVENA_DATA_DIR: dataDir,
-      PROVENA_API_PORT: String(await freePort()),
-      PROVENA_CHAIN_PORT: String(await freePort()),
-      PROVENA_DYNAMODB_PORT: String(await freePort()),
-      PROVENA_S3_PORT: String(await freePort()),
-      PROVENA_LOG_LEVEL: 'SILENT',
-      PROVENA_STACK_WORKERS: '0',
-      PROVENA_JOB_LEASE_SECONDS: '20',
-    });
+    stack = await startFreshStack(dataDir, { PROVENA_JOB_LEASE_SECONDS: '20' });
     const { info } = stack;
     log(`    API ${info.apiUrl}   chain ${info.rpcUrl} (id ${info.chainId})`);
     const provider = new JsonRpcProvider(info.rpcUrl, info.chainId, { staticNetwork: true, cacheTimeout: -1 });
@@ -263,7 +218,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     // ---------------------------------------------------------------------------------------------- workers
     step(4, 'A CPU worker attests, anonymizes and trains; royalties stream into the pools');
-    workers.push(spawnWorker('worker-1', info.apiUrl, STACK_WORKER_OPERATOR_ACCOUNTS[0], dataDir, log));
+    workers.push(startWorker('worker-1', info.apiUrl, STACK_WORKER_OPERATOR_ACCOUNTS[0], dataDir, log));
     const getJob = () => public_.call(routes.getJob, { params: { jobId } });
     const recipients = [ACCOUNTS.recipient1, ACCOUNTS.recipient2, ACCOUNTS.recipient3, ACCOUNTS.ownerB, ACCOUNTS.contributor1, ACCOUNTS.contributor2];
     const names = ['recipient-1', 'recipient-2', 'recipient-3', 'owner-B', 'contributor-1', 'contributor-2'];
@@ -293,10 +248,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await watch((j) => j.checkpoints.length >= 1, 240_000, 200);
 
     step(5, 'Spot interruption: worker-1 gets a notice (SIGTERM), checkpoints and releases its lease');
-    workers[0]!.kill('SIGTERM');
-    const code = await exited(workers[0]!);
+    const code = await workers[0]!.stop();
     log(`    worker-1 exited (${code}); job is ${(await getJob()).status}, ${job.checkpoints.length} checkpoint(s) committed`);
-    workers.push(spawnWorker('worker-2', info.apiUrl, STACK_WORKER_OPERATOR_ACCOUNTS[1], dataDir, log));
+    workers.push(startWorker('worker-2', info.apiUrl, STACK_WORKER_OPERATOR_ACCOUNTS[1], dataDir, log));
     log('    worker-2 leases the job and resumes from the last checkpoint');
     await watch((j) => j.status === 'done', 300_000);
     log(`    done: receipt ${job.receipt?.cid} (tx ${job.receipt?.txHash}), ${job.attempts} leases`);
@@ -399,7 +353,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       },
     };
   } finally {
-    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    for (const w of workers) w.kill();
     await stack?.stop();
     if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 /**
  * Encrypted job artifacts (checkpoints, models): one self-describing object, the project's chunked AEAD inside.
  *
- * Layout: `"PVA1" ‖ u32be headerLength ‖ header (UTF-8 canonical JSON) ‖ chunk ciphertexts in order`, where the
- * header is `{kind, jobId, params, chunks: [{ciphertextSize, sha256}]}`. The stream is bound (AAD and HKDF) to
+ * Layout (artifactLayout.ts): `"PVA1" ‖ u32be headerLength ‖ header (UTF-8 canonical JSON) ‖ chunk ciphertexts in
+ * order`, where the header is `{kind, jobId, params, chunks: [{ciphertextSize, sha256}]}`. The stream is bound (AAD and HKDF) to
  * `artifact/<kind>/<jobId>`, so a checkpoint cannot pass for a model, nor one job's artifact for another's. The
  * header is not secret and not trusted: the key commitment in `params` and every chunk's digest and GCM tag are
  * checked before any plaintext is returned; a header that lies fails those checks.
@@ -12,25 +12,13 @@
  */
 import { createHash, hkdfSync } from 'node:crypto';
 import { canonicalJson } from '../encoding/canonicalJson.js';
-import { decryptStream, encryptStream, type ExpectedChunk, type StreamParams } from './chunkedAead.js';
+import { artifactBinding as binding, artifactHead, parseArtifact, type ArtifactHeader, type ArtifactKind } from './artifactLayout.js';
+import { decryptStream, encryptStream, type StreamParams } from './chunkedAead.js';
 import { IntegrityError } from './errors.js';
 
-const MAGIC = Buffer.from('PVA1', 'ascii');
-const MAX_HEADER = 8 * 1024 * 1024;
+export type { ArtifactKind } from './artifactLayout.js';
 /** Plaintext bytes per chunk of an artifact (1 MiB). */
 export const ARTIFACT_CHUNK_SIZE = 1024 * 1024;
-
-/** What an artifact is. */
-export type ArtifactKind = 'checkpoint' | 'model';
-
-interface ArtifactHeader {
-  kind: ArtifactKind;
-  jobId: string;
-  params: StreamParams;
-  chunks: ExpectedChunk[];
-}
-
-const binding = (kind: ArtifactKind, jobId: string) => ({ datasetId: `artifact/${kind}/${jobId}`, version: 1 });
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
@@ -50,10 +38,7 @@ export async function encryptArtifact(plaintext: Uint8Array, key: Uint8Array, me
   for await (const c of stream) parts.push(...c.ciphertextParts);
   const summary = stream.summary();
   const header: ArtifactHeader = { kind: meta.kind, jobId: meta.jobId, params: summary.params, chunks: summary.chunks };
-  const headerBytes = Buffer.from(canonicalJson(header), 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(headerBytes.length);
-  return Buffer.concat([MAGIC, len, headerBytes, ...parts]);
+  return Buffer.concat([artifactHead(Buffer.from(canonicalJson(header), 'utf8')), ...parts]);
 }
 
 /**
@@ -61,24 +46,10 @@ export async function encryptArtifact(plaintext: Uint8Array, key: Uint8Array, me
  * missing or appended. Throws `IntegrityError` (`MANIFEST_MISMATCH`, `DATA_KEY_MISMATCH`, `CHUNK_*`) otherwise.
  */
 export async function decryptArtifact(object: Uint8Array, key: Uint8Array, meta: { kind: ArtifactKind; jobId: string }): Promise<Buffer> {
-  const buf = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
-  if (buf.length < 8 || !buf.subarray(0, 4).equals(MAGIC)) throw new IntegrityError('MANIFEST_MISMATCH', 'not a Provena artifact');
-  const headerLength = buf.readUInt32BE(4);
-  if (headerLength > MAX_HEADER || 8 + headerLength > buf.length) throw new IntegrityError('MANIFEST_MISMATCH', 'artifact header is cut or too large');
-  let header: ArtifactHeader;
-  try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8')) as ArtifactHeader;
-  } catch {
-    throw new IntegrityError('MANIFEST_MISMATCH', 'artifact header is not JSON');
-  }
-  if (header.kind !== meta.kind || header.jobId !== meta.jobId) {
-    throw new IntegrityError('MANIFEST_MISMATCH', `artifact is a ${String(header.kind)} of job ${String(header.jobId)}, not a ${meta.kind} of job ${meta.jobId}`);
-  }
-  const body = buf.subarray(8 + headerLength);
-  const total = header.chunks.reduce((s, c) => s + c.ciphertextSize, 0);
-  if (total !== body.length) throw new IntegrityError('MANIFEST_MISMATCH', `artifact body is ${body.length} bytes, its header says ${total}`);
+  const { header, body } = parseArtifact(object, meta);
   const out: Buffer[] = [];
-  for await (const p of decryptStream(once(body), { key, params: header.params, chunks: header.chunks, ...binding(meta.kind, meta.jobId) })) out.push(p);
+  // The params are untrusted JSON: decryptStream checks them (versions, chunk size, key commitment) before any plaintext.
+  for await (const p of decryptStream(once(body), { key, params: header.params as StreamParams, chunks: header.chunks, ...binding(meta.kind, meta.jobId) })) out.push(p);
   return Buffer.concat(out);
 }
 

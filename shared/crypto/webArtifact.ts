@@ -1,6 +1,6 @@
 /**
- * Opening a delivered model in a browser: the ECIES box of ecies.ts (secp256k1 scheme) and the artifact format of
- * artifact.ts over chunkedAead.ts, with WebCrypto (HKDF-SHA256, AES-256-GCM, SHA-256) and ethers' secp256k1 ECDH.
+ * Opening a delivered model in a browser: the ECIES box of ecies.ts (secp256k1 scheme) and the artifact layout of
+ * artifactLayout.ts (shared with artifact.ts) over chunkedAead.ts, with WebCrypto (HKDF-SHA256, AES-256-GCM, SHA-256) and ethers' secp256k1 ECDH.
  * No Node builtin and no Buffer, so Vite bundles it for the console; Node 20 runs it too (`globalThis.crypto`), and
  * webArtifact.test.ts holds it to the Node implementation on the same bytes (what Node seals and encrypts, this
  * opens; what Node refuses, this refuses with the same code).
@@ -8,6 +8,7 @@
  * Decryption only: encrypting stays with the Node code (workers and CLIs).
  */
 import { SigningKey } from 'ethers';
+import { artifactBinding, parseArtifact, type ArtifactHeader, type ArtifactKind } from './artifactLayout.js';
 import { AAD_VERSION, FORMAT_VERSION, MAX_CHUNKS, MAX_CHUNK_SIZE, TAG_LENGTH } from './chunkedAeadFormat.js';
 import { IntegrityError } from './errors.js';
 
@@ -23,8 +24,6 @@ export interface WebSealedBox {
 const SECP256K1_SCHEME = 'ecies-secp256k1-hkdf-sha256-aes256gcm-v1';
 const INFO_KEY = 'provena/chunked-aead/v1/key';
 const INFO_COMMIT = 'provena/chunked-aead/v1/commit';
-const MAGIC = 'PVA1';
-const MAX_HEADER = 8 * 1024 * 1024;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const subtle = () => globalThis.crypto.subtle;
@@ -119,29 +118,11 @@ export async function openSealedBoxWeb(privateKey: string, box: WebSealedBox): P
   }
 }
 
-interface Header {
-  kind: string;
-  jobId: string;
-  params: { formatVersion: number; aadVersion: number; chunkSize: number; salt: string; keyCommitment: string };
-  chunks: { ciphertextSize: number; sha256: string }[];
-}
-
-function readHeader(object: Uint8Array, meta: { kind: 'checkpoint' | 'model'; jobId: string }): { header: Header; body: Uint8Array } {
-  if (object.length < 8 || new TextDecoder().decode(object.subarray(0, 4)) !== MAGIC) throw new IntegrityError('MANIFEST_MISMATCH', 'not a Provena artifact');
-  const headerLength = new DataView(object.buffer, object.byteOffset, object.byteLength).getUint32(4);
-  if (headerLength > MAX_HEADER || 8 + headerLength > object.length) throw new IntegrityError('MANIFEST_MISMATCH', 'artifact header is cut or too large');
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(object.subarray(8, 8 + headerLength))) as Header;
-  } catch {
-    throw new IntegrityError('MANIFEST_MISMATCH', 'artifact header is not JSON');
-  }
-  if (header.kind !== meta.kind || header.jobId !== meta.jobId) {
-    throw new IntegrityError('MANIFEST_MISMATCH', `artifact is a ${String(header.kind)} of job ${String(header.jobId)}, not a ${meta.kind} of job ${meta.jobId}`);
-  }
-  const body = object.subarray(8 + headerLength);
-  const chunks = Array.isArray(header.chunks) ? header.chunks : [];
-  const p = header.params ?? ({} as Header['params']);
+/** The artifact's header and body (artifactLayout.ts), with the chunk parameters checked as chunkedAead.ts does. */
+function readHeader(object: Uint8Array, meta: { kind: ArtifactKind; jobId: string }): { header: ArtifactHeader; body: Uint8Array } {
+  const { header, body } = parseArtifact(object, meta);
+  const { chunks } = header;
+  const p = header.params ?? ({} as ArtifactHeader['params']);
   if (p.formatVersion !== FORMAT_VERSION || p.aadVersion !== AAD_VERSION) throw new IntegrityError('MANIFEST_MISMATCH', `unsupported format ${p.formatVersion}/aad ${p.aadVersion}`);
   if (!Number.isSafeInteger(p.chunkSize) || p.chunkSize < 1 || p.chunkSize > MAX_CHUNK_SIZE) throw new IntegrityError('MANIFEST_MISMATCH', `chunkSize must be an integer in 1..${MAX_CHUNK_SIZE}`);
   if (chunks.length === 0) throw new IntegrityError('CIPHERTEXT_TRUNCATED', 'the artifact lists no chunks (a stream always has a final chunk)');
@@ -151,9 +132,7 @@ function readHeader(object: Uint8Array, meta: { kind: 'checkpoint' | 'model'; jo
     const ok = i < chunks.length - 1 ? c.ciphertextSize === full : c.ciphertextSize >= TAG_LENGTH && c.ciphertextSize <= full;
     if (!Number.isSafeInteger(c.ciphertextSize) || !ok || !/^[0-9a-f]{64}$/.test(c.sha256)) throw new IntegrityError('MANIFEST_MISMATCH', `artifact chunk ${i} has an impossible size or digest`);
   });
-  const total = chunks.reduce((s, c) => s + c.ciphertextSize, 0);
-  if (total !== body.length) throw new IntegrityError('MANIFEST_MISMATCH', `artifact body is ${body.length} bytes, its header says ${total}`);
-  return { header: { ...header, chunks }, body };
+  return { header, body };
 }
 
 /**
@@ -166,15 +145,15 @@ function readHeader(object: Uint8Array, meta: { kind: 'checkpoint' | 'model'; jo
  * const model = await decryptArtifactWeb(ciphertext, dataKey, { kind: 'model', jobId });
  * ```
  */
-export async function decryptArtifactWeb(object: Uint8Array, key: Uint8Array, meta: { kind: 'checkpoint' | 'model'; jobId: string }): Promise<Uint8Array<ArrayBuffer>> {
+export async function decryptArtifactWeb(object: Uint8Array, key: Uint8Array, meta: { kind: ArtifactKind; jobId: string }): Promise<Uint8Array<ArrayBuffer>> {
   if (key.length !== 32) throw new IntegrityError('DATA_KEY_MISMATCH', `data key must be 32 bytes, got ${key.length}`);
   const { header, body } = readHeader(object, meta);
   const { params, chunks } = header;
   const salt = fromHex(params.salt, 'salt', 'MANIFEST_MISMATCH');
   if (salt.length !== 32) throw new IntegrityError('MANIFEST_MISMATCH', 'salt must be 32 bytes of hex');
-  // The stream is bound to `artifact/<kind>/<jobId>`, version 1 (artifact.ts).
-  const id = utf8(`artifact/${meta.kind}/${meta.jobId}`);
-  const ver = utf8('1');
+  const binding = artifactBinding(meta.kind, meta.jobId);
+  const id = utf8(binding.datasetId);
+  const ver = utf8(String(binding.version));
   const streamKey = await hkdf(key, salt, concat(utf8(INFO_KEY), lengthPrefixed(id), lengthPrefixed(ver), u32(params.chunkSize)));
   const commitment = toHex(await hkdf(key, salt, utf8(INFO_COMMIT)));
   if (commitment !== String(params.keyCommitment).toLowerCase()) throw new IntegrityError('DATA_KEY_MISMATCH', 'the data key does not match the artifact key commitment');

@@ -2,22 +2,11 @@
  * Small seeded tabular tasks with signal for the worker agent's tests (the same task as the trainer's
  * tests/synth.py): x1, x2 numeric, city categorical; label "yes" when a linear score of the three is high.
  */
+import { rng } from '../../scripts/demo/data.js';
 import type { Recipe } from '../../shared/schemas/recipe.js';
 
 const CITIES = ['north', 'south', 'east', 'west'] as const;
 const CITY_EFFECT: Record<string, number> = { north: 1.0, south: -1.0, east: 0.5, west: -0.5 };
-
-/** mulberry32: a tiny seeded PRNG (deterministic rows across runs). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(r: () => number, mean: number, sd: number): number {
   return mean + sd * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -3,11 +3,9 @@
  * in the cloud, where socat bridges each end to AF_VSOCK). What the Nitro end-to-end test starts; each process runs
  * in its own group, and the parent gets no operator key.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { inheritedEnv, spawnAgentProcess } from '../localWorker.js';
 
 export interface LocalNitroOptions {
   apiUrl: string;
@@ -28,38 +26,22 @@ export interface Side {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   signal(sig: NodeJS.Signals): void;
+  /** SIGKILL to its whole group. */
+  kill(): void;
 }
 
+/** SIGKILL goes to the whole group (the parent's trainer along), any other signal to the process alone. */
 function start(script: string, env: NodeJS.ProcessEnv, onLine: (l: string) => void): Side {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gpu-workers', 'agent', 'nitro', script)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let tail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    tail += s;
-    const lines = tail.split('\n');
-    tail = lines.pop() ?? '';
-    for (const l of lines) onLine(l);
-  });
-  return {
-    child,
-    exited,
-    signal(sig) {
-      try {
-        if (child.pid) process.kill(sig === 'SIGKILL' ? -child.pid : child.pid, sig);
-      } catch {
-        // already gone
-      }
-    },
-  };
+  const { child, exited, signal } = spawnAgentProcess(join('gpu-workers', 'agent', 'nitro', script), env, onLine);
+  return { child, exited, signal: (sig) => signal(sig, sig === 'SIGKILL'), kill: () => signal('SIGKILL', true) };
 }
 
 /** Starts the parent, then the enclave (which retries until the parent listens). */
 export function startLocalNitroPair(o: LocalNitroOptions): { parent: Side; enclave: Side } {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PROVENA_NITRO_SOCKET: o.socket };
+  const base: NodeJS.ProcessEnv = { ...inheritedEnv(false), PROVENA_NITRO_SOCKET: o.socket };
   const parent = start(
     'parent.ts',
-    { ...base, ...(process.env.PROVENA_TRAINER_VENV ? { PROVENA_TRAINER_VENV: process.env.PROVENA_TRAINER_VENV } : {}), ...o.parentEnv },
+    { ...inheritedEnv(true), PROVENA_NITRO_SOCKET: o.socket, ...o.parentEnv },
     (l) => o.onLog?.('parent', l),
   );
   const enclave = start(

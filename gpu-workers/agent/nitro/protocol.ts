@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import * as z from 'zod';
 import { ProvenaError } from '../../../shared/errors.js';
 import { MAX_TRAINER_FRAME_BYTES, TrainerInputFrame, TrainerOutputFrame } from '../../../shared/schemas/trainerProtocol.js';
+import { encodeFrameBytes, readFrames, writeWithBackpressure, type FrameFault } from '../frames.js';
 
 /** Protocol version both sides announce in `hello`; a mismatch closes the channel. */
 export const PROTOCOL_VERSION = 1;
@@ -66,13 +67,18 @@ export type ParentFrame = z.output<typeof ParentFrame>;
 
 const channelError = (code: 'WORKER_CHANNEL_INVALID' | 'WORKER_CHANNEL_CLOSED', message: string): ProvenaError => new ProvenaError(code, message);
 
+const MESSAGES: Record<FrameFault, (detail: string) => string> = {
+  oversized: (n) => `a frame of ${n} bytes is over the channel's limit`,
+  'not-json': () => 'a frame that is not JSON',
+  unexpected: (issue) => `an unexpected frame: ${issue}`,
+  truncated: () => 'the channel ended inside a frame',
+};
+const refuse = (fault: FrameFault, detail: string): ProvenaError =>
+  channelError(fault === 'truncated' ? 'WORKER_CHANNEL_CLOSED' : 'WORKER_CHANNEL_INVALID', MESSAGES[fault](detail));
+
 /** One frame's bytes. Throws `WORKER_CHANNEL_INVALID` for a frame over the limit. */
 export function encodeChannelFrame(frame: EnclaveFrame | ParentFrame): Buffer {
-  const body = Buffer.from(JSON.stringify(frame), 'utf8');
-  if (body.length > MAX_CHANNEL_FRAME_BYTES) throw channelError('WORKER_CHANNEL_INVALID', `a ${frame.type} frame of ${body.length} bytes is over the channel's limit`);
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(body.length);
-  return Buffer.concat([head, body]);
+  return encodeFrameBytes(frame, { maxBytes: MAX_CHANNEL_FRAME_BYTES, refuse: (_, n) => channelError('WORKER_CHANNEL_INVALID', `a ${frame.type} frame of ${n} bytes is over the channel's limit`) });
 }
 
 /**
@@ -80,28 +86,8 @@ export function encodeChannelFrame(frame: EnclaveFrame | ParentFrame): Buffer {
  * reading the body), a body that is not JSON, or a frame its schema refuses; `WORKER_CHANNEL_CLOSED` when the
  * stream ends inside a frame.
  */
-export async function* decodeChannelFrames<T>(source: AsyncIterable<Uint8Array>, schema: z.ZodType<T>): AsyncGenerator<T> {
-  let buf = Buffer.alloc(0);
-  for await (const piece of source) {
-    buf = buf.length === 0 ? Buffer.from(piece) : Buffer.concat([buf, piece]);
-    while (buf.length >= 4) {
-      const len = buf.readUInt32BE(0);
-      if (len > MAX_CHANNEL_FRAME_BYTES) throw channelError('WORKER_CHANNEL_INVALID', `a frame of ${len} bytes is over the channel's limit`);
-      if (buf.length < 4 + len) break;
-      const body = buf.subarray(4, 4 + len);
-      buf = buf.subarray(4 + len);
-      let json: unknown;
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw channelError('WORKER_CHANNEL_INVALID', 'a frame that is not JSON');
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) throw channelError('WORKER_CHANNEL_INVALID', `an unexpected frame: ${parsed.error.issues[0]?.message ?? ''} at ${parsed.error.issues[0]?.path.join('.') ?? ''}`);
-      yield parsed.data;
-    }
-  }
-  if (buf.length > 0) throw channelError('WORKER_CHANNEL_CLOSED', 'the channel ended inside a frame');
+export function decodeChannelFrames<T>(source: AsyncIterable<Uint8Array>, schema: z.ZodType<T>): AsyncGenerator<T> {
+  return readFrames(source, { maxBytes: MAX_CHANNEL_FRAME_BYTES, schema, refuse });
 }
 
 /** Collects `chunk` frames per stream, bounded by {@link MAX_STREAM_BYTES}; `take` hands a finished stream over once. */
@@ -164,17 +150,7 @@ export class FrameChannel<In extends { type: string }, Out extends EnclaveFrame 
   /** Writes one frame; resolves once the socket accepted it (after `drain` when its buffer was full). */
   async send(frame: Out): Promise<void> {
     if (this.socket.destroyed || this.socket.writableEnded) throw channelError('WORKER_CHANNEL_CLOSED', 'the channel is closed');
-    if (!this.socket.write(encodeChannelFrame(frame))) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.once('drain', done);
-        this.socket.once('close', done);
-      });
-    }
+    await writeWithBackpressure(this.socket, encodeChannelFrame(frame));
   }
 
   /** Sends `bytes` on `stream` as chunk frames (one empty last chunk for no bytes). */
