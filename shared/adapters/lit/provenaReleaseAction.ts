@@ -18,6 +18,11 @@ export async function readProvenaReleaseAction(): Promise<string> {
   return readFile(PROVENA_RELEASE_ACTION_FILE, 'utf8');
 }
 
+/** The CID of the action in this repository (what the deployment pins and sets as PROVENA_LIT_ACTION_CID). */
+export async function provenaReleaseActionCid(): Promise<string> {
+  return litActionCid(await readProvenaReleaseAction());
+}
+
 /**
  * The CIDv0 Lit gives an action's code (`:currentActionIpfsId`), computed as Lit computes it.
  *
