@@ -19,6 +19,7 @@ import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import type { NonceStore } from '../../ports/NonceStore.js';
 import { attestedWorkerCondition, licenseHolderCondition } from '../chain/provenaConditions.js';
+import { EVIDENCE, signedReport } from '../../../contracts/test/helpers/fixture.js';
 import { deployAccessWorld } from '../../../test/support/accessWorld.js';
 import type { AccessWorld } from '../../../test/support/accessWorld.js';
 import { fakeLitNetwork, startRpcBridge } from '../../../test/support/lit/fakeLit.js';
@@ -144,9 +145,21 @@ describe('releases through the action', () => {
   });
 });
 
+/** A job on `w.license` whose whole budget (10 samples of A at 1000) is spent: approved, but no longer funded. */
+async function unfundedJob(): Promise<bigint> {
+  const rc = await (await w.sys.manager.connect(w.holder).openJob(w.license, 10_000n, 10n ** 30n)).wait();
+  const opened = rc!.logs.map((l) => w.sys.manager.interface.parseLog(l)).find((e) => e?.name === 'JobOpened');
+  const jobId = opened!.args[0] as bigint;
+  await (await w.sys.attestations.approveWorker(jobId, w.worker.address, EVIDENCE)).wait();
+  const { report, signature } = await signedReport(w.sys, jobId, [{ datasetId: w.ds.a, samples: 10n, price: 1000n }]);
+  await (await w.sys.manager.submitReport(report, signature)).wait();
+  return jobId;
+}
+
 describe('refusals (each with its code, nothing decrypted, nothing sealed)', () => {
   const cases: [string, () => Promise<ReleaseDataKeyParams>, string][] = [
     ['a closed job (ended by its lab)', () => request(w.worker, job(w.endedJob)), 'JOB_NOT_ACTIVE'],
+    ['a job whose budget is spent (unfunded)', async () => request(w.worker, job(await unfundedJob())), 'JOB_NOT_ACTIVE'],
     ['a worker key not approved for the job', async () => request(new Wallet(hexlify(randomBytes(32))), job(w.job)), 'KEY_ACCESS_DENIED'],
     ['the approved worker on a job it is not approved for', () => request(w.worker, job(w.unapprovedJob)), 'KEY_ACCESS_DENIED'],
     ["someone else's license", () => request(w.holder, license(w.otherLicense)), 'LICENSE_WRONG_DATASET'],
