@@ -13,7 +13,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { ensureTables, tableDefinitions } from '../../shared/adapters/aws/tables.js';
 import { ProvenaAccessConditions } from '../../shared/adapters/chain/ProvenaAccessConditions.js';
-import { provenaReleaseActionCid, readProvenaReleaseAction } from '../../shared/adapters/lit/provenaReleaseAction.js';
+import { provenaReleaseActionCid, readProvenaReleaseAction } from '../../shared/adapters/lit/provenaReleaseActionCid.js';
 import { REQUIRED_CONTRACTS } from '../../shared/configFields.js';
 import { generateDataKey } from '../../shared/crypto/chunkedAead.js';
 import { sealToPublicKey } from '../../shared/crypto/ecies.js';

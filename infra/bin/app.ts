@@ -11,7 +11,7 @@ import { readEnclaveBuild, withBuiltPcr0 } from '../lib/enclaveBuild.js';
 import { readInfraConfig } from '../lib/InfraConfig.js';
 import { repoRoot } from '../lib/constructs/provenaFunction.js';
 import { ProvenaStack } from '../lib/ProvenaStack.js';
-import { provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseAction.js';
+import { provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseActionCid.js';
 
 let config;
 try {

@@ -9,7 +9,7 @@ import { routes } from '../../shared/http/routes.js';
 import { enclavePlanLine, readEnclaveBuild, withBuiltPcr0 } from '../lib/enclaveBuild.js';
 import { readInfraConfig } from '../lib/InfraConfig.js';
 import { repoRoot } from '../lib/constructs/provenaFunction.js';
-import { PROVENA_RELEASE_ACTION_FILE, provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseAction.js';
+import { PROVENA_RELEASE_ACTION_FILE, provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseActionCid.js';
 
 const build = readEnclaveBuild(path.join(repoRoot, 'dist', 'worker'));
 const env = withBuiltPcr0(process.env, build);

@@ -25,7 +25,8 @@ import type { AccessWorld } from '../../../test/support/accessWorld.js';
 import { fakeLitNetwork, startRpcBridge } from '../../../test/support/lit/fakeLit.js';
 import type { FakeLitNetwork } from '../../../test/support/lit/fakeLit.js';
 import { LitKeyGate } from './LitKeyGate.js';
-import { actionAccessConditions, conditionsForAction, litActionCid, readProvenaReleaseAction } from './provenaReleaseAction.js';
+import { actionAccessConditions, conditionsForAction } from './provenaReleaseAction.js';
+import { litActionCid, readProvenaReleaseAction } from './provenaReleaseActionCid.js';
 
 class MemoryNonceStore implements NonceStore {
   readonly seen = new Set<string>();

@@ -1,39 +1,13 @@
 /**
- * The Provena release Lit Action (actions/provenaRelease.js) as the Lit gate uses it: its CID, the Lit condition
- * that binds a data key to it, the payload Lit encrypts, and the shape of the action's answer.
+ * The Provena release Lit Action (actions/provenaRelease.js) as the Lit gate uses it at run time: the Lit condition
+ * that binds a data key to it, the payload Lit encrypts, and the shape of the action's answer. Its source and CID
+ * are in provenaReleaseActionCid.ts (kept out of the Lambda bundles: the API gets the CID from its configuration).
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../../encoding/canonicalJson.js';
-import { cidV0OfBytes } from '../../encoding/unixfs.js';
 import { SealedBoxSchema } from '../../schemas/upload.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
-
-/** Where the action's source lives (pinned to IPFS by the deployment: `npm run deploy:plan` prints its CID). */
-export const PROVENA_RELEASE_ACTION_FILE = new URL('./actions/provenaRelease.js', import.meta.url);
-
-/** The action's source, as pinned (bytes as in the repository: one changed byte is another CID). */
-export async function readProvenaReleaseAction(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(PROVENA_RELEASE_ACTION_FILE, 'utf8');
-}
-
-/** The CID of the action in this repository (what the deployment pins and sets as PROVENA_LIT_ACTION_CID). */
-export async function provenaReleaseActionCid(): Promise<string> {
-  return litActionCid(await readProvenaReleaseAction());
-}
-
-/**
- * The CIDv0 Lit gives an action's code (`:currentActionIpfsId`), computed as Lit computes it.
- *
- * @example
- * ```ts
- * const cid = await litActionCid(await readProvenaReleaseAction()); // 'Qm…'
- * ```
- */
-export function litActionCid(source: string): Promise<string> {
-  return cidV0OfBytes(new TextEncoder().encode(source));
-}
 
 /** One of Lit's basic access-control conditions (only the form used here). */
 export interface LitAccessControlCondition {

@@ -27,7 +27,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { Script, createContext } from 'node:vm';
 import type { LitClientLike } from '../../../shared/adapters/lit/LitKeyGate.js';
-import { litActionCid } from '../../../shared/adapters/lit/provenaReleaseAction.js';
+import { litActionCid } from '../../../shared/adapters/lit/provenaReleaseActionCid.js';
 
 /** One Lit Action run, for assertions. */
 export interface ActionRun {
