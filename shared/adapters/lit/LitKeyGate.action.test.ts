@@ -14,6 +14,7 @@ import { decryptReleasedKey } from '../../crypto/keyRelease.js';
 import { signKeyRequest } from '../../crypto/keyRequest.js';
 import { releaseContext } from '../../domain/keyReleasePolicy.js';
 import { keyRequestDomain } from '../../eip712.js';
+import { cidV0OfBytes } from '../../encoding/unixfs.js';
 import { anyOf } from '../../schemas/accessConditions.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
@@ -119,6 +120,16 @@ describe('the release Lit Action', () => {
 
     expect(cid).toMatch(/^Qm/);
     expect(await litActionCid(source)).toBe(await hash.of(Buffer.from(source)));
+    const large = Buffer.alloc(600_000, 7); // three 256 KiB chunks: a dag-pb root over leaves
+    expect(await cidV0OfBytes(large)).toBe(await hash.of(large));
+  });
+
+  it('refuses to wrap conditions on two chains (the action reads one), before Lit is asked', async () => {
+    const encrypts = lit.encrypts;
+    const twoChains = anyOf(licenseHolderCondition({ licenseManager: w.manager, chain: 'hardhat', datasetId: w.ds.a }), licenseHolderCondition({ licenseManager: w.manager, chain: 'base', datasetId: w.ds.a }));
+
+    await expect(gate.wrapDataKey({ datasetId: DATASET, version: 1, dataKey: generateDataKey(), conditions: twoChains })).rejects.toMatchObject({ code: 'KEY_GATE_MISCONFIGURED' });
+    expect(lit.encrypts).toBe(encrypts);
   });
 
   it("wraps under Provena's standard conditions, bound to the action: Lit's condition is the action's CID", () => {

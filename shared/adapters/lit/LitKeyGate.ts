@@ -112,6 +112,14 @@ const ACTION_REFUSALS: Readonly<Record<string, 'access' | 'integrity' | 'chain' 
   KEY_GATE_MISCONFIGURED: 'config',
 };
 
+function chainsOf(list: AccessConditionList, out = new Set<string>()): Set<string> {
+  for (const c of list) {
+    if (Array.isArray(c)) chainsOf(c, out);
+    else if (!('operator' in c)) out.add(c.chain);
+  }
+  return out;
+}
+
 function firstCondition(list: AccessConditionList): EvmContractCondition | undefined {
   for (const c of list) {
     if (Array.isArray(c)) {
@@ -185,6 +193,8 @@ export class LitKeyGate implements KeyGate {
     const parsed = AccessConditionListSchema.safeParse(p.conditions);
     if (!parsed.success) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'access conditions are malformed');
     const actionConditions = conditionsForAction(p.conditions, this.options.chainMap);
+    // The action reads one chain through Lit's RPC for it (and takes the key request's EIP-712 chain id from it).
+    if (chainsOf(actionConditions).size !== 1) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'the release Lit Action evaluates conditions on exactly one chain');
     const client = await this.connected();
     try {
       const dataToEncrypt = actionKeyPayload({ dataKey: p.dataKey, datasetId: p.datasetId, version: p.version, actionConditions });
