@@ -124,7 +124,8 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
         setResponse: ({ response }: { response: string }) => {
           run.response = response;
         },
-        getRpcUrl: ({ chain }: { chain: string }) => {
+        // Async, as Lit's is.
+        getRpcUrl: async ({ chain }: { chain: string }) => {
           const url = options.rpcUrls?.[chain];
           if (url === undefined) throw new Error(`no RPC URL for chain ${chain}`);
           return url;

@@ -117,11 +117,11 @@
 
   // ---- the conditions, on chain (EvmConditionEvaluator's rule) ---------------------------------------------
   const providers = new Map();
-  function providerFor(chain) {
+  async function providerFor(chain) {
     if (!providers.has(chain)) {
       let url;
       try {
-        url = Lit.Actions.getRpcUrl({ chain });
+        url = await Lit.Actions.getRpcUrl({ chain });
       } catch {
         url = undefined;
       }
@@ -173,7 +173,7 @@
     }
     let raw;
     try {
-      raw = await providerFor(c.chain).call({ to: c.contractAddress, data });
+      raw = await (await providerFor(c.chain)).call({ to: c.contractAddress, data });
     } catch (err) {
       if (err instanceof Refusal) throw err;
       if (err && err.code === 'CALL_EXCEPTION') return { allowed: false, c, refusalCode, reason: 'reverted' };
@@ -246,7 +246,7 @@
     if (chains.length !== 1) refuse('KEY_GATE_MISCONFIGURED', 'the conditions must name exactly one chain');
     let chainId;
     try {
-      chainId = (await providerFor(chains[0]).getNetwork()).chainId;
+      chainId = (await (await providerFor(chains[0])).getNetwork()).chainId;
     } catch (err) {
       if (err instanceof Refusal) throw err;
       refuse('CHAIN_UNAVAILABLE', `chain '${chains[0]}' did not answer eth_chainId`);
