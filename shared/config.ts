@@ -84,6 +84,11 @@ export const ApiConfigSchema = z.object({
   PROVENA_KEY_GATE_INBOX_KEY_ARN: z.string().min(1).optional(),
   /** `lit`: the Lit network (Datil generation) data keys are encrypted under. */
   PROVENA_LIT_NETWORK: z.enum(['datil', 'datil-test', 'datil-dev']).optional(),
+  /**
+   * `lit`: the pinned release Lit Action's CIDv0 (shared/adapters/lit/actions/provenaRelease.js; the CDK sets it).
+   * Unset: only conditions Lit evaluates itself are accepted, so the standard ones are refused.
+   */
+  PROVENA_LIT_ACTION_CID: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be a CIDv0 (Qm…)').optional(),
   /** KMS endpoint; set only by tests (test/support/fakeKms.ts), empty for AWS. */
   PROVENA_KMS_ENDPOINT: url.optional(),
   /**

@@ -186,6 +186,8 @@ export const ErrorCodes = {
   SPLIT_ROOT_MISMATCH: 409,
   SPLIT_KIND_FIXED: 409,
   SPLIT_TREE_INVALID: 502,
+  // Lit Actions key gate (issue 12, lit lane): shared/adapters/lit/LitKeyGate.ts, actions/provenaRelease.js
+  LIT_ACTION_MISMATCH: 422,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

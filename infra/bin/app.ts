@@ -11,6 +11,7 @@ import { readEnclaveBuild, withBuiltPcr0 } from '../lib/enclaveBuild.js';
 import { readInfraConfig } from '../lib/InfraConfig.js';
 import { repoRoot } from '../lib/constructs/provenaFunction.js';
 import { ProvenaStack } from '../lib/ProvenaStack.js';
+import { provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseActionCid.js';
 
 let config;
 try {
@@ -21,6 +22,9 @@ try {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 }
+
+// The Lit gate runs the release action by its CID: the one of the file in this checkout, unless pinned explicitly.
+if (config.keyGate === 'lit' && config.litActionCid === undefined) config = { ...config, litActionCid: await provenaReleaseActionCid() };
 
 const app = new App();
 const stack = new ProvenaStack(app, `Provena-${config.stage}`, {

@@ -9,6 +9,7 @@ import { routes } from '../../shared/http/routes.js';
 import { enclavePlanLine, readEnclaveBuild, withBuiltPcr0 } from '../lib/enclaveBuild.js';
 import { readInfraConfig } from '../lib/InfraConfig.js';
 import { repoRoot } from '../lib/constructs/provenaFunction.js';
+import { PROVENA_RELEASE_ACTION_FILE, provenaReleaseActionCid } from '../../shared/adapters/lit/provenaReleaseActionCid.js';
 
 const build = readEnclaveBuild(path.join(repoRoot, 'dist', 'worker'));
 const env = withBuiltPcr0(process.env, build);
@@ -23,6 +24,11 @@ const handlers = new Set(Object.values(routes).map((r) => r.handler));
 console.log(`stage: ${config.stage} (stack Provena-${config.stage})`);
 console.log(`lambdas: ${handlers.size} route handlers (nodejs22.x, arm64, ESM bundles) + relayer consumer + indexer tick`);
 console.log(`key gate: ${config.keyGate}${config.keyGate === 'lit' ? ` (${config.litNetwork}; owners seal to the KMS inbox key)` : ''}`);
+if (config.keyGate === 'lit') {
+  const cid = config.litActionCid ?? (await provenaReleaseActionCid());
+  const file = path.relative(repoRoot, PROVENA_RELEASE_ACTION_FILE.pathname);
+  console.log(`lit action: ${cid} (${file}); pin it before deploy: ipfs add --cid-version=0 ${file}`);
+}
 console.log(`gpu workers: ${config.gpuInstanceTypes.join(', ')} (max ${config.gpuMaxCapacity}); agent ${config.gpuAgentS3Uri ?? 'PROVENA_GPU_AGENT_S3_URI unset'}`);
 console.log(enclavePlanLine(process.env, build));
 console.log(config.defaulted.length === 0 ? 'missing: nothing' : `missing before cdk deploy: ${config.defaulted.join(', ')}`);

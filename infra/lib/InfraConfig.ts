@@ -65,6 +65,8 @@ export const InfraEnvSchema = z
     /** Who releases dataset keys to attested workers: AWS KMS (attestation-conditioned) or Lit Protocol. */
     PROVENA_KEY_GATE: KeyGateBackend.exclude(['embedded']).default('kms'),
     PROVENA_LIT_NETWORK: z.enum(['datil-dev', 'datil-test', 'datil']).default('datil-dev'),
+    /** The release Lit Action's CIDv0; unset: computed from shared/adapters/lit/actions/provenaRelease.js. */
+    PROVENA_LIT_ACTION_CID: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be a CIDv0 (Qm…)').optional(),
     /**
      * Secrets Manager secret holding the relayer's private key (0x + 64 hex), which pays the gas of owners'
      * gasless registrations. Full ARN, including the 6-character suffix Secrets Manager appends.
@@ -123,6 +125,8 @@ export interface InfraConfig {
   readonly kuboUrl: string;
   readonly keyGate: 'kms' | 'lit';
   readonly litNetwork: string;
+  /** The pinned release Lit Action (PROVENA_LIT_ACTION_CID), passed to the API when the gate is `lit`. */
+  readonly litActionCid?: string;
   /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
   readonly relayerSecretArn?: string;
   /** The relayer key's address, set with `relayerSecretArn`. */
@@ -162,6 +166,7 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     kuboUrl: e.PROVENA_KUBO_URL ?? DEV_DEFAULTS.PROVENA_KUBO_URL,
     keyGate: e.PROVENA_KEY_GATE,
     litNetwork: e.PROVENA_LIT_NETWORK,
+    ...(e.PROVENA_LIT_ACTION_CID !== undefined && { litActionCid: e.PROVENA_LIT_ACTION_CID }),
     ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
     ...(e.PROVENA_RELAYER_ADDRESS !== undefined && { relayerAddress: e.PROVENA_RELAYER_ADDRESS }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),

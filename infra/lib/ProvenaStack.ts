@@ -55,6 +55,7 @@ export class ProvenaStack extends Stack {
       bucket: data.bucket,
       keyGate,
       litNetwork: config.litNetwork,
+      ...(config.litActionCid !== undefined && { litActionCid: config.litActionCid }),
       jobQueue: jobs.queue,
       workerOperators: config.workerOperators,
       jobLeaseSeconds: config.jobLeaseSeconds,

@@ -11,6 +11,7 @@ import type { TypedDataDomain } from 'ethers';
 import { hashConditions } from '../crypto/conditionsHash.js';
 import { IntegrityError, KeyAccessError } from '../crypto/errors.js';
 import { addressOfPublicKey, recoverKeyRequestSigner } from '../crypto/keyRequest.js';
+import { ProvenaError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import type { AccessConditionEvaluator } from '../ports/AccessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams } from '../ports/KeyGate.js';
@@ -21,7 +22,8 @@ export type GateLogger = Pick<Logger, 'warn' | 'info'>;
 
 /** Dependencies of {@link ReleaseAuthorizer}. */
 export interface ReleaseAuthorizerDeps {
-  evaluator: AccessConditionEvaluator;
+  /** Evaluates the conditions on chain; a gate whose conditions are checked elsewhere (Lit Actions) omits it. */
+  evaluator?: AccessConditionEvaluator;
   nonceStore: NonceStore;
   logger: GateLogger;
   /** EIP-712 domain the requests are signed under (shared/crypto/keyRequest.ts). */
@@ -78,6 +80,29 @@ export class ReleaseAuthorizer {
 
   /** All checks; returns the requester's checksummed address when the release may go ahead. */
   async authorize(p: ReleaseDataKeyParams): Promise<string> {
+    const address = await this.authenticate(p);
+    const evaluator = this.deps.evaluator;
+    if (evaluator === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', `the ${this.deps.backend} gate has no condition evaluator`);
+    const decision = await evaluator.evaluate(p.conditions, {
+      userAddress: address,
+      ...(p.grant.licenseId === undefined ? {} : { licenseId: p.grant.licenseId }),
+      ...(p.grant.type === 'job' ? { jobId: p.grant.jobId } : {}),
+    });
+    if (!decision.allowed) {
+      this.refuse(decision.refusalCode, `access condition ${decision.condition.functionName} failed (${decision.reason})`, p, {
+        contract: decision.condition.contractAddress,
+        chain: decision.condition.chain,
+      });
+    }
+    this.deps.logger.info('key release authorized', { backend: this.deps.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester: address });
+    return address;
+  }
+
+  /**
+   * The checks before the chain: conditions bound to the wrapped key, the requester's key and EIP-712 signature,
+   * the time window and the single-use nonce (consumed here). Returns the requester's checksummed address.
+   */
+  async authenticate(p: ReleaseDataKeyParams): Promise<string> {
     if (hashConditions(p.conditions) !== p.wrapped.conditionsHash) {
       this.refuse('MANIFEST_MISMATCH', 'access conditions do not match the wrapped key', p);
     }
@@ -103,19 +128,6 @@ export class ReleaseAuthorizer {
     }
     const fresh = await this.deps.nonceStore.consume(`keygate:${address}`, p.proof.nonce.toLowerCase(), p.proof.issuedAt + this.maxSkew);
     if (!fresh) this.refuse('KEY_REQUEST_REPLAYED', 'key request nonce was already used', p);
-
-    const decision = await this.deps.evaluator.evaluate(p.conditions, {
-      userAddress: address,
-      ...(p.grant.licenseId === undefined ? {} : { licenseId: p.grant.licenseId }),
-      ...(p.grant.type === 'job' ? { jobId: p.grant.jobId } : {}),
-    });
-    if (!decision.allowed) {
-      this.refuse(decision.refusalCode, `access condition ${decision.condition.functionName} failed (${decision.reason})`, p, {
-        contract: decision.condition.contractAddress,
-        chain: decision.condition.chain,
-      });
-    }
-    this.deps.logger.info('key release authorized', { backend: this.deps.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester: address });
     return address;
   }
 }

@@ -51,3 +51,21 @@ export async function cidOfBytes(bytes: Uint8Array): Promise<string> {
 export function cidOfJson(value: unknown): Promise<string> {
   return cidOfBytes(new TextEncoder().encode(canonicalJson(value)));
 }
+
+/**
+ * The CIDv0 (`Qm…`) that `bytes` get from a plain `ipfs add` (Kubo's defaults before CIDv1: dag-pb leaves, the
+ * same 256 KiB chunks and balanced layout). Lit names a Lit Action by this CID (`:currentActionIpfsId`), and
+ * computes it the same way (ipfs-only-hash) when it is given the code instead of the CID.
+ *
+ * @example
+ * ```ts
+ * await cidV0OfBytes(new TextEncoder().encode(actionSource)); // 'Qm…'
+ * ```
+ */
+export async function cidV0OfBytes(bytes: Uint8Array): Promise<string> {
+  let root: string | undefined;
+  const options: ImporterOptions = { ...pinnedImporterOptions(), cidVersion: 0, rawLeaves: false };
+  for await (const entry of importer([{ content: bytes }], new MemoryBlockstore(), options)) root = entry.cid.toString();
+  if (root === undefined) throw new Error('the UnixFS importer produced no root');
+  return root;
+}

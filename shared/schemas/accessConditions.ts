@@ -11,7 +11,8 @@
  * Placeholders in `functionParams` and `returnValueTest.value`:
  * - `:userAddress`: the requester's address (Lit's own placeholder, so it works on every backend);
  * - `:licenseId`, `:jobId`: **request-time** values from the key request. Only gates that evaluate conditions
- *   at request time (embedded, KMS) can fill them; the Lit gate refuses conditions that use them.
+ *   at request time (embedded, KMS, Lit through its release Lit Action) can fill them; Lit's own condition check
+ *   cannot, so without the action the Lit gate refuses conditions that use them.
  */
 import * as z from 'zod';
 

@@ -101,6 +101,8 @@ export const WrappedKeyRef = z.discriminatedUnion('backend', [
     ciphertext: z.string().min(1),
     dataToEncryptHash: z.string().regex(/^[0-9a-f]{64}$/),
     conditionsHash: Hex32,
+    /** The Lit Action (its CIDv0) the key is bound to, when Provena's conditions are checked by one. */
+    actionIpfsCid: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/).optional(),
   }),
 ]);
 export type WrappedKeyRef = z.output<typeof WrappedKeyRef>;

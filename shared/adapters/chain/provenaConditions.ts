@@ -3,7 +3,7 @@
  * views `LicenseManager` and `AttestationRegistry` expose for the key gate (contracts/src/interfaces).
  *
  * Both lists use the request-time placeholders `:licenseId` / `:jobId`, which the `EvmConditionEvaluator`
- * fills from the key request; the Lit gate cannot evaluate them (see `usesRequestTimePlaceholders`).
+ * fills from the key request; on Lit, the release Lit Action evaluates them (shared/adapters/lit/actions/).
  *
  * The ABI fragments are written out here rather than imported from contracts/typechain (generated, not part of a
  * Lambda bundle); provenaConditions.test.ts checks them against the compiled contracts.

@@ -44,6 +44,7 @@ interface ProbeOutput {
   validations: (true | string)[];
   hashes: (string | null)[];
   offlineWrap: { code?: string; message: string };
+  action?: true | string;
 }
 
 /** Runs litSdkProbe.ts with the real Lit SDK in a plain Node process (see that file for why). */
@@ -91,7 +92,7 @@ describe('Lit condition building', () => {
     expect(() => toLitEvmContractConditions(anyOf(conditions, worker))).toThrow(expect.objectContaining({ code: 'KEY_GATE_MISCONFIGURED' }));
   });
 
-  (litInstalled ? it : it.skip)("with the real Lit SDK: passes Lit's validator, hashes deterministically, rejects unknown chains, fails to connect cleanly offline", async () => {
+  (litInstalled ? it : it.skip)("with the real Lit SDK: passes Lit's validator, hashes deterministically, rejects unknown chains, accepts the release action's condition, fails to connect cleanly offline", async () => {
     const out = await probe({
       conditions: [
         conditions,
@@ -101,6 +102,7 @@ describe('Lit condition building', () => {
         holdsLicense('3', '7', 'hardhat'),
       ],
       network: 'datil-dev',
+      actionCid: 'QmeUzqi9biodZxtuXvcAbzmc2UgvD5x7iHwsf4jwNvZxoo',
     });
 
     expect(out.validations).toEqual([true, true, true, true, 'KEY_GATE_MISCONFIGURED']);
@@ -109,6 +111,8 @@ describe('Lit condition building', () => {
     expect(out.hashes[2]).not.toBe(out.hashes[0]);
     expect(out.offlineWrap.code).toBe('DEPENDENCY_FAILED');
     expect(out.offlineWrap.message).toContain('datil-dev');
+    // The release action's condition (:currentActionIpfsId = its CID) passes Lit's own accessControlConditions schema.
+    expect(out.action).toBe(true);
   }, 120_000);
 });
 

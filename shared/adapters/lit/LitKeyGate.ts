@@ -5,17 +5,28 @@
  * The data key (never the dataset) is encrypted by Lit under `evmContractConditions` pointing at our contracts;
  * the Lit nodes check the conditions at decryption time against the requester's session signatures.
  *
- * Release: the requester's client normally decrypts directly with Lit ({@link decryptDataKeyWithLit}), so the
+ * With a Lit Action configured (`action.ipfsCid`, the CID of actions/provenaRelease.js), Provena's standard
+ * conditions work too: the key is encrypted under "the running action is that CID", and the action checks the
+ * conditions on chain with the request's `:licenseId` / `:jobId` before Lit decrypts, answering with the key sealed
+ * to the requester (see the action's header). The gate first runs the same request checks as the other gates
+ * (signature, time window, single-use nonce) when given `requestChecks`.
+ *
+ * Release without an action: the requester's client normally decrypts directly with Lit ({@link decryptDataKeyWithLit}), so the
  * key never touches our servers. `releaseDataKey` exists for the port: it needs the requester's Lit session
  * signatures in `proof.litSessionSigs`, asks Lit, and seals the result to the requester's public key.
  * Replay/nonce checks are Lit's (session signatures expire); our EIP-712 request is not needed here.
  *
  * Offline (as in this repository's CI) `connect()` fails: every call then throws DEPENDENCY_FAILED, cleanly.
  */
+import { getAddress } from 'ethers';
+import type { TypedDataDomain } from 'ethers';
 import { ProvenaError, DependencyError } from '../../errors.js';
+import type { ErrorCode } from '../../errors.js';
 import { sealToPublicKey } from '../../crypto/ecies.js';
 import { IntegrityError, KeyAccessError } from '../../crypto/errors.js';
-import { releaseContext } from '../../domain/keyReleasePolicy.js';
+import { ReleaseAuthorizer, releaseContext } from '../../domain/keyReleasePolicy.js';
+import type { NonceStore } from '../../ports/NonceStore.js';
+import { AccessConditionList as AccessConditionListSchema } from '../../schemas/accessConditions.js';
 import type { GateLogger } from '../../domain/keyReleasePolicy.js';
 import { hashConditions } from '../../crypto/conditionsHash.js';
 import type { AccessConditionList, EvmContractCondition } from '../../schemas/accessConditions.js';
@@ -23,6 +34,8 @@ import type { ComponentHealth } from '../../ports/Health.js';
 import type { EncryptedKeyForRequester, KeyGate, ReleaseDataKeyParams, WrapDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import { toLitEvmContractConditions, validateForLit } from './conditions.js';
 import type { LitEvmContractConditions } from './conditions.js';
+import { ActionAnswer, actionAccessConditions, actionKeyPayload, conditionsForAction } from './provenaReleaseAction.js';
+import type { LitAccessControlCondition } from './provenaReleaseAction.js';
 
 /** Lit networks this adapter supports (Datil generation, SDK v7). */
 export type LitNetwork = 'datil' | 'datil-test' | 'datil-dev';
@@ -31,7 +44,9 @@ export type LitNetwork = 'datil' | 'datil-test' | 'datil-dev';
 export interface LitClientLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  encrypt(p: { evmContractConditions: LitEvmContractConditions; dataToEncrypt: Uint8Array }): Promise<{ ciphertext: string; dataToEncryptHash: string }>;
+  encrypt(
+    p: ({ evmContractConditions: LitEvmContractConditions } | { accessControlConditions: LitAccessControlCondition[] }) & { dataToEncrypt: Uint8Array },
+  ): Promise<{ ciphertext: string; dataToEncryptHash: string }>;
   decrypt(p: {
     evmContractConditions: LitEvmContractConditions;
     ciphertext: string;
@@ -39,6 +54,8 @@ export interface LitClientLike {
     chain: string;
     sessionSigs: Record<string, unknown>;
   }): Promise<{ decryptedData: Uint8Array }>;
+  /** Runs a Lit Action (by CID, or its code) on the nodes; `response` is what the action set. */
+  executeJs?(p: { ipfsId?: string; code?: string; sessionSigs: Record<string, unknown>; jsParams: Record<string, unknown> }): Promise<{ response: string | object; logs?: string }>;
 }
 
 /** Creates a Lit client for a network. The default loads the real SDK lazily. */
@@ -70,6 +87,37 @@ export interface LitKeyGateOptions {
   clientFactory?: LitClientFactory;
   /** Test seam; defaults to Lit's own offline schema validation ({@link validateForLit}). */
   validate?: (conditions: LitEvmContractConditions) => Promise<void>;
+  /**
+   * The pinned release action (actions/provenaRelease.js): keys are wrapped for it, and released only through it.
+   * Without it the gate takes only conditions Lit evaluates itself (no `:licenseId` / `:jobId`).
+   */
+  action?: { ipfsCid: string };
+  /** The request checks run before the action (signature, ±300 s window, single-use nonce), as other gates do. */
+  requestChecks?: { nonceStore: NonceStore; domain: TypedDataDomain };
+  /** The gate's own Lit session signatures, for releases whose requester sent none. */
+  sessionSigs?: () => Promise<Record<string, unknown>>;
+}
+
+/** Action refusal codes -> the error class the API maps them with. */
+const ACTION_REFUSALS: Readonly<Record<string, 'access' | 'integrity' | 'chain' | 'config'>> = {
+  KEY_ACCESS_DENIED: 'access',
+  LICENSE_EXPIRED: 'access',
+  LICENSE_WRONG_DATASET: 'access',
+  JOB_NOT_ACTIVE: 'access',
+  KEY_REQUEST_SIGNATURE_INVALID: 'access',
+  KEY_REQUEST_EXPIRED: 'access',
+  MANIFEST_MISMATCH: 'integrity',
+  KEY_UNWRAP_FAILED: 'integrity',
+  CHAIN_UNAVAILABLE: 'chain',
+  KEY_GATE_MISCONFIGURED: 'config',
+};
+
+function chainsOf(list: AccessConditionList, out = new Set<string>()): Set<string> {
+  for (const c of list) {
+    if (Array.isArray(c)) chainsOf(c, out);
+    else if (!('operator' in c)) out.add(c.chain);
+  }
+  return out;
 }
 
 function firstCondition(list: AccessConditionList): EvmContractCondition | undefined {
@@ -94,8 +142,12 @@ function firstCondition(list: AccessConditionList): EvmContractCondition | undef
 export class LitKeyGate implements KeyGate {
   readonly backend = 'lit' as const;
   private client: Promise<LitClientLike> | undefined;
+  private readonly authorizer: ReleaseAuthorizer | undefined;
 
-  constructor(private readonly options: LitKeyGateOptions) {}
+  constructor(private readonly options: LitKeyGateOptions) {
+    const checks = options.requestChecks;
+    this.authorizer = checks === undefined ? undefined : new ReleaseAuthorizer({ ...checks, logger: options.logger, backend: 'lit' });
+  }
 
   /** Our conditions in Lit's format, validated by Lit's own schema (offline). */
   async litConditions(conditions: AccessConditionList): Promise<LitEvmContractConditions> {
@@ -125,6 +177,7 @@ export class LitKeyGate implements KeyGate {
 
   async wrapDataKey(p: WrapDataKeyParams): Promise<WrappedKey> {
     if (p.dataKey.length !== 32) throw new IntegrityError('DATA_KEY_MISMATCH', 'data key must be 32 bytes');
+    if (this.options.action !== undefined) return this.wrapForAction(p, this.options.action.ipfsCid);
     const evmContractConditions = await this.litConditions(p.conditions);
     const client = await this.connected();
     try {
@@ -135,14 +188,82 @@ export class LitKeyGate implements KeyGate {
     }
   }
 
-  async releaseDataKey(p: ReleaseDataKeyParams): Promise<EncryptedKeyForRequester> {
-    const refuse = (code: 'KEY_ACCESS_DENIED' | 'MANIFEST_MISMATCH' | 'KEY_REQUEST_SIGNATURE_INVALID', reason: string): never => {
-      this.options.logger.warn('key release refused', { code, reason, backend: this.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester: p.requester.address });
-      if (code === 'MANIFEST_MISMATCH') throw new IntegrityError(code, reason);
-      throw new KeyAccessError(code, reason);
+  /** Action mode: the payload binding dataset version and conditions, encrypted under "the action is `ipfsCid`". */
+  private async wrapForAction(p: WrapDataKeyParams, ipfsCid: string): Promise<WrappedKey> {
+    const parsed = AccessConditionListSchema.safeParse(p.conditions);
+    if (!parsed.success) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'access conditions are malformed');
+    const actionConditions = conditionsForAction(p.conditions, this.options.chainMap);
+    // The action reads one chain through Lit's RPC for it (and takes the key request's EIP-712 chain id from it).
+    if (chainsOf(actionConditions).size !== 1) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'the release Lit Action evaluates conditions on exactly one chain');
+    const client = await this.connected();
+    try {
+      const dataToEncrypt = actionKeyPayload({ dataKey: p.dataKey, datasetId: p.datasetId, version: p.version, actionConditions });
+      const { ciphertext, dataToEncryptHash } = await client.encrypt({ accessControlConditions: actionAccessConditions(ipfsCid), dataToEncrypt });
+      dataToEncrypt.fill(0);
+      return { backend: 'lit', network: this.options.network, ciphertext, dataToEncryptHash, conditionsHash: hashConditions(p.conditions), actionIpfsCid: ipfsCid };
+    } catch (cause) {
+      throw new DependencyError('DEPENDENCY_FAILED', 'Lit encrypt failed', { cause });
+    }
+  }
+
+  private refusal(p: ReleaseDataKeyParams, code: ErrorCode, reason: string): never {
+    this.options.logger.warn('key release refused', { code, reason, backend: this.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester: p.requester.address });
+    const kind = ACTION_REFUSALS[code];
+    if (kind === 'access') throw new KeyAccessError(code, reason, { details: { datasetId: p.datasetId, version: p.version } });
+    if (kind === 'integrity' || code === 'LIT_ACTION_MISMATCH') throw new IntegrityError(code, reason);
+    if (kind === 'chain') throw new DependencyError('CHAIN_UNAVAILABLE', reason);
+    if (kind === 'config') throw new ProvenaError('KEY_GATE_MISCONFIGURED', reason);
+    throw new DependencyError('DEPENDENCY_FAILED', `the Lit Action failed: ${reason.slice(0, 300)}`);
+  }
+
+  /** Action mode: request checks here, then the action checks the chain, decrypts and seals. */
+  private async releaseThroughAction(p: ReleaseDataKeyParams, wrapped: Extract<WrappedKey, { backend: 'lit' }>, ipfsCid: string): Promise<EncryptedKeyForRequester> {
+    if (ipfsCid !== this.options.action?.ipfsCid) this.refusal(p, 'LIT_ACTION_MISMATCH', `the key is bound to Lit Action ${ipfsCid}, not the pinned one`);
+    const requester = this.authorizer !== undefined ? await this.authorizer.authenticate(p) : getAddress(p.requester.address);
+    const sessionSigs = p.proof.litSessionSigs ?? (await this.options.sessionSigs?.());
+    if (sessionSigs === undefined) this.refusal(p, 'KEY_REQUEST_SIGNATURE_INVALID', 'Lit release needs Lit session signatures (the requester sent none, the gate has none)');
+    const client = await this.connected();
+    if (client.executeJs === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'this Lit client cannot run Lit Actions');
+    const release = {
+      request: {
+        datasetId: p.datasetId,
+        version: p.version,
+        grant: p.grant,
+        requester: { address: p.requester.address, publicKey: p.requester.publicKey },
+        proof: { nonce: p.proof.nonce, issuedAt: p.proof.issuedAt, signature: p.proof.signature },
+      },
+      conditions: conditionsForAction(p.conditions, this.options.chainMap),
+      accessControlConditions: actionAccessConditions(ipfsCid),
+      ciphertext: wrapped.ciphertext,
+      dataToEncryptHash: wrapped.dataToEncryptHash,
     };
+    let response: string | object;
+    try {
+      ({ response } = await client.executeJs({ ipfsId: ipfsCid, sessionSigs: sessionSigs!, jsParams: { release } }));
+    } catch (cause) {
+      throw new DependencyError('DEPENDENCY_FAILED', `Lit could not run action ${ipfsCid}`, { cause });
+    }
+    let answer: ActionAnswer;
+    try {
+      answer = ActionAnswer.parse(typeof response === 'string' ? JSON.parse(response) : response);
+    } catch (cause) {
+      throw new DependencyError('DEPENDENCY_FAILED', `Lit Action ${ipfsCid} answered something else than a release`, { cause });
+    }
+    if (!answer.ok) this.refusal(p, answer.code as ErrorCode, answer.reason);
+    // The action's answer is checked, not trusted: sealed for this requester and this release.
+    const context = releaseContext({ datasetId: p.datasetId, version: p.version, grant: p.grant, requester, nonce: p.proof.nonce });
+    if (answer.requester !== requester || answer.sealed.context !== context || answer.sealed.scheme !== 'ecies-secp256k1-hkdf-sha256-aes256gcm-v1') {
+      throw new DependencyError('DEPENDENCY_FAILED', `Lit Action ${ipfsCid} sealed the key for another release`);
+    }
+    this.options.logger.info('key release authorized', { backend: this.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester, action: ipfsCid });
+    return { kind: 'sealed', datasetId: p.datasetId, version: p.version, grant: p.grant, requester, sealed: answer.sealed };
+  }
+
+  async releaseDataKey(p: ReleaseDataKeyParams): Promise<EncryptedKeyForRequester> {
+    const refuse = (code: 'KEY_ACCESS_DENIED' | 'MANIFEST_MISMATCH' | 'KEY_REQUEST_SIGNATURE_INVALID', reason: string): never => this.refusal(p, code, reason);
     if (p.wrapped.backend !== 'lit') throw new IntegrityError('KEY_UNWRAP_FAILED', 'the key was not wrapped by Lit');
     if (hashConditions(p.conditions) !== p.wrapped.conditionsHash) refuse('MANIFEST_MISMATCH', 'access conditions do not match the wrapped key');
+    if (p.wrapped.actionIpfsCid !== undefined) return this.releaseThroughAction(p, p.wrapped, p.wrapped.actionIpfsCid);
     if (p.proof.litSessionSigs === undefined) refuse('KEY_REQUEST_SIGNATURE_INVALID', 'Lit release needs the requester session signatures');
     const evmContractConditions = await this.litConditions(p.conditions);
     const chain = firstCondition(p.conditions)!.chain;

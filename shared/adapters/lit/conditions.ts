@@ -17,8 +17,10 @@ export type LitEvmContractConditions = Array<LitEvmContractCondition | BooleanOp
  * `chainMap` (ours -> Lit's chain names, e.g. `{ base: 'base', hardhat: 'yellowstone' }`). Refuses
  * (KEY_GATE_MISCONFIGURED) conditions with request-time placeholders (`:licenseId`, `:jobId`): Lit fixes the
  * conditions at encryption time and only fills `:userAddress`, so Provena's `licenseHolderCondition` and
- * `attestedWorkerCondition` (shared/adapters/chain/provenaConditions.ts) are refused: for Lit, use a condition whose
- * other arguments are fixed at wrap time, such as `LicenseManager.holdsValidLicense(:userAddress, licenseId, datasetId)`.
+ * `attestedWorkerCondition` (shared/adapters/chain/provenaConditions.ts) are refused here: the gate takes them
+ * through its release Lit Action instead (`LitKeyGateOptions.action`, actions/provenaRelease.js), which fills them
+ * at request time. Without the action, use a condition whose other arguments are fixed at wrap time, such as
+ * `LicenseManager.holdsValidLicense(:userAddress, licenseId, datasetId)`.
  *
  * @example
  * ```ts

@@ -5,12 +5,14 @@
  * (`@lit-protocol/contracts/dist/prod/*.js`). Node 20.19+ allows that (require(esm)); jest's module runtime does
  * not, so the unit tests spawn this probe (`node --import tsx`) instead of loading the SDK in jest's VM.
  *
- * Input (stdin): `{conditions: AccessConditionList[], chainMap?, network?}`. Output (stdout, one JSON line):
- * `{validations: (true | string)[], hashes: (string | null)[], offlineWrap: {code?, message}}`.
+ * Input (stdin): `{conditions: AccessConditionList[], chainMap?, network?, actionCid?}`. Output (stdout, one JSON
+ * line): `{validations: (true | string)[], hashes: (string | null)[], offlineWrap: {code?, message}, action?}` where
+ * `action` is Lit's schema check of the release action's condition for `actionCid` (true or Lit's message).
  */
 import { ProvenaError } from '../../errors.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
-import { hashForLit, toLitEvmContractConditions, validateForLit } from './conditions.js';
+import { hashForLit, loadLitAccs, toLitEvmContractConditions, validateForLit } from './conditions.js';
+import { actionAccessConditions } from './provenaReleaseAction.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import type { LitNetwork } from './LitKeyGate.js';
 
@@ -18,6 +20,7 @@ interface ProbeInput {
   conditions: AccessConditionList[];
   chainMap?: Record<string, string>;
   network?: LitNetwork;
+  actionCid?: string;
 }
 
 const silent = { warn: () => undefined, info: () => undefined };
@@ -48,7 +51,15 @@ async function main(): Promise<void> {
     offlineWrap = err instanceof ProvenaError ? { code: err.code, message: err.message } : { message: String(err) };
   }
   await gate.close();
-  process.stdout.write(`${JSON.stringify({ validations, hashes, offlineWrap })}\n`);
+  let action: true | string | undefined;
+  if (input.actionCid !== undefined) {
+    const accs = (await loadLitAccs()) as unknown as { validateAccessControlConditionsSchema(c: unknown): Promise<boolean> };
+    action = await accs.validateAccessControlConditionsSchema(actionAccessConditions(input.actionCid)).then(
+      () => true as const,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+  }
+  process.stdout.write(`${JSON.stringify({ validations, hashes, offlineWrap, ...(action === undefined ? {} : { action }) })}\n`);
   process.exit(0); // the Lit SDK leaves timers behind
 }
 

@@ -3,57 +3,202 @@
  * (`LitClientLike`). What it does for real: Lit's `dataToEncryptHash` (SHA-256 of the plaintext, hex), the
  * ciphertext bound to the identity Lit derives from the conditions and that hash
  * (`lit-accesscontrolcondition://<conditions hash>/<dataToEncryptHash>`), so a key cannot be decrypted under other
- * conditions, and a refusal worded as Lit's nodes word it when the conditions fail for the session's address.
+ * conditions, and a refusal worded as Lit's nodes word it when the conditions fail.
+ *
+ * Lit Actions (`executeJs`): the action's code runs in `node:vm` with the globals Lit's runtime gives it: `Lit`
+ * (`Lit.Actions.decryptAndCombine`, `decryptToSingleNode`, `runOnce`, `setResponse`, `getRpcUrl`; `Lit.Auth.
+ * actionIpfsIds`), `ethers` **v5** (the copy the Lit SDK installs, as Lit's runtime has ethers 5), WebCrypto
+ * `crypto`, `TextEncoder`/`TextDecoder`, and the jsParams (as `jsParams` and as globals). The action's CID is
+ * computed from its code as Lit computes it (CIDv0, UnixFS), and `:currentActionIpfsId` is that CID: a changed
+ * action cannot decrypt a key bound to the original. An action named by CID must have been pinned (`pin`).
+ * `getRpcUrl` answers the URLs given (in tests, an HTTP JSON-RPC bridge to the in-process chain: real calls).
  *
  * What it imitates instead of doing: Lit encrypts with BLS12-381 identity-based encryption to the network's
  * public key and decrypts by combining BLS signature shares of a threshold of nodes, each of which evaluates the
- * conditions on chain and checks the session signatures (SIWE + ReCap). Here one AES-256-GCM network key stands in
- * for the BLS key pair, `canAccess(address)` stands in for the nodes' on-chain evaluation, and a session
- * signature is trusted for the `address` it names (no SIWE check). The conditions hash is SHA-256 of their JSON,
- * not Lit's canonical form. No wire protocol (the nodes' HTTP handshake and `/web/encryption/sign`) is spoken.
+ * conditions and checks the session signatures (SIWE + ReCap). Here one AES-256-GCM network key stands in for the
+ * BLS key pair (no threshold), `canAccess(address)` stands in for the nodes' evaluation of EVM contract
+ * conditions, and a session signature is trusted for the `address` it names (no SIWE check). Only the
+ * `:currentActionIpfsId` basic condition is evaluated for Lit Actions (any other fails closed). One node runs
+ * each action (`runOnce` simply runs), in the test's process: no TEE, no 30 s / memory limits. The conditions
+ * hash is SHA-256 of their JSON, not Lit's canonical form. No wire protocol is spoken.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { Script, createContext } from 'node:vm';
 import type { LitClientLike } from '../../../shared/adapters/lit/LitKeyGate.js';
+import { litActionCid } from '../../../shared/adapters/lit/provenaReleaseActionCid.js';
+
+/** One Lit Action run, for assertions. */
+export interface ActionRun {
+  cid: string;
+  /** Whether the action asked Lit to decrypt, and whether Lit did. */
+  decryptAsked: boolean;
+  decrypted: boolean;
+  response: string | undefined;
+}
 
 /** What the fake network records, for assertions. */
 export interface FakeLitNetwork {
-  client: LitClientLike;
+  client: LitClientLike & Required<Pick<LitClientLike, 'executeJs'>>;
   encrypts: number;
   decrypts: { address: string; granted: boolean }[];
+  actionRuns: ActionRun[];
+  /** Pins an action's code (the fake's IPFS); returns its CID. */
+  pin(code: string): Promise<string>;
+}
+
+/** Options of {@link fakeLitNetwork}. */
+export interface FakeLitOptions {
+  /** Lit chain name -> RPC URL, for `Lit.Actions.getRpcUrl`. */
+  rpcUrls?: Record<string, string>;
 }
 
 const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
-/** A fake Lit network whose conditions pass for the addresses `canAccess` accepts. */
-export function fakeLitNetwork(canAccess: (address: string) => boolean): FakeLitNetwork {
+/** ethers v5, as the Lit SDK installs it (the version Lit's action runtime provides). */
+function ethersV5(): unknown {
+  const req = createRequire(import.meta.url);
+  const litClient = req.resolve('@lit-protocol/lit-node-client');
+  return createRequire(litClient)('ethers');
+}
+
+function addressOf(sessionSigs: Record<string, unknown>): string {
+  const address = Object.values(sessionSigs).map((s) => (s as { address?: string }).address).find((a) => typeof a === 'string');
+  if (address === undefined) throw new Error('Invalid sessionSigs: no session signature names an address');
+  return address;
+}
+
+/** A fake Lit network whose EVM contract conditions pass for the addresses `canAccess` accepts. */
+export function fakeLitNetwork(canAccess: (address: string) => boolean, options: FakeLitOptions = {}): FakeLitNetwork {
   const networkKey = randomBytes(32);
+  const pinned = new Map<string, string>();
   const identity = (conditions: unknown, dataToEncryptHash: string) => `lit-accesscontrolcondition://${sha256Hex(JSON.stringify(conditions))}/${dataToEncryptHash}`;
+  const seal = (conditions: unknown, data: Uint8Array) => {
+    const dataToEncryptHash = sha256Hex(data);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', networkKey, iv).setAAD(Buffer.from(identity(conditions, dataToEncryptHash)));
+    const body = Buffer.concat([cipher.update(data), cipher.final()]);
+    return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64'), dataToEncryptHash };
+  };
+  const open = (conditions: unknown, ciphertext: string, dataToEncryptHash: string): Buffer => {
+    const raw = Buffer.from(ciphertext, 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', networkKey, raw.subarray(0, 12)).setAAD(Buffer.from(identity(conditions, dataToEncryptHash)));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    try {
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+    } catch {
+      throw new Error('Decryption failed: the ciphertext does not belong to these access control conditions');
+    }
+  };
+
+  /** Lit's check of `:currentActionIpfsId` conditions for the running action; anything else fails closed. */
+  const actionConditionsPass = (accs: unknown, cid: string): boolean =>
+    Array.isArray(accs) &&
+    accs.length > 0 &&
+    accs.every((c: unknown, i: number) => {
+      if (i % 2 === 1) return (c as { operator?: string }).operator === 'and';
+      const x = c as { parameters?: unknown; returnValueTest?: { comparator?: string; value?: string } };
+      return Array.isArray(x.parameters) && x.parameters[0] === ':currentActionIpfsId' && x.returnValueTest?.comparator === '=' && x.returnValueTest.value === cid;
+    });
+
+  async function runAction(code: string, cid: string, jsParams: Record<string, unknown>): Promise<{ response: string; logs: string }> {
+    const run: ActionRun = { cid, decryptAsked: false, decrypted: false, response: undefined };
+    net.actionRuns.push(run);
+    const logs: string[] = [];
+    const decrypt = async (p: { accessControlConditions: unknown; ciphertext: string; dataToEncryptHash: string }): Promise<string> => {
+      run.decryptAsked = true;
+      if (!actionConditionsPass(p.accessControlConditions, cid)) {
+        throw new Error(`NodeAccessControlConditionsReturnedNotAuthorized: The access control conditions check failed for action ${cid}`);
+      }
+      const plain = open(p.accessControlConditions, p.ciphertext, p.dataToEncryptHash);
+      if (sha256Hex(plain) !== p.dataToEncryptHash) throw new Error('Decryption failed: dataToEncryptHash does not match');
+      run.decrypted = true;
+      return plain.toString('utf8');
+    };
+    const Lit = {
+      Actions: {
+        decryptAndCombine: decrypt,
+        decryptToSingleNode: decrypt,
+        runOnce: async (_opts: { waitForResponse?: boolean; name?: string }, fn: () => Promise<unknown>) => fn(),
+        setResponse: ({ response }: { response: string }) => {
+          run.response = response;
+        },
+        // Async, as Lit's is.
+        getRpcUrl: async ({ chain }: { chain: string }) => {
+          const url = options.rpcUrls?.[chain];
+          if (url === undefined) throw new Error(`no RPC URL for chain ${chain}`);
+          return url;
+        },
+      },
+      Auth: { actionIpfsIds: [cid], actionIpfsIdStack: [cid] },
+    };
+    // Lit serializes jsParams over the wire: the action gets a JSON copy.
+    const params = JSON.parse(JSON.stringify(jsParams)) as Record<string, unknown>;
+    const context = createContext({
+      ...params,
+      jsParams: params,
+      Lit,
+      ethers: ethersV5(),
+      crypto: webcrypto,
+      TextEncoder,
+      TextDecoder,
+      console: { log: (...a: unknown[]) => logs.push(a.map(String).join(' ')), error: (...a: unknown[]) => logs.push(a.map(String).join(' ')) },
+    });
+    const done = new Script(code, { filename: `lit-action-${cid}.js` }).runInContext(context) as unknown;
+    await Promise.race([Promise.resolve(done), new Promise((_, reject) => setTimeout(() => reject(new Error('Lit Action timed out')), 30_000).unref())]);
+    return { response: run.response ?? '', logs: logs.join('\n') };
+  }
+
   const net: FakeLitNetwork = {
     encrypts: 0,
     decrypts: [],
+    actionRuns: [],
+    async pin(code) {
+      const cid = await litActionCid(code);
+      pinned.set(cid, code);
+      return cid;
+    },
     client: {
       async connect() {},
       async disconnect() {},
-      async encrypt({ evmContractConditions, dataToEncrypt }) {
+      async encrypt(p) {
         net.encrypts++;
-        const dataToEncryptHash = sha256Hex(dataToEncrypt);
-        const iv = randomBytes(12);
-        const cipher = createCipheriv('aes-256-gcm', networkKey, iv).setAAD(Buffer.from(identity(evmContractConditions, dataToEncryptHash)));
-        const body = Buffer.concat([cipher.update(dataToEncrypt), cipher.final()]);
-        return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64'), dataToEncryptHash };
+        return seal('evmContractConditions' in p ? p.evmContractConditions : p.accessControlConditions, p.dataToEncrypt);
       },
       async decrypt({ evmContractConditions, ciphertext, dataToEncryptHash, sessionSigs }) {
-        const address = Object.values(sessionSigs).map((s) => (s as { address?: string }).address).find((a) => typeof a === 'string');
-        if (address === undefined) throw new Error('Invalid sessionSigs: no session signature names an address');
+        const address = addressOf(sessionSigs);
         const granted = canAccess(address);
         net.decrypts.push({ address, granted });
         if (!granted) throw new Error(`NodeAccessControlConditionsReturnedNotAuthorized: The access control conditions check failed for ${address}`);
-        const raw = Buffer.from(ciphertext, 'base64');
-        const decipher = createDecipheriv('aes-256-gcm', networkKey, raw.subarray(0, 12)).setAAD(Buffer.from(identity(evmContractConditions, dataToEncryptHash)));
-        decipher.setAuthTag(raw.subarray(12, 28));
-        return { decryptedData: new Uint8Array(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()])) };
+        return { decryptedData: new Uint8Array(open(evmContractConditions, ciphertext, dataToEncryptHash)) };
+      },
+      async executeJs({ ipfsId, code, sessionSigs, jsParams }) {
+        addressOf(sessionSigs);
+        if ((ipfsId === undefined) === (code === undefined)) throw new Error('executeJs needs either code or ipfsId');
+        const source = code ?? pinned.get(ipfsId!);
+        if (source === undefined) throw new Error(`could not fetch Lit Action ${ipfsId} from IPFS`);
+        return runAction(source, await litActionCid(source), jsParams);
       },
     },
   };
   return net;
+}
+
+/** An HTTP JSON-RPC endpoint in front of an EIP-1193 provider (the in-process Hardhat chain), for `getRpcUrl`. */
+export async function startRpcBridge(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const call = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: unknown; method: string; params?: unknown[] };
+      provider.request({ method: call.method, params: call.params ?? [] }).then(
+        (result) => res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, result })),
+        (err: { code?: number; message?: string; data?: unknown }) => res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: err.code ?? -32000, message: err.message ?? String(err), data: err.data } })),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
