@@ -282,7 +282,9 @@ async function s3Setup(): Promise<S3Env> {
   const c = createCipheriv('aes-256-gcm', key, srcIv);
   await writeAll(srcFile, (async function* () { for await (const p of plaintext()) yield c.update(p); c.final(); })());
   const srcTag = c.getAuthTag();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 's3server.ts'), join(dir, 's3'), BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // BENCH_CRYPTO_S3SERVER: a prebuilt (bundled) s3server script to run with plain node, where tsx is not installed.
+  const server = process.env.BENCH_CRYPTO_S3SERVER ? [process.env.BENCH_CRYPTO_S3SERVER] : ['--import', 'tsx', join(here, 's3server.ts')];
+  const child = spawn(process.execPath, [...server, join(dir, 's3'), BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench/s3server.ts exited (${code}) before listening`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { endpoint: string }).endpoint));

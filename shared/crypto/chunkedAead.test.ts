@@ -118,9 +118,10 @@ describe('chunked AES-256-GCM stream', () => {
   // Both hashing paths (inline, and the worker's slab pipeline, which releases each chunk one chunk later) must
   // give the same codes and release the same verified prefix.
   describe.each([
-    ['inline', false],
-    ['worker-thread', true],
-  ])('attacks fail with a stable code and yield none of the bad chunk (%s hashing)', (_path, parallelHash) => {
+    ['inline', false, undefined],
+    ['one worker-thread', true, 1],
+    ['three worker-thread', true, 3],
+  ])('attacks fail with a stable code and yield none of the bad chunk (%s hashing)', (_path, parallelHash, hashThreads) => {
     const data = randomBytes(4 * CHUNK + 10);
 
     async function attack(
@@ -135,6 +136,7 @@ describe('chunked AES-256-GCM stream', () => {
         params: s.params,
         chunks: m.expected ?? s.expected,
         parallelHash,
+        hashThreads,
       });
       expect(error).toBeDefined();
       const details = (error as { details?: { index?: number } }).details;
@@ -244,7 +246,7 @@ describe('chunked AES-256-GCM stream', () => {
       const s = await seal(exact, key);
       const extra = await seal(randomBytes(CHUNK), key);
       const { out, error } = await open(bytesOf([...s.chunks, extra.chunks[0]!]), {
-        key, datasetId: 'ds_a', version: 1, params: s.params, chunks: [...s.expected, extra.expected[0]!], parallelHash,
+        key, datasetId: 'ds_a', version: 1, params: s.params, chunks: [...s.expected, extra.expected[0]!], parallelHash, hashThreads,
       });
       expect(codeOf(error)).toBe('CIPHERTEXT_TRAILING_DATA');
       expect(out.equals(exact.subarray(0, CHUNK))).toBe(true);
@@ -259,7 +261,7 @@ describe('chunked AES-256-GCM stream', () => {
           yield b;
         }
       }
-      const { out, error } = await open(counting(), { key: generateDataKey(), datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash });
+      const { out, error } = await open(counting(), { key: generateDataKey(), datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash, hashThreads });
 
       expect(codeOf(error)).toBe('DATA_KEY_MISMATCH');
       expect(out.length).toBe(0);
@@ -384,8 +386,8 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
     const data = randomBytes(9 * CHUNK + 5);
     const snapshot = Buffer.from(data);
     const salt = randomBytes(32);
-    const run = async (parallelHash: boolean): Promise<{ bytes: Buffer; digests: string[] }> => {
-      const enc = encryptStream(pieces(data, 40), { key, datasetId: 'ds_m', version: 1, chunkSize: CHUNK, salt, parallelHash });
+    const run = async (parallelHash: boolean, hashThreads?: number): Promise<{ bytes: Buffer; digests: string[] }> => {
+      const enc = encryptStream(pieces(data, 40), { key, datasetId: 'ds_m', version: 1, chunkSize: CHUNK, salt, parallelHash, ...(hashThreads === undefined ? {} : { hashThreads }) });
       const parts: Buffer[] = [];
       for await (const c of enc) parts.push(...c.ciphertextParts.map((b) => Buffer.from(b)));
       return { bytes: Buffer.concat(parts), digests: enc.summary().chunks.map((c) => c.sha256) };
@@ -393,9 +395,12 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
 
     const inline = await run(false);
     const worker = await run(true);
+    const workers = await run(true, 3);
 
     expect(worker.bytes.equals(inline.bytes)).toBe(true);
     expect(worker.digests).toEqual(inline.digests);
+    expect(workers.bytes.equals(inline.bytes)).toBe(true);
+    expect(workers.digests).toEqual(inline.digests);
     expect(data.equals(snapshot)).toBe(true);
   });
 
@@ -407,7 +412,7 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
     const all = Buffer.concat(chunks.map((c) => c.ciphertext));
     const snapshot = Buffer.from(all);
 
-    const { out, error } = await open(pieces(all, 29), { key, datasetId: 'ds_m', version: 1, params: enc.summary().params, chunks: enc.summary().chunks, parallelHash: true });
+    const { out, error } = await open(pieces(all, 29), { key, datasetId: 'ds_m', version: 1, params: enc.summary().params, chunks: enc.summary().chunks, parallelHash: true, hashThreads: 3 });
 
     expect(error).toBeUndefined();
     expect(out.equals(data)).toBe(true);
