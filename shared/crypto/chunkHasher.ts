@@ -1,19 +1,30 @@
 /**
- * SHA-256 of chunks on a worker thread, so hashing (about as slow as AES-GCM itself with SHA-NI) runs in parallel
- * with encryption/decryption on the main thread instead of halving throughput.
+ * SHA-256 of chunks on a worker thread, so hashing runs on another core in parallel with AES-GCM on the calling
+ * thread. On this project's CPUs (VAES + SHA-NI) SHA-256 is about as fast as AES-256-GCM itself, so hashing in the
+ * same pass caps a stream at about half of raw GCM; with a spare core the two overlap.
  *
- * Chunks are copied to the worker by postMessage (structured clone): one memcpy, several times faster than the
- * hash it offloads. SharedArrayBuffers would avoid the copy, but V8 does not count their memory as GC pressure,
- * so a stream of fresh 4 MiB SABs grew RSS past 1 GiB in the benchmark; cloned ArrayBuffers keep RSS flat.
+ * {@link ChunkHasher.sha256} copies the chunk to the worker (structured clone). {@link WorkerHasher.hashOwned}
+ * **moves** it instead: every part that spans its whole `ArrayBuffer` (what `cipher.update` returns, and the
+ * slabs the decryptor fills) is transferred to the worker and transferred back with the digest, so nothing is
+ * copied and nothing is allocated per chunk. (SharedArrayBuffers would also avoid the copy, but V8 does not count
+ * their memory as GC pressure: a stream of fresh 4 MiB SABs grew RSS past 1 GiB in the benchmark.)
  *
  * One lazily started worker per process, unreferenced while idle so it never keeps the process alive.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** Hashes one chunk given as consecutive parts. */
 export interface ChunkHasher {
   sha256(parts: readonly Uint8Array[]): Promise<string>;
+}
+
+/** A digest and the parts it was computed over, handed back by {@link WorkerHasher.hashOwned}. */
+export interface OwnedDigest {
+  hex: string;
+  /** The same bytes as the parts given, as Buffers (the very memory, moved back from the worker). */
+  parts: Buffer[];
 }
 
 /** Hashes on the calling thread (small chunks, where a message round trip costs more than the hash). */
@@ -25,30 +36,48 @@ export const inlineHasher: ChunkHasher = {
   },
 };
 
-// Plain CommonJS source evaluated in the worker: no TS loader needed in tsx, jest or Lambda bundles.
+// Plain CommonJS source evaluated in the worker: no TS loader needed in tsx, jest or Lambda bundles. Parts come back
+// in the transfer list when they came in it (`move`), so their memory returns to the caller.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-parentPort.on('message', ({ id, parts }) => {
+parentPort.on('message', ({ id, parts, move, limit }) => {
   const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  parentPort.postMessage({ id, hex: h.digest('hex') });
+  let rest = limit === undefined ? Infinity : limit;
+  for (const p of parts) {
+    if (rest <= 0) break;
+    h.update(p.length <= rest ? p : p.subarray(0, rest));
+    rest -= p.length;
+  }
+  const hex = h.digest('hex');
+  if (move) parentPort.postMessage({ id, hex, parts }, parts.map((p) => p.buffer));
+  else parentPort.postMessage({ id, hex });
 });
 `;
 
-class WorkerHasher implements ChunkHasher {
+interface Pending {
+  resolve(r: { hex: string; parts?: Uint8Array[] }): void;
+  reject(e: unknown): void;
+}
+
+/** True when `p` is the whole of a plain (transferable) ArrayBuffer. */
+function spansBuffer(p: Uint8Array): boolean {
+  return p.byteOffset === 0 && p.byteLength === p.buffer.byteLength && p.buffer instanceof ArrayBuffer && p.byteLength > 0;
+}
+
+/** One hashing thread and its outstanding requests. */
+class HashThread {
   private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve(h: string): void; reject(e: unknown): void }>();
+  readonly pending = new Map<number, Pending>();
 
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const w = new Worker(WORKER_SOURCE, { eval: true });
-    w.on('message', ({ id, hex }: { id: number; hex: string }) => {
+    w.on('message', ({ id, hex, parts }: { id: number; hex: string; parts?: Uint8Array[] }) => {
       const p = this.pending.get(id);
       this.pending.delete(id);
       if (this.pending.size === 0) w.unref();
-      p?.resolve(hex);
+      p?.resolve(parts === undefined ? { hex } : { hex, parts });
     });
     const fail = (err: unknown): void => {
       for (const p of this.pending.values()) p.reject(err);
@@ -62,21 +91,67 @@ class WorkerHasher implements ChunkHasher {
     return w;
   }
 
-  sha256(parts: readonly Uint8Array[]): Promise<string> {
+  post(id: number, parts: readonly Uint8Array[], move: boolean, limit: number | undefined): Promise<{ hex: string; parts?: Uint8Array[] }> {
     const w = this.start();
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, parts });
+      try {
+        w.postMessage({ id, parts, move, limit }, move ? parts.map((p) => p.buffer as ArrayBuffer) : []);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err);
+      }
     });
   }
 }
 
-let shared: WorkerHasher | undefined;
+/**
+ * The process-wide hashing threads; see the module comment. Chunks' digests are independent, so with several
+ * threads (`threads`, default: one fewer than the cores this process may use, 1..4) several chunks hash at once:
+ * SHA-256 is slower than AES-GCM here (about 1.3 vs 2.2 GB/s), so one hashing thread alone would still cap a
+ * stream near 60% of raw GCM. Each request goes to the thread with the fewest outstanding.
+ */
+export class WorkerHasher implements ChunkHasher {
+  private nextId = 0;
+  private readonly threads: HashThread[];
 
-/** The process-wide worker hasher. */
-export function workerHasher(): ChunkHasher {
-  shared ??= new WorkerHasher();
-  return shared;
+  constructor(readonly threadCount = Math.max(1, Math.min(4, availableParallelism() - 1))) {
+    this.threads = Array.from({ length: threadCount }, () => new HashThread());
+  }
+
+  private post(parts: readonly Uint8Array[], move: boolean, limit?: number): Promise<{ hex: string; parts?: Uint8Array[] }> {
+    let t = this.threads[0]!;
+    for (const c of this.threads) if (c.pending.size < t.pending.size) t = c;
+    return t.post(this.nextId++, parts, move, limit);
+  }
+
+  /** Hashes a copy of `parts` (the caller keeps them). */
+  async sha256(parts: readonly Uint8Array[]): Promise<string> {
+    return (await this.post(parts, false)).hex;
+  }
+
+  /**
+   * Hashes `parts`, taking them over: a part that spans its whole ArrayBuffer is moved to the worker (it reads as
+   * empty here until the promise settles) and moved back; any other part is copied into one that does first. Use
+   * the returned `parts`, never the ones passed in. With `limit`, only the first `limit` bytes are hashed (a
+   * reusable slab filled part way); the whole parts still come back.
+   */
+  async hashOwned(parts: readonly Uint8Array[], limit?: number): Promise<OwnedDigest> {
+    const movable = parts.filter((p) => p.byteLength > 0).map((p) => (spansBuffer(p) ? p : new Uint8Array(p)));
+    const r = await this.post(movable, true, limit);
+    return { hex: r.hex, parts: (r.parts ?? []).map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)) };
+  }
+}
+
+const shared = new Map<number | undefined, WorkerHasher>();
+
+/** The process-wide worker hasher (with `threads`, the one of that many threads; tests use it). */
+export function workerHasher(threads?: number): WorkerHasher {
+  let h = shared.get(threads);
+  if (h === undefined) {
+    h = new WorkerHasher(threads);
+    shared.set(threads, h);
+  }
+  return h;
 }

@@ -1,12 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvenaError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { decryptStream, decryptToFile, encryptStream, generateDataKey, TAG_LENGTH } from './chunkedAead.js';
+import { decryptStream, decryptToFile, defaultParallelHash, encryptStream, generateDataKey, PARALLEL_HASH_MIN_CHUNK, TAG_LENGTH } from './chunkedAead.js';
+import { workerHasher } from './chunkHasher.js';
 import type { DecryptOptions, EncryptedChunk, ExpectedChunk, StreamParams } from './chunkedAead.js';
 
 const CHUNK = 64;
@@ -114,7 +115,13 @@ describe('chunked AES-256-GCM stream', () => {
     );
   });
 
-  describe('attacks fail with a stable code and yield none of the bad chunk', () => {
+  // Both hashing paths (inline, and the worker's slab pipeline, which releases each chunk one chunk later) must
+  // give the same codes and release the same verified prefix.
+  describe.each([
+    ['inline', false, undefined],
+    ['one worker-thread', true, 1],
+    ['three worker-thread', true, 3],
+  ])('attacks fail with a stable code and yield none of the bad chunk (%s hashing)', (_path, parallelHash, hashThreads) => {
     const data = randomBytes(4 * CHUNK + 10);
 
     async function attack(
@@ -128,6 +135,8 @@ describe('chunked AES-256-GCM stream', () => {
         version: m.version ?? 1,
         params: s.params,
         chunks: m.expected ?? s.expected,
+        parallelHash,
+        hashThreads,
       });
       expect(error).toBeDefined();
       const details = (error as { details?: { index?: number } }).details;
@@ -237,7 +246,7 @@ describe('chunked AES-256-GCM stream', () => {
       const s = await seal(exact, key);
       const extra = await seal(randomBytes(CHUNK), key);
       const { out, error } = await open(bytesOf([...s.chunks, extra.chunks[0]!]), {
-        key, datasetId: 'ds_a', version: 1, params: s.params, chunks: [...s.expected, extra.expected[0]!],
+        key, datasetId: 'ds_a', version: 1, params: s.params, chunks: [...s.expected, extra.expected[0]!], parallelHash, hashThreads,
       });
       expect(codeOf(error)).toBe('CIPHERTEXT_TRAILING_DATA');
       expect(out.equals(exact.subarray(0, CHUNK))).toBe(true);
@@ -252,7 +261,7 @@ describe('chunked AES-256-GCM stream', () => {
           yield b;
         }
       }
-      const { out, error } = await open(counting(), { key: generateDataKey(), datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+      const { out, error } = await open(counting(), { key: generateDataKey(), datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash, hashThreads });
 
       expect(codeOf(error)).toBe('DATA_KEY_MISMATCH');
       expect(out.length).toBe(0);
@@ -341,5 +350,87 @@ describe('chunked AES-256-GCM stream with worker-thread hashing', () => {
     expect(codeOf(b.error)).toBe('CHUNK_AUTH_FAILED');
     expect(a.out.equals(data.subarray(0, 2 * CHUNK))).toBe(true);
     expect(b.out.equals(data.subarray(0, 2 * CHUNK))).toBe(true);
+  });
+});
+
+describe('worker-thread hashing moves buffers instead of copying them, and never touches the caller\'s', () => {
+  const key = generateDataKey();
+
+  it('hashOwned hands back the same bytes with their digest; a whole-buffer part is moved, a view is copied', async () => {
+    const whole = randomFillSync(Buffer.allocUnsafeSlow(1000)); // its own ArrayBuffer, as cipher output is
+    const backing = randomBytes(3000);
+    const view = backing.subarray(1000, 2000);
+    const before = Buffer.from(view);
+    const expected = sha(Buffer.concat([whole, view]));
+    const wholeCopy = Buffer.from(whole);
+
+    const r = await workerHasher().hashOwned([whole, view]);
+
+    expect(r.hex).toBe(expected);
+    expect(Buffer.concat(r.parts).equals(Buffer.concat([wholeCopy, before]))).toBe(true);
+    expect(whole.length).toBe(0); // moved: the caller's handle is detached
+    expect(view.equals(before)).toBe(true); // copied: the caller's memory is intact
+  });
+
+  it('hashOwned with a limit hashes only that prefix and still hands back the whole slab', async () => {
+    const slab = Buffer.from(randomBytes(500));
+    const prefix = sha(slab.subarray(0, 123));
+
+    const r = await workerHasher().hashOwned([slab], 123);
+
+    expect(r.hex).toBe(prefix);
+    expect(r.parts[0]!.length).toBe(500);
+  });
+
+  it('encrypts byte-identically with worker or inline hashing (same salt), and the worker path leaves the source intact', async () => {
+    const data = randomBytes(9 * CHUNK + 5);
+    const snapshot = Buffer.from(data);
+    const salt = randomBytes(32);
+    const run = async (parallelHash: boolean, hashThreads?: number): Promise<{ bytes: Buffer; digests: string[] }> => {
+      const enc = encryptStream(pieces(data, 40), { key, datasetId: 'ds_m', version: 1, chunkSize: CHUNK, salt, parallelHash, ...(hashThreads === undefined ? {} : { hashThreads }) });
+      const parts: Buffer[] = [];
+      for await (const c of enc) parts.push(...c.ciphertextParts.map((b) => Buffer.from(b)));
+      return { bytes: Buffer.concat(parts), digests: enc.summary().chunks.map((c) => c.sha256) };
+    };
+
+    const inline = await run(false);
+    const worker = await run(true);
+    const workers = await run(true, 3);
+
+    expect(worker.bytes.equals(inline.bytes)).toBe(true);
+    expect(worker.digests).toEqual(inline.digests);
+    expect(workers.bytes.equals(inline.bytes)).toBe(true);
+    expect(workers.digests).toEqual(inline.digests);
+    expect(data.equals(snapshot)).toBe(true);
+  });
+
+  it('decrypts views into one large buffer on the worker path without detaching or changing them', async () => {
+    const data = randomBytes(6 * CHUNK + 1);
+    const enc = encryptStream(pieces(data), { key, datasetId: 'ds_m', version: 1, chunkSize: CHUNK });
+    const chunks: EncryptedChunk[] = [];
+    for await (const c of enc) chunks.push(c);
+    const all = Buffer.concat(chunks.map((c) => c.ciphertext));
+    const snapshot = Buffer.from(all);
+
+    const { out, error } = await open(pieces(all, 29), { key, datasetId: 'ds_m', version: 1, params: enc.summary().params, chunks: enc.summary().chunks, parallelHash: true, hashThreads: 3 });
+
+    expect(error).toBeUndefined();
+    expect(out.equals(data)).toBe(true);
+    expect(all.equals(snapshot)).toBe(true);
+  });
+
+  it('defaultParallelHash follows PROVENA_PARALLEL_HASH, and otherwise keeps small chunks inline', () => {
+    const saved = process.env.PROVENA_PARALLEL_HASH;
+    try {
+      process.env.PROVENA_PARALLEL_HASH = '1';
+      expect(defaultParallelHash(64)).toBe(true);
+      process.env.PROVENA_PARALLEL_HASH = '0';
+      expect(defaultParallelHash(4 * 1024 * 1024)).toBe(false);
+      delete process.env.PROVENA_PARALLEL_HASH;
+      expect(defaultParallelHash(PARALLEL_HASH_MIN_CHUNK - 1)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.PROVENA_PARALLEL_HASH;
+      else process.env.PROVENA_PARALLEL_HASH = saved;
+    }
   });
 });
