@@ -186,6 +186,10 @@ export const ErrorCodes = {
   SPLIT_ROOT_MISMATCH: 409,
   SPLIT_KIND_FIXED: 409,
   SPLIT_TREE_INVALID: 502,
+  // Nitro worker instances (issue 12, nitro lane): the enclave's boot from its parent and the operator key's
+  // KMS-Recipient provisioning (gpu-workers/agent/nitro/boot*.ts)
+  WORKER_BOOT_INVALID: 502,
+  WORKER_OPERATOR_KEY_UNAVAILABLE: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,
