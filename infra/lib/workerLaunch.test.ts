@@ -112,6 +112,11 @@ describe('the Nitro worker launch, rendered from one typed configuration', () =>
     }
   });
 
+  test('the user data stays under EC2\'s 16 KiB limit with a full environment', () => {
+    const env = { ...base.env, PROVENA_CONTRACTS: JSON.stringify(Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [k, `0x${'1'.repeat(40)}`]))), PROVENA_PARENT_PROXY_ORIGINS: 'x'.repeat(300) };
+    expect(Buffer.byteLength(renderUserData(WorkerLaunchSchema.parse({ ...base, env })).join('\n'))).toBeLessThan(16 * 1024 - 1024);
+  });
+
   test('without an agent bundle or an EIF the instance starts nothing and says why', () => {
     const { eifS3Uri: _eif, ...noEif } = base;
     const userData = renderUserData(WorkerLaunchSchema.parse(noEif)).join('\n');
