@@ -86,6 +86,9 @@ async function main(): Promise<void> {
   } finally {
     stopSignals();
     channel.end();
+    // Exiting with unread bytes in the socket resets it (the parent would log ECONNRESET and exit 1): drain until the
+    // parent closes its side, for at most 2 s.
+    await Promise.race([channel.closed, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }
 
