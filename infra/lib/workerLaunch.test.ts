@@ -82,6 +82,9 @@ describe('the Nitro worker launch, rendered from one typed configuration', () =>
     expect(Object.keys(units)).toEqual(['provena-parent.service', 'provena-vsock-bridge.service', 'provena-enclave.service']);
     expect(units['provena-parent.service']).toContain('ExecStart=/opt/provena/bin/provena-nitro parent\nRestart=always\nRestartSec=2\nKillSignal=SIGTERM\nTimeoutStopSec=110\n');
     expect(units['provena-parent.service']).toContain('EnvironmentFile=/etc/provena/worker.env');
+    // systemd stops units in reverse start order: the parent (whose SIGTERM winds the job down) before the enclave and the bridge.
+    expect(units['provena-parent.service']).toContain('After=network-online.target provena-enclave.service provena-vsock-bridge.service\n');
+    expect(units['provena-enclave.service']).not.toContain('provena-parent.service');
     expect(units['provena-enclave.service']).toContain('ExecStart=/opt/provena/bin/provena-nitro enclave\nRestart=always');
     for (const u of Object.values(units)) expect(u).toContain('StandardError=append:/var/log/provena/%N.log');
     const cw = JSON.parse(renderCloudWatchConfig(launch)) as { logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } } };

@@ -187,7 +187,9 @@ export function renderUnits(c: WorkerLaunch): Record<string, string> {
     'provena-parent.service': [
       '[Unit]',
       'Description=Provena Nitro worker: parent (trainer, proxy, spot notices)',
-      'After=network-online.target',
+      // Started after the enclave (which retries its connection), so systemd stops it first at shutdown: its SIGTERM
+      // reaches the enclave as a notice and the job winds down before the enclave and the bridge are stopped.
+      'After=network-online.target provena-enclave.service provena-vsock-bridge.service',
       'Wants=network-online.target',
       '[Service]',
       'EnvironmentFile=/etc/provena/worker.env',
@@ -218,7 +220,7 @@ export function renderUnits(c: WorkerLaunch): Record<string, string> {
     'provena-enclave.service': [
       '[Unit]',
       'Description=Provena Nitro worker: the enclave (nitro-cli run-enclave)',
-      'After=nitro-enclaves-allocator.service provena-parent.service provena-vsock-bridge.service',
+      'After=nitro-enclaves-allocator.service provena-vsock-bridge.service',
       'Wants=nitro-enclaves-allocator.service',
       '[Service]',
       ...common,
