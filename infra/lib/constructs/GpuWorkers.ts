@@ -58,7 +58,9 @@ export interface GpuWorkersProps {
  *   and an instance is not removed while the jobs it holds are in flight (in-flight counts as backlog).
  * - A minimal instance role: the job queue's depth (GetQueueAttributes, to idle out), its own job's checkpoint
  *   objects (`jobs/{jobId}/checkpoints/*`, staged on a Spot interruption notice), its log group, scale-in
- *   protection of its own group, and the agent bundle. No dataset objects, no KMS key-gate permission: data,
+ *   protection of its own group, the agent bundle and the EIF, and `kms:Decrypt` of the sealed operator key only
+ *   with a Recipient attestation of the approved PCR0 (the enclave's, see workerLaunch.ts and
+ *   gpu-workers/agent/nitro/boot.ts). No dataset objects, no KMS key-gate permission: data,
  *   keys and leases come from the API (signed requests, presigned URLs; keys released by KMS straight to the
  *   attested enclave with `Recipient`).
  *
