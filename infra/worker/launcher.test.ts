@@ -6,7 +6,7 @@
  * a loopback API, and a spot notice from a loopback IMDSv2 winding both down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,4 +156,50 @@ describe('provena-nitro with PROVENA_NITRO_TRANSPORT=local: the instance launche
     const parentSaw = `${readFileSync(path.join(dir, 'tap.log'), 'utf8')}\n${parent.out()}`.toLowerCase();
     expect(parentSaw).not.toContain(operator.privateKey.slice(2).toLowerCase());
   }, 240_000);
+});
+
+/**
+ * The vsock branch on this machine, which has neither nitro-cli nor vsock: both binaries are stand-ins on PATH that
+ * record their arguments (nitro-cli answers describe-enclaves from a state file), so what is checked is the
+ * launcher's own control flow: the arguments, the watch loop, and terminate on SIGTERM.
+ */
+describe('provena-nitro with the vsock transport (nitro-cli and socat recorded, not run)', () => {
+  const bin = path.join(dir, 'stub-bin');
+  const calls = path.join(dir, 'calls.log');
+  const running = path.join(dir, 'enclave-running');
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      path.join(bin, 'nitro-cli'),
+      `#!/usr/bin/env bash\necho "nitro-cli $*" >> ${calls}\ncase "$1" in\n  run-enclave) touch ${running} ;;\n  terminate-enclave) rm -f ${running} ;;\n  describe-enclaves) if [ -e ${running} ]; then echo '[{"EnclaveName": "provena-worker", "State": "RUNNING"}]'; else echo '[]'; fi ;;\nesac\n`,
+    );
+    writeFileSync(path.join(bin, 'socat'), `#!/usr/bin/env bash\necho "socat $*" >> ${calls}\n`);
+    chmodSync(path.join(bin, 'nitro-cli'), 0o755);
+    chmodSync(path.join(bin, 'socat'), 0o755);
+  });
+  const launch = WorkerLaunchSchema.parse({ production: true, logGroup: 'x', enclave: { cpuCount: 4, memoryMib: 8192 }, env: {} });
+  const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME };
+
+  test('runs the EIF with the configured flags, fails when the enclave is gone (systemd restarts it), terminates it on SIGTERM', async () => {
+    const launcher = path.join(dir, 'provena-nitro-vsock');
+    writeFileSync(launcher, renderLauncher(launch));
+    const bridge = run(launcher, 'bridge', env);
+    expect(await bridge.exited).toBe(0);
+    expect(readFileSync(calls, 'utf8')).toContain('socat VSOCK-LISTEN:5005,fork,reuseaddr UNIX-CONNECT:/run/provena/parent.sock\n');
+
+    const first = run(launcher, 'enclave', env);
+    await until('run-enclave', () => existsSync(running), 20, first.out);
+    expect(readFileSync(calls, 'utf8')).toContain('nitro-cli run-enclave --enclave-name provena-worker --cpu-count 4 --memory 8192 --enclave-cid 16 --eif-path /opt/provena/enclave.eif\n');
+    writeFileSync(calls, '');
+    rmSync(running); // the enclave stopped by itself
+    expect(await first.exited).toBe(1);
+    expect(first.out()).toContain('is gone');
+
+    const second = run(launcher, 'enclave', env);
+    await until('run-enclave', () => existsSync(running), 20, second.out);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(existsSync(running)).toBe(false);
+    expect(readFileSync(calls, 'utf8').trim().split('\n').at(-1)).toBe('nitro-cli terminate-enclave --enclave-name provena-worker');
+  }, 60_000);
 });
