@@ -188,6 +188,10 @@ export const ErrorCodes = {
   SPLIT_TREE_INVALID: 502,
   // Lit Actions key gate (issue 12, lit lane): shared/adapters/lit/LitKeyGate.ts, actions/provenaRelease.js
   LIT_ACTION_MISMATCH: 422,
+  // Nitro worker instances (issue 12, nitro lane): the enclave's boot from its parent and the operator key's
+  // KMS-Recipient provisioning (gpu-workers/agent/nitro/boot*.ts)
+  WORKER_BOOT_INVALID: 502,
+  WORKER_OPERATOR_KEY_UNAVAILABLE: 502,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

@@ -31,4 +31,7 @@ if (config.keyGate === 'lit') {
 }
 console.log(`gpu workers: ${config.gpuInstanceTypes.join(', ')} (max ${config.gpuMaxCapacity}); agent ${config.gpuAgentS3Uri ?? 'PROVENA_GPU_AGENT_S3_URI unset'}`);
 console.log(enclavePlanLine(process.env, build));
+console.log(
+  `nitro pair: EIF ${config.gpuEifS3Uri ?? 'PROVENA_GPU_EIF_S3_URI unset (instances start no enclave)'}; enclave ${config.enclaveCpuCount} vCPU, ${config.enclaveMemoryMib} MiB${config.enclaveDebugMode ? ', DEBUG MODE (dev only)' : ''}; operator key ${config.workerOperatorKeyCiphertext ? 'sealed (PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT)' : 'not sealed: after the first deploy, seal it under the WorkerOperatorKeyArn output and set PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT'}`,
+);
 console.log(config.defaulted.length === 0 ? 'missing: nothing' : `missing before cdk deploy: ${config.defaulted.join(', ')}`);

@@ -85,6 +85,19 @@ export const InfraEnvSchema = z
     PROVENA_GPU_MAX_CAPACITY: z.coerce.number().int().min(0).max(100).default(2),
     /** `s3://bucket/key.tar.gz` of the built worker agent (gpu-workers/agent); the user data runs it. */
     PROVENA_GPU_AGENT_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+$/, 'must be s3://bucket/key').optional(),
+    /** `s3://bucket/key.eif` of the enclave image (infra/worker/build.sh); the instances run it with nitro-cli. */
+    PROVENA_GPU_EIF_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+\.eif$/, 'must be s3://bucket/key.eif').optional(),
+    /** vCPUs and MiB the instances give the enclave (nitro-cli run-enclave, the allocator). */
+    PROVENA_ENCLAVE_CPU_COUNT: z.coerce.number().int().min(2).max(64).multipleOf(2).default(2),
+    PROVENA_ENCLAVE_MEMORY_MIB: z.coerce.number().int().min(1024).max(262_144).default(4096),
+    /** `true` runs the enclave with `--debug-mode` (console readable, PCRs zero): refused for every stage but dev. */
+    PROVENA_ENCLAVE_DEBUG_MODE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    /**
+     * The worker operator key sealed under the stack's `WorkerOperatorKeyArn` (base64 CiphertextBlob of `aws kms
+     * encrypt --encryption-context provena:purpose=worker-operator-key`): not secret; KMS releases it only to the
+     * attested enclave. Unset: the enclaves get no operator key (set it after the first deploy created the key).
+     */
+    PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT: z.base64().min(8).max(8192).optional(),
     /** PCR0 (SHA-384, hex) of the enclave image allowed to decrypt with the key-gate KMS key. */
     PROVENA_ENCLAVE_PCR0: z.string().regex(/^[0-9a-fA-F]{96}$/, 'must be 96 hex digits (SHA-384)').optional(),
     /** `true`: also release training-only keys to confidential-GPU workers on another cloud (see KeyGate.ts). */
@@ -107,6 +120,9 @@ export const InfraEnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['PROVENA_RELAYER_ADDRESS'], message: 'set together with PROVENA_RELAYER_SECRET_ARN (the address of the key it holds)' });
     }
     if (c.PROVENA_STAGE === 'dev') return;
+    if (c.PROVENA_ENCLAVE_DEBUG_MODE) {
+      ctx.addIssue({ code: 'custom', path: ['PROVENA_ENCLAVE_DEBUG_MODE'], message: `debug-mode enclaves are refused for stage "${c.PROVENA_STAGE}" (only dev)` });
+    }
     for (const name of DEPLOY_REQUIRED) {
       if (c[name] === undefined) {
         ctx.addIssue({ code: 'custom', path: [name], message: `required for stage "${c.PROVENA_STAGE}" (only dev has synth-only defaults)` });
@@ -137,6 +153,11 @@ export interface InfraConfig {
   readonly gpuMaxCapacity: number;
   readonly gpuAgentS3Uri?: string;
   readonly enclavePcr0?: string;
+  readonly gpuEifS3Uri?: string;
+  readonly enclaveCpuCount: number;
+  readonly enclaveMemoryMib: number;
+  readonly enclaveDebugMode: boolean;
+  readonly workerOperatorKeyCiphertext?: string;
   readonly keyGateRemoteWorkers: boolean;
   readonly workerOperators: readonly string[];
   readonly jobLeaseSeconds: number;
@@ -175,6 +196,11 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     gpuMaxCapacity: e.PROVENA_GPU_MAX_CAPACITY,
     ...(e.PROVENA_GPU_AGENT_S3_URI !== undefined && { gpuAgentS3Uri: e.PROVENA_GPU_AGENT_S3_URI }),
     ...(e.PROVENA_ENCLAVE_PCR0 !== undefined && { enclavePcr0: e.PROVENA_ENCLAVE_PCR0.toLowerCase() }),
+    ...(e.PROVENA_GPU_EIF_S3_URI !== undefined && { gpuEifS3Uri: e.PROVENA_GPU_EIF_S3_URI }),
+    enclaveCpuCount: e.PROVENA_ENCLAVE_CPU_COUNT,
+    enclaveMemoryMib: e.PROVENA_ENCLAVE_MEMORY_MIB,
+    enclaveDebugMode: e.PROVENA_ENCLAVE_DEBUG_MODE,
+    ...(e.PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT !== undefined && { workerOperatorKeyCiphertext: e.PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT }),
     keyGateRemoteWorkers: e.PROVENA_KEY_GATE_REMOTE_WORKERS,
     workerOperators: e.PROVENA_WORKER_OPERATORS,
     jobLeaseSeconds: e.PROVENA_JOB_LEASE_SECONDS,

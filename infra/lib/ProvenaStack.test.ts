@@ -13,6 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { routeList as routes, routes as routeTable } from '../../shared/http/routes.js';
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
+import { renderEnclaveInit, renderLauncher, renderUnits, WorkerLaunchSchema } from './workerLaunch.js';
 import { ARTIFACT_OBJECT_PREFIX, UPLOAD_OBJECT_PREFIX } from './constructs/HttpApi.js';
 import type { RouteDefinition } from '../../shared/http/route.js';
 import { CONSOLE_CSP } from '../../stack/staticSite.js';
@@ -26,6 +27,7 @@ const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.met
 const RELAYER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/test/relayer-AbC123';
 const RELAYER_ADDRESS = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
 const WORKER_OPERATOR = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+const OPERATOR_KEY_CIPHERTEXT = Buffer.from('a KMS CiphertextBlob of the operator key').toString('base64');
 const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
 /** A built console stand-in (the real web/dist may or may not exist): its deployment is part of the snapshot. */
 const webDist = mkdtempSync(join(tmpdir(), 'provena-web-dist-'));
@@ -50,6 +52,10 @@ const stack = new ProvenaStack(app, 'Provena-test', {
     PROVENA_KUBO_URL: 'https://kubo.internal.example.org:5001',
     PROVENA_ENCLAVE_PCR0: 'ab'.repeat(48),
     PROVENA_GPU_AGENT_S3_URI: 's3://provena-artifacts/agent/agent-1.0.0.tar.gz',
+    PROVENA_GPU_EIF_S3_URI: 's3://provena-artifacts/agent/provena-enclave-1.0.0.eif',
+    PROVENA_ENCLAVE_CPU_COUNT: '4',
+    PROVENA_ENCLAVE_MEMORY_MIB: '6144',
+    PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT: OPERATOR_KEY_CIPHERTEXT,
   }),
 });
 // cdk-nag walks the construct tree (acknowledgments are construct metadata), before the template is read.
@@ -518,12 +524,15 @@ describe('ProvenaStack', () => {
       for (const o of overrides) expect(o.InstanceType).toMatch(/^g\d/);
     });
 
-    it('limits the instance role to the job queue depth, checkpoint objects, its logs, its own group and the agent bundle', () => {
+    it('limits the instance role to the job queue depth, checkpoint objects, its logs, its own group, the agent bundle and EIF, and the operator key under attestation', () => {
       const role = logicalIdOf('AWS::IAM::Role', (_, r) => JSON.stringify(props(r)['AssumeRolePolicyDocument']).includes('ec2.amazonaws.com') && !JSON.stringify(r).includes('FlowLog'));
       const stmts = statementsOfRole(role);
       const pairs = stmts.flatMap((st) => actionsOf(st).map((a) => a));
       expect(pairs.sort()).toEqual(
-        ['autoscaling:SetInstanceProtection', 'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject', 'sqs:GetQueueAttributes'].sort(),
+        ['autoscaling:SetInstanceProtection', 'kms:Decrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject', 'sqs:GetQueueAttributes'].sort(),
+      );
+      expect(JSON.stringify(stmts)).toContain('provena-artifacts/agent/provena-enclave-1.0.0.eif');
+      expect(JSON.stringify(stmts)).toContain('provena-artifacts/agent/agent-1.0.0.tar.gz'
       );
       for (const st of stmts) {
         expect(refersTo(st.Resource, keyGateKey)).toBe(false);
@@ -536,6 +545,64 @@ describe('ProvenaStack', () => {
       const userData = JSON.stringify(props(lt)['LaunchTemplateData']);
       expect(userData).toContain('PROVENA_API_URL');
       expect(userData).not.toContain('PROVENA_KEY_GATE_KEY_ARN');
+    });
+
+    /** The launch template's user data as text, CloudFormation references shown as <Ref>. */
+    const userDataText = (): string => {
+      const lt = ofType('AWS::EC2::LaunchTemplate')[0]?.[1] as Resource;
+      const data = (props(lt)['LaunchTemplateData'] as { UserData: { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } } }).UserData['Fn::Base64']['Fn::Join'][1];
+      return data.map((p) => (typeof p === 'string' ? p : '<Ref>')).join('');
+    };
+    const launch = WorkerLaunchSchema.parse({ production: true, enclave: { cpuCount: 4, memoryMib: 6144 }, logGroup: 'x', env: {} });
+
+    it('starts the Nitro pair under systemd with exactly the rendered units, and no single-process agent', () => {
+      const text = userDataText();
+      for (const [name, unit] of Object.entries(renderUnits(launch))) {
+        expect(text).toContain(`cat > '/etc/systemd/system/${name}' <<`);
+        expect(text).toContain(unit.replace(/\n$/, ''));
+      }
+      expect(text).toContain('systemctl enable --now provena-parent.service provena-vsock-bridge.service provena-enclave.service');
+      expect(text).not.toContain('provena-agent.service');
+      expect(text).not.toMatch(/node [^\n]*main\.js/);
+    });
+
+    it('runs the EIF with nitro-cli on the configured CPUs and memory, never in debug mode outside dev', () => {
+      const text = userDataText();
+      expect(text).toContain(renderLauncher(launch).replace(/\n$/, ''));
+      expect(text).toContain("nitro-cli 'run-enclave' '--enclave-name' 'provena-worker' '--cpu-count' '4' '--memory' '6144' '--enclave-cid' '16' '--eif-path' '/opt/provena/enclave.eif'");
+      expect(text).toContain("aws s3 cp 's3://provena-artifacts/agent/provena-enclave-1.0.0.eif' '/opt/provena/enclave.eif'");
+      expect(text).toContain("sed -i -e 's/^memory_mib:.*/memory_mib: 6144/' -e 's/^cpu_count:.*/cpu_count: 4/'");
+      expect(text).not.toContain('--debug-mode');
+      expect(() => readInfraConfig({ PROVENA_STAGE: 'test', PROVENA_ENCLAVE_DEBUG_MODE: 'true' })).toThrow(/PROVENA_ENCLAVE_DEBUG_MODE/);
+      expect(readInfraConfig({ PROVENA_ENCLAVE_DEBUG_MODE: 'true' }).enclaveDebugMode).toBe(true);
+    });
+
+    it('bridges vsock to the parent socket with socat, the same port the enclave image dials', () => {
+      expect(userDataText()).toContain("exec socat 'VSOCK-LISTEN:5005,fork,reuseaddr' 'UNIX-CONNECT:/run/provena/parent.sock'");
+      expect(renderEnclaveInit(launch)).toContain("'VSOCK-CONNECT:3:5005'");
+    });
+
+    it('gives the parent the sealed operator key and IMDSv2 for spot notices, never the operator key itself, and ships its logs to CloudWatch', () => {
+      const text = userDataText();
+      expect(text).toContain(`PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT='${OPERATOR_KEY_CIPHERTEXT}'`);
+      expect(text).toContain("PROVENA_WORKER_IMDS_URL='http://169.254.169.254'");
+      expect(text).not.toMatch(/PROVENA_WORKER_OPERATOR_KEY=/);
+      expect(text).toContain('amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/provena.json');
+    });
+
+    it('feeds PCR0 to the operator key\'s policy: Decrypt denied to everyone unless KMS sees an attestation of that image', () => {
+      const operatorKey = logicalIdOf('AWS::KMS::Key', (id) => id.startsWith('GpuOperatorKey'));
+      const policy = props(json.Resources[operatorKey] as Resource)['KeyPolicy'] as { Statement: (Statement & { Principal?: unknown })[] };
+      expect(policy.Statement.filter((st) => st.Effect === 'Deny')).toEqual([
+        expect.objectContaining({ Action: 'kms:Decrypt', Principal: { AWS: '*' }, Condition: { StringNotEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': 'ab'.repeat(48) } } }),
+      ]);
+      const all = ofType('AWS::IAM::Policy').flatMap(([, r]) => (props(r)['PolicyDocument'] as { Statement: Statement[] }).Statement);
+      const grants = all.filter((st) => actionsOf(st).includes('kms:Decrypt') && refersTo(st.Resource, operatorKey));
+      expect(grants).toEqual([
+        expect.objectContaining({
+          Condition: { StringEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': 'ab'.repeat(48) }, StringEquals: { 'kms:EncryptionContext:provena:purpose': 'worker-operator-key' } },
+        }),
+      ]);
     });
 
     it('scales on the jobs queue backlog', () => {
@@ -679,7 +746,7 @@ describe('ProvenaStack', () => {
 
   it('outputs the API URL, console URL, tables, bucket, queue and key', () => {
     expect(Object.keys(template.toJSON()['Outputs'] as object).sort()).toEqual(
-      ['ApiUrl', 'ConsoleUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'JobsTableName', 'KeyGateInboxKeyArn', 'KeyGateKeyArn', 'NoncesTableName', 'RelayQueueUrl', 'UploadsTableName'].sort(),
+      ['ApiUrl', 'ConsoleUrl', 'DataBucketName', 'DatasetsTableName', 'JobsQueueUrl', 'JobsTableName', 'KeyGateInboxKeyArn', 'KeyGateKeyArn', 'NoncesTableName', 'RelayQueueUrl', 'UploadsTableName', 'WorkerOperatorKeyArn'].sort(),
     );
   });
 });

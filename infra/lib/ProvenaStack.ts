@@ -72,7 +72,12 @@ export class ProvenaStack extends Stack {
       protectData,
       ...(props.webConsoleDir !== undefined && { sourceDir: props.webConsoleDir }),
     });
-    new GpuWorkers(this, 'Gpu', {
+    const gpu = new GpuWorkers(this, 'Gpu', {
+      production: protectData,
+      enclave: { cpuCount: config.enclaveCpuCount, memoryMib: config.enclaveMemoryMib, debugMode: config.enclaveDebugMode },
+      ...(config.enclavePcr0 !== undefined && { enclavePcr0: config.enclavePcr0 }),
+      ...(config.gpuEifS3Uri !== undefined && { eifS3Uri: config.gpuEifS3Uri }),
+      ...(config.workerOperatorKeyCiphertext !== undefined && { operatorKeyCiphertext: config.workerOperatorKeyCiphertext }),
       stage: config.stage,
       instanceTypes: config.gpuInstanceTypes,
       maxCapacity: config.gpuMaxCapacity,
@@ -109,6 +114,7 @@ export class ProvenaStack extends Stack {
     out('JobsQueueUrl', jobs.queue.queueUrl, 'PROVENA_JOB_QUEUE_URL');
     out('KeyGateKeyArn', keyGate.key.keyArn, 'PROVENA_KEY_GATE_KEY_ARN: KMS key wrapping dataset keys');
     out('KeyGateInboxKeyArn', keyGate.inboxKey.keyArn, 'PROVENA_KEY_GATE_INBOX_KEY_ARN: owners seal data keys to its public key');
+    out('WorkerOperatorKeyArn', gpu.operatorKey.keyArn, 'Seal the worker operator key under it: PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT');
     if (chain.relayQueue !== undefined) out('RelayQueueUrl', chain.relayQueue.queueUrl, 'PROVENA_RELAY_QUEUE_URL');
   }
 }

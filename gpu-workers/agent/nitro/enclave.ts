@@ -13,7 +13,9 @@ import { ProvenaClient } from '../../../shared/sdk/client.js';
 import { runWorker, type AgentControl } from '../agent.js';
 import { attestorFor } from '../attestor.js';
 import { onTerminationSignal } from '../interruptions.js';
-import { loadEnclaveConfig } from './config.js';
+import { AttestorKind } from '../config.js';
+import { fetchEnclaveBoot, mergeBootEnv, provisionOperatorKey } from './boot.js';
+import { loadEnclaveBootstrap, loadEnclaveConfig, type EnclaveBootstrap, type EnclaveConfig } from './config.js';
 import { EnclaveChannel } from './enclaveSide.js';
 
 async function connectWithRetry(path: string, seconds: number): Promise<Socket> {
@@ -32,9 +34,26 @@ async function connectWithRetry(path: string, seconds: number): Promise<Socket> 
   }
 }
 
+/**
+ * The enclave's settings: from its environment (`PROVENA_ENCLAVE_BOOT=env`), or (`parent`) the parent's allowlisted
+ * settings under the image's own, with the operator key released by KMS to this enclave's attestation (./boot.ts).
+ */
+async function bootConfig(bootstrap: EnclaveBootstrap, channel: EnclaveChannel, log: (msg: string, fields?: Record<string, unknown>) => void): Promise<EnclaveConfig> {
+  if (bootstrap.PROVENA_ENCLAVE_BOOT === 'env') return loadEnclaveConfig();
+  const boot = await fetchEnclaveBoot(channel.fetch);
+  const env = mergeBootEnv(boot, process.env);
+  if (env.PROVENA_WORKER_OPERATOR_KEY === undefined) {
+    if (boot.operatorKey !== 'sealed') throw new ProvenaError('WORKER_OPERATOR_KEY_UNAVAILABLE', 'the parent holds no sealed operator key and the enclave has none of its own');
+    const attestor = attestorFor(AttestorKind.parse(env.PROVENA_WORKER_ATTESTOR ?? 'dev'), { devRootDir: env.PROVENA_WORKER_DEV_ROOT_DIR ?? '.provena' });
+    env.PROVENA_WORKER_OPERATOR_KEY = await provisionOperatorKey({ fetch: channel.fetch, attestor });
+    log('operator key released by KMS to this enclave', { attestor: attestor.kind });
+  }
+  return loadEnclaveConfig(env);
+}
+
 async function main(): Promise<void> {
-  const config = loadEnclaveConfig();
-  const socket = await connectWithRetry(config.PROVENA_NITRO_SOCKET, config.PROVENA_NITRO_CONNECT_SECONDS);
+  const bootstrap = loadEnclaveBootstrap();
+  const socket = await connectWithRetry(bootstrap.PROVENA_NITRO_SOCKET, bootstrap.PROVENA_NITRO_CONNECT_SECONDS);
   const channel = new EnclaveChannel(socket);
   // One log line as JSON: to stderr (the enclave's debug console) and to the parent, which has the only real log.
   const log = (msg: string, fields: Record<string, unknown> = {}): void => {
@@ -45,6 +64,7 @@ async function main(): Promise<void> {
   await Promise.race([channel.ready, channel.closed.then(() => Promise.reject(new ProvenaError('WORKER_CHANNEL_CLOSED', 'the parent closed the channel before hello')))]);
   // An enclave has no network: every request, including the SDK's and presigned URLs', goes through the parent.
   globalThis.fetch = channel.fetch;
+  const config = await bootConfig(bootstrap, channel, log);
 
   const operator = new Wallet(config.PROVENA_WORKER_OPERATOR_KEY);
   const probe = await new ProvenaClient({ baseUrl: config.PROVENA_API_URL, chainId: 0, fetch: channel.fetch }).health();
@@ -66,6 +86,9 @@ async function main(): Promise<void> {
   } finally {
     stopSignals();
     channel.end();
+    // Exiting with unread bytes in the socket resets it (the parent would log ECONNRESET and exit 1): drain until the
+    // parent closes its side, for at most 2 s.
+    await Promise.race([channel.closed, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }
 

@@ -11,6 +11,9 @@ import { startTrainer } from '../trainerDriver.js';
 import { onTerminationSignal, pollSpotInterruptions, type InterruptionNotice } from '../interruptions.js';
 import { loadParentConfig } from './config.js';
 import { ParentHost } from './parentSide.js';
+import { BOOT_ORIGIN } from './boot.js';
+import { withBootService } from './bootService.js';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), side: 'parent', msg, ...fields })}\n`);
@@ -29,10 +32,28 @@ async function main(): Promise<number> {
     server.once('error', reject);
     server.listen(config.PROVENA_NITRO_SOCKET, () => log('parent listening', { socket: config.PROVENA_NITRO_SOCKET }));
   });
+  const kms = config.PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT
+    ? new KMSClient({ ...(config.PROVENA_KMS_ENDPOINT ? { endpoint: config.PROVENA_KMS_ENDPOINT } : {}) })
+    : undefined;
+  // The enclave's boot (settings, the sealed operator key) is answered here; every other request goes to the network.
+  const proxyFetch = withBootService({
+    env: process.env,
+    ...(kms && config.PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT
+      ? {
+          sealedOperatorKey: {
+            ciphertext: Buffer.from(config.PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT, 'base64'),
+            kms,
+            ...(config.PROVENA_WORKER_OPERATOR_KMS_KEY_ID ? { keyId: config.PROVENA_WORKER_OPERATOR_KMS_KEY_ID } : {}),
+          },
+        }
+      : {}),
+    log,
+  });
   const host = new ParentHost(socket, {
+    fetch: proxyFetch,
     workDir: config.PROVENA_PARENT_WORK_DIR,
     startTrainer: () => startTrainer({ threads: config.PROVENA_TRAINER_THREADS, onLog: (l) => log('trainer', { line: l }) }),
-    ...(config.PROVENA_PARENT_PROXY_ORIGINS ? { allowedOrigins: config.PROVENA_PARENT_PROXY_ORIGINS } : {}),
+    ...(config.PROVENA_PARENT_PROXY_ORIGINS ? { allowedOrigins: [...config.PROVENA_PARENT_PROXY_ORIGINS, BOOT_ORIGIN] } : {}),
     ...(tapFile ? { tap: (source: string, bytes: Buffer) => appendFileSync(tapFile, Buffer.concat([Buffer.from(`\n--${source}--\n`), bytes])) } : {}),
     log,
   });

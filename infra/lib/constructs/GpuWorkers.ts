@@ -1,14 +1,16 @@
-import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource, arnToken } from '../nag.js';
 import type { JobQueue } from './JobQueue.js';
 import { ARTIFACT_OBJECT_PREFIX } from './HttpApi.js';
+import { renderUserData, WorkerLaunchSchema } from '../workerLaunch.js';
 
 /**
  * GPU AMI: the AWS Deep Learning Base AMI (NVIDIA driver, AL2023), resolved at deploy time from its public
@@ -31,8 +33,18 @@ export interface GpuWorkersProps {
   readonly apiUrl: string;
   /** `s3://bucket/key` of the worker agent tarball (`main.js` at its root); unset: instances idle. */
   readonly agentS3Uri?: string;
+  /** `s3://bucket/key` of the enclave image (EIF) built by infra/worker/build.sh; unset: the pair is not started. */
+  readonly eifS3Uri?: string;
   /** Settings the agent needs beside the AWS resources (chain, IPFS, key backend). */
   readonly agentEnv: Readonly<Record<string, string>>;
+  /** Outside dev: debug-mode enclaves are refused and the operator key's KMS key is retained. */
+  readonly production: boolean;
+  /** The enclave's share of the instance. */
+  readonly enclave: { readonly cpuCount: number; readonly memoryMib: number; readonly debugMode: boolean };
+  /** PCR0 of the EIF: the only image the operator key's KMS key releases it to. Unset: none. */
+  readonly enclavePcr0?: string;
+  /** The operator key sealed under {@link GpuWorkers.operatorKey} (base64 CiphertextBlob); unset: no enclave gets one. */
+  readonly operatorKeyCiphertext?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -46,7 +58,9 @@ export interface GpuWorkersProps {
  *   and an instance is not removed while the jobs it holds are in flight (in-flight counts as backlog).
  * - A minimal instance role: the job queue's depth (GetQueueAttributes, to idle out), its own job's checkpoint
  *   objects (`jobs/{jobId}/checkpoints/*`, staged on a Spot interruption notice), its log group, scale-in
- *   protection of its own group, and the agent bundle. No dataset objects, no KMS key-gate permission: data,
+ *   protection of its own group, the agent bundle and the EIF, and `kms:Decrypt` of the sealed operator key only
+ *   with a Recipient attestation of the approved PCR0 (the enclave's, see workerLaunch.ts and
+ *   gpu-workers/agent/nitro/boot.ts). No dataset objects, no KMS key-gate permission: data,
  *   keys and leases come from the API (signed requests, presigned URLs; keys released by KMS straight to the
  *   attested enclave with `Recipient`).
  *
@@ -58,6 +72,8 @@ export class GpuWorkers extends Construct {
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly group: autoscaling.AutoScalingGroup;
   readonly role: iam.Role;
+  /** KMS key the worker operator key is sealed under; Decrypt only to an attested enclave of the approved image. */
+  readonly operatorKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: GpuWorkersProps) {
     super(scope, id);
@@ -99,6 +115,45 @@ export class GpuWorkers extends Construct {
     if (agent !== undefined) {
       this.role.addToPolicy(
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${Stack.of(this).partition}:s3:::${agent.bucket}/${agent.key}`] }),
+      );
+    }
+
+    // The operator key (request signing; PROVENA_WORKER_OPERATORS) is sealed under this key by the operator
+    // (`aws kms encrypt --encryption-context provena:purpose=worker-operator-key`); KMS releases it only as
+    // CiphertextForRecipient to an enclave whose attestation shows the approved image (PCR0), in the key policy
+    // itself, so neither the parent instance nor an administrator can decrypt it.
+    this.operatorKey = new kms.Key(this, 'OperatorKey', {
+      description: 'Provena worker operator key: released only to the attested enclave image',
+      enableKeyRotation: true,
+      removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.operatorKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptOnlyToAttestedEnclave',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringNotEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': props.enclavePcr0 ?? 'none' } },
+      }),
+    );
+    if (props.enclavePcr0 !== undefined) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'OperatorKeyToAttestedEnclave',
+          actions: ['kms:Decrypt'],
+          resources: [this.operatorKey.keyArn],
+          conditions: {
+            StringEqualsIgnoreCase: { 'kms:RecipientAttestation:ImageSha384': props.enclavePcr0 },
+            StringEquals: { 'kms:EncryptionContext:provena:purpose': 'worker-operator-key' },
+          },
+        }),
+      );
+    }
+    const eif = props.eifS3Uri === undefined ? undefined : parseS3Uri(props.eifS3Uri);
+    if (eif !== undefined) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${Stack.of(this).partition}:s3:::${eif.bucket}/${eif.key}`] }),
       );
     }
 
@@ -203,17 +258,33 @@ export class GpuWorkers extends Construct {
       estimatedInstanceWarmup: Duration.minutes(5),
     });
 
+    const region = Stack.of(this).region;
+    const bucket = props.dataBucket.bucketName;
     const env: Record<string, string> = {
       ...props.agentEnv,
-      AWS_REGION: Stack.of(this).region,
+      AWS_REGION: region,
       PROVENA_STAGE: props.stage,
       PROVENA_API_URL: props.apiUrl,
       PROVENA_JOB_QUEUE_URL: queue.queueUrl,
-      PROVENA_BUCKET_DATA: props.dataBucket.bucketName,
+      PROVENA_BUCKET_DATA: bucket,
       PROVENA_LOG_GROUP: logGroup.logGroupName,
       PROVENA_ASG_NAME: groupName,
+      PROVENA_WORKER_MODES: 'nitro',
+      // The enclave's requests the parent may proxy: the API and the bucket's presigned URLs, nothing else.
+      PROVENA_PARENT_PROXY_ORIGINS: [props.apiUrl, `https://${bucket}.s3.${region}.amazonaws.com`, `https://${bucket}.s3.amazonaws.com`].join(','),
+      PROVENA_WORKER_OPERATOR_KMS_KEY_ID: this.operatorKey.keyArn,
+      ...(props.operatorKeyCiphertext !== undefined && { PROVENA_WORKER_OPERATOR_KEY_CIPHERTEXT: props.operatorKeyCiphertext }),
     };
-    userData.addCommands(...workerUserData(env, props.agentS3Uri));
+    // One typed configuration renders the user data, the units, the launcher and the enclave's init (workerLaunch.ts).
+    const launch = WorkerLaunchSchema.parse({
+      production: props.production,
+      enclave: props.enclave,
+      logGroup: logGroup.logGroupName,
+      ...(props.agentS3Uri !== undefined && { agentS3Uri: props.agentS3Uri }),
+      ...(props.eifS3Uri !== undefined && { eifS3Uri: props.eifS3Uri }),
+      env,
+    });
+    userData.addCommands(...renderUserData(launch));
   }
 }
 
@@ -221,41 +292,4 @@ function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (m === null || m[1] === undefined || m[2] === undefined) throw new Error(`not an s3://bucket/key URI: ${uri}`);
   return { bucket: m[1], key: m[2] };
-}
-
-/** Shell lines: enclave allocator, agent config in /etc/provena/worker.env, then the agent as a systemd unit. */
-function workerUserData(env: Readonly<Record<string, string>>, agentS3Uri: string | undefined): string[] {
-  // systemd EnvironmentFile accepts single-quoted values; none of ours (URLs, ARNs, JSON of addresses) has one.
-  const envLines = Object.entries(env).map(([k, v]) => `${k}='${v}'`);
-  return [
-    'set -euo pipefail',
-    'dnf install -y aws-nitro-enclaves-cli aws-nitro-enclaves-cli-devel nodejs22 || dnf install -y aws-nitro-enclaves-cli nodejs',
-    // Leave the host enough CPU/memory to feed the GPU; the enclave only holds keys and decrypts.
-    "sed -i -e 's/^memory_mib:.*/memory_mib: 4096/' -e 's/^cpu_count:.*/cpu_count: 2/' /etc/nitro_enclaves/allocator.yaml",
-    'systemctl enable --now nitro-enclaves-allocator.service',
-    'mkdir -p /etc/provena /opt/provena/agent',
-    "cat > /etc/provena/worker.env <<'PROVENA_ENV'",
-    ...envLines,
-    'PROVENA_ENV',
-    ...(agentS3Uri === undefined
-      ? ['echo "PROVENA_GPU_AGENT_S3_URI was not set at deploy: no worker agent to start" | systemd-cat -t provena-agent']
-      : [
-          `aws s3 cp '${agentS3Uri}' /tmp/provena-agent.tar.gz`,
-          'tar -xzf /tmp/provena-agent.tar.gz -C /opt/provena/agent',
-          "cat > /etc/systemd/system/provena-agent.service <<'PROVENA_UNIT'",
-          '[Unit]',
-          'Description=Provena GPU worker agent',
-          'After=network-online.target nitro-enclaves-allocator.service',
-          '[Service]',
-          'EnvironmentFile=/etc/provena/worker.env',
-          'WorkingDirectory=/opt/provena/agent',
-          'ExecStart=/usr/bin/env node --enable-source-maps /opt/provena/agent/main.js',
-          'Restart=on-failure',
-          '[Install]',
-          'WantedBy=multi-user.target',
-          'PROVENA_UNIT',
-          'systemctl daemon-reload',
-          'systemctl enable --now provena-agent.service',
-        ]),
-  ];
 }
