@@ -44,6 +44,19 @@ const WORKERS = ['functions/indexer/tick.ts', 'functions/relayer/consume.ts'];
 const IMPORTER = (file: string) =>
   `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(`./${file}`)}); const ms = performance.now() - t; const d = process.cpuUsage(c); console.log(JSON.stringify({ ms, cpu: (d.user + d.system) / 1000 }));\n`;
 
+/**
+ * The heavy dependencies alone, each as its own minified bundle (what a handler's bundle pays for it): the measured
+ * reasons behind a bundle over its targets. Each uses what the adapters use.
+ */
+const COMPONENTS: Record<string, string> = {
+  zod: "import * as z from 'zod'; export const s = z.object({ a: z.string(), b: z.number().int() });",
+  'ethers (request verifier, JsonRpcProvider, Contract)': "export { TypedDataEncoder, BaseWallet, JsonRpcProvider, Contract, Interface, AbiCoder } from 'ethers';",
+  '@aws-sdk/client-dynamodb (bare client + 4 commands)': "import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'; export const c = new DynamoDBClient({ region: 'us-east-1' }); export { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand };",
+  '@aws-sdk/client-s3 + s3-request-presigner': "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3'; import { getSignedUrl } from '@aws-sdk/s3-request-presigner'; export const c = new S3Client({ region: 'us-east-1' }); export { PutObjectCommand, getSignedUrl };",
+  'kubo-rpc-client': "export { create } from 'kubo-rpc-client';",
+  '@aws-lambda-powertools/logger': "import { Logger } from '@aws-lambda-powertools/logger'; export const l = new Logger({ serviceName: 'x' });",
+};
+
 interface Sample {
   wall: number;
   ms: number;
@@ -122,6 +135,13 @@ async function main(): Promise<void> {
       before = { commit, ...(await bundle(join(dir, 'base'), handlers, join(dir, 'before'))) };
     }
     await writeFile(join(dir, 'empty.mjs'), '');
+    // The components, bundled alike from stdin-free entry files that resolve packages from this repository.
+    const compDir = join(dir, 'components');
+    mkdirSync(compDir, { recursive: true });
+    const compNames = Object.keys(COMPONENTS).map((label, i) => ({ label, name: `component-${i}` }));
+    for (const { label, name } of compNames) await writeFile(join(compDir, `${name}.ts`), COMPONENTS[label]!);
+    await build({ entryPoints: compNames.map(({ name }) => join(compDir, `${name}.ts`)), outdir: compDir, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], banner: { js: REQUIRE_BANNER }, minify: true, logLevel: 'error', nodePaths: [join(root, 'node_modules')] });
+    for (const { name } of compNames) await writeFile(join(compDir, `import-${name}.mjs`), IMPORTER(`${name}.mjs`));
     await writeFile(join(dir, 'import-empty.mjs'), IMPORTER('empty.mjs'));
     const rows: Row[] = [];
     for (const name of after.names) {
@@ -149,6 +169,11 @@ async function main(): Promise<void> {
       rows.push({ name, ...a, heaviest: heaviest(after.metafile, `${name}.mjs`), ...(b ? { before: { kib: b.kib, gzipKiB: b.gzipKiB, importMs: b.importMs, importCpuMs: b.importCpuMs, coldImportMs: b.coldImportMs, heaviest: heaviest(before!.metafile, `${name}.mjs`) } } : {}) });
       console.log(`${name}: ${a.kib} KiB, import ${a.importMs} ms (cpu ${a.importCpuMs})${b ? `; before ${b.kib} KiB, import ${b.importMs} ms (cpu ${b.importCpuMs})` : ''}`);
     }
+    const components = compNames.map(({ label, name }) => {
+      const xs = Array.from({ length: REPEAT }, () => once(join(compDir, `import-${name}.mjs`)));
+      return { component: label, kib: +(statSync(join(compDir, `${name}.mjs`)).size / 1024).toFixed(1), importMs: med(xs.map((x) => x.ms)), importCpuMs: med(xs.map((x) => x.cpu)) };
+    });
+    for (const c of components) console.log(`component ${c.component}: ${c.kib} KiB, import ${c.importMs} ms (cpu ${c.importCpuMs})`);
     const stats = (pick: (r: Row) => number | undefined) => {
       const xs = rows.map(pick).filter((x): x is number => x !== undefined).sort((p, q) => p - q);
       return xs.length ? { median: percentile(xs, 50), max: xs[xs.length - 1]! } : undefined;
@@ -185,6 +210,7 @@ async function main(): Promise<void> {
             },
           }
         : {}),
+      components,
       bundles: rows,
     };
     await writeFile(join(here, 'results', 'lambda.json'), `${JSON.stringify(out, null, 2)}\n`);

@@ -54,11 +54,11 @@ export function createJobDeps(config: ApiConfig, sources: JobSources, contracts:
 }
 
 /** The job deps, repo and queue, built once per process. */
-export const getJobs = lazy(async () => {
+export const getJobs = /* @__PURE__ */ lazy(async () => {
   const { config, chain, dynamo } = await getBase();
   const contracts = { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry'), attestationRegistry: contract(config, 'AttestationRegistry') };
   return createJobDeps(config, { dynamo, provider: chain.provider, relayer: await getRelayer(), datasets: await getDatasets(), content: await getContent(), blobs: await getBlobs() }, contracts);
 });
 
 /** `rt.jobs`. */
-export const jobsRuntime = withBase(async () => ({ jobs: (await getJobs()).deps }));
+export const jobsRuntime = /* @__PURE__ */ withBase(async () => ({ jobs: (await getJobs()).deps }));

@@ -7,7 +7,7 @@ import { getListingDeps } from './listings.js';
 import { getRelayer } from './relaying.js';
 
 /** `rt.registration`. */
-export const registrationRuntime = withBase(async ({ config, dynamo, chain }) => {
+export const registrationRuntime = /* @__PURE__ */ withBase(async ({ config, dynamo, chain }) => {
   const registration: RegistrationDeps = {
     ...(await getListingDeps()),
     registry: new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), await getRelayer()),

@@ -12,7 +12,7 @@ import { getBase, lazy } from './base.js';
 import { createRelayer } from './relayer.js';
 
 /** The relayer, built once per process. */
-export const getRelayer = lazy(async (): Promise<(Relayer & HealthCheck) | undefined> => {
+export const getRelayer = /* @__PURE__ */ lazy(async (): Promise<(Relayer & HealthCheck) | undefined> => {
   const { config, dynamo, chain, logger } = await getBase();
   if (config.PROVENA_RELAY_QUEUE_URL && config.PROVENA_RELAYER_ADDRESS) {
     const sqs = new AwsJsonClient({ service: 'sqs', region: config.AWS_REGION, targetPrefix: 'AmazonSQS', jsonVersion: '1.0' });
