@@ -7,6 +7,15 @@ import { describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineRoute } from '../shared/http/route.js';
 import { routeList, routes } from '../shared/http/routes.js';
+import { attestationRoutes } from '../shared/http/routes/attestations.js';
+import { datasetRoutes } from '../shared/http/routes/datasets.js';
+import { jobRoutes } from '../shared/http/routes/jobs.js';
+import { licenseRoutes } from '../shared/http/routes/licenses.js';
+import { receiptRoutes } from '../shared/http/routes/receipts.js';
+import { royaltyRoutes } from '../shared/http/routes/royalties.js';
+import { systemRoutes } from '../shared/http/routes/system.js';
+import { uploadRoutes } from '../shared/http/routes/uploads.js';
+import { workerRoutes } from '../shared/http/routes/worker.js';
 import { codeOf } from '../test/support/errors.js';
 import { loadRouteHandler } from './httpServer.js';
 import { ROOT } from './stack.js';
@@ -17,6 +26,15 @@ describe('the route table and its handlers', () => {
       const handler = await loadRouteHandler(ROOT, route);
       expect([route.name, handler.route]).toEqual([route.name, route]);
     }
+  });
+
+  it("holds each area's routes, the very objects its handlers import, and no name in two areas", () => {
+    const areas = [systemRoutes, datasetRoutes, uploadRoutes, royaltyRoutes, attestationRoutes, licenseRoutes, jobRoutes, workerRoutes, receiptRoutes];
+    const fromAreas = areas.flatMap((a) => Object.values(a) as readonly object[]);
+    const inTable = routeList as readonly object[];
+    // A name defined in two areas would silently replace the other in the table: the counts would differ.
+    expect(new Set(fromAreas.map((r) => (r as { name: string }).name)).size).toBe(fromAreas.length);
+    expect(fromAreas.filter((r) => !inTable.includes(r))).toEqual([]);
   });
 
   it('refuses a module whose handler was built for another route', async () => {

@@ -61,3 +61,32 @@ describe('architecture: bundles stay small', () => {
     expect(NAMED_ZOD.test("import type { z } from 'zod';")).toBe(false);
   });
 });
+
+/** A value import of the whole route table (every route's schemas) or of a TypeChain factory (deployment bytecode). */
+const ROUTE_TABLE = /^import\s+(?!type\b)[^;]*from\s*'[^']*\/http\/routes\.js'/m;
+const TYPECHAIN_FACTORY = /^import\s+(?!type\b)[^;]*from\s*'[^']*contracts\/typechain\/(?:index|factories\/[^']*)\.js'/m;
+
+describe('architecture: a Lambda bundle holds its own route and contract ABIs only', () => {
+  const code = (dirs: string[]) => sourceFiles(root, dirs).filter((f) => !f.endsWith('.test.ts'));
+
+  it("finds no handler importing the whole route table (a handler imports its area's module, shared/http/routes/*.ts)", () => {
+    // The OpenAPI handler describes every route: it alone needs the whole table.
+    const offenders = code(['functions']).filter((f) => f !== 'functions/docs/openapi.ts' && ROUTE_TABLE.test(readFileSync(join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('finds no TypeChain factory (with bytecode) in adapters or handlers: they use the ABI-only contracts/typechain/abis.ts', () => {
+    const offenders = code(['functions', 'shared/adapters']).filter((f) => TYPECHAIN_FACTORY.test(readFileSync(join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('reports the table and a factory, and lets an area module, the ABI module and type imports pass', () => {
+    expect(ROUTE_TABLE.test("import { routes } from '../../shared/http/routes.js';")).toBe(true);
+    expect(ROUTE_TABLE.test("import { datasetRoutes as routes } from '../../shared/http/routes/datasets.js';")).toBe(false);
+    expect(ROUTE_TABLE.test("import type { RouteName } from '../../shared/http/routes.js';")).toBe(false);
+    expect(TYPECHAIN_FACTORY.test("import { LicenseManager__factory } from '../../../contracts/typechain/index.js';")).toBe(true);
+    expect(TYPECHAIN_FACTORY.test("import { Errors__factory } from '../../../contracts/typechain/factories/Errors__factory.js';")).toBe(true);
+    expect(TYPECHAIN_FACTORY.test("import { LicenseManager__abi } from '../../../contracts/typechain/abis.js';")).toBe(false);
+    expect(TYPECHAIN_FACTORY.test("import type { LicenseManager } from '../../../contracts/typechain/index.js';")).toBe(false);
+  });
+});

@@ -80,7 +80,7 @@ export function createAttestationDeps(
 }
 
 /** The attestation deps and the attestor's relayer, built once per process. */
-export const getAttestation = lazy(async () => {
+export const getAttestation = /* @__PURE__ */ lazy(async () => {
   const { config, chain, dynamo, logger } = await getBase();
   return createAttestationDeps(config, chain.provider, dynamo, await getContent(), {
     licenseManager: contract(config, 'LicenseManager'),
@@ -90,4 +90,4 @@ export const getAttestation = lazy(async () => {
 });
 
 /** `rt.attestation`. */
-export const attestationRuntime = withBase(async () => ({ attestation: (await getAttestation()).deps }));
+export const attestationRuntime = /* @__PURE__ */ withBase(async () => ({ attestation: (await getAttestation()).deps }));

@@ -29,6 +29,9 @@ export interface Base extends HttpRuntime {
 /**
  * A process-wide value built on first call; a failure (a config error) is kept and thrown to every caller alike,
  * as the single runtime did.
+ *
+ * Each piece of the composition is declared `lazy(…)` (or `withBase(…)`) with a `@__PURE__` annotation: esbuild
+ * then drops a piece that no code of the bundle uses, with the adapters only that piece imports.
  */
 export function lazy<T>(make: () => Promise<T> | T): () => Promise<T> {
   let value: Promise<T> | undefined;
@@ -43,7 +46,7 @@ export function contract(config: ApiConfig, name: string): string {
 }
 
 /** The base, built on first use from `process.env`. */
-export const getBase = lazy((): Base => {
+export const getBase = /* @__PURE__ */ lazy((): Base => {
   const config = parseConfig(ApiConfigSchema, process.env);
   const logger = new Logger({ serviceName: 'provena-api', logLevel: config.PROVENA_LOG_LEVEL });
   const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });

@@ -3,7 +3,7 @@ import { S3BlobStore } from '../../shared/adapters/aws/S3BlobStore.js';
 import { getBase, lazy } from './base.js';
 
 /** The S3 blob store, built once per process. */
-export const getBlobs = lazy(async () => {
+export const getBlobs = /* @__PURE__ */ lazy(async () => {
   const { config } = await getBase();
   return new S3BlobStore({
     bucket: config.PROVENA_BUCKET_DATA,

@@ -9,19 +9,19 @@ import { getContent, getDatasets } from './listings.js';
 import { getRelayer } from './relaying.js';
 
 /** The chain index's reader (and, in the embedded stack, its writer). */
-export const getIndexer = lazy(async () => {
+export const getIndexer = /* @__PURE__ */ lazy(async () => {
   const { config, chain, dynamo } = await getBase();
   return createIndexer(config, chain.provider, dynamo);
 });
 
 /** The contracts' license views. */
-export const getLicenseViews = lazy(async () => {
+export const getLicenseViews = /* @__PURE__ */ lazy(async () => {
   const { config, chain } = await getBase();
   return new EvmLicenseViews(chain.provider, { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry') });
 });
 
 /** `rt.royalties`. */
-export const royaltiesRuntime = withBase(async ({ config }) => {
+export const royaltiesRuntime = /* @__PURE__ */ withBase(async ({ config }) => {
   const indexer = await getIndexer();
   const royalties: RoyaltyDeps = {
     datasets: await getDatasets(),
@@ -37,7 +37,7 @@ export const royaltiesRuntime = withBase(async ({ config }) => {
 });
 
 /** `rt.licenses`. */
-export const licensesRuntime = withBase(async () => ({ licenses: { licenses: (await getIndexer()).licenses, views: await getLicenseViews() } }));
+export const licensesRuntime = /* @__PURE__ */ withBase(async () => ({ licenses: { licenses: (await getIndexer()).licenses, views: await getLicenseViews() } }));
 
 /** `rt.quotes`. */
-export const quotesRuntime = withBase(async () => ({ quotes: { datasets: await getDatasets(), views: await getLicenseViews(), now: () => new Date() } }));
+export const quotesRuntime = /* @__PURE__ */ withBase(async () => ({ quotes: { datasets: await getDatasets(), views: await getLicenseViews(), now: () => new Date() } }));

@@ -82,7 +82,7 @@ export function useLitTestDoubles(doubles: Pick<LitKeyGateOptions, 'clientFactor
 }
 
 /** The configured gate, built once per process. */
-export const getGate = lazy(async (): Promise<GatePair> => {
+export const getGate = /* @__PURE__ */ lazy(async (): Promise<GatePair> => {
   const base = await getBase();
   const backend = base.config.PROVENA_KEY_GATE;
   if (backend === 'embedded') return process.env.PROVENA_BUNDLE !== 'lambda' ? embeddedGate(base) : notInLambdaBundle('PROVENA_KEY_GATE', backend);

@@ -12,7 +12,6 @@ import { EvmJobChain, type JobChainContracts } from '../../shared/adapters/chain
 import { InProcessJobQueue } from '../../shared/adapters/local/InProcessJobQueue.js';
 import type { ApiConfig } from '../../shared/config.js';
 import type { BlobStore } from '../../shared/ports/BlobStore.js';
-import type { ContentStore } from '../../shared/ports/ContentStore.js';
 import type { DatasetRepo } from '../../shared/ports/DatasetRepo.js';
 import type { JobQueue } from '../../shared/ports/JobQueue.js';
 import type { Relayer } from '../../shared/ports/Relayer.js';
@@ -28,7 +27,7 @@ export interface JobSources {
   provider: Provider;
   relayer: Relayer | undefined;
   datasets: DatasetRepo;
-  content: ContentStore;
+  content: JobDeps['content'];
   blobs: BlobStore;
 }
 
@@ -53,12 +52,36 @@ export function createJobDeps(config: ApiConfig, sources: JobSources, contracts:
   return { deps, repo, queue };
 }
 
-/** The job deps, repo and queue, built once per process. */
-export const getJobs = lazy(async () => {
+/** What every job route's deps are built from, but the content store. */
+const getJobSources = /* @__PURE__ */ lazy(async () => {
   const { config, chain, dynamo } = await getBase();
   const contracts = { licenseManager: contract(config, 'LicenseManager'), datasetRegistry: contract(config, 'DatasetRegistry'), attestationRegistry: contract(config, 'AttestationRegistry') };
-  return createJobDeps(config, { dynamo, provider: chain.provider, relayer: await getRelayer(), datasets: await getDatasets(), content: await getContent(), blobs: await getBlobs() }, contracts);
+  return { config, contracts, sources: { dynamo, provider: chain.provider, relayer: await getRelayer(), datasets: await getDatasets(), blobs: await getBlobs() } };
 });
 
-/** `rt.jobs`. */
-export const jobsRuntime = withBase(async () => ({ jobs: (await getJobs()).deps }));
+/** The job deps, repo and queue, built once per process, with the content store (submit reads manifests, result stores receipts). */
+export const getJobs = /* @__PURE__ */ lazy(async () => {
+  const { config, contracts, sources } = await getJobSources();
+  return createJobDeps(config, { ...sources, content: await getContent() }, contracts);
+});
+
+/**
+ * The content store of the job routes that never touch IPFS (all but submit and result): a call is a wiring error
+ * (500). Without it, their bundles would carry Kubo's RPC client (about 250 KiB) they never call.
+ */
+const contentNotWired: JobDeps['content'] = {
+  getJson: () => Promise.reject(new Error('the content store is not wired into this job route (functions/_lib/jobs.ts: use jobsContentRuntime)')),
+  add: () => Promise.reject(new Error('the content store is not wired into this job route (functions/_lib/jobs.ts: use jobsContentRuntime)')),
+};
+
+/** The job deps of the routes without IPFS (see {@link contentNotWired}). */
+const getJobsWithoutContent = /* @__PURE__ */ lazy(async () => {
+  const { config, contracts, sources } = await getJobSources();
+  return createJobDeps(config, { ...sources, content: contentNotWired }, contracts);
+});
+
+/** `rt.jobs` of the job routes that do not read or write IPFS. */
+export const jobsRuntime = /* @__PURE__ */ withBase(async () => ({ jobs: (await getJobsWithoutContent()).deps }));
+
+/** `rt.jobs` of the job routes that read or write IPFS: submit (the listings' manifests) and result (the receipt). */
+export const jobsContentRuntime = /* @__PURE__ */ withBase(async () => ({ jobs: (await getJobs()).deps }));

@@ -9,13 +9,13 @@ import { getGate } from './gate.js';
 import { getDatasets, getListingDeps } from './listings.js';
 
 /** The uploads table. */
-export const getUploads = lazy(async () => {
+export const getUploads = /* @__PURE__ */ lazy(async () => {
   const { dynamo, config } = await getBase();
   return new DynamoUploadRepo(dynamo, config.PROVENA_TABLE_UPLOADS);
 });
 
 /** `rt.uploads`. */
-export const uploadsRuntime = withBase(async ({ config }) => {
+export const uploadsRuntime = /* @__PURE__ */ withBase(async ({ config }) => {
   const { gate, inbox } = await getGate();
   const uploads: UploadDeps = {
     ...(await getListingDeps()),
@@ -31,12 +31,12 @@ export const uploadsRuntime = withBase(async ({ config }) => {
 });
 
 /** `rt.uploadList`: what listing an owner's uploads in progress needs (no key gate). */
-export const uploadListRuntime = withBase(async ({ config }) => ({
+export const uploadListRuntime = /* @__PURE__ */ withBase(async ({ config }) => ({
   uploadList: { uploads: await getUploads(), blobs: await getBlobs(), now: () => new Date(), cursorKey: config.PROVENA_CURSOR_SECRET },
 }));
 
 /** `rt.keyRelease`. */
-export const keyReleaseRuntime = withBase(async ({ config }) => {
+export const keyReleaseRuntime = /* @__PURE__ */ withBase(async ({ config }) => {
   const { gate } = await getGate();
   const { content } = await getListingDeps();
   const keyRelease: ReleaseKeyDeps = { datasets: await getDatasets(), content, gate, blobs: await getBlobs(), downloadUrlTtlSeconds: config.PROVENA_DOWNLOAD_URL_TTL_SECONDS };
@@ -44,4 +44,4 @@ export const keyReleaseRuntime = withBase(async ({ config }) => {
 });
 
 /** `rt.gate`, `rt.inbox`. */
-export const keyGateRuntime = withBase(() => getGate());
+export const keyGateRuntime = /* @__PURE__ */ withBase(() => getGate());

@@ -5,13 +5,13 @@ import type { ListingDeps } from '../../shared/use-cases/deps.js';
 import { getBase, notInLambdaBundle, lazy, withBase } from './base.js';
 
 /** The datasets table. */
-export const getDatasets = lazy(async () => {
+export const getDatasets = /* @__PURE__ */ lazy(async () => {
   const { dynamo, config } = await getBase();
   return new DynamoDatasetRepo(dynamo, config.PROVENA_TABLE_DATASETS);
 });
 
 /** The content store: Kubo's RPC in the cloud, a local UnixFS blockstore in the embedded stack. */
-export const getContent = lazy(async (): Promise<ContentStore> => {
+export const getContent = /* @__PURE__ */ lazy(async (): Promise<ContentStore> => {
   const { config } = await getBase();
   // Dynamic imports: a route's bundle evaluates only the store it uses, and no Lambda bundle holds the local one
   // (see `notInLambdaBundle` in base.ts).
@@ -27,7 +27,13 @@ export const getContent = lazy(async (): Promise<ContentStore> => {
 });
 
 /** The listing deps. */
-export const getListingDeps = lazy(async (): Promise<ListingDeps> => ({ datasets: await getDatasets(), content: await getContent(), now: () => new Date() }));
+export const getListingDeps = /* @__PURE__ */ lazy(async (): Promise<ListingDeps> => ({ datasets: await getDatasets(), content: await getContent(), now: () => new Date() }));
 
-/** The runtime of the listing routes (`rt.listings`, `rt.cursorKey`). */
-export const listingsRuntime = withBase(async (base) => ({ listings: await getListingDeps(), cursorKey: base.config.PROVENA_CURSOR_SECRET }));
+/**
+ * The runtime of the routes that only read listings (get, list): the datasets table and the cursor key, no content
+ * store, so Kubo's RPC client (about 250 KiB) is not in their bundles.
+ */
+export const listingReadsRuntime = /* @__PURE__ */ withBase(async (base) => ({ listings: { datasets: await getDatasets() }, cursorKey: base.config.PROVENA_CURSOR_SECRET }));
+
+/** The runtime of the listing routes that write (`rt.listings`, `rt.cursorKey`). */
+export const listingsRuntime = /* @__PURE__ */ withBase(async (base) => ({ listings: await getListingDeps(), cursorKey: base.config.PROVENA_CURSOR_SECRET }));

@@ -3,13 +3,15 @@ import { DynamoRelayQuotaStore } from '../../shared/adapters/aws/DynamoRelayQuot
 import { RegistryRelayer } from '../../shared/adapters/chain/RegistryRelayer.js';
 import type { RegistrationDeps } from '../../shared/use-cases/registerListing.js';
 import { contract, withBase } from './base.js';
-import { getListingDeps } from './listings.js';
+import { getDatasets } from './listings.js';
 import { getRelayer } from './relaying.js';
 
 /** `rt.registration`. */
-export const registrationRuntime = withBase(async ({ config, dynamo, chain }) => {
+export const registrationRuntime = /* @__PURE__ */ withBase(async ({ config, dynamo, chain }) => {
   const registration: RegistrationDeps = {
-    ...(await getListingDeps()),
+    // No content store: registering reads the listing and relays; its manifest is already on IPFS.
+    datasets: await getDatasets(),
+    now: () => new Date(),
     registry: new RegistryRelayer(chain.provider, config.PROVENA_CHAIN_ID, contract(config, 'DatasetRegistry'), await getRelayer()),
     relayQuota: new DynamoRelayQuotaStore(dynamo, config.PROVENA_TABLE_RELAY_QUOTA),
     relayPolicy: {

@@ -8,11 +8,10 @@ import { SqsRelayer } from '../../shared/adapters/aws/SqsRelayer.js';
 import { AwsJsonClient } from '../../shared/adapters/aws/awsJsonClient.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
 import type { Relayer } from '../../shared/ports/Relayer.js';
-import { getBase, lazy } from './base.js';
-import { createRelayer } from './relayer.js';
+import { getBase, lazy, notInLambdaBundle } from './base.js';
 
 /** The relayer, built once per process. */
-export const getRelayer = lazy(async (): Promise<(Relayer & HealthCheck) | undefined> => {
+export const getRelayer = /* @__PURE__ */ lazy(async (): Promise<(Relayer & HealthCheck) | undefined> => {
   const { config, dynamo, chain, logger } = await getBase();
   if (config.PROVENA_RELAY_QUEUE_URL && config.PROVENA_RELAYER_ADDRESS) {
     const sqs = new AwsJsonClient({ service: 'sqs', region: config.AWS_REGION, targetPrefix: 'AmazonSQS', jsonVersion: '1.0' });
@@ -28,7 +27,13 @@ export const getRelayer = lazy(async (): Promise<(Relayer & HealthCheck) | undef
   }
   const relayerKey = config.PROVENA_RELAYER_KEY;
   if (!relayerKey) return undefined;
-  const local = createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
-  void local.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
-  return local;
+  // The in-process writer holds the key: the embedded stack's alone. A Lambda relays through the queue's single
+  // consumer, so no API bundle carries the writer (see `notInLambdaBundle`).
+  if (process.env.PROVENA_BUNDLE !== 'lambda') {
+    const { createRelayer } = await import('./relayer.js');
+    const local = createRelayer({ ...config, PROVENA_RELAYER_KEY: relayerKey }, chain.provider, dynamo, (err, context) => logger.warn(`relayer: ${context}`, { error: err as Error }));
+    void local.start().catch((err: unknown) => logger.warn('relayer recovery failed; retried before the next relayed call', { error: err as Error }));
+    return local;
+  }
+  return notInLambdaBundle('PROVENA_RELAYER_KEY', 'an in-process relayer key');
 });

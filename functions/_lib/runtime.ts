@@ -58,7 +58,7 @@ export interface Runtime extends HttpRuntime {
 }
 
 /** The runtime, built on first use from `process.env`. A config error is thrown to every caller alike. */
-export const getRuntime = lazy(async (): Promise<Runtime> => {
+export const getRuntime = /* @__PURE__ */ lazy(async (): Promise<Runtime> => {
   const base = await getBase();
   const [{ listings, cursorKey }, { registration }, { uploads }, { keyRelease }, { royalties }, { licenses }, { quotes }] = await Promise.all([
     listingsRuntime(),

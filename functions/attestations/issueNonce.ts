@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { attestationRoutes as routes } from '../../shared/http/routes/attestations.js';
 import { issueAttestationNonce } from '../../shared/use-cases/issueAttestationNonce.js';
 import { attestationRuntime } from '../_lib/attestation.js';
 

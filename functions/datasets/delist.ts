@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { datasetRoutes as routes } from '../../shared/http/routes/datasets.js';
 import { delistListing } from '../../shared/use-cases/delistListing.js';
 import { listingsRuntime } from '../_lib/listings.js';
 

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { datasetRoutes as routes } from '../../shared/http/routes/datasets.js';
 import { registerListing } from '../../shared/use-cases/registerListing.js';
 import { registrationRuntime } from '../_lib/registration.js';
 

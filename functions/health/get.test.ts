@@ -1,5 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { EvmChain } from '../../shared/adapters/chain/EvmChain.js';
 import type { VerifyDeps } from '../../shared/auth/signedRequest.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
@@ -9,9 +10,9 @@ import { healthHandler, type HealthRuntime } from './get.js';
 
 const event = apiEvent('GET', '/v1/health');
 
-function runtimeWith(components: Record<string, HealthCheck>): () => Promise<HealthRuntime> {
+function runtimeWith(components: Record<string, HealthCheck>, logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' })): () => Promise<HealthRuntime> {
   const rt: HealthRuntime = {
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    logger,
     maxBodyBytes: 1024 * 1024,
     // A public route: the signed-request check is never reached.
     verify: {} as VerifyDeps,
@@ -58,5 +59,24 @@ describe('GET /v1/health', () => {
     const res = await healthHandler(runtimeWith({ datasets: ok }))(event);
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body as string)).toMatchObject({ status: 'ok', chainId: 31337 });
+  });
+});
+
+describe('the request log of a route Lambda', () => {
+  it("writes one Powertools JSON line per request that carries the Lambda's request id, the route and the status", async () => {
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = new Logger({ serviceName: 'provena-api', logLevel: 'INFO' });
+      const res = await healthHandler(runtimeWith({ datasets: ok }, logger))(event, { awsRequestId: 'aws-req-9' } as Context);
+      expect(res.statusCode).toBe(200);
+    } finally {
+      write.mockRestore();
+    }
+    const logged = lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([expect.objectContaining({ level: 'INFO', message: 'request', service: 'provena-api', requestId: 'aws-req-9', route: 'getHealth', status: 200 })]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ApiConfig } from '../../shared/config.js';
 import { routeHandler, type HttpRuntime } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { systemRoutes as routes } from '../../shared/http/routes/system.js';
 import type { HealthCheck } from '../../shared/ports/Health.js';
 import { checkHealth } from '../../shared/use-cases/checkHealth.js';
 import { healthRuntime } from '../_lib/health.js';

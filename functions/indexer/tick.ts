@@ -10,7 +10,9 @@ const logger = new Logger({ serviceName: 'provena-indexer' });
 let indexer: Indexer | undefined;
 
 /** Ticks until the head (less the confirmations) is reached or `context` has under 5 s left. */
-export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<{ block: number; head: number; events: number }> {
+export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number; awsRequestId?: string }): Promise<{ block: number; head: number; events: number }> {
+  // Every line of this invocation carries its request id, as the route Lambdas' lines do (shared/http/handler.ts).
+  logger.appendKeys({ requestId: context?.awsRequestId ?? 'local' });
   indexer ??= createIndexerFromEnv(process.env);
   let events = 0;
   for (;;) {

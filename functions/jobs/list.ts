@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { jobRoutes as routes } from '../../shared/http/routes/jobs.js';
 import { listJobs } from '../../shared/use-cases/listJobs.js';
 import { jobsRuntime } from '../_lib/jobs.js';
 

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { uploadRoutes as routes } from '../../shared/http/routes/uploads.js';
 import { keyGateRuntime } from '../_lib/keys.js';
 
 /** `GET /v1/keygate`: the gate's backend and the public key owners seal data keys to. */

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { licenseRoutes as routes } from '../../shared/http/routes/licenses.js';
 import { getLicense } from '../../shared/use-cases/getLicense.js';
 import { licensesRuntime } from '../_lib/chainViews.js';
 

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { licenseRoutes as routes } from '../../shared/http/routes/licenses.js';
 import { quoteDataset } from '../../shared/use-cases/quoteDataset.js';
 import { quotesRuntime } from '../_lib/chainViews.js';
 

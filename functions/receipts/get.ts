@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { receiptRoutes as routes } from '../../shared/http/routes/receipts.js';
 import { getReceipt } from '../../shared/use-cases/getReceipt.js';
 import { listingsRuntime } from '../_lib/listings.js';
 

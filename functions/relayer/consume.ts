@@ -65,7 +65,9 @@ let core: Promise<RelayCore> | undefined;
 const logger = new Logger({ serviceName: 'provena-relayer' });
 
 /** The Lambda entry point: builds the core once per container from the environment. */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: { awsRequestId?: string }): Promise<SQSBatchResponse> {
+  // Every line of this invocation carries its request id, as the route Lambdas' lines do (shared/http/handler.ts).
+  logger.appendKeys({ requestId: context?.awsRequestId ?? 'local' });
   // Built once per container (the key is read from Secrets Manager here); a failed start is retried next batch.
   core ??= createConsumerRelayer(process.env, logger).catch((err: unknown) => {
     core = undefined;

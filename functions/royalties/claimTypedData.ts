@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { royaltyRoutes as routes } from '../../shared/http/routes/royalties.js';
 import { royaltyClaimTypedData } from '../../shared/use-cases/royaltyClaimTypedData.js';
 import { royaltiesRuntime } from '../_lib/chainViews.js';
 

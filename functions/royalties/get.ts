@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { royaltyRoutes as routes } from '../../shared/http/routes/royalties.js';
 import { getRoyalties } from '../../shared/use-cases/getRoyalties.js';
 import { royaltiesRuntime } from '../_lib/chainViews.js';
 

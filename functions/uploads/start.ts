@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { uploadRoutes as routes } from '../../shared/http/routes/uploads.js';
 import { startUpload } from '../../shared/use-cases/uploads.js';
 import { uploadsRuntime } from '../_lib/keys.js';
 

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { workerRoutes as routes } from '../../shared/http/routes/worker.js';
 import { commitCheckpoint } from '../../shared/use-cases/commitCheckpoint.js';
 import { jobsRuntime } from '../_lib/jobs.js';
 

@@ -1,5 +1,5 @@
 import { routeHandler } from '../../shared/http/handler.js';
-import { routes } from '../../shared/http/routes.js';
+import { workerRoutes as routes } from '../../shared/http/routes/worker.js';
 import { postJobEvent } from '../../shared/use-cases/postJobEvent.js';
 import { jobsRuntime } from '../_lib/jobs.js';
 

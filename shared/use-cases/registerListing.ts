@@ -6,7 +6,7 @@ import { getListing } from './getListing.js';
 import { withinRelayQuota, type RelayQuotaDeps, type WithinRelayQuotaErrorType } from './relayQuota.js';
 
 /** What registry syncing needs beyond the listing deps. */
-export interface RegistrationDeps extends ListingDeps, RelayQuotaDeps {
+export interface RegistrationDeps extends Pick<ListingDeps, 'datasets' | 'now'>, RelayQuotaDeps {
   registry: RegistrySubmitter;
 }
 
@@ -18,7 +18,7 @@ export interface RegisterListingParameters {
 export type RegisterListingReturnType = Dataset;
 export type RegisterListingErrorType = NotFoundError | ForbiddenError | ConflictError | ValidationError | DependencyError | WithinRelayQuotaErrorType;
 
-async function syncable(deps: ListingDeps, id: string): Promise<Dataset> {
+async function syncable(deps: Pick<ListingDeps, 'datasets' | 'now'>, id: string): Promise<Dataset> {
   const listing = await getListing(deps, { id });
   if (listing.status === 'delisted') throw new ConflictError('DATASET_DELISTED', `Dataset ${id} is delisted`);
   if (listing.chainDatasetId && listing.chainManifestCid === listing.manifestCid) {

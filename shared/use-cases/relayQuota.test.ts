@@ -23,12 +23,15 @@ import { ProvenaError } from '../errors.js';
 import type { DatasetInputWire } from '../schemas/dataset.js';
 import { DatasetInput } from '../schemas/dataset.js';
 import { createListing } from './createListing.js';
+import type { ListingDeps } from './deps.js';
 import { registerListing, registrationTypedData, type RegistrationDeps } from './registerListing.js';
 import { withinRelayQuota, type RelayQuotaPolicy } from './relayQuota.js';
 
 let fx: RelayerFixture;
 let relayer: EvmRelayer;
-let base: Omit<RegistrationDeps, 'relayPolicy'>;
+/** Registration deps plus the content store, which creating the listings under test needs. */
+type Deps = RegistrationDeps & ListingDeps;
+let base: Omit<Deps, 'relayPolicy'>;
 let paymentToken: string;
 
 const policy = (over: Partial<RelayQuotaPolicy> = {}): RelayQuotaPolicy => ({ perAddress: 2, windowSeconds: 86_400, budgetGas: 10_000_000n, periodSeconds: 86_400, gasPerCall: 300_000n, ...over });
@@ -67,7 +70,7 @@ function input(owner: string): DatasetInputWire {
 }
 
 /** A fresh listing of `owner` and the owner's signature over its registration. */
-async function signedListing(deps: RegistrationDeps, owner: Pick<Wallet, 'address' | 'signTypedData'>) {
+async function signedListing(deps: Deps, owner: Pick<Wallet, 'address' | 'signTypedData'>) {
   const { dataset } = await createListing(deps, { owner: owner.address, input: DatasetInput.parse(input(owner.address)) });
   const td = await registrationTypedData(deps, { id: dataset.id });
   const signature = await owner.signTypedData(td.domain, td.types, td.message);
@@ -82,7 +85,7 @@ async function relayerState() {
 
 describe('relayed-call quotas', () => {
   it('refuses an address its third registration in a day with RELAYER_QUOTA_EXCEEDED, sending nothing', async () => {
-    const deps: RegistrationDeps = { ...base, relayPolicy: policy({ perAddress: 2 }) };
+    const deps: Deps = { ...base, relayPolicy: policy({ perAddress: 2 }) };
     const owner = Wallet.createRandom();
     // Each message signs the owner's current registry nonce: sign the next after the previous one mined.
     await registerListing(deps, { caller: owner.address, ...(await signedListing(deps, owner)) });
@@ -102,7 +105,7 @@ describe('relayed-call quotas', () => {
   }, 60_000);
 
   it('counts each address on its own: another address still registers', async () => {
-    const deps: RegistrationDeps = { ...base, relayPolicy: policy({ perAddress: 1 }) };
+    const deps: Deps = { ...base, relayPolicy: policy({ perAddress: 1 }) };
     const [first, second] = [Wallet.createRandom(), Wallet.createRandom()];
     await registerListing(deps, { caller: first.address, ...(await signedListing(deps, first)) });
 
@@ -112,7 +115,7 @@ describe('relayed-call quotas', () => {
   }, 60_000);
 
   it('gives the slot back when the chain refuses the call in simulation (a bad signature costs no quota)', async () => {
-    const deps: RegistrationDeps = { ...base, relayPolicy: policy({ perAddress: 1 }) };
+    const deps: Deps = { ...base, relayPolicy: policy({ perAddress: 1 }) };
     const owner = Wallet.createRandom();
     const good = await signedListing(deps, owner);
     const forged = { ...good.signed, signature: await Wallet.createRandom().signTypedData((await registrationTypedData(deps, { id: good.id })).domain, { X: [{ name: 'a', type: 'uint256' }] }, { a: 1 }) };
@@ -126,7 +129,7 @@ describe('relayed-call quotas', () => {
 describe('the relayer budget', () => {
   it('refuses every caller with RELAYER_BUDGET_EXHAUSTED once the period budget is committed, sending nothing', async () => {
     // A period of its own (far in the future), so other tests' spend does not count.
-    const deps: RegistrationDeps = { ...base, now: () => new Date(Date.UTC(2031, 0, 1)), relayPolicy: policy({ perAddress: 100, budgetGas: 600_000n, periodSeconds: 3600 }) };
+    const deps: Deps = { ...base, now: () => new Date(Date.UTC(2031, 0, 1)), relayPolicy: policy({ perAddress: 100, budgetGas: 600_000n, periodSeconds: 3600 }) };
     const spender = new Wallet(Wallet.createRandom().privateKey);
     await withinRelayQuota(deps, { caller: spender.address }, async () => 'sent');
     await withinRelayQuota(deps, { caller: spender.address }, async () => 'sent');

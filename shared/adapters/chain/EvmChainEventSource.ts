@@ -1,10 +1,10 @@
 import type { Provider } from 'ethers';
-import { LicenseManager__factory } from '../../../contracts/typechain/index.js';
+import { LicenseManager__abi } from '../../../contracts/typechain/abis.js';
 import { DependencyError } from '../../errors.js';
 import { mapLimit } from '../mapLimit.js';
 import type { ChainBlock, ChainEventSource, IndexedEvent } from '../../ports/ChainEventSource.js';
 
-const LM = LicenseManager__factory.createInterface();
+const LM = LicenseManager__abi.createInterface();
 /** JSON-RPC reads in flight at once while decoding one range's logs. */
 const RPC_CONCURRENCY = 8;
 const PURCHASED = LM.getEvent('LicensePurchased');
@@ -25,7 +25,7 @@ export class EvmChainEventSource implements ChainEventSource {
     private readonly provider: Provider,
     private readonly licenseManager: string,
   ) {
-    this.manager = LicenseManager__factory.connect(licenseManager, provider);
+    this.manager = LicenseManager__abi.connect(licenseManager, provider);
   }
 
   private async rpc<T>(what: string, f: () => Promise<T>): Promise<T> {

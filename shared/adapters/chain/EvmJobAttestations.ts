@@ -1,5 +1,5 @@
 import { getAddress, id, type Provider } from 'ethers';
-import { AttestationRegistry__factory, DatasetRegistry__factory, LicenseManager__factory } from '../../../contracts/typechain/index.js';
+import { AttestationRegistry__abi, DatasetRegistry__abi, LicenseManager__abi } from '../../../contracts/typechain/abis.js';
 import { DependencyError, ProvenaError } from '../../errors.js';
 import type { JobAttestations } from '../../ports/JobAttestations.js';
 import type { Relayer } from '../../ports/Relayer.js';
@@ -23,7 +23,7 @@ export class EvmJobAttestations implements JobAttestations {
   ) {}
 
   async job(jobId: string): Promise<{ active: boolean; chainDatasetIds: string[] }> {
-    const lm = LicenseManager__factory.connect(this.contracts.licenseManager, this.provider);
+    const lm = LicenseManager__abi.connect(this.contracts.licenseManager, this.provider);
     try {
       const [active, ids] = await Promise.all([lm.isJobActive(BigInt(jobId)), lm.datasetsOfJob(BigInt(jobId))]);
       return { active, chainDatasetIds: ids.map((i) => i.toString()) };
@@ -33,7 +33,7 @@ export class EvmJobAttestations implements JobAttestations {
   }
 
   async manifestCidOf(chainDatasetId: string): Promise<string> {
-    const registry = DatasetRegistry__factory.connect(this.contracts.datasetRegistry, this.provider);
+    const registry = DatasetRegistry__abi.connect(this.contracts.datasetRegistry, this.provider);
     try {
       return (await registry.getDataset(BigInt(chainDatasetId))).manifestCid;
     } catch (err) {
@@ -43,7 +43,7 @@ export class EvmJobAttestations implements JobAttestations {
 
   async approveWorker(params: { jobId: string; worker: string; evidenceHash: string }): Promise<{ txHash: string }> {
     if (!this.attestor) throw new ProvenaError('ATTESTOR_NOT_CONFIGURED', 'No attestor key is configured (PROVENA_ATTESTOR_KEY): worker keys cannot be approved');
-    const data = AttestationRegistry__factory.createInterface().encodeFunctionData('approveWorker', [BigInt(params.jobId), getAddress(params.worker), params.evidenceHash]);
+    const data = AttestationRegistry__abi.createInterface().encodeFunctionData('approveWorker', [BigInt(params.jobId), getAddress(params.worker), params.evidenceHash]);
     // One key per (job, worker, evidence): hashed, since a uint256 job id would overrun the key's 128 characters.
     const idempotencyKey = `attestation:approve:${id(`${params.jobId}:${getAddress(params.worker)}:${params.evidenceHash}`)}`;
     const receipt = await (await this.attestor.submit({ to: getAddress(this.contracts.attestationRegistry), data, idempotencyKey })).wait();

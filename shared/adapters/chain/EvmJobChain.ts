@@ -5,7 +5,7 @@
  * the call) is decoded with the contracts' error ABI and answered with a stable code.
  */
 import { Signature, getAddress, type Provider } from 'ethers';
-import { AttestationRegistry__factory, DatasetRegistry__factory, LicenseManager__factory, TrainingLicense__factory } from '../../../contracts/typechain/index.js';
+import { AttestationRegistry__abi, DatasetRegistry__abi, LicenseManager__abi, TrainingLicense__abi } from '../../../contracts/typechain/abis.js';
 import { ConflictError, DependencyError, ErrorCodes, ForbiddenError, ProvenaError, hasCode, type ErrorCode } from '../../errors.js';
 import type { ChainJob, ChainJobDataset, JobChain, MinedReport } from '../../ports/JobChain.js';
 import type { Relayer } from '../../ports/Relayer.js';
@@ -48,17 +48,17 @@ export class EvmJobChain implements JobChain {
   private readonly manager;
   private readonly registry;
   private readonly attestations;
-  private readonly iface = LicenseManager__factory.createInterface();
-  private nft: Promise<ReturnType<typeof TrainingLicense__factory.connect>> | undefined;
+  private readonly iface = LicenseManager__abi.createInterface();
+  private nft: Promise<ReturnType<typeof TrainingLicense__abi.connect>> | undefined;
 
   constructor(
     private readonly provider: Provider,
     private readonly contracts: JobChainContracts,
     private readonly relayer: Relayer | undefined,
   ) {
-    this.manager = LicenseManager__factory.connect(contracts.licenseManager, provider);
-    this.registry = DatasetRegistry__factory.connect(contracts.datasetRegistry, provider);
-    this.attestations = AttestationRegistry__factory.connect(contracts.attestationRegistry, provider);
+    this.manager = LicenseManager__abi.connect(contracts.licenseManager, provider);
+    this.registry = DatasetRegistry__abi.connect(contracts.datasetRegistry, provider);
+    this.attestations = AttestationRegistry__abi.connect(contracts.attestationRegistry, provider);
   }
 
   private async read<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -91,7 +91,7 @@ export class EvmJobChain implements JobChain {
     const id = BigInt(licenseId);
     const l = await this.read(`getLicense(${id})`, () => this.manager.getLicense(id));
     if (l.purchasedAt === 0n) return undefined;
-    this.nft ??= this.read('contractsInUse', () => this.manager.contractsInUse()).then((c) => TrainingLicense__factory.connect(c.licenseToken, this.provider));
+    this.nft ??= this.read('contractsInUse', () => this.manager.contractsInUse()).then((c) => TrainingLicense__abi.connect(c.licenseToken, this.provider));
     const nft = await this.nft;
     const [holder, active] = await this.read(`ownerOf(${id})`, () => Promise.all([nft.ownerOf(id), this.manager.isLicenseActive(id)]));
     return { holder: getAddress(holder), expiry: Number(l.expiry), active };

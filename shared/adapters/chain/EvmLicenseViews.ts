@@ -1,5 +1,5 @@
 import { getAddress, type Provider } from 'ethers';
-import { DatasetRegistry__factory, LicenseManager__factory, TrainingLicense__factory } from '../../../contracts/typechain/index.js';
+import { DatasetRegistry__abi, LicenseManager__abi, TrainingLicense__abi } from '../../../contracts/typechain/abis.js';
 import { DependencyError } from '../../errors.js';
 import type { JobState, LicenseState, LicenseViews, RegistryDataset } from '../../ports/LicenseViews.js';
 
@@ -7,14 +7,14 @@ import type { JobState, LicenseState, LicenseViews, RegistryDataset } from '../.
 export class EvmLicenseViews implements LicenseViews {
   private readonly manager;
   private readonly registry;
-  private nft: Promise<ReturnType<typeof TrainingLicense__factory.connect>> | undefined;
+  private nft: Promise<ReturnType<typeof TrainingLicense__abi.connect>> | undefined;
 
   constructor(
     private readonly provider: Provider,
     addresses: { licenseManager: string; datasetRegistry: string },
   ) {
-    this.manager = LicenseManager__factory.connect(addresses.licenseManager, provider);
-    this.registry = DatasetRegistry__factory.connect(addresses.datasetRegistry, provider);
+    this.manager = LicenseManager__abi.connect(addresses.licenseManager, provider);
+    this.registry = DatasetRegistry__abi.connect(addresses.datasetRegistry, provider);
   }
 
   private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -26,7 +26,7 @@ export class EvmLicenseViews implements LicenseViews {
   }
 
   private licenseToken() {
-    this.nft ??= this.call('contractsInUse', () => this.manager.contractsInUse()).then((c) => TrainingLicense__factory.connect(c.licenseToken, this.provider));
+    this.nft ??= this.call('contractsInUse', () => this.manager.contractsInUse()).then((c) => TrainingLicense__abi.connect(c.licenseToken, this.provider));
     return this.nft;
   }
 

@@ -4,7 +4,7 @@
  * with an idempotency key derived from the signature, so a retried claim mines once and answers the same result.
  */
 import { getAddress, keccak256, type Provider } from 'ethers';
-import { DatasetRegistry__factory, LicenseManager__factory } from '../../../contracts/typechain/index.js';
+import { DatasetRegistry__abi, LicenseManager__abi } from '../../../contracts/typechain/abis.js';
 import { licenseManagerDomain } from '../../eip712.js';
 import { DependencyError, ForbiddenError, ProvenaError, hasCode } from '../../errors.js';
 import type { Eip712Domain } from '../../ports/RegistrySubmitter.js';
@@ -23,7 +23,7 @@ const POOL_SCALE = 10n ** 18n;
 export class EvmRoyaltyChain implements RoyaltyChain {
   private readonly manager;
   private readonly registry;
-  private readonly iface = LicenseManager__factory.createInterface();
+  private readonly iface = LicenseManager__abi.createInterface();
 
   constructor(
     private readonly provider: Provider,
@@ -32,8 +32,8 @@ export class EvmRoyaltyChain implements RoyaltyChain {
     registryAddress: string,
     private readonly relayer: Relayer | undefined,
   ) {
-    this.manager = LicenseManager__factory.connect(licenseManagerAddress, provider);
-    this.registry = DatasetRegistry__factory.connect(registryAddress, provider);
+    this.manager = LicenseManager__abi.connect(licenseManagerAddress, provider);
+    this.registry = DatasetRegistry__abi.connect(registryAddress, provider);
   }
 
   private async read<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@
  * first transaction's result instead of sending a second one.
  */
 import { Contract, ZeroHash, getAddress, keccak256, type Provider } from 'ethers';
-import { DatasetRegistry__factory } from '../../../contracts/typechain/index.js';
+import { DatasetRegistry__abi } from '../../../contracts/typechain/abis.js';
 import { REGISTRATION_TYPES, UPDATE_TYPES, datasetRegistryDomain } from '../../eip712.js';
 import { ConflictError, DependencyError, ProvenaError, ValidationError, hasCode } from '../../errors.js';
 import type { RegistrySubmitter, RegistryTypedData, SignedRegistryMessage, Eip712Domain } from '../../ports/RegistrySubmitter.js';
@@ -17,7 +17,7 @@ import type { Dataset } from '../../schemas/dataset.js';
 
 /** Relays owner-signed registrations and updates to the DatasetRegistry through a {@link Relayer}. */
 export class RegistryRelayer implements RegistrySubmitter {
-  private readonly iface = DatasetRegistry__factory.createInterface();
+  private readonly iface = DatasetRegistry__abi.createInterface();
 
   /** `relayer` is undefined when no relayer key is configured: reads work, relaying fails. */
   constructor(

@@ -1,21 +1,21 @@
 /** The custom errors Provena's contracts can revert with, so the relayer can name a revert. */
 import type { JsonFragment } from 'ethers';
 import {
-  AttestationRegistry__factory,
-  DatasetRegistry__factory,
-  Errors__factory,
-  LicenseManager__factory,
-  RoyaltyPools__factory,
-  TrainingLicense__factory,
-} from '../../../contracts/typechain/index.js';
+  AttestationRegistry__abi,
+  DatasetRegistry__abi,
+  Errors__abi,
+  LicenseManager__abi,
+  RoyaltyPools__abi,
+  TrainingLicense__abi,
+} from '../../../contracts/typechain/abis.js';
 
 const abis: readonly (readonly JsonFragment[])[] = [
-  Errors__factory.abi,
-  DatasetRegistry__factory.abi,
-  LicenseManager__factory.abi,
-  RoyaltyPools__factory.abi,
-  AttestationRegistry__factory.abi,
-  TrainingLicense__factory.abi,
+  Errors__abi.abi,
+  DatasetRegistry__abi.abi,
+  LicenseManager__abi.abi,
+  RoyaltyPools__abi.abi,
+  AttestationRegistry__abi.abi,
+  TrainingLicense__abi.abi,
 ];
 
 /** Every `error` fragment of the deployed contracts (the Errors library and OpenZeppelin's), once each. */

@@ -1,0 +1,115 @@
+/**
+ * Training jobs, as workers drive them: leases, events, checkpoints, usage, results.
+ *
+ * One area of the route table (shared/http/routes.ts gathers every area into `routes`, which OpenAPI, the SDK,
+ * the CDK and the embedded server read). A handler imports its area's module, not the whole table, so its Lambda
+ * bundle builds only the schemas of its area.
+ */
+import { JobIdParams } from '../../schemas/attestation.js';
+import { ArtifactUpload, ArtifactUploadInput, CheckpointCommitInput, Fenced, HeartbeatResult, Job, JobCheckpoint, JobEventInput, JobResultInput, JobResultResult, LeaseReleaseInput, LeaseRequest, LeaseResult, UsageReportInput, UsageReportResult } from '../../schemas/job.js';
+import { defineRoute, type RouteDefinition } from '../route.js';
+
+/** The routes of this area, by name. */
+export const workerRoutes = {
+  leaseJob: defineRoute({
+    name: 'leaseJob',
+    method: 'POST',
+    path: '/v1/worker/leases',
+    handler: 'functions/worker/lease.ts',
+    // Signed by a worker operator key the deployment allows (PROVENA_WORKER_OPERATORS).
+    auth: 'signed',
+    summary: 'Take the next queued job: a lease with a fencing token, and the checkpoint to resume from',
+    body: LeaseRequest,
+    response: LeaseResult,
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume', artifacts: 'read', chainIndex: 'read' },
+    lambda: { timeoutSeconds: 29, memoryMb: 512 },
+  }),
+  heartbeatLease: defineRoute({
+    name: 'heartbeatLease',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/lease/heartbeat',
+    handler: 'functions/worker/heartbeat.ts',
+    auth: 'signed',
+    summary: 'Renew the lease; answers whether the job was cancelled on chain (stop at the next checkpoint)',
+    params: JobIdParams,
+    body: Fenced,
+    response: HeartbeatResult,
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume' },
+  }),
+  releaseLease: defineRoute({
+    name: 'releaseLease',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/lease/release',
+    handler: 'functions/worker/release.ts',
+    auth: 'signed',
+    summary: 'Give the job back (interrupted: another worker resumes from the last checkpoint) or fail it with a code',
+    params: JobIdParams,
+    body: LeaseReleaseInput,
+    response: Job,
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume' },
+  }),
+  postJobEvent: defineRoute({
+    name: 'postJobEvent',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/events',
+    handler: 'functions/worker/event.ts',
+    auth: 'signed',
+    summary: 'Progress from the lease holder: attesting, running (manifests in use), epoch metrics',
+    params: JobIdParams,
+    body: JobEventInput,
+    response: Job,
+    access: { nonces: 'write', jobs: 'write' },
+  }),
+  createArtifactUpload: defineRoute({
+    name: 'createArtifactUpload',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/artifacts',
+    handler: 'functions/worker/artifact.ts',
+    auth: 'signed',
+    summary: "A presigned PUT for an encrypted checkpoint or model under the job's prefix (lease holder only)",
+    params: JobIdParams,
+    body: ArtifactUploadInput,
+    response: ArtifactUpload,
+    success: 201,
+    access: { nonces: 'write', jobs: 'read', artifacts: 'write' },
+  }),
+  commitCheckpoint: defineRoute({
+    name: 'commitCheckpoint',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/checkpoints',
+    handler: 'functions/worker/checkpoint.ts',
+    auth: 'signed',
+    summary: 'Commit an uploaded checkpoint (size checked); later usage reports may cover its samples',
+    params: JobIdParams,
+    body: CheckpointCommitInput,
+    response: JobCheckpoint,
+    success: 201,
+    access: { nonces: 'write', jobs: 'write', artifacts: 'write' },
+  }),
+  submitUsageReport: defineRoute({
+    name: 'submitUsageReport',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/reports',
+    handler: 'functions/worker/report.ts',
+    auth: 'signed',
+    summary: "Relay a usage report signed by the job's attested key, for samples a committed checkpoint covers",
+    params: JobIdParams,
+    body: UsageReportInput,
+    response: UsageReportResult,
+    access: { nonces: 'write', jobs: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    lambda: { timeoutSeconds: 29, memoryMb: 512 },
+  }),
+  submitJobResult: defineRoute({
+    name: 'submitJobResult',
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/result',
+    handler: 'functions/worker/result.ts',
+    auth: 'signed',
+    summary: 'Finish: store the signed receipt on IPFS, relay finalizeJob with its CID, record the sealed model',
+    params: JobIdParams,
+    body: JobResultInput,
+    response: JobResultResult,
+    access: { nonces: 'write', jobs: 'write', jobQueue: 'consume', artifacts: 'write', content: 'write', relayerSecret: 'read', relayJournal: 'write' },
+    lambda: { timeoutSeconds: 29, memoryMb: 512 },
+  }),
+} as const satisfies { readonly [N in string]: RouteDefinition & { readonly name: N } };
