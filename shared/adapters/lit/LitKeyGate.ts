@@ -9,7 +9,9 @@
  * conditions work too: the key is encrypted under "the running action is that CID", and the action checks the
  * conditions on chain with the request's `:licenseId` / `:jobId` before Lit decrypts, answering with the key sealed
  * to the requester (see the action's header). The gate first runs the same request checks as the other gates
- * (signature, time window, single-use nonce) when given `requestChecks`.
+ * (signature, time window, single-use nonce) when given `requestChecks`, and pays Lit with its own session
+ * signatures when given `wallet` ({@link GateSessionSigs}: scoped to executing that CID only), so the requester
+ * sends the same request as under the other gates.
  *
  * Release without an action: the requester's client normally decrypts directly with Lit ({@link decryptDataKeyWithLit}), so the
  * key never touches our servers. `releaseDataKey` exists for the port: it needs the requester's Lit session

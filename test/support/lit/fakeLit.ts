@@ -17,10 +17,14 @@
  * public key and decrypts by combining BLS signature shares of a threshold of nodes, each of which evaluates the
  * conditions and checks the session signatures (SIWE + ReCap). Here one AES-256-GCM network key stands in for the
  * BLS key pair (no threshold), `canAccess(address)` stands in for the nodes' evaluation of EVM contract
- * conditions, and a session signature is trusted for the `address` it names (no SIWE check). Only the
+ * conditions. Session signatures are verified as the nodes do when `sessionWallets` is set (see that option; real
+ * ed25519 and secp256k1, the SDK's blockhash endpoint served over HTTP for the SIWE nonce, `sdkClient()` gives the
+ * real SDK client with the handshake's outcome in place of its `connect`); otherwise one is trusted for the
+ * `address` it names. Only the
  * `:currentActionIpfsId` basic condition is evaluated for Lit Actions (any other fails closed). One node runs
  * each action (`runOnce` simply runs), in the test's process: no TEE, no 30 s / memory limits. The conditions
- * hash is SHA-256 of their JSON, not Lit's canonical form. No wire protocol is spoken.
+ * hash is SHA-256 of their JSON, not Lit's canonical form. Of the wire protocol only the blockhash endpoint is
+ * spoken over HTTP; the nodes' requests are function calls.
  */
 import { createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify, webcrypto } from 'node:crypto';
 import { getAddress, verifyMessage } from 'ethers';
