@@ -131,6 +131,21 @@ describe("the Lit gate's own session signatures", () => {
     await sdk.disconnect();
   }, 60_000);
 
+  it('is refused by Lit when a session entry was altered after the session key signed it (a later expiry)', async () => {
+    const gate = makeGate({ privateKey: gateWallet.privateKey });
+    const sdk = await lit.sdkClient();
+    await sdk.connect();
+    const sigs = await gate.sessionSigs!.get(sdk);
+    const url = lit.nodeUrls[1]!;
+    const entry = sigs[url] as { signedMessage: string };
+    const altered = { ...entry, signedMessage: JSON.stringify({ ...JSON.parse(entry.signedMessage), expiration: new Date(Date.now() + 86_400_000).toISOString() }) };
+    const runs = lit.actionRuns.length;
+
+    await expect(sdk.executeJs({ ipfsId: cid, sessionSigs: { ...sigs, [url]: altered }, jsParams: {} })).rejects.toThrow(/session key did not sign/);
+    expect(lit.actionRuns.length).toBe(runs);
+    await sdk.disconnect();
+  }, 60_000);
+
   it('is refused by Lit (DEPENDENCY_FAILED) when the session has expired, before the action runs', async () => {
     const gate = makeGate({ privateKey: gateWallet.privateKey, now: () => Date.now() - 3_600_000 });
     const runs = lit.actionRuns.length;
