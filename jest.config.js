@@ -2,7 +2,11 @@
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The Lit SDK's "require" export of its contract files is ESM (Node >= 20.19 requires ESM; jest's loader cannot).
+    '^@lit-protocol/contracts/prod/(.*)\\.js$': '<rootDir>/node_modules/@lit-protocol/contracts/dist/prod/$1.cjs',
+  },
   testEnvironment: 'node',
 };
 

@@ -27,4 +27,19 @@ describe('the API configuration', () => {
   it('names every missing variable at once', () => {
     expect(() => parseConfig(ApiConfigSchema, {})).toThrow(/PROVENA_CHAIN_RPC_URL[\s\S]*PROVENA_CHAIN_ID/);
   });
+
+  describe("the Lit gate's wallet (PROVENA_LIT_WALLET_KEY)", () => {
+    const lit = { ...base, PROVENA_CONTRACTS: contracts(), PROVENA_KEY_GATE: 'lit', PROVENA_LIT_NETWORK: 'datil-test', PROVENA_KEY_GATE_INBOX_KEY_ARN: 'alias/inbox', PROVENA_LIT_ACTION_CID: `Qm${'a'.repeat(44)}` };
+
+    it('is required with the release action, naming the variable', () => {
+      expect(() => parseConfig(ApiConfigSchema, lit)).toThrow(/PROVENA_LIT_WALLET_KEY: required when PROVENA_LIT_ACTION_CID is set/);
+    });
+
+    it('takes a key (local) or a Secrets Manager ARN (cloud), and nothing else', () => {
+      const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena-lit-wallet-AbCdEf';
+      expect(parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_WALLET_KEY: `0x${'11'.repeat(32)}` }).PROVENA_LIT_WALLET_KEY).toBe(`0x${'11'.repeat(32)}`);
+      expect(parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_WALLET_KEY: arn }).PROVENA_LIT_WALLET_KEY).toBe(arn);
+      expect(() => parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_WALLET_KEY: 'arn:aws:kms:eu-west-1:123456789012:key/x' })).toThrow(/PROVENA_LIT_WALLET_KEY/);
+    });
+  });
 });

@@ -49,6 +49,9 @@ export const IndexerSettings = z.object({
   PROVENA_INDEXER_MAX_LAG_BLOCKS: z.coerce.number().int().min(1).default(100),
 });
 
+/** Secrets Manager endpoint; set only by tests, empty for AWS (the relayer's and the Lit gate's keys). */
+const SecretsManagerSettings = { PROVENA_SECRETS_MANAGER_ENDPOINT: url.optional() };
+
 /** The environment variables the API handlers read. */
 export const ApiConfigSchema = z.object({
   ...RelayerSettings.shape,
@@ -89,6 +92,15 @@ export const ApiConfigSchema = z.object({
    * Unset: only conditions Lit evaluates itself are accepted, so the standard ones are refused.
    */
   PROVENA_LIT_ACTION_CID: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be a CIDv0 (Qm…)').optional(),
+  /**
+   * `lit` with an action: the gate's Lit wallet, which signs the gate's own Lit session (scoped to executing the
+   * release action only; on datil / datil-test it must hold Capacity Credits). Locally the 0x-hex key itself; in the
+   * cloud the ARN of the Secrets Manager secret holding it, read once at cold start.
+   */
+  PROVENA_LIT_WALLET_KEY: z
+    .union([PrivateKey, z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/)], 'must be a 0x-prefixed 32-byte hex private key or a Secrets Manager secret ARN')
+    .optional(),
+  ...SecretsManagerSettings,
   /** KMS endpoint; set only by tests (test/support/fakeKms.ts), empty for AWS. */
   PROVENA_KMS_ENDPOINT: url.optional(),
   /**
@@ -152,6 +164,9 @@ export const ApiConfigSchema = z.object({
     for (const name of ['PROVENA_LIT_NETWORK', 'PROVENA_KEY_GATE_INBOX_KEY_ARN'] as const) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when PROVENA_KEY_GATE=lit' });
     }
+    if (c.PROVENA_LIT_ACTION_CID && !c.PROVENA_LIT_WALLET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['PROVENA_LIT_WALLET_KEY'], message: 'required when PROVENA_LIT_ACTION_CID is set (the gate signs its own Lit session)' });
+    }
   }
   if (c.PROVENA_ATTESTATION_POLICY === 'development' && !c.PROVENA_ATTESTATION_DEV_DIR) {
     ctx.addIssue({ code: 'custom', path: ['PROVENA_ATTESTATION_DEV_DIR'], message: 'required when PROVENA_ATTESTATION_POLICY=development' });
@@ -174,8 +189,7 @@ export const RelayerConsumerConfigSchema = z.object({
   PROVENA_RELAYER_KEY: PrivateKey.optional(),
   /** Secrets Manager secret holding the relayer key (full ARN). */
   PROVENA_RELAYER_SECRET_ARN: z.string().min(1).optional(),
-  /** Secrets Manager endpoint; set only by tests, empty for AWS. */
-  PROVENA_SECRETS_MANAGER_ENDPOINT: url.optional(),
+  ...SecretsManagerSettings,
   /** Dimension of the relayer's CloudWatch metrics (the stack sets it). */
   PROVENA_STAGE: z.string().min(1).default('dev'),
 }).superRefine((c, ctx) => {

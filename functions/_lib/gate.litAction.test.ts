@@ -2,8 +2,12 @@
  * PROVENA_KEY_GATE=lit with PROVENA_LIT_ACTION_CID, through the composition (getGate): the conditions an upload
  * wraps under (shared/use-cases/accessRules.ts over the deployment's contracts, here the real contracts on the
  * in-process chain) are accepted, which the Lit gate refused before (KEY_GATE_MISCONFIGURED), and the data key is
- * released to the job's approved worker through the pinned release action. The gate's nonces are in dynalite; the
- * Lit network is test/support/lit/fakeLit.ts (threshold encryption imitated, the action's code run for real).
+ * released to the job's approved worker through the pinned release action. The worker sends only the standard proof
+ * (as under the embedded and KMS gates): the gate signs its own Lit session with its wallet, whose key it reads
+ * once from Secrets Manager (PROVENA_LIT_WALLET_KEY is the secret's ARN; test/support/aws/fakeSecretsManager.ts).
+ * The gate's nonces are in dynalite; the Lit network is test/support/lit/fakeLit.ts through the real SDK client's
+ * getSessionSigs (threshold encryption imitated; session signatures verified by the fake's nodes; the action's
+ * code run for real).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
@@ -24,7 +28,9 @@ import type { Dataset } from '../../shared/schemas/dataset.js';
 import { listingAccessConditions } from '../../shared/use-cases/accessRules.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../stack/embeddedDynamo.js';
 import { deployAccessWorld, type AccessWorld } from '../../test/support/accessWorld.js';
+import { Wallet } from 'ethers';
 import { FakeKms } from '../../test/support/aws/fakeKms.js';
+import { FakeSecretsManager } from '../../test/support/aws/fakeSecretsManager.js';
 import { fakeLitNetwork, startRpcBridge, type FakeLitNetwork } from '../../test/support/lit/fakeLit.js';
 import { getGate, useLitTestDoubles } from './gate.js';
 
@@ -34,6 +40,9 @@ let dynamo: EmbeddedDynamo;
 let client: DynamoDBClient;
 let bridge: { url: string; close(): Promise<void> };
 let lit: FakeLitNetwork;
+let sm: FakeSecretsManager;
+const WALLET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:provena-lit-wallet-AbCdEf';
+const gateWallet = Wallet.createRandom();
 
 beforeAll(async () => {
   w = await deployAccessWorld();
@@ -42,7 +51,9 @@ beforeAll(async () => {
   client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
   await ensureTables(client, tableDefinitions({ nonces: 'lit-nonces' }));
   bridge = await startRpcBridge({ request: ({ method, params }) => w.sys.chain.rpc(method, params) });
-  lit = fakeLitNetwork(() => false, { rpcUrls: { hardhat: bridge.url } });
+  lit = fakeLitNetwork(() => false, { rpcUrls: { hardhat: bridge.url }, sessionWallets: [gateWallet.address] });
+  sm = await FakeSecretsManager.start();
+  sm.put(WALLET_ARN, gateWallet.privateKey);
   const cid = await lit.pin(await readProvenaReleaseAction());
   const contracts = Object.fromEntries(REQUIRED_CONTRACTS.map((name, i) => [name, `0x${String(i + 1).padStart(40, '0')}`]));
   Object.assign(process.env, {
@@ -53,6 +64,8 @@ beforeAll(async () => {
     PROVENA_KEY_GATE: 'lit',
     PROVENA_LIT_NETWORK: 'datil-test',
     PROVENA_LIT_ACTION_CID: cid,
+    PROVENA_LIT_WALLET_KEY: WALLET_ARN,
+    PROVENA_SECRETS_MANAGER_ENDPOINT: sm.endpoint,
     PROVENA_KEY_GATE_INBOX_KEY_ARN: kms.createAgreementKey(),
     PROVENA_KMS_ENDPOINT: kms.endpoint,
     PROVENA_DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -65,10 +78,14 @@ beforeAll(async () => {
     PROVENA_CURSOR_SECRET: 'ab'.repeat(32),
     PROVENA_CONTRACTS: JSON.stringify({ ...contracts, LicenseManager: w.manager, AttestationRegistry: w.attestations }),
   });
-  useLitTestDoubles({ clientFactory: async () => lit.client });
+  useLitTestDoubles({ clientFactory: () => lit.sdkClient() });
 }, 120_000);
 
 afterAll(async () => {
+  // The SDK client's blockhash endpoint (served by the fake) closes with the gate's Lit connection.
+  const gate = (await getGate().catch(() => undefined))?.gate as { close?: () => Promise<void> } | undefined;
+  await gate?.close?.();
+  await sm?.close();
   client?.destroy();
   await dynamo?.close();
   await kms?.close();
@@ -101,12 +118,15 @@ describe('the Lit gate with the release action, served', () => {
         conditions,
         grant,
         requester: { address: who.address, publicKey: who.signingKey.publicKey },
-        proof: { ...proof, litSessionSigs: { 'https://node-1': { address: who.address } } },
+        proof,
       });
     };
     const released = await release(w.worker, w.job);
     expect(decryptReleasedKey(w.worker.privateKey, released, { datasetId: '7', version: 1 }).equals(dataKey)).toBe(true);
     await expect(release(w.worker, w.endedJob)).rejects.toMatchObject({ code: 'JOB_NOT_ACTIVE' });
     expect(lit.actionRuns.map((r) => r.decrypted)).toEqual([true, false]);
+    // One Lit session for both releases, signed by the gate's wallet read from Secrets Manager, once.
+    expect(lit.sessionRefusals).toEqual([]);
+    expect(sm.calls.map((c) => c.body.SecretId)).toEqual([WALLET_ARN]);
   }, 60_000);
 });

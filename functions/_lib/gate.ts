@@ -53,22 +53,41 @@ function kmsGate({ config, chain, nonces, logger }: Base): GatePair {
 /**
  * The Lit gate: data keys encrypted by the Lit network under conditions on our contracts (the Lit SDK is an
  * optional package, loaded on first use); owners seal data keys to the same KMS inbox key as with the KMS gate
- * (Lit has no key the API could open a sealed key with). Releases need the requester's Lit session signatures
- * (`proof.litSessionSigs`); clients may also decrypt with Lit directly. With PROVENA_LIT_ACTION_CID, keys are
- * bound to the release Lit Action, which checks Provena's standard conditions on chain; the gate first runs the
- * request checks (signature, time window, single-use nonce) as the other gates do.
+ * (Lit has no key the API could open a sealed key with). With PROVENA_LIT_ACTION_CID, keys are bound to the
+ * release Lit Action, which checks Provena's standard conditions on chain; the gate first runs the request checks
+ * (signature, time window, single-use nonce) as the other gates do, and pays Lit with its own session signatures
+ * (PROVENA_LIT_WALLET_KEY), so requesters send the same request as under the other gates. Without an action,
+ * releases need the requester's Lit session signatures (`proof.litSessionSigs`).
  */
 async function litGate({ config, logger, nonces }: Base): Promise<GatePair> {
   const { LitKeyGate } = await import('../../shared/adapters/lit/LitKeyGate.js');
   const client = new KMSClient({ region: config.AWS_REGION, ...(config.PROVENA_KMS_ENDPOINT ? { endpoint: config.PROVENA_KMS_ENDPOINT } : {}) });
+  const walletKey = await litWalletKey(config);
   const gate = new LitKeyGate({
     network: config.PROVENA_LIT_NETWORK as 'datil' | 'datil-test' | 'datil-dev',
     logger,
     ...(config.PROVENA_LIT_ACTION_CID === undefined ? {} : { action: { ipfsCid: config.PROVENA_LIT_ACTION_CID } }),
+    ...(walletKey === undefined ? {} : { wallet: { privateKey: walletKey } }),
     requestChecks: { nonceStore: nonces, domain: keyRequestDomain(config.PROVENA_CHAIN_ID) },
     ...litDoubles,
   });
   return { gate, inbox: new KmsGateInbox({ client, keyId: config.PROVENA_KEY_GATE_INBOX_KEY_ARN as string }) };
+}
+
+/** The gate's Lit wallet key: PROVENA_LIT_WALLET_KEY itself, or read once from the Secrets Manager secret it names. */
+async function litWalletKey(config: Base['config']): Promise<string | undefined> {
+  const v = config.PROVENA_LIT_WALLET_KEY;
+  if (v === undefined || !v.startsWith('arn:')) return v;
+  const { AwsJsonClient } = await import('../../shared/adapters/aws/awsJsonClient.js');
+  const { readPrivateKeySecret } = await import('../../shared/adapters/aws/SecretsManagerKey.js');
+  const sm = new AwsJsonClient({
+    service: 'secretsmanager',
+    region: config.AWS_REGION,
+    targetPrefix: 'secretsmanager',
+    jsonVersion: '1.1',
+    ...(config.PROVENA_SECRETS_MANAGER_ENDPOINT ? { endpoint: config.PROVENA_SECRETS_MANAGER_ENDPOINT } : {}),
+  });
+  return readPrivateKeySecret(sm, v);
 }
 
 let litDoubles: Pick<LitKeyGateOptions, 'clientFactory' | 'validate'> = {};

@@ -9,7 +9,9 @@
  * conditions work too: the key is encrypted under "the running action is that CID", and the action checks the
  * conditions on chain with the request's `:licenseId` / `:jobId` before Lit decrypts, answering with the key sealed
  * to the requester (see the action's header). The gate first runs the same request checks as the other gates
- * (signature, time window, single-use nonce) when given `requestChecks`.
+ * (signature, time window, single-use nonce) when given `requestChecks`, and pays Lit with its own session
+ * signatures when given `wallet` ({@link GateSessionSigs}: scoped to executing that CID only), so the requester
+ * sends the same request as under the other gates.
  *
  * Release without an action: the requester's client normally decrypts directly with Lit ({@link decryptDataKeyWithLit}), so the
  * key never touches our servers. `releaseDataKey` exists for the port: it needs the requester's Lit session
@@ -36,6 +38,8 @@ import { toLitEvmContractConditions, validateForLit } from './conditions.js';
 import type { LitEvmContractConditions } from './conditions.js';
 import { ActionAnswer, actionAccessConditions, actionKeyPayload, conditionsForAction } from './provenaReleaseAction.js';
 import type { LitAccessControlCondition } from './provenaReleaseAction.js';
+import { GateSessionSigs } from './gateSessionSigs.js';
+import type { SessionSigClient } from './gateSessionSigs.js';
 
 /** Lit networks this adapter supports (Datil generation, SDK v7). */
 export type LitNetwork = 'datil' | 'datil-test' | 'datil-dev';
@@ -56,6 +60,9 @@ export interface LitClientLike {
   }): Promise<{ decryptedData: Uint8Array }>;
   /** Runs a Lit Action (by CID, or its code) on the nodes; `response` is what the action set. */
   executeJs?(p: { ipfsId?: string; code?: string; sessionSigs: Record<string, unknown>; jsParams: Record<string, unknown> }): Promise<{ response: string | object; logs?: string }>;
+  /** The SDK's session signatures (`LitNodeClientNodeJs.getSessionSigs`), for the gate's own wallet. */
+  getSessionSigs?: SessionSigClient['getSessionSigs'];
+  getLatestBlockhash?: SessionSigClient['getLatestBlockhash'];
 }
 
 /** Creates a Lit client for a network. The default loads the real SDK lazily. */
@@ -94,8 +101,12 @@ export interface LitKeyGateOptions {
   action?: { ipfsCid: string };
   /** The request checks run before the action (signature, ±300 s window, single-use nonce), as other gates do. */
   requestChecks?: { nonceStore: NonceStore; domain: TypedDataDomain };
-  /** The gate's own Lit session signatures, for releases whose requester sent none. */
-  sessionSigs?: () => Promise<Record<string, unknown>>;
+  /**
+   * The gate's own Lit wallet (action mode): the gate builds session signatures scoped to executing the release
+   * action only, cached until shortly before expiry, so requesters send nothing Lit-specific. Without it a release
+   * needs the requester's `proof.litSessionSigs`.
+   */
+  wallet?: { privateKey: string; sessionTtlMs?: number; refreshBeforeMs?: number; capacityDelegationAuthSig?: unknown; now?: () => number };
 }
 
 /** Action refusal codes -> the error class the API maps them with. */
@@ -143,10 +154,25 @@ export class LitKeyGate implements KeyGate {
   readonly backend = 'lit' as const;
   private client: Promise<LitClientLike> | undefined;
   private readonly authorizer: ReleaseAuthorizer | undefined;
+  /** The gate's own session signatures (action mode with a wallet). */
+  readonly sessionSigs: GateSessionSigs | undefined;
 
   constructor(private readonly options: LitKeyGateOptions) {
     const checks = options.requestChecks;
     this.authorizer = checks === undefined ? undefined : new ReleaseAuthorizer({ ...checks, logger: options.logger, backend: 'lit' });
+    const w = options.wallet;
+    if (w !== undefined && options.action === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'the Lit gate wallet signs only for the release action: set the action CID');
+    this.sessionSigs =
+      w === undefined || options.action === undefined
+        ? undefined
+        : new GateSessionSigs({
+            privateKey: w.privateKey,
+            actionCid: options.action.ipfsCid,
+            ...(w.sessionTtlMs === undefined ? {} : { ttlMs: w.sessionTtlMs }),
+            ...(w.refreshBeforeMs === undefined ? {} : { refreshBeforeMs: w.refreshBeforeMs }),
+            ...(w.capacityDelegationAuthSig === undefined ? {} : { capacityDelegationAuthSig: w.capacityDelegationAuthSig }),
+            ...(w.now === undefined ? {} : { now: w.now }),
+          });
   }
 
   /** Our conditions in Lit's format, validated by Lit's own schema (offline). */
@@ -220,10 +246,10 @@ export class LitKeyGate implements KeyGate {
   private async releaseThroughAction(p: ReleaseDataKeyParams, wrapped: Extract<WrappedKey, { backend: 'lit' }>, ipfsCid: string): Promise<EncryptedKeyForRequester> {
     if (ipfsCid !== this.options.action?.ipfsCid) this.refusal(p, 'LIT_ACTION_MISMATCH', `the key is bound to Lit Action ${ipfsCid}, not the pinned one`);
     const requester = this.authorizer !== undefined ? await this.authorizer.authenticate(p) : getAddress(p.requester.address);
-    const sessionSigs = p.proof.litSessionSigs ?? (await this.options.sessionSigs?.());
-    if (sessionSigs === undefined) this.refusal(p, 'KEY_REQUEST_SIGNATURE_INVALID', 'Lit release needs Lit session signatures (the requester sent none, the gate has none)');
     const client = await this.connected();
     if (client.executeJs === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'this Lit client cannot run Lit Actions');
+    const sessionSigs = this.sessionSigs !== undefined ? await this.gateSessionSigs(client) : p.proof.litSessionSigs;
+    if (sessionSigs === undefined) this.refusal(p, 'KEY_REQUEST_SIGNATURE_INVALID', 'Lit release needs Lit session signatures (the requester sent none, the gate has no wallet)');
     const release = {
       request: {
         datasetId: p.datasetId,
@@ -257,6 +283,17 @@ export class LitKeyGate implements KeyGate {
     }
     this.options.logger.info('key release authorized', { backend: this.backend, datasetId: p.datasetId, version: p.version, grant: p.grant, requester, action: ipfsCid });
     return { kind: 'sealed', datasetId: p.datasetId, version: p.version, grant: p.grant, requester, sealed: answer.sealed };
+  }
+
+  /** The gate's cached session signatures for this client (built on first use and shortly before expiry). */
+  private async gateSessionSigs(client: LitClientLike): Promise<Record<string, unknown>> {
+    if (client.getSessionSigs === undefined || client.getLatestBlockhash === undefined) throw new ProvenaError('KEY_GATE_MISCONFIGURED', 'this Lit client cannot build session signatures');
+    try {
+      return await this.sessionSigs!.get(client as LitClientLike & SessionSigClient);
+    } catch (cause) {
+      if (cause instanceof ProvenaError) throw cause;
+      throw new DependencyError('DEPENDENCY_FAILED', `Lit session signatures for the gate wallet failed: ${cause instanceof Error ? cause.message.slice(0, 200) : String(cause)}`, { cause });
+    }
   }
 
   async releaseDataKey(p: ReleaseDataKeyParams): Promise<EncryptedKeyForRequester> {

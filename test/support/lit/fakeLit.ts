@@ -17,12 +17,17 @@
  * public key and decrypts by combining BLS signature shares of a threshold of nodes, each of which evaluates the
  * conditions and checks the session signatures (SIWE + ReCap). Here one AES-256-GCM network key stands in for the
  * BLS key pair (no threshold), `canAccess(address)` stands in for the nodes' evaluation of EVM contract
- * conditions, and a session signature is trusted for the `address` it names (no SIWE check). Only the
+ * conditions. Session signatures are verified as the nodes do when `sessionWallets` is set (see that option; real
+ * ed25519 and secp256k1, the SDK's blockhash endpoint served over HTTP for the SIWE nonce, `sdkClient()` gives the
+ * real SDK client with the handshake's outcome in place of its `connect`); otherwise one is trusted for the
+ * `address` it names. Only the
  * `:currentActionIpfsId` basic condition is evaluated for Lit Actions (any other fails closed). One node runs
  * each action (`runOnce` simply runs), in the test's process: no TEE, no 30 s / memory limits. The conditions
- * hash is SHA-256 of their JSON, not Lit's canonical form. No wire protocol is spoken.
+ * hash is SHA-256 of their JSON, not Lit's canonical form. Of the wire protocol only the blockhash endpoint is
+ * spoken over HTTP; the nodes' requests are function calls.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, randomBytes, verify, webcrypto } from 'node:crypto';
+import { getAddress, verifyMessage } from 'ethers';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { Script, createContext } from 'node:vm';
@@ -46,12 +51,33 @@ export interface FakeLitNetwork {
   actionRuns: ActionRun[];
   /** Pins an action's code (the fake's IPFS); returns its CID. */
   pin(code: string): Promise<string>;
+  /**
+   * A real SDK client (`LitNodeClientNodeJs` 7.4.0) whose `getSessionSigs` is the SDK's own code, connected to this
+   * network: `connect` is the handshake (the node URLs, and the SDK's blockhash endpoint served over HTTP by the
+   * fake); `encrypt`, `decrypt` and `executeJs` go to the fake's nodes, which verify session signatures
+   * when `sessionWallets` is set. Needs `@lit-protocol/lit-node-client` installed.
+   */
+  sdkClient(): Promise<LitClientLike & Required<Pick<LitClientLike, 'executeJs' | 'getSessionSigs' | 'getLatestBlockhash'>>>;
+  /** The fake's node URLs (session signatures carry one entry per node). */
+  nodeUrls: readonly string[];
+  /** Session-signature refusals, as the nodes worded them. */
+  sessionRefusals: string[];
 }
 
 /** Options of {@link fakeLitNetwork}. */
 export interface FakeLitOptions {
   /** Lit chain name -> RPC URL, for `Lit.Actions.getRpcUrl`. */
   rpcUrls?: Record<string, string>;
+  /**
+   * Wallets holding Capacity Credits. Set: `executeJs` verifies session signatures as Lit's nodes do (per node: the
+   * ed25519 session-key signature over the node's request, its expiry, the resource asked for; the SIWE auth sig
+   * recovering to a wallet listed here, its `lit:session:` URI naming the session key, its expiry, its nonce a
+   * blockhash this network issued, its ReCap granting `Threshold/Execution` on `lit-litaction://<the CID run>`).
+   * Unset: a session signature is trusted for the `address` it names (older tests).
+   */
+  sessionWallets?: string[];
+  /** The nodes' clock (default Date.now). */
+  now?: () => number;
 }
 
 const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -150,7 +176,95 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
     return { response: run.response ?? '', logs: logs.join('\n') };
   }
 
+
+  const nodeUrls = ['https://fake-lit-node-1.test:7470', 'https://fake-lit-node-2.test:7470', 'https://fake-lit-node-3.test:7470'];
+  const issuedBlockhashes = new Set<string>();
+  const paying = options.sessionWallets === undefined ? undefined : new Set(options.sessionWallets.map((a) => getAddress(a)));
+  const refuse = (reason: string): never => {
+    net.sessionRefusals.push(reason);
+    throw new Error(`NodeInvalidSessionSigs: ${reason}`);
+  };
+
+  /** What each node checks of its entry of the session signatures before running `ipfsId`; returns the paying wallet. */
+  async function verifySessionSigs(sessionSigs: Record<string, unknown>, ipfsId: string): Promise<string> {
+    const now = (options.now ?? Date.now)();
+    const { SiweMessage } = (await import('siwe')) as typeof import('siwe');
+    let wallet: string | undefined;
+    for (const url of nodeUrls) {
+      const s = sessionSigs[url] as { sig?: string; derivedVia?: string; signedMessage?: string; address?: string; algo?: string } | undefined;
+      if (s === undefined || typeof s.signedMessage !== 'string' || typeof s.sig !== 'string' || typeof s.address !== 'string') refuse(`no session signature for node ${url}`);
+      if (s!.algo !== 'ed25519' || s!.derivedVia !== 'litSessionSignViaNacl') refuse('session signature is not ed25519');
+      const sessionKey = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(s!.address!, 'hex')]), format: 'der', type: 'spki' });
+      if (!verify(null, Buffer.from(s!.signedMessage!, 'utf8'), sessionKey, Buffer.from(s!.sig!, 'hex'))) refuse('the session key did not sign this request');
+      const m = JSON.parse(s!.signedMessage!) as { sessionKey: string; nodeAddress: string; expiration: string; resourceAbilityRequests: { resource: { resource: string; resourcePrefix: string }; ability: string }[]; capabilities: { sig: string; signedMessage: string; address: string; derivedVia: string }[] };
+      if (m.sessionKey !== s!.address || m.nodeAddress !== url) refuse(`session signature is for node ${m.nodeAddress}, not ${url}`);
+      if (!(Date.parse(m.expiration) > now)) refuse('session signature expired');
+      const asked = m.resourceAbilityRequests.some((r) => r.ability === 'lit-action-execution' && r.resource.resourcePrefix === 'lit-litaction' && (r.resource.resource === ipfsId || r.resource.resource === '*'));
+      if (!asked) refuse(`session does not request executing ${ipfsId}`);
+      const authSig = m.capabilities.find((c) => c.derivedVia === 'web3.eth.personal.sign');
+      if (authSig === undefined) refuse('no wallet auth sig in the session capabilities');
+      let signer: string;
+      try {
+        signer = verifyMessage(authSig!.signedMessage, authSig!.sig);
+      } catch {
+        refuse('wallet auth sig does not verify');
+      }
+      const siwe = new SiweMessage(authSig!.signedMessage);
+      if (signer! !== getAddress(authSig!.address) || getAddress(siwe.address) !== signer!) refuse('wallet auth sig is not signed by the wallet it names');
+      if (siwe.uri !== `lit:session:${s!.address}`) refuse('wallet auth sig delegates to another session key');
+      if (siwe.expirationTime === undefined || !(Date.parse(siwe.expirationTime) > now)) refuse('wallet auth sig expired');
+      if (!issuedBlockhashes.has(siwe.nonce)) refuse('wallet auth sig nonce is not a recent Lit blockhash');
+      const recap = siwe.resources?.find((r) => r.startsWith('urn:recap:'));
+      const att = recap === undefined ? undefined : (JSON.parse(Buffer.from(recap.slice('urn:recap:'.length), 'base64url').toString('utf8')) as { att?: Record<string, Record<string, unknown>> }).att;
+      const granted = [`lit-litaction://${ipfsId}`, 'lit-litaction://*'].some((k) => att?.[k]?.['Threshold/Execution'] !== undefined);
+      if (!granted) refuse(`the wallet's ReCap does not grant executing ${ipfsId}`);
+      if (wallet !== undefined && wallet !== signer!) refuse('session signatures of several wallets');
+      wallet = signer!;
+    }
+    if (!paying!.has(wallet!)) refuse(`wallet ${wallet} holds no Capacity Credits on this network`);
+    return wallet!;
+  }
+
+  let blockhashServer: Server | undefined;
+  async function blockhashUrl(): Promise<string> {
+    blockhashServer ??= createServer((_req, res) => {
+      const blockhash = `0x${randomBytes(32).toString('hex')}`;
+      issuedBlockhashes.add(blockhash);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ blockhash, timestamp: String(Math.floor(Date.now() / 1000)) }));
+    });
+    if (!blockhashServer.listening) await new Promise<void>((resolve) => blockhashServer!.listen(0, '127.0.0.1', resolve));
+    const { port } = blockhashServer.address() as { port: number };
+    return `http://127.0.0.1:${port}/get_most_recent_valid_block`;
+  }
+
   const net: FakeLitNetwork = {
+    nodeUrls,
+    sessionRefusals: [],
+    async sdkClient() {
+      type Sdk = { LitNodeClientNodeJs: new (cfg: object) => Record<string, unknown> };
+      const specifier = '@lit-protocol/lit-node-client-nodejs';
+      const mod = (await import(specifier)) as Partial<Sdk> & { default?: Sdk };
+      const LitNodeClientNodeJs = (mod.LitNodeClientNodeJs ?? mod.default?.LitNodeClientNodeJs)!;
+      const sdk = new LitNodeClientNodeJs({ litNetwork: 'datil-dev', debug: false, alertWhenUnauthorized: false, checkNodeAttestation: false });
+      const fake = net.client;
+      // The handshake's outcome (the SDK's own connect reads Lit's staking contract on its chain: not here).
+      Object.assign(sdk, {
+        async connect() {
+          Object.assign(sdk, { connectedNodes: new Set(nodeUrls), ready: true, _blockHashUrl: await blockhashUrl(), latestBlockhash: null, lastBlockHashRetrieved: null });
+        },
+        async disconnect() {
+          Object.assign(sdk, { ready: false });
+          const srv = blockhashServer;
+          blockhashServer = undefined;
+          if (srv?.listening) await new Promise((resolve) => srv.close(resolve));
+        },
+        encrypt: fake.encrypt,
+        decrypt: fake.decrypt,
+        executeJs: fake.executeJs,
+      });
+      return sdk as unknown as Awaited<ReturnType<FakeLitNetwork['sdkClient']>>;
+    },
     encrypts: 0,
     decrypts: [],
     actionRuns: [],
@@ -174,11 +288,13 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
         return { decryptedData: new Uint8Array(open(evmContractConditions, ciphertext, dataToEncryptHash)) };
       },
       async executeJs({ ipfsId, code, sessionSigs, jsParams }) {
-        addressOf(sessionSigs);
         if ((ipfsId === undefined) === (code === undefined)) throw new Error('executeJs needs either code or ipfsId');
         const source = code ?? pinned.get(ipfsId!);
         if (source === undefined) throw new Error(`could not fetch Lit Action ${ipfsId} from IPFS`);
-        return runAction(source, await litActionCid(source), jsParams);
+        const cid = await litActionCid(source);
+        if (paying !== undefined) await verifySessionSigs(sessionSigs, cid);
+        else addressOf(sessionSigs);
+        return runAction(source, cid, jsParams);
       },
     },
   };
