@@ -59,6 +59,7 @@ describe('readInfraConfig', () => {
       PROVENA_KUBO_URL: 'https://kubo.internal:5001',
       PROVENA_KEY_GATE: 'lit',
       PROVENA_LIT_NETWORK: 'datil',
+      PROVENA_LIT_WALLET_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/lit-wallet-AbC123',
       PROVENA_GPU_MAX_SPOT_PRICE: '1.10',
     });
     expect(c.contracts).toEqual({ PaymentToken: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });

@@ -68,6 +68,14 @@ export const InfraEnvSchema = z
     /** The release Lit Action's CIDv0; unset: computed from shared/adapters/lit/actions/provenaRelease.js. */
     PROVENA_LIT_ACTION_CID: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be a CIDv0 (Qm…)').optional(),
     /**
+     * Secrets Manager secret holding the Lit gate's own wallet key (0x + 64 hex), which signs its Lit session to run
+     * the release action (it owns the Capacity Credits). Required with `PROVENA_KEY_GATE=lit`. Full ARN.
+     */
+    PROVENA_LIT_WALLET_SECRET_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the full ARN of a Secrets Manager secret (with its 6-character suffix)')
+      .optional(),
+    /**
      * Secrets Manager secret holding the relayer's private key (0x + 64 hex), which pays the gas of owners'
      * gasless registrations. Full ARN, including the 6-character suffix Secrets Manager appends.
      */
@@ -116,6 +124,9 @@ export const InfraEnvSchema = z
     PROVENA_INDEXER_MAX_LAG_BLOCKS: z.coerce.number().int().min(1).default(100),
   })
   .superRefine((c, ctx) => {
+    if (c.PROVENA_KEY_GATE === 'lit' && c.PROVENA_LIT_WALLET_SECRET_ARN === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['PROVENA_LIT_WALLET_SECRET_ARN'], message: 'required with PROVENA_KEY_GATE=lit: the gate signs its own Lit session with this wallet' });
+    }
     if ((c.PROVENA_RELAYER_SECRET_ARN === undefined) !== (c.PROVENA_RELAYER_ADDRESS === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['PROVENA_RELAYER_ADDRESS'], message: 'set together with PROVENA_RELAYER_SECRET_ARN (the address of the key it holds)' });
     }
@@ -143,6 +154,8 @@ export interface InfraConfig {
   readonly litNetwork: string;
   /** The pinned release Lit Action (PROVENA_LIT_ACTION_CID), passed to the API when the gate is `lit`. */
   readonly litActionCid?: string;
+  /** Full ARN of the Lit gate wallet's secret (PROVENA_LIT_WALLET_SECRET_ARN), set when the gate is `lit`. */
+  readonly litWalletSecretArn?: string;
   /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
   readonly relayerSecretArn?: string;
   /** The relayer key's address, set with `relayerSecretArn`. */
@@ -188,6 +201,7 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     keyGate: e.PROVENA_KEY_GATE,
     litNetwork: e.PROVENA_LIT_NETWORK,
     ...(e.PROVENA_LIT_ACTION_CID !== undefined && { litActionCid: e.PROVENA_LIT_ACTION_CID }),
+    ...(e.PROVENA_LIT_WALLET_SECRET_ARN !== undefined && { litWalletSecretArn: e.PROVENA_LIT_WALLET_SECRET_ARN }),
     ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
     ...(e.PROVENA_RELAYER_ADDRESS !== undefined && { relayerAddress: e.PROVENA_RELAYER_ADDRESS }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),

@@ -56,6 +56,7 @@ export class ProvenaStack extends Stack {
       keyGate,
       litNetwork: config.litNetwork,
       ...(config.litActionCid !== undefined && { litActionCid: config.litActionCid }),
+      ...(config.litWalletSecretArn !== undefined && { litWalletSecretArn: config.litWalletSecretArn }),
       jobQueue: jobs.queue,
       workerOperators: config.workerOperators,
       jobLeaseSeconds: config.jobLeaseSeconds,
