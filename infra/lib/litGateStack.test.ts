@@ -11,6 +11,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { routeList as routes } from '../../shared/http/routes.js';
 import { readInfraConfig } from './InfraConfig.js';
 import { ProvenaStack } from './ProvenaStack.js';
+import { LIT_SDK_MODULES } from './constructs/HttpApi.js';
+import { readdirSync } from 'node:fs';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource?: unknown };
@@ -73,5 +75,15 @@ describe('a stack with the Lit key gate', () => {
     const readers = routes.filter((r) => readsWallet(lambdaOf(r.name))).map((r) => r.name).sort();
     expect(readers).toEqual(routes.filter((r) => r.access.keyGate === 'wrap' || r.access.keyGate === 'release').map((r) => r.name).sort());
     expect(readers).toEqual(expect.arrayContaining(['completeUpload', 'releaseKey']));
+  });
+
+  it('installs beside the gate Lambdas every Lit package the adapters import at run time', () => {
+    const dir = new URL('../../shared/adapters/lit/', import.meta.url);
+    const specifiers = new Set<string>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
+      for (const m of readFileSync(new URL(f, dir), 'utf8').matchAll(/'(@lit-protocol\/[a-z0-9-]+)'/g)) specifiers.add(m[1] as string);
+    }
+    expect(specifiers.size).toBeGreaterThan(0);
+    expect([...specifiers].filter((s) => !LIT_SDK_MODULES.includes(s))).toEqual([]);
   });
 });

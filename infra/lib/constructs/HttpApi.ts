@@ -22,6 +22,17 @@ import type { KeyGate } from './KeyGate.js';
 import { provenaFunction, repoRoot } from './provenaFunction.js';
 import { acknowledge, acknowledgeWildcardResource, arnToken } from '../nag.js';
 
+/**
+ * The Lit SDK packages the Lit gate's adapters load with a computed `import()` (shared/adapters/lit): installed
+ * beside the wrap and release Lambdas' bundles when the gate is `lit` (litGateStack.test.ts keeps the list whole).
+ */
+export const LIT_SDK_MODULES: readonly string[] = [
+  '@lit-protocol/lit-node-client',
+  '@lit-protocol/access-control-conditions',
+  '@lit-protocol/auth-helpers',
+  '@lit-protocol/constants',
+];
+
 export { repoRoot };
 
 /** Prefix of the ciphertext objects the upload routes create (`datasets/<id>/v<n>/<uploadId>.enc`). */
@@ -205,6 +216,7 @@ export class HttpApi extends Construct {
         removalPolicy: protect,
         ...(route.lambda?.memoryMb !== undefined && { memoryMb: route.lambda.memoryMb }),
         ...(route.lambda?.timeoutSeconds !== undefined && { timeoutSeconds: route.lambda.timeoutSeconds }),
+        ...(props.keyGate.backend === 'lit' && (route.access.keyGate === 'wrap' || route.access.keyGate === 'release') && { nodeModules: LIT_SDK_MODULES }),
       });
       this.grant(fn, route.access, props);
       fns.set(route.name, fn);

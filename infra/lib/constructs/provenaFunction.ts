@@ -28,6 +28,11 @@ export interface ProvenaFunctionProps {
   /** @default 10 */
   readonly timeoutSeconds?: number;
   readonly logLevel: string;
+  /**
+   * Packages installed beside the bundle instead of bundled (esbuild cannot follow the adapters' computed
+   * `import()` of optional SDKs): the Lit SDK for the Lit gate's Lambdas.
+   */
+  readonly nodeModules?: readonly string[];
 }
 
 /**
@@ -72,6 +77,7 @@ export function provenaFunction(scope: Construct, id: string, props: ProvenaFunc
       // Bundle the pinned AWS SDK rather than trust the runtime's copy: the runtime's version drifts, and
       // helpers such as s3-request-presigner and util-dynamodb are not guaranteed to be there.
       externalModules: [],
+      ...(props.nodeModules !== undefined && props.nodeModules.length > 0 && { nodeModules: [...props.nodeModules] }),
     },
   });
   // nodejs22.x, not the newest runtime: the bundle targets node22 and the project runs and tests on Node 20/22;
