@@ -142,10 +142,15 @@ export async function tsmReport(inblob: Uint8Array, o: TsmReportOptions = {}): P
       const g0 = await waitFor('generation', () => readGeneration(dir), (g) => !Number.isNaN(g), timing);
       await writeFile(join(dir, 'inblob'), inblob);
       const g1 = await waitFor('the report (generation to move)', () => readGeneration(dir), (g) => !Number.isNaN(g) && g !== g0, timing);
-      const outblob = await readCapped(join(dir, 'outblob'));
+      // configfs fails the read with EFBIG when the provider's report exceeds its internal maximum.
+      const tooBig = (what: string) => (e: unknown): never => {
+        if (errno(e) === 'EFBIG') throw new ProvenaError('WORKER_TSM_REPORT_INVALID', `configfs-tsm ${what} exceeds the kernel's maximum (EFBIG)`);
+        throw e;
+      };
+      const outblob = await readCapped(join(dir, 'outblob')).catch(tooBig('outblob'));
       let auxblob: Buffer | undefined;
       try {
-        auxblob = await readCapped(join(dir, 'auxblob'));
+        auxblob = await readCapped(join(dir, 'auxblob')).catch(tooBig('auxblob'));
       } catch (e) {
         if (errno(e) !== 'ENOENT') throw e;
       }

@@ -12,10 +12,10 @@ nvmlDeviceGetConfComputeGpuCertificate's attestationCertChain[:attestationCertCh
 NVIDIA's Device Identity CA): the documents shared/attestation/nvidia.ts verifies.
 
 Exit status: 0 with the JSON on stdout; 2 pynvml is not importable; 3 an NVML call failed (no GPU, CC mode off,
-driver too old); 4 a bad argument.
+driver too old); 4 a bad argument. Run once on an H200 with CC off (driver 580.159.04, nvidia-ml-py
+13.610.43): the report call is made as written here and NVML answers NVML_ERROR_UNKNOWN (999), so exit 3.
 """
 import base64
-import ctypes
 import json
 import sys
 
@@ -49,15 +49,8 @@ def parse_args(argv):
 
 
 def attestation_report(pynvml, handle, nonce):
-    # nvidia-ml-py: the caller passes the struct with its nonce set; older bindings (nvtrust's) take the nonce.
-    struct_type = getattr(pynvml, "c_nvmlConfComputeGpuAttestationReport_t", None)
-    if struct_type is not None:
-        req = struct_type()
-        ctypes.memmove(ctypes.addressof(req) + struct_type.nonce.offset, nonce, NONCE_SIZE)
-        rep = pynvml.nvmlDeviceGetConfComputeGpuAttestationReport(handle, req)
-        rep = req if rep is None else rep
-    else:
-        rep = pynvml.nvmlDeviceGetConfComputeGpuAttestationReport(handle, nonce)
+    # nvidia-ml-py (checked with 13.610.43): takes the nonce bytes, sets them in the request struct, returns it.
+    rep = pynvml.nvmlDeviceGetConfComputeGpuAttestationReport(handle, nonce)
     size = int(rep.attestationReportSize)
     if size <= 0 or size > len(rep.attestationReport):
         fail(3, "NVML returned an attestation report of size %d" % size)

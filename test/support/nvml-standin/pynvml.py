@@ -3,7 +3,8 @@ an NVIDIA driver. It reproduces the few names the helper uses, with nvidia-ml-py
 sizes are NVML's: nonce 32, report 0x2000, certificate chains 0x1000 / 0x1400), and answers with NVIDIA's real
 Hopper sample report and chain (shared/fixtures/nvidia). It cannot sign our nonce, so the report it returns still
 carries the sample's nonce; it writes the nonce it was asked for to $PROVENA_TEST_NVML_NONCE_FILE so a test can
-check what the helper sent. $PROVENA_TEST_NVML_FAIL=1 makes the report call fail as NVML does without CC mode.
+check what the helper sent. $PROVENA_TEST_NVML_FAIL=1 makes the report call fail as NVML does without CC mode (an H200 with CC off answers
+NVML_ERROR_UNKNOWN, 999: checked on one).
 """
 import ctypes
 import os
@@ -54,9 +55,12 @@ def nvmlDeviceGetHandleByIndex(index):
     return object()
 
 
-def nvmlDeviceGetConfComputeGpuAttestationReport(handle, report):
+def nvmlDeviceGetConfComputeGpuAttestationReport(handle, c_nonce):
+    # nvidia-ml-py's signature (13.610.43): the nonce bytes in, the filled struct out.
     if os.environ.get("PROVENA_TEST_NVML_FAIL") == "1":
-        raise NVMLError("Not Supported")
+        raise NVMLError("Unknown Error")
+    report = c_nvmlConfComputeGpuAttestationReport_t()
+    report.nonce = (ctypes.c_uint8 * len(c_nonce))(*c_nonce)
     out = os.environ.get("PROVENA_TEST_NVML_NONCE_FILE")
     if out:
         with open(out, "w") as f:
