@@ -192,6 +192,14 @@ export const ErrorCodes = {
   // KMS-Recipient provisioning (gpu-workers/agent/nitro/boot*.ts)
   WORKER_BOOT_INVALID: 502,
   WORKER_OPERATOR_KEY_UNAVAILABLE: 502,
+  // configfs-tsm attestor (issue 12, tsm lane): TDX/SEV-SNP quote + NVIDIA GPU report (gpu-workers/agent/tsm/)
+  WORKER_TSM_UNAVAILABLE: 500,
+  WORKER_TSM_PROVIDER_REFUSED: 500,
+  WORKER_TSM_REPORT_INVALID: 502,
+  WORKER_TSM_BUSY: 503,
+  WORKER_TSM_BINDING_MISMATCH: 502,
+  WORKER_TSM_COLLATERAL_UNAVAILABLE: 502,
+  WORKER_GPU_REPORT_UNAVAILABLE: 500,
   // 500/502/503
   CONFIG_INVALID: 500,
   INTERNAL: 500,

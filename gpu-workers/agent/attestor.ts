@@ -9,11 +9,13 @@
  *   API nonce; the returned COSE_Sign1 document, checked to bind both, is wrapped as
  *   `{kind: 'nitro', documents: {document}}`; measurement = PCR0. (When `public_key` must hold KMS's RSA recipient
  *   key, `user_data` = SHA-512(key ‖ nonce) carries the binding instead.)
- * - `tsm` (not built here): in a TDX or SEV-SNP confidential VM, Linux configfs-tsm: `mkdir
- *   /sys/kernel/config/tsm/report/r`, write the 64-byte `bindingDigest(key, nonce)` to `inblob`, read `outblob`
- *   (TDX quote v4/v5 or SNP report) and `auxblob` (SNP: VCEK/ASK/ARK), then the NVIDIA GPU report from the
- *   driver's attestation SDK with the first 32 bytes of the digest as SPDM nonce; wrap as
- *   `{kind: 'tdx'|'sev-snp', documents, gpu: {kind: 'nvidia-gpu', documents}}`; measurement = MRTD / MEASUREMENT.
+ * - `tsm` ({@link tsmAttestor}, tsm/): in a TDX or SEV-SNP confidential VM, Linux configfs-tsm: a fresh report
+ *   directory under `PROVENA_TSM_ROOT` (default /sys/kernel/config/tsm/report), the 64-byte
+ *   `bindingDigest(key, nonce)` written to `inblob`, `outblob` (TDX quote v4/v5 or SNP report) and `auxblob` (SNP
+ *   certificate table: VCEK/ASK/ARK) read back under an unchanged `generation`, TDX collateral from Intel PCS
+ *   (`PROVENA_TSM_PCS_URL`), then the NVIDIA GPU report through NVML (tsm/nvml_report.py, pynvml) with the first
+ *   32 bytes of the digest as SPDM nonce; wrapped as `{kind: 'tdx'|'sev-snp', documents, gpu: {kind:
+ *   'nvidia-gpu', documents: {report, certChain}}}`; measurement = MRTD / MEASUREMENT.
  */
 import { DevAttestor, devPcrs } from '../../shared/attestation/devAttestor.js';
 import type { EvidenceBundle } from '../../shared/attestation/types.js';
@@ -22,6 +24,7 @@ import type { WorkerMode } from '../../shared/schemas/attestation.js';
 import type { AttestorKind } from './config.js';
 import { ioctlTransport } from './nsm/ioctlTransport.js';
 import { nsmAttest, type NsmTransport } from './nsm/nsmClient.js';
+import { tsmAttestor, tsmProviderFrom } from './tsm/tsmAttestor.js';
 
 /** Evidence for one key and nonce, plus the measurement the receipt records. */
 export interface Attestation {
@@ -65,9 +68,22 @@ export function nsmAttestor(transport: NsmTransport = ioctlTransport()): Attesto
   };
 }
 
-/** The attestor the config names; `WORKER_ATTESTOR_UNAVAILABLE` for the ones this build does not include. */
-export function attestorFor(kind: AttestorKind, opts: { devRootDir: string }): Attestor {
+/**
+ * The attestor the config names; `WORKER_ATTESTOR_UNAVAILABLE` for the ones this build does not include. `tsm`
+ * reads `PROVENA_TSM_ROOT`, `PROVENA_TSM_PROVIDER` and `PROVENA_TSM_PCS_URL` from `env` (default process.env).
+ */
+export function attestorFor(kind: AttestorKind, opts: { devRootDir: string; env?: NodeJS.ProcessEnv }): Attestor {
   if (kind === 'dev') return devAttestor(opts.devRootDir);
   if (kind === 'nitro-nsm') return nsmAttestor();
+  if (kind === 'tsm') {
+    // Read here rather than in config.ts: only this attestor uses them (cgpu-worker.sh sets the provider).
+    const env = opts.env ?? process.env;
+    const provider = tsmProviderFrom(env['PROVENA_TSM_PROVIDER']);
+    return tsmAttestor({
+      ...(env['PROVENA_TSM_ROOT'] ? { root: env['PROVENA_TSM_ROOT'] } : {}),
+      ...(provider === undefined ? {} : { expectedProvider: provider }),
+      collateral: env['PROVENA_TSM_PCS_URL'] ? { pcsUrl: env['PROVENA_TSM_PCS_URL'] } : {},
+    });
+  }
   throw new ProvenaError('WORKER_ATTESTOR_UNAVAILABLE', `the ${kind} attestor is not built into this agent (see gpu-workers/agent/attestor.ts for how it plugs in)`);
 }

@@ -20,13 +20,15 @@ rm -rf "$out" && mkdir -p "$out/agent"
 # 1. Agent bundle: three entry points of gpu-workers/agent, ESM, with the trainer the parent drives:
 #    main.js (the single-process agent: confidential-GPU VMs, development), parent.js (the Nitro parent, on the
 #    instance) and enclave.js (the Nitro enclave side, in the EIF), plus the NSM ioctl helper the enclave's attestor
-#    runs and the enclave's init rendered from infra/lib/workerLaunch.ts (the same defaults as the instances' units).
+#    runs, the NVML helper of the confidential-GPU (`tsm`) attestor, and the enclave's init rendered from
+#    infra/lib/workerLaunch.ts (the same defaults as the instances' units).
 npx esbuild "$root/gpu-workers/agent/main.ts" "$root/gpu-workers/agent/nitro/parent.ts" "$root/gpu-workers/agent/nitro/enclave.ts" \
   --bundle --platform=node --target=node22 --format=esm --minify --sourcemap \
   --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" \
   --entry-names="[name]" --outdir="$out/agent"
 echo '{"type":"module"}' > "$out/agent/package.json"
 cp "$root/gpu-workers/agent/nsm/nsm_ioctl.py" "$out/agent/nsm_ioctl.py"
+cp "$root/gpu-workers/agent/tsm/nvml_report.py" "$out/agent/nvml_report.py"   # the tsm attestor's GPU report (pynvml)
 npx tsx "$root/infra/worker/render.ts" enclave-init > "$out/agent/enclave-init.sh"
 chmod +x "$out/agent/enclave-init.sh"
 cp -r "$root/gpu-workers/trainer" "$out/agent/trainer"

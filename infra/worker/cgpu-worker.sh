@@ -14,11 +14,14 @@
 # of mode 0600 holding 0x + 64 hex) or PROVENA_WORKER_OPERATOR_KEY, PROVENA_AGENT_DIR (the unpacked agent tarball
 # of infra/worker/build.sh, default /opt/provena/agent), and any other provena-worker variable
 # (gpu-workers/agent/config.ts), passed through.
-# Exit: 2 a setting is wrong, 3 this machine is not a confidential-GPU VM, else the agent's status.
+# Exit: 2 a setting is wrong (or python3 lacks pynvml), 3 this machine is not a confidential-GPU VM, else the agent's status.
 #
-# Limit, said plainly: the agent's `tsm` attestor (configfs-tsm quote + NVIDIA GPU report) is specified in
-# gpu-workers/agent/attestor.ts but not built (no TEE here to build it against); until it is, the agent started
-# here stops with WORKER_ATTESTOR_UNAVAILABLE after these checks pass.
+# Evidence: the agent's `tsm` attestor (gpu-workers/agent/tsm/) writes SHA-512(worker key ‖ nonce) to a configfs-tsm
+# report (PROVENA_TSM_ROOT, default /sys/kernel/config/tsm/report; the provider must be the guest this script
+# detected), reads the TDX quote (collateral from Intel PCS, or the cloud's PCCS at PROVENA_TSM_PCS_URL) or the SNP
+# report with the host's VCEK/ASK/ARK table, and the GPU report through NVML (python3 with pynvml: pip install
+# nvidia-ml-py). Limits, said plainly: it is tested against a configfs-tsm emulator with real TDX/SNP/NVIDIA
+# reports, never on a TEE; an SNP host that supplies no certificate table is refused (no AMD KDS fetch).
 set -euo pipefail
 check_only=false
 [ "${1:-}" = "--check" ] && check_only=true
@@ -65,10 +68,12 @@ if [ -z "$tee" ]; then echo "cgpu-worker: no TDX or SEV-SNP guest device (/dev/t
 # The GPU: in confidential-computing mode, else its memory and the PCIe link are readable by the host.
 cc="$(nvidia-smi conf-compute -f 2>/dev/null || true)"
 [[ "$cc" == *"CC status: ON"* ]] || { echo "cgpu-worker: the GPU is not in CC mode (nvidia-smi conf-compute -f: ${cc:-no answer})" >&2; exit 3; }
+python3 -c 'import pynvml' 2> /dev/null || { echo "cgpu-worker: python3 cannot import pynvml (pip install nvidia-ml-py): the GPU report needs it" >&2; exit 2; }
 echo "cgpu-worker: $tee guest, GPU CC mode on, API $api" >&2
 $check_only && exit 0
 
-export PROVENA_API_URL="$api" PROVENA_WORKER_OPERATOR_KEY="$key" PROVENA_WORKER_ATTESTOR=tsm PROVENA_WORKER_MODES=confidential-gpu
+provider=tdx_guest; [ "$tee" = sev-snp ] && provider=sev_guest
+export PROVENA_API_URL="$api" PROVENA_WORKER_OPERATOR_KEY="$key" PROVENA_WORKER_ATTESTOR=tsm PROVENA_WORKER_MODES=confidential-gpu PROVENA_TSM_PROVIDER="$provider"
 export PROVENA_WORKER_WORK_DIR="${PROVENA_WORKER_WORK_DIR:-/dev/shm/provena-worker}" PROVENA_TRAINER_DEVICE="${PROVENA_TRAINER_DEVICE:-cuda}"
 unset PROVENA_WORKER_OPERATOR_KEY_FILE
 cd "$agent_dir"
