@@ -7,7 +7,7 @@ describe('readInfraConfig', () => {
     expect(c.stage).toBe('dev');
     expect(c.keyGate).toBe('kms');
     expect(c.gpuMaxCapacity).toBe(2);
-    expect(c.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']);
+    expect(c.gpuInstanceTypes).toEqual(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge', 'g6e.xlarge']);
     expect(c.defaulted).toEqual([...DEPLOY_REQUIRED]);
     expect(c.chainName).toBe('hardhat');
     expect(c.relayerSecretArn).toBeUndefined();
@@ -25,6 +25,11 @@ describe('readInfraConfig', () => {
 
   it('refuses fewer than three GPU instance types (Spot pools)', () => {
     expect(() => readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,g6.xlarge' })).toThrow(/PROVENA_GPU_INSTANCE_TYPES: needs at least three/);
+  });
+
+  it('refuses three instance types of only two GPU families (two GPU models)', () => {
+    expect(() => readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,g5.2xlarge,g6.xlarge' })).toThrow(/PROVENA_GPU_INSTANCE_TYPES: needs at least three GPU families/);
+    expect(readInfraConfig({ PROVENA_GPU_INSTANCE_TYPES: 'g5.xlarge,g6.xlarge,g4dn.xlarge' }).gpuInstanceTypes).toHaveLength(3);
   });
 
   it('reads worker operators as checksummable addresses and refuses anything else', () => {

@@ -46,9 +46,11 @@ const InstanceTypes = z
         // which every xlarge-or-bigger size has.
         z.string().regex(/^g\d+[a-z]*\.(\d+)?xlarge$/, 'must be a GPU instance type such as g5.xlarge (xlarge or larger)'),
       )
-      // Spot capacity of one type comes and goes; three pools or more keep a queue moving.
+      // Spot capacity of one type comes and goes; three pools or more keep a queue moving, and pools of three GPU
+      // models or more (the family names the GPU: g4dn T4, g5 A10G, g6 L4, g6e L40S) do not all dry up together.
       .min(3, 'needs at least three GPU instance types (Spot pools)')
-      .max(20, 'an Auto Scaling mixed instances policy takes at most 20 overrides'),
+      .max(20, 'an Auto Scaling mixed instances policy takes at most 20 overrides')
+      .refine((types) => new Set(types.map((t) => t.split('.')[0])).size >= 3, 'needs at least three GPU families (GPU models), e.g. g5, g6 and g6e'),
   );
 
 /** Raw environment schema (strings in, typed values out). */
@@ -87,7 +89,7 @@ export const InfraEnvSchema = z
     PROVENA_RELAYER_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address').transform((a) => getAddress(a)).optional(),
     /** Email for alarms (DLQ not empty, API 5xx); no subscription when unset. */
     PROVENA_ALARM_EMAIL: z.email().optional(),
-    PROVENA_GPU_INSTANCE_TYPES: InstanceTypes.default(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge']),
+    PROVENA_GPU_INSTANCE_TYPES: InstanceTypes.default(['g5.xlarge', 'g5.2xlarge', 'g6.xlarge', 'g6.2xlarge', 'g6e.xlarge']),
     /** Max Spot price, USD/hour; unset caps at the on-demand price (AWS's recommendation). */
     PROVENA_GPU_MAX_SPOT_PRICE: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal USD/hour price such as 1.20').optional(),
     PROVENA_GPU_MAX_CAPACITY: z.coerce.number().int().min(0).max(100).default(2),

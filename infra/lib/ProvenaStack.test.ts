@@ -522,6 +522,7 @@ describe('ProvenaStack', () => {
       const overrides = (props(asg)['MixedInstancesPolicy'] as { LaunchTemplate: { Overrides: { InstanceType: string }[] } }).LaunchTemplate.Overrides;
       expect(overrides.length).toBeGreaterThanOrEqual(3);
       for (const o of overrides) expect(o.InstanceType).toMatch(/^g\d/);
+      expect(new Set(overrides.map((o) => o.InstanceType.split('.')[0])).size).toBeGreaterThanOrEqual(3);
     });
 
     it('limits the instance role to the job queue depth, checkpoint objects, its logs, its own group, the agent bundle and EIF, and the operator key under attestation', () => {
