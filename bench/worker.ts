@@ -311,7 +311,7 @@ async function main(): Promise<void> {
     const py = venvPython(trainerVenvDir());
     const tb = await promisify(execFile)(py, [join(ROOT, 'gpu-workers', 'trainer', 'bench_trainer.py')], {
       cwd: ROOT, maxBuffer: 16 * 2 ** 20,
-      env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(TRAINER_ROWS), BENCH_TRAINER_REPEATS: '5' },
+      env: { ...process.env, OMP_NUM_THREADS: '1', BENCH_TRAINER_ROWS: String(TRAINER_ROWS), BENCH_TRAINER_REPEATS: '7' },
     });
     const trainer = JSON.parse(tb.stdout);
 
