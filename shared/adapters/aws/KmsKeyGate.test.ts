@@ -15,7 +15,7 @@ import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { AccessConditionEvaluator } from '../../ports/AccessConditions.js';
 import { deployAccessWorld } from '../../../test/support/accessWorld.js';
 import type { AccessWorld } from '../../../test/support/accessWorld.js';
-import type { NonceStore } from '../../ports/NonceStore.js';
+import { MemoryNonceStore } from '../../../test/support/memoryNonceStore.js';
 import type { ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
 import { KmsKeyGate, admitsLicenseHolders } from './KmsKeyGate.js';
 import { KmsGateInbox } from './KmsGateInbox.js';
@@ -70,19 +70,6 @@ function kmsWith(respond: (target: string, body: Record<string, unknown>) => { s
     } as unknown as KMSClient['config']['requestHandler'], // the SDK's HttpHandler interface; handle() is all it calls
   });
   return { client, calls };
-}
-
-class MemoryNonceStore implements NonceStore {
-  private readonly seen = new Set<string>();
-  async consume(scope: string, nonce: string): Promise<boolean> {
-    const k = `${scope}:${nonce}`;
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    return true;
-  }
-  async health() {
-    return { status: 'ok' as const };
-  }
 }
 
 /** The gate over the real evaluator (real eth_calls to the deployed contracts). */

@@ -18,7 +18,7 @@ import { cidV0OfBytes } from '../../encoding/unixfs.js';
 import { anyOf } from '../../schemas/accessConditions.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
-import type { NonceStore } from '../../ports/NonceStore.js';
+import { MemoryNonceStore } from '../../../test/support/memoryNonceStore.js';
 import { attestedWorkerCondition, licenseHolderCondition } from '../chain/provenaConditions.js';
 import { EVIDENCE, signedReport } from '../../../contracts/test/helpers/fixture.js';
 import { deployAccessWorld } from '../../../test/support/accessWorld.js';
@@ -28,19 +28,6 @@ import type { FakeLitNetwork } from '../../../test/support/lit/fakeLit.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import { actionAccessConditions, conditionsForAction } from './provenaReleaseAction.js';
 import { litActionCid, readProvenaReleaseAction } from './provenaReleaseActionCid.js';
-
-class MemoryNonceStore implements NonceStore {
-  readonly seen = new Set<string>();
-  async consume(scope: string, nonce: string): Promise<boolean> {
-    const k = `${scope}:${nonce}`;
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    return true;
-  }
-  async health() {
-    return { status: 'ok' as const };
-  }
-}
 
 const DATASET = '7';
 let w: AccessWorld;

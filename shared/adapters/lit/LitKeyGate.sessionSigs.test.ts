@@ -16,7 +16,7 @@ import { keyRequestDomain } from '../../eip712.js';
 import { anyOf } from '../../schemas/accessConditions.js';
 import type { AccessConditionList } from '../../schemas/accessConditions.js';
 import type { KeyGrant, ReleaseDataKeyParams, WrappedKey } from '../../ports/KeyGate.js';
-import type { NonceStore } from '../../ports/NonceStore.js';
+import { MemoryNonceStore } from '../../../test/support/memoryNonceStore.js';
 import { attestedWorkerCondition, licenseHolderCondition } from '../chain/provenaConditions.js';
 import { deployAccessWorld } from '../../../test/support/accessWorld.js';
 import type { AccessWorld } from '../../../test/support/accessWorld.js';
@@ -25,19 +25,6 @@ import type { FakeLitNetwork } from '../../../test/support/lit/fakeLit.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import type { LitKeyGateOptions } from './LitKeyGate.js';
 import { readProvenaReleaseAction } from './provenaReleaseActionCid.js';
-
-class MemoryNonceStore implements NonceStore {
-  readonly seen = new Set<string>();
-  async consume(scope: string, nonce: string): Promise<boolean> {
-    const k = `${scope}:${nonce}`;
-    if (this.seen.has(k)) return false;
-    this.seen.add(k);
-    return true;
-  }
-  async health() {
-    return { status: 'ok' as const };
-  }
-}
 
 const DATASET = '7';
 const gateWallet = Wallet.createRandom();
