@@ -113,6 +113,11 @@ describe('EvmRelayer', () => {
     const handle = await relayer.submit(call);
 
     await until(async () => ((await fx.journal.get(relayer.address, call.idempotencyKey))?.attempts.length ?? 0) >= 2);
+    // The attempt is journaled before it is broadcast: mine only once the node holds the replacement, or the
+    // original (still the only one in its pool) is what mines.
+    const journaled = (await fx.journal.get(relayer.address, call.idempotencyKey)) as RelayEntry;
+    const firstReplacement = journaled.attempts[1]?.hash as string;
+    await until(async () => (await provider.getTransaction(firstReplacement)) !== null);
     await fx.automine(true);
     await fx.mine();
     const receipt = await handle.wait({ timeoutMs: 20_000 });
