@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvenaError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
@@ -380,6 +380,32 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
 
     expect(r.hex).toBe(prefix);
     expect(r.parts[0]!.length).toBe(500);
+  });
+
+  it('hashShared hashes a prefix of a SharedArrayBuffer in place (nothing moved) and refuses a length past its end', async () => {
+    const sab = new SharedArrayBuffer(600);
+    const view = Buffer.from(sab);
+    randomFillSync(view);
+    const prefix = sha(view.subarray(0, 321));
+
+    expect(await workerHasher().hashShared(sab, 321)).toBe(prefix);
+    expect(view.length).toBe(600); // still the caller's: shared, not transferred
+    expect(await workerHasher().hashShared(sab, 0)).toBe(sha(Buffer.alloc(0)));
+    await expect(workerHasher().hashShared(sab, 601)).rejects.toThrow(RangeError);
+  });
+
+  it('defaults to worker hashing for encryption from 2 idle cores and for decryption from 4', () => {
+    const saved = process.env.PROVENA_PARALLEL_HASH;
+    try {
+      delete process.env.PROVENA_PARALLEL_HASH;
+      const cores = availableParallelism();
+      const idle = loadavg()[0]! <= cores - 1;
+      expect(defaultParallelHash(4 * 1024 * 1024, 'encrypt')).toBe(cores >= 2 && idle);
+      expect(defaultParallelHash(4 * 1024 * 1024, 'decrypt')).toBe(cores >= 4 && idle);
+    } finally {
+      if (saved === undefined) delete process.env.PROVENA_PARALLEL_HASH;
+      else process.env.PROVENA_PARALLEL_HASH = saved;
+    }
   });
 
   it('encrypts byte-identically with worker or inline hashing (same salt), and the worker path leaves the source intact', async () => {

@@ -31,9 +31,9 @@
  *
  * Speed: on this project's CPUs (VAES, SHA-NI) SHA-256 runs at about 60% of AES-256-GCM's speed, so the format's
  * per-chunk digest, hashed on the same thread, caps a stream at about 0.5-0.6x of raw GCM whatever else is done.
- * By default (an idle core, chunks >= 256 KiB) chunks are hashed on worker threads instead
- * ({@link defaultParallelHash}; chunkHasher.ts), with the chunk's memory moved there and back: with enough cores
- * the stream runs at GCM's speed. The bytes, digests, checks and errors are the same either way.
+ * By default (an idle core, chunks >= 256 KiB; encryption from 2 cores, decryption from 4) chunks are hashed on
+ * worker threads instead ({@link defaultParallelHash}; chunkHasher.ts): encryption moves the chunk's memory there
+ * and back, decryption hashes pooled shared slabs in place. With enough cores the stream runs at GCM's speed. The bytes, digests, checks and errors are the same either way.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DecipherGCM } from 'node:crypto';
@@ -41,7 +41,6 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { workerHasher } from './chunkHasher.js';
-import type { OwnedDigest } from './chunkHasher.js';
 import { IntegrityError } from './errors.js';
 
 // The format's constants live in chunkedAeadFormat.ts (no Node imports: schemas, and so the browser SDK, read them).
@@ -171,17 +170,19 @@ export interface EncryptedStream extends AsyncIterable<EncryptedChunk> {
 export const PARALLEL_HASH_MIN_CHUNK = 256 * 1024;
 
 /**
- * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where at least 4 cores are
- * available, one of them idle on average (1-minute load average at most cores - 1), and chunks are at least
- * {@link PARALLEL_HASH_MIN_CHUNK}. On 2 cores the worker only adds hand-offs and scheduling waits, even idle:
- * encrypt 0.56x of raw GCM against 0.67x inline at load 0.7 (512 MiB), and at load 10-19 0.35x against 0.48x
- * (decrypt 0.52x against 0.88x). `PROVENA_PARALLEL_HASH=0|1` overrides it.
+ * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where a core is idle on average
+ * (1-minute load average at most cores - 1) and chunks are at least {@link PARALLEL_HASH_MIN_CHUNK}; encryption
+ * from 2 cores, decryption from 4. Measured with a fresh process per run (the crypto bench, 512 MiB, 2 cores, load
+ * ~1): encryption hashed on the worker ran at 892-981 MiB/s against 592-675 inline (and 724-857 against 564-748 at
+ * load ~2); decryption on the worker stays slower than inline on 2 cores (436-469 against 572-624 MiB/s), its
+ * pieces arriving from the file reader that shares the cores. Without an idle core the worker only adds hand-offs
+ * (at load 10-19: encrypt 0.35x of raw GCM against 0.48x inline). `PROVENA_PARALLEL_HASH=0|1` overrides both.
  */
-export function defaultParallelHash(chunkSize: number): boolean {
+export function defaultParallelHash(chunkSize: number, direction: 'encrypt' | 'decrypt' = 'encrypt'): boolean {
   const env = process.env.PROVENA_PARALLEL_HASH;
   if (env === '0' || env === '1') return env === '1';
   const cores = availableParallelism();
-  return cores >= 4 && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores - 1;
+  return cores >= (direction === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores - 1;
 }
 
 /**
@@ -541,7 +542,7 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, options:
 async function* decryptChunks(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer[]> {
   const { streamKey, tail } = prepareDecrypt(options);
   const { chunks } = options;
-  if (options.parallelHash ?? defaultParallelHash(options.params.chunkSize)) {
+  if (options.parallelHash ?? defaultParallelHash(options.params.chunkSize, 'decrypt')) {
     yield* decryptChunksParallel(source, options, streamKey, tail);
     return;
   }
@@ -582,13 +583,15 @@ interface HashingChunk {
   size: number;
   /** The plaintext, or null when the GCM tag failed. */
   plain: Buffer[] | null;
-  digest: Promise<OwnedDigest>;
+  /** The chunk's ciphertext ‖ tag (the first `size` bytes), on a shared slab the worker hashes in place. */
+  slab: Buffer;
+  digest: Promise<string>;
 }
 
 /**
  * The worker-hash variant. Each piece is decrypted on arrival (cache-hot) and copied into a reusable slab; a
- * complete chunk's slab is moved to the worker, hashed there while this thread decrypts the next chunk, and moved
- * back into the pool. A chunk's plaintext is released only once its digest matched and its tag verified, up to
+ * complete chunk's slab (a SharedArrayBuffer) is hashed in place by the worker while this thread decrypts the next
+ * chunk, and goes back into the pool. A chunk's plaintext is released only once its digest matched and its tag verified, up to
  * one chunk per hashing thread later than inline (at most threads + 1 chunks of plaintext and of slabs held). Errors and their precedence are
  * those of the inline path: an earlier chunk's failure first, then per chunk digest before tag.
  */
@@ -612,9 +615,9 @@ async function* decryptChunksParallel(
 
   /** Waits for a chunk's digest, returns its slab to the pool, and throws unless the digest matches. */
   const checkDigest = async (c: HashingChunk): Promise<Buffer> => {
-    const { hex, parts } = await c.digest;
-    const back = parts[0]!;
-    if (back.length === slabSize && pool.length <= depth) pool.push(back);
+    const hex = await c.digest;
+    const back = c.slab;
+    if (pool.length <= depth) pool.push(back);
     if (hex !== chunks[c.index]!.sha256) {
       throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${c.index}: ciphertext digest does not match the manifest`, { details: { index: c.index } });
     }
@@ -648,7 +651,8 @@ async function* decryptChunksParallel(
       if (decipher === undefined) {
         decipher = createDecipheriv('aes-256-gcm', streamKey, chunkNonce(index));
         decipher.setAAD(chunkAad(tail, index, index === chunks.length - 1, bodyLen));
-        slab = pool.pop() ?? Buffer.allocUnsafeSlow(slabSize);
+        // Shared slabs, at most depth + 2 per stream, reused: hashed in place by the worker (see hashShared).
+        slab = pool.pop() ?? Buffer.from(new SharedArrayBuffer(slabSize));
       }
       const need = expected.ciphertextSize - have;
       const take = piece.length <= need ? piece : piece.subarray(0, need);
@@ -670,9 +674,9 @@ async function* decryptChunksParallel(
       } catch {
         opened = null;
       }
-      const digest = hasher.hashOwned([slab!], expected.ciphertextSize);
+      const digest = hasher.hashShared(slab!.buffer as SharedArrayBuffer, expected.ciphertextSize);
       digest.catch(() => undefined);
-      const done: HashingChunk = { index, final: index === chunks.length - 1, size: expected.ciphertextSize, plain: opened, digest };
+      const done: HashingChunk = { index, final: index === chunks.length - 1, size: expected.ciphertextSize, plain: opened, slab: slab!, digest };
       decipher = undefined;
       slab = undefined;
       plain = [];
