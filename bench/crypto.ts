@@ -2,7 +2,7 @@
  * npm run bench:crypto — throughput of the chunked AES-256-GCM stream (shared/crypto/chunkedAead.ts) against raw
  * `crypto.createCipheriv('aes-256-gcm')` on the same data, in the same run, plus peak RSS.
  *
- * Env: BENCH_CRYPTO_BYTES (default 1 GiB), BENCH_CRYPTO_CHUNK (default 4 MiB), BENCH_CRYPTO_PIECE (source read
+ * Env: BENCH_CRYPTO_PHASES (comma-separated phase names, default all), BENCH_CRYPTO_BYTES (default 1 GiB), BENCH_CRYPTO_CHUNK (default 4 MiB), BENCH_CRYPTO_PIECE (source read
  * size, default 1 MiB), BENCH_CRYPTO_ROUNDS (default 3: the in-memory phases and download+decrypt run every contender
  * once per round, interleaved, and keep each one's median run). Writes bench/results/crypto.json.
  *
@@ -101,17 +101,40 @@ interface Measure {
   rssGrowthMiB: number;
   peakRssFirstHalfMiB: number;
   peakRssSecondHalfMiB: number;
+  /** CPU seconds (user + system) this process used during the run, all its threads. */
+  cpuSeconds: number;
+  /** CPU seconds the embedded S3 server process used during the run (S3 phases). */
+  serverCpuSeconds?: number;
+}
+
+/** CPU seconds (user + system) a child process has used so far, from /proc (undefined where unreadable). */
+function childCpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function measure(fn: () => Promise<void>, intervalMs = 20): Promise<Measure> {
   global.gc?.();
   const base = process.memoryUsage().rss;
   const s = rssSampler(intervalMs);
+  const serverPid = s3env?.child.pid;
+  const server0 = childCpuSeconds(serverPid);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = childCpuSeconds(serverPid);
   const r = s.stop();
   return {
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    ...(server0 !== undefined && server1 !== undefined ? { serverCpuSeconds: server1 - server0 } : {}),
     seconds,
     mibPerSec: BYTES / MiB / seconds,
     peakRssMiB: r.peak / MiB,
@@ -621,15 +644,41 @@ const s3Phases: Phase[] = [
   },
 ];
 if (WITH_S3) phases.push(...s3Phases);
+/** BENCH_CRYPTO_PHASES=encrypt+upload,download+decrypt: only these phases (download+decrypt needs encrypt+upload). */
+const ONLY = process.env.BENCH_CRYPTO_PHASES?.split(',').map((x) => x.trim());
+if (ONLY) phases.splice(0, phases.length, ...phases.filter((ph) => ONLY.includes(ph.name)));
 
 const r1 = (n: number): number => +n.toFixed(1);
 const rss = (m: Measure) => ({
+  cpuSeconds: +m.cpuSeconds.toFixed(2),
+  ...(m.serverCpuSeconds === undefined ? {} : { serverCpuSeconds: +m.serverCpuSeconds.toFixed(2) }),
   peakRssMiB: r1(m.peakRssMiB),
   rssBaseMiB: r1(m.rssBaseMiB),
   rssGrowthMiB: r1(m.rssGrowthMiB),
   peakRssFirstHalfMiB: r1(m.peakRssFirstHalfMiB),
   peakRssSecondHalfMiB: r1(m.peakRssSecondHalfMiB),
 });
+
+/**
+ * Whether a transfer phase is CPU-bound on this machine: the S3 server, the client and the crypto share its cores,
+ * so `ours` cannot finish sooner than all the CPU it used spread over every core. `bestRatioToTransport` is the
+ * transport-only time over that lower bound (capped at 1): what `ours` could reach against the transport with
+ * perfect overlap and the CPU it needed. `transportCoresBusy` is how many cores the transport alone kept busy.
+ */
+function cpuBound(ours: Measure, transport: Measure) {
+  const cores = cpus().length;
+  const oursCpu = ours.cpuSeconds + (ours.serverCpuSeconds ?? 0);
+  const transportCpu = transport.cpuSeconds + (transport.serverCpuSeconds ?? 0);
+  const minSeconds = Math.max(transport.seconds, oursCpu / cores);
+  return {
+    cores,
+    transportCoresBusy: +(transportCpu / transport.seconds).toFixed(2),
+    oursCoresBusy: +(oursCpu / ours.seconds).toFixed(2),
+    oursExtraCpuSeconds: +(oursCpu - transportCpu).toFixed(2),
+    oursMinSeconds: +minSeconds.toFixed(2),
+    bestRatioToTransport: +Math.min(1, transport.seconds / minSeconds).toFixed(3),
+  };
+}
 
 async function main(): Promise<void> {
   await mkdir(tmpDir, { recursive: true });
@@ -653,6 +702,9 @@ async function main(): Promise<void> {
         ratio: +ratio.toFixed(3),
         oursSeconds: +ours.seconds.toFixed(2),
         rawSeconds: +baseline.seconds.toFixed(2),
+        oursCpuSeconds: +ours.cpuSeconds.toFixed(2),
+        ...(ours.serverCpuSeconds === undefined ? {} : { oursServerCpuSeconds: +ours.serverCpuSeconds.toFixed(2) }),
+        ...(variants.transportOnly?.serverCpuSeconds !== undefined && ours.serverCpuSeconds !== undefined ? { cpuBound: cpuBound(ours, variants.transportOnly) } : {}),
         oursPeakRssMiB: r1(ours.peakRssMiB),
         rawPeakRssMiB: r1(baseline.peakRssMiB),
         oursRssBaseMiB: r1(ours.rssBaseMiB),

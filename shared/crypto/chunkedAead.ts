@@ -170,19 +170,20 @@ export interface EncryptedStream extends AsyncIterable<EncryptedChunk> {
 export const PARALLEL_HASH_MIN_CHUNK = 256 * 1024;
 
 /**
- * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where a core is idle on average
- * (1-minute load average at most cores - 1) and chunks are at least {@link PARALLEL_HASH_MIN_CHUNK}; encryption
- * from 2 cores, decryption from 4. Measured with a fresh process per run (the crypto bench, 512 MiB, 2 cores, load
- * ~1): encryption hashed on the worker ran at 892-981 MiB/s against 592-675 inline (and 724-857 against 564-748 at
- * load ~2); decryption on the worker stays slower than inline on 2 cores (436-469 against 572-624 MiB/s), its
- * pieces arriving from the file reader that shares the cores. Without an idle core the worker only adds hand-offs
- * (at load 10-19: encrypt 0.35x of raw GCM against 0.48x inline). `PROVENA_PARALLEL_HASH=0|1` overrides both.
+ * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where the machine is not
+ * oversubscribed (1-minute load average at most the core count) and chunks are at least
+ * {@link PARALLEL_HASH_MIN_CHUNK}; encryption from 2 cores, decryption from 4. Measured with a fresh process per
+ * run (the crypto bench, 512 MiB, 2 cores): encryption hashed on the worker ran at 833-1,000 MiB/s against 592-681
+ * inline at load ~1-1.6, and 724-857 against 564-748 at load ~2; decryption on the worker stays slower than inline
+ * on 2 cores (436-511 against 397-651 MiB/s), its pieces arriving from the file reader that shares the cores.
+ * Oversubscribed, the worker only adds hand-offs (at load 10-19: encrypt 0.35x of raw GCM against 0.48x inline).
+ * `PROVENA_PARALLEL_HASH=0|1` overrides both.
  */
 export function defaultParallelHash(chunkSize: number, direction: 'encrypt' | 'decrypt' = 'encrypt'): boolean {
   const env = process.env.PROVENA_PARALLEL_HASH;
   if (env === '0' || env === '1') return env === '1';
   const cores = availableParallelism();
-  return cores >= (direction === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores - 1;
+  return cores >= (direction === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores;
 }
 
 /**
