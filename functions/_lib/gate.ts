@@ -87,7 +87,7 @@ async function litWalletKey(config: Base['config']): Promise<string | undefined>
     jsonVersion: '1.1',
     ...(config.PROVENA_SECRETS_MANAGER_ENDPOINT ? { endpoint: config.PROVENA_SECRETS_MANAGER_ENDPOINT } : {}),
   });
-  return readPrivateKeySecret(sm, v);
+  return readPrivateKeySecret(sm, v, 'PROVENA_LIT_WALLET_KEY');
 }
 
 let litDoubles: Pick<LitKeyGateOptions, 'clientFactory' | 'validate'> = {};

@@ -62,6 +62,7 @@ export async function createConsumerRelayer(env: Record<string, string | undefin
         ...(config.PROVENA_SECRETS_MANAGER_ENDPOINT ? { endpoint: config.PROVENA_SECRETS_MANAGER_ENDPOINT } : {}),
       }),
       config.PROVENA_RELAYER_SECRET_ARN as string,
+      'PROVENA_RELAYER_SECRET_ARN',
     ));
   const provider = new JsonRpcProvider(config.PROVENA_CHAIN_RPC_URL, config.PROVENA_CHAIN_ID, { staticNetwork: true });
   const dynamo = createDynamoClient({ region: config.AWS_REGION, ...(config.PROVENA_DYNAMODB_ENDPOINT ? { endpoint: config.PROVENA_DYNAMODB_ENDPOINT } : {}) });
