@@ -237,7 +237,7 @@ export function registerJobCommands(program: Command): Command {
           throw contractRefusal(err, 'endJob');
         });
         const receipt = await tx.wait(Number(o.confirmations));
-        print(ctx.opts, { jobId: id, txHash: tx.hash, blockNumber: receipt?.blockNumber }, () => `job ${id} ended on chain in block ${receipt?.blockNumber} (tx ${tx.hash}); the budget left is refundable after the grace period`);
+        print(ctx.opts, { jobId: id, txHash: tx.hash, blockNumber: receipt?.blockNumber }, () => `job ${id} ended on chain in block ${receipt?.blockNumber} (tx ${tx.hash}); the budget left is refundable now (provena job refund ${id})`);
       } finally {
         provider.destroy();
       }

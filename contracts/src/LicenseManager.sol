@@ -408,8 +408,8 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
         JobRecord memory record = job.record;
         _requireHolder(record.licenseId);
         if (record.refunded) revert Errors.LicenseManager_AlreadyRefunded(jobId);
-        uint256 closesAt = _effectiveEnd(record) + _gracePeriod;
-        if (block.timestamp <= closesAt) revert Errors.LicenseManager_GraceNotOver(jobId, closesAt + 1);
+        uint256 from = _refundableAt(record);
+        if (block.timestamp < from) revert Errors.LicenseManager_GraceNotOver(jobId, from);
         // Effects
         job.record.refunded = true;
         amount = job.meter.budget - job.meter.spent;
@@ -488,7 +488,7 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
 
     /// @inheritdoc ILicenseManager
     function refundableAt(uint256 jobId) external view returns (uint256) {
-        return _effectiveEnd(_existingJob(jobId).record) + _gracePeriod + 1;
+        return _refundableAt(_existingJob(jobId).record);
     }
 
     /// @inheritdoc ILicenseManager
@@ -549,6 +549,12 @@ contract LicenseManager is ILicenseManager, RoyaltyPools, AccessControl, Pausabl
     // ------------------------------------------------------------------------------------------ internals
 
     /// @dev A job stops accruing at its end or its license's expiry, whichever is first.
+    /// @dev When what is left of a job's budget is final. Once the job ended (`endJob`, or the worker's final report)
+    /// no report can land any more ({_requireOpen}), so at once; otherwise when its report window has closed.
+    function _refundableAt(JobRecord memory record) private view returns (uint256) {
+        return record.endedAt != 0 ? record.endedAt : _effectiveEnd(record) + _gracePeriod + 1;
+    }
+
     function _effectiveEnd(JobRecord memory record) private pure returns (uint256) {
         return record.endedAt != 0 && record.endedAt < record.expiry ? record.endedAt : record.expiry;
     }

@@ -355,11 +355,24 @@ describe('refund', () => {
     await sys.chain.increaseTime(GRACE + 1);
     await expectRevert(sys.manager.connect(other).refund(job, await other.getAddress()), 'LicenseManager_NotLicenseHolder');
   });
-  test('before the grace period is over reverts', async () => {
+  test('of a job not ended, before its report window closed, reverts naming when it can', async () => {
     const job = await jobWith();
-    await mined(sys.manager.connect(lab).endJob(job));
     const at = await sys.manager.refundableAt(job);
     await expectRevert(sys.manager.connect(lab).refund(job, await lab.getAddress()), 'LicenseManager_GraceNotOver', [job, at]);
+  });
+  test('right after endJob refunds at once (no report can land any more), and a report after it still pays nothing', async () => {
+    const job = await jobWith(50n * USD);
+    await report(job, [[ds1, 10n, P1]]);
+    await mined(sys.manager.connect(lab).endJob(job));
+    const endedAt = (await sys.manager.getJob(job)).endedAt;
+    expect(await sys.manager.refundableAt(job)).toBe(BigInt(endedAt));
+    const labBefore = await balanceOf(sys, lab);
+
+    await mined(sys.manager.connect(lab).refund(job, await lab.getAddress()));
+
+    expect((await balanceOf(sys, lab)) - labBefore).toBe(50n * USD - 10n * P1);
+    const late = await signedReport(sys, job, [{ datasetId: ds1, samples: 5n, price: P1 }]);
+    await expectRevert(sys.manager.submitReport(late.report, late.signature), 'LicenseManager_JobEnded', [job]);
   });
   test('twice reverts', async () => {
     const job = await jobWith();

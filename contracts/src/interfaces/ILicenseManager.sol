@@ -79,8 +79,9 @@ interface ILicenseManager is IRoyaltyPools {
     /// @dev Emits {JobEnded}. Requirements: caller holds the license; the job has not ended.
     function endJob(uint256 jobId) external;
 
-    /// @notice Sends the job's unused budget to `to`, named by the license holder, once its report window closed
-    /// (a holder the token blocklists can still recover its funds to another address).
+    /// @notice Sends the job's unused budget to `to`, named by the license holder, once no report can land any more:
+    /// at once after the job ended (`endJob` or its final report), otherwise once its report window closed (a holder
+    /// the token blocklists can still recover its funds to another address).
     /// @dev Emits {JobRefunded}. Requirements: caller holds the license; `to` is not zero;
     /// `block.timestamp >= refundableAt(jobId)`; not refunded before.
     function refund(uint256 jobId, address to) external returns (uint256 amount);
@@ -112,7 +113,8 @@ interface ILicenseManager is IRoyaltyPools {
     /// @notice The samples settled so far for `datasetId` in `jobId`.
     function settledSamples(uint256 jobId, uint256 datasetId) external view returns (uint256);
 
-    /// @notice When the job's report window closes; refunds are possible strictly after it.
+    /// @notice From when the job can be refunded: the moment it ended, or for a job not ended the first second after
+    /// its report window (license expiry + grace period).
     function refundableAt(uint256 jobId) external view returns (uint256);
 
     /// @notice Whether license `licenseId` exists and has not expired (`block.timestamp < expiry`, the same boundary
