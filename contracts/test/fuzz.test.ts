@@ -1,62 +1,71 @@
 /**
- * Property-based tests (fast-check) of the pool accumulator math and of settlement on the real contracts.
+ * Property-based tests (fast-check) of royalty entitlements, settlement and Merkle residuals on the real contracts.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { PoolMathHarness__factory, type PoolMathHarness } from '../typechain/index.js';
 import { decodeRevert } from './helpers/errors.js';
 import { Wallet } from 'ethers';
 import { buildRoyaltyTree } from '../merkle.js';
 import { buyLicense, deploySystem, mined, openJob, registerExplicit, registerMerkle, signedReport, USD, type System } from './helpers/fixture.js';
 
-const SCALE = 10n ** 18n;
+// RoyaltyPools keeps what was paid into each pool and pays `floor(units x paidIn / totalUnits) - claimed`: whatever
+// the split, the report sizes and when each recipient claims (in parts or once), each receives exactly that closed
+// form in total, the pool never pays out more than was paid in, and less than one wei per recipient stays behind.
+describe('royalty entitlements (fuzz on the contracts)', () => {
+  let sys: System;
+  let snap: string;
 
-describe('PoolMath (fuzz)', () => {
-  let harness: PoolMathHarness;
   beforeAll(async () => {
-    const sys = await deploySystem('mock', { labs: 0 });
-    harness = await new PoolMathHarness__factory(sys.admin).deploy();
-    await harness.waitForDeployment();
+    sys = await deploySystem('mock', { labs: 1 });
+    snap = await sys.chain.snapshot();
   });
 
-  // Units of each recipient; the pool's total is their sum (what a well-formed split declares).
-  const unitsArb = fc.array(fc.bigInt({ min: 1n, max: (1n << 60n) - 1n }), { minLength: 1, maxLength: 12 });
-  const amountsArb = fc.array(fc.bigInt({ min: 0n, max: (1n << 96n) - 1n }), { minLength: 1, maxLength: 20 });
-
-  test('paid-in is recovered exactly; recipients never get more than their exact share; dust is bounded', async () => {
-    await fc.assert(
-      fc.asyncProperty(amountsArb, unitsArb, async (amounts, units) => {
-        const total = amounts.reduce((a, b) => a + b, 0n);
-        const totalUnits = units.reduce((a, b) => a + b, 0n);
-        fc.pre(totalUnits < 1n << 64n);
-        const [pool, entitled, paidIn] = await harness.run(amounts, totalUnits, units);
-        // nothing lost or minted at pool level: acc x U + remainder == SCALE x total
-        expect(pool.accPerUnit * totalUnits + pool.remainder).toBe(SCALE * total);
-        expect(paidIn).toBe(total);
-        let sum = 0n;
-        entitled.forEach((e, i) => {
-          expect(e).toBeLessThanOrEqual((total * units[i]!) / totalUnits); // never above the exact share
-          sum += e;
-        });
-        expect(sum).toBeLessThanOrEqual(total);
-        // what stays unclaimable is rounding dust: < one unit per recipient plus the carried remainder
-        expect(total - sum).toBeLessThanOrEqual(BigInt(units.length) + totalUnits / SCALE + 1n);
-      }),
-      { numRuns: 300 },
+  test('claims in any order and any number of parts add up to floor(units x paidIn / totalUnits) each, never above paidIn', async () => {
+    const action = fc.oneof(
+      fc.record({ kind: fc.constant('report' as const), samples: fc.bigInt({ min: 1n, max: 997n }) }),
+      fc.record({ kind: fc.constant('claim' as const), who: fc.nat({ max: 3 }) }),
     );
-  });
-
-  test('paying in parts gives exactly the entitlements of paying at once (the carry makes streaming path-independent)', async () => {
     await fc.assert(
-      fc.asyncProperty(amountsArb, unitsArb, async (amounts, units) => {
-        const totalUnits = units.reduce((a, b) => a + b, 0n);
-        fc.pre(totalUnits < 1n << 64n);
-        const total = amounts.reduce((a, b) => a + b, 0n);
-        const [, parts] = await harness.run(amounts, totalUnits, units);
-        const [, once] = await harness.run([total], totalUnits, units);
-        parts.forEach((p, i) => expect(p).toBe(once[i]));
-      }),
-      { numRuns: 200 },
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 9_000 }), { minLength: 2, maxLength: 4 }),
+        fc.bigInt({ min: 1n, max: 10_007n }),
+        fc.array(action, { minLength: 1, maxLength: 10 }),
+        async (weights, price, actions) => {
+          await sys.chain.revertTo(snap);
+          snap = await sys.chain.snapshot();
+          // bps summing to 10,000 from the drawn weights (the last takes the rounding).
+          const total = weights.reduce((a, b) => a + b, 0);
+          const bps = weights.map((w) => Math.max(1, Math.floor((w * 10_000) / total)));
+          bps[bps.length - 1] = 10_000 - bps.slice(0, -1).reduce((a, b) => a + b, 0);
+          fc.pre(bps.every((b) => b > 0));
+          const people = sys.people.slice(1, 1 + bps.length);
+          const recipients = await Promise.all(people.map((p) => p.getAddress()));
+          const ds = await registerExplicit(sys, sys.people[0]!, price, { recipients, bps });
+          const lab = sys.labs[0]!;
+          const budget = 10_000n * 10_007n * 10n;
+          const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds], budget), budget);
+          const before = await Promise.all(recipients.map((r) => sys.token.balanceOf(r)));
+          let cumulative = 0n;
+          for (const a of actions) {
+            if (a.kind === 'report') {
+              cumulative += a.samples;
+              const { report, signature } = await signedReport(sys, job, [{ datasetId: ds, samples: cumulative, price }]);
+              await mined(sys.manager.submitReport(report, signature, { gasLimit: 1_000_000 }));
+            } else if (a.who < people.length) {
+              await mined(sys.manager.connect(people[a.who]!).claimOne(ds));
+            }
+          }
+          for (const p of people) await mined(sys.manager.connect(p).claimOne(ds));
+          const paidIn = (await sys.manager.getPool(ds)).paidIn;
+          expect(paidIn).toBe(cumulative * price);
+          const received = await Promise.all(recipients.map(async (r, i) => (await sys.token.balanceOf(r)) - before[i]!));
+          received.forEach((got, i) => expect(got).toBe((BigInt(bps[i]!) * paidIn) / 10_000n));
+          const paidOut = received.reduce((a, b) => a + b, 0n);
+          expect(paidOut).toBeLessThanOrEqual(paidIn);
+          expect(paidIn - paidOut).toBeLessThan(BigInt(bps.length));
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 });

@@ -12,9 +12,6 @@ import type { Relayer } from '../../ports/Relayer.js';
 import type { MinedClaim, PoolPosition, RegistrySplit, RoyaltyChain, SignedClaim } from '../../ports/RoyaltyChain.js';
 import type { RelayReceipt } from '../../schemas/relay.js';
 
-/** The pools' accumulator scale (`PoolMath.SCALE`). */
-const POOL_SCALE = 10n ** 18n;
-
 /**
  * Reads the pools and relays claims. `relayer` undefined: reads work, claims answer `RELAYER_NOT_CONFIGURED`.
  * Give it a provider without ethers' request cache (`cacheTimeout: -1`): with the default, a `latest` read repeated
@@ -65,9 +62,10 @@ export class EvmRoyaltyChain implements RoyaltyChain {
           const units = position.units !== 0n ? position.units : explicitUnits;
           const fromTree = treeUnits?.[i];
           if (units !== 0n || !fromTree) return { datasetId, units, claimed: position.claimed, claimable };
-          // A Merkle recipient not yet proven: the contract's own formula (PoolMath.entitled) over its tree units.
-          const [pool] = await this.manager.getPool.staticCall(datasetId, at);
-          return { datasetId, units: fromTree, claimed: 0n, claimable: (fromTree * pool.accPerUnit) / POOL_SCALE, unproven: true };
+          // A Merkle recipient not yet proven: the contract's own formula (RoyaltyPools._settlePosition,
+          // floor(units x paidIn / totalUnits)) over its tree units.
+          const [, totalUnits, paidIn] = await this.manager.getPool.staticCall(datasetId, at);
+          return { datasetId, units: fromTree, claimed: 0n, claimable: totalUnits === 0n ? 0n : (fromTree * paidIn) / totalUnits, unproven: true };
         }),
       ),
     );
