@@ -394,7 +394,7 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
     await expect(workerHasher().hashShared(sab, 601)).rejects.toThrow(RangeError);
   });
 
-  it('defaults to worker hashing for encryption from 2 cores and for decryption from 4, unless oversubscribed', () => {
+  it('defaults to worker hashing for encryption alone from 2 cores and for decryption and transfers from 4, unless oversubscribed', () => {
     const saved = process.env.PROVENA_PARALLEL_HASH;
     try {
       delete process.env.PROVENA_PARALLEL_HASH;
@@ -402,6 +402,7 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
       const idle = loadavg()[0]! <= cores;
       expect(defaultParallelHash(4 * 1024 * 1024, 'encrypt')).toBe(cores >= 2 && idle);
       expect(defaultParallelHash(4 * 1024 * 1024, 'decrypt')).toBe(cores >= 4 && idle);
+      expect(defaultParallelHash(4 * 1024 * 1024, 'transfer')).toBe(cores >= 4 && idle);
     } finally {
       if (saved === undefined) delete process.env.PROVENA_PARALLEL_HASH;
       else process.env.PROVENA_PARALLEL_HASH = saved;

@@ -128,6 +128,8 @@ export interface EncryptOptions extends StreamBinding {
   parallelHash?: boolean;
   /** Hashing threads when hashing off-thread (default: cores - 1, 1..4). */
   hashThreads?: number | undefined;
+  /** What the stream shares its cores with, for the default of {@link parallelHash} (default `encrypt`). */
+  use?: HashingUse;
 }
 
 /** Options of {@link decryptStream}. */
@@ -170,20 +172,28 @@ export interface EncryptedStream extends AsyncIterable<EncryptedChunk> {
 export const PARALLEL_HASH_MIN_CHUNK = 256 * 1024;
 
 /**
+ * What a stream shares its cores with, for {@link defaultParallelHash}: `encrypt` / `decrypt` alone (from memory
+ * or a local file), or `transfer`: either one interleaved with its own network transport (an upload's PUTs, a
+ * download's GETs), which needs the cores too.
+ */
+export type HashingUse = 'encrypt' | 'decrypt' | 'transfer';
+
+/**
  * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where the machine is not
  * oversubscribed (1-minute load average at most the core count) and chunks are at least
- * {@link PARALLEL_HASH_MIN_CHUNK}; encryption from 2 cores, decryption from 4. Measured with a fresh process per
- * run (the crypto bench, 512 MiB, 2 cores): encryption hashed on the worker ran at 833-1,000 MiB/s against 592-681
- * inline at load ~1-1.6, and 724-857 against 564-748 at load ~2; decryption on the worker stays slower than inline
- * on 2 cores (436-511 against 397-651 MiB/s), its pieces arriving from the file reader that shares the cores.
- * Oversubscribed, the worker only adds hand-offs (at load 10-19: encrypt 0.35x of raw GCM against 0.48x inline).
- * `PROVENA_PARALLEL_HASH=0|1` overrides both.
+ * {@link PARALLEL_HASH_MIN_CHUNK}; encryption alone from 2 cores, decryption and transfers from 4. Measured with a
+ * fresh process per run (the crypto bench, 2 cores): encryption hashed on the worker ran at 833-1,018 MiB/s against
+ * 592-681 inline at load ~1-1.6 (724-857 against 564-748 at load ~2); decryption on the worker stays slower than
+ * inline (364-511 against 397-651 MiB/s), its pieces arriving from the file reader that shares the cores; an
+ * upload through the embedded S3 went from 0.95 to 0.69 of the transport-only rate with it (the S3 server, the
+ * PUTs and the worker contend for the same 2 cores). Oversubscribed, the worker only adds hand-offs (at load
+ * 10-19: encrypt 0.35x of raw GCM against 0.48x inline). `PROVENA_PARALLEL_HASH=0|1` overrides all of them.
  */
-export function defaultParallelHash(chunkSize: number, direction: 'encrypt' | 'decrypt' = 'encrypt'): boolean {
+export function defaultParallelHash(chunkSize: number, use: HashingUse = 'encrypt'): boolean {
   const env = process.env.PROVENA_PARALLEL_HASH;
   if (env === '0' || env === '1') return env === '1';
   const cores = availableParallelism();
-  return cores >= (direction === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores;
+  return cores >= (use === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores;
 }
 
 /**
@@ -295,7 +305,7 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
 
   let summary: EncryptSummary | undefined;
   let started = false;
-  const parallel = options.parallelHash ?? defaultParallelHash(chunkSize);
+  const parallel = options.parallelHash ?? defaultParallelHash(chunkSize, options.use ?? 'encrypt');
 
   async function* run(): AsyncGenerator<EncryptedChunk> {
     const records: ExpectedChunk[] = [];

@@ -481,7 +481,8 @@ export async function encryptAndSendParts(input: SendPartsInput): Promise<SentPa
   };
 
   try {
-    const stream = encryptStream(input.plaintext, { key: input.key, salt: input.salt, chunkSize: input.chunkSize, datasetId: input.datasetId, version: session.dataVersion });
+    // The PUTs share the cores with the cipher: hashing moves to a worker thread only with cores to spare.
+    const stream = encryptStream(input.plaintext, { key: input.key, salt: input.salt, chunkSize: input.chunkSize, datasetId: input.datasetId, version: session.dataVersion, use: 'transfer' });
     let partIndex = 0;
     let pieces: Buffer[] = [];
     let digests: { sha256: string; size: number }[] = [];
