@@ -35,6 +35,20 @@ function olderUploads(name: string): CreateTableCommandInput {
   return { TableName: name, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: pk, AttributeType: 'S' }], KeySchema: def!.KeySchema };
 }
 
+/**
+ * Creates a table and waits until it is ACTIVE: even with `createTableMs: 0` dynalite flips the status in a later
+ * tick, and a write that gets there first is refused ResourceNotFoundException (CI saw it once under load).
+ */
+async function createActive(input: CreateTableCommandInput): Promise<void> {
+  await client.send(new CreateTableCommand(input));
+  for (let i = 0; i < 200; i++) {
+    const t = (await client.send(new DescribeTableCommand({ TableName: input.TableName }))).Table;
+    if (t?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`table ${input.TableName} did not become ACTIVE`);
+}
+
 async function fill(table: string, pk: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 25) {
     const batch = Array.from({ length: Math.min(25, count - i) }, (_, j) => ({ PutRequest: { Item: { [pk]: { S: `item-${i + j}` }, n: { N: String(i + j) } } } }));
@@ -72,7 +86,7 @@ describe('ensureTables', () => {
   it('rebuilds a table kept from an older version with the indexes it lacks, keeping every item', async () => {
     const old = olderUploads('uploads-b');
     const pk = old.KeySchema![0]!.AttributeName!;
-    await client.send(new CreateTableCommand(old));
+    await createActive(old);
     await fill('uploads-b', pk, 130);
     const before = await keys('uploads-b', pk);
 
@@ -89,7 +103,7 @@ describe('ensureTables', () => {
   it('resumes a rebuild interrupted after the old table was deleted: the items come back from staging', async () => {
     const [def] = tableDefinitions({ uploads: 'uploads-c' });
     const pk = def!.KeySchema![0]!.AttributeName!;
-    await client.send(new CreateTableCommand({ ...def!, TableName: stagingName('uploads-c') }));
+    await createActive({ ...def!, TableName: stagingName('uploads-c') });
     await fill(stagingName('uploads-c'), pk, 40);
 
     expect(await ensureTables(client, [def!])).toEqual(['uploads-c']);
@@ -100,10 +114,10 @@ describe('ensureTables', () => {
   it('starts over when interrupted while copying into staging: the old table is the source, a partial staging copy is dropped', async () => {
     const old = olderUploads('uploads-d');
     const pk = old.KeySchema![0]!.AttributeName!;
-    await client.send(new CreateTableCommand(old));
+    await createActive(old);
     await fill('uploads-d', pk, 60);
     const [def] = tableDefinitions({ uploads: 'uploads-d' });
-    await client.send(new CreateTableCommand({ ...def!, TableName: stagingName('uploads-d') }));
+    await createActive({ ...def!, TableName: stagingName('uploads-d') });
     await fill(stagingName('uploads-d'), pk, 10);
 
     expect(await ensureTables(client, [def!])).toEqual(['uploads-d']);
