@@ -72,6 +72,9 @@ export function startTsmEmulator(o: TsmEmulatorOptions): TsmEmulator {
           continue;
         }
         const st = statSync(join(dir, 'inblob'));
+        // Created but not written yet (writeFile opens with O_TRUNC, then writes): configfs has no such state, a
+        // write to inblob is one store. Counting it answered an empty inblob (CI saw one under load).
+        if (st.size === 0) continue;
         const last = seen.get(name);
         if (last !== null && last !== undefined && last.mtimeMs === st.mtimeMs && last.size === st.size) continue;
         seen.set(name, { mtimeMs: st.mtimeMs, size: st.size });
