@@ -133,10 +133,10 @@ export class WorkerHasher implements ChunkHasher {
   /**
    * Hashes the first `length` bytes of a SharedArrayBuffer in place: nothing is copied or moved, so the caller
    * must not write to it until the promise settles. For a fixed pool of reusable slabs (the decryptor's): moving
-   * ArrayBuffers back and forth re-registers their memory as external on every return, and that churn made V8
-   * run a full mark-compact every few chunks once the heap held the AWS SDK (44 against 6 over 512 MiB: decrypt
-   * at 350 instead of 700 MiB/s). A pool of SharedArrayBuffers is allocated once, so their memory (which V8 does
-   * not count as GC pressure) stays bounded.
+   * ArrayBuffers back and forth re-registers their memory as external on every return, which adds to V8's full
+   * GCs once the heap holds the AWS SDK (512 MiB decrypted: 44 mark-compacts with moved slabs, 34 with shared
+   * ones, 33 inline; the bench's worker decrypt went from 315-389 to 347-413 MiB/s). A pool of SharedArrayBuffers
+   * is allocated once, so their memory (which V8 does not count as GC pressure) stays bounded.
    */
   async hashShared(shared: SharedArrayBuffer, length: number): Promise<string> {
     if (!Number.isSafeInteger(length) || length < 0 || length > shared.byteLength) throw new RangeError(`hashShared: length ${length} outside the buffer`);
