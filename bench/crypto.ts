@@ -156,10 +156,15 @@ interface Phase {
  * run and every round's MiB/s (for the JSON).
  */
 async function interleaved(contenders: Record<string, () => Promise<void>>, intervalMs = 20, between?: () => Promise<void>): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
+  return interleavedRuns(Object.keys(contenders), (name) => measure(contenders[name]!, intervalMs), between);
+}
+
+/** {@link interleaved} over any way of running one contender once (in this process, or in a fresh one). */
+async function interleavedRuns(names: readonly string[], runOnce: (name: string) => Promise<Measure>, between?: () => Promise<void>): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
   const runs: Record<string, Measure[]> = {};
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, fn] of Object.entries(contenders)) {
-      (runs[name] ??= []).push(await measure(fn, intervalMs));
+    for (const name of names) {
+      (runs[name] ??= []).push(await runOnce(name));
       await between?.();
     }
   }
@@ -174,8 +179,6 @@ async function interleaved(contenders: Record<string, () => Promise<void>>, inte
 
 const key = generateDataKey();
 const ctx = { key, datasetId: 'bench', version: 1, chunkSize: CHUNK };
-let params: StreamParams | undefined;
-let chunks: ExpectedChunk[] = [];
 
 async function writeAll(path: string, src: AsyncIterable<Uint8Array>, sync = false): Promise<void> {
   const fh = await open(path, 'w', 0o600);
@@ -205,8 +208,8 @@ interface ContenderState {
   tag: string;
 }
 
-function contenders(phase: string, st: ContenderState | undefined): Record<string, () => Promise<void>> {
-  const k = st ? Buffer.from(st.key, 'hex') : key;
+function contenders(phase: string, st: ContenderState): Record<string, () => Promise<void>> {
+  const k = Buffer.from(st.key, 'hex');
   const c = { ...ctx, key: k };
   if (phase === 'encrypt') {
     return {
@@ -259,7 +262,6 @@ function contenders(phase: string, st: ContenderState | undefined): Record<strin
       },
     };
   }
-  if (!st) throw new Error('decrypt contenders need the prepared state');
   const iv = Buffer.from(st.iv, 'hex');
   const tag = Buffer.from(st.tag, 'hex');
   const run = (parallelHash?: boolean) => async () => {
@@ -314,16 +316,8 @@ async function childMain(spec: string): Promise<void> {
 }
 
 /** Interleaved rounds as {@link interleaved}, each run in its own fresh process. */
-async function interleavedProcesses(phase: string, names: readonly string[], statePath: string): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
-  const runs: Record<string, Measure[]> = {};
-  for (let r = 0; r < ROUNDS; r++) for (const n of names) (runs[n] ??= []).push(await inFreshProcess(phase, n, statePath));
-  const median: Record<string, Measure> = {};
-  const rounds: Record<string, number[]> = {};
-  for (const [n, ms] of Object.entries(runs)) {
-    median[n] = ms.slice().sort((a, b) => a.seconds - b.seconds)[ms.length >> 1]!;
-    rounds[n] = ms.map((m) => +m.mibPerSec.toFixed(1));
-  }
-  return { median, rounds };
+function interleavedProcesses(phase: string, names: readonly string[], statePath: string): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
+  return interleavedRuns(names, (name) => inFreshProcess(phase, name, statePath));
 }
 
 /** Prepares (untimed) the decrypt phase's files and the state every child reads. */
@@ -332,8 +326,7 @@ async function prepareState(): Promise<{ statePath: string; state: ContenderStat
   const rawFile = join(tmpDir, 'raw.bin');
   const enc = encryptStream(plaintext(), ctx);
   await writeAll(oursFile, (async function* () { for await (const c of enc) yield* c.ciphertextParts; })());
-  params = enc.summary().params;
-  chunks = enc.summary().chunks;
+  const { params, chunks } = enc.summary();
   const iv = randomBytes(12);
   const rc = createCipheriv('aes-256-gcm', key, iv);
   await writeAll(rawFile, (async function* () { for await (const p of plaintext()) yield rc.update(p); rc.final(); })());

@@ -6,14 +6,13 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DescribeTableCommand,
   ScanCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from './dynamo.js';
-import { ensureTables, stagingName, tableDefinitions } from './tables.js';
+import { createAndWait, ensureTables, stagingName, tableDefinitions } from './tables.js';
 
 const server = dynalite({ path: mkdtempSync(join(tmpdir(), 'tables-')), createTableMs: 0, deleteTableMs: 0 });
 let client: DynamoDBClient;
@@ -33,20 +32,6 @@ function olderUploads(name: string): CreateTableCommandInput {
   const [def] = tableDefinitions({ uploads: name });
   const pk = def!.KeySchema![0]!.AttributeName!;
   return { TableName: name, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: pk, AttributeType: 'S' }], KeySchema: def!.KeySchema };
-}
-
-/**
- * Creates a table and waits until it is ACTIVE: even with `createTableMs: 0` dynalite flips the status in a later
- * tick, and a write that gets there first is refused ResourceNotFoundException (CI saw it once under load).
- */
-async function createActive(input: CreateTableCommandInput): Promise<void> {
-  await client.send(new CreateTableCommand(input));
-  for (let i = 0; i < 200; i++) {
-    const t = (await client.send(new DescribeTableCommand({ TableName: input.TableName }))).Table;
-    if (t?.TableStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
 
 async function fill(table: string, pk: string, count: number): Promise<void> {
@@ -86,7 +71,7 @@ describe('ensureTables', () => {
   it('rebuilds a table kept from an older version with the indexes it lacks, keeping every item', async () => {
     const old = olderUploads('uploads-b');
     const pk = old.KeySchema![0]!.AttributeName!;
-    await createActive(old);
+    await createAndWait(client, old);
     await fill('uploads-b', pk, 130);
     const before = await keys('uploads-b', pk);
 
@@ -103,7 +88,7 @@ describe('ensureTables', () => {
   it('resumes a rebuild interrupted after the old table was deleted: the items come back from staging', async () => {
     const [def] = tableDefinitions({ uploads: 'uploads-c' });
     const pk = def!.KeySchema![0]!.AttributeName!;
-    await createActive({ ...def!, TableName: stagingName('uploads-c') });
+    await createAndWait(client, { ...def!, TableName: stagingName('uploads-c') });
     await fill(stagingName('uploads-c'), pk, 40);
 
     expect(await ensureTables(client, [def!])).toEqual(['uploads-c']);
@@ -114,10 +99,10 @@ describe('ensureTables', () => {
   it('starts over when interrupted while copying into staging: the old table is the source, a partial staging copy is dropped', async () => {
     const old = olderUploads('uploads-d');
     const pk = old.KeySchema![0]!.AttributeName!;
-    await createActive(old);
+    await createAndWait(client, old);
     await fill('uploads-d', pk, 60);
     const [def] = tableDefinitions({ uploads: 'uploads-d' });
-    await createActive({ ...def!, TableName: stagingName('uploads-d') });
+    await createAndWait(client, { ...def!, TableName: stagingName('uploads-d') });
     await fill(stagingName('uploads-d'), pk, 10);
 
     expect(await ensureTables(client, [def!])).toEqual(['uploads-d']);

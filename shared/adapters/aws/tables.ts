@@ -108,7 +108,8 @@ async function describe(client: DynamoDBClient, name: string): Promise<TableDesc
   }
 }
 
-async function createAndWait(client: DynamoDBClient, def: CreateTableCommandInput): Promise<void> {
+/** Creates a table and waits until it is ACTIVE (a write before that is refused ResourceNotFoundException). */
+export async function createAndWait(client: DynamoDBClient, def: CreateTableCommandInput): Promise<void> {
   await client.send(new CreateTableCommand(def));
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1 }, { TableName: def.TableName });
 }
