@@ -27,6 +27,10 @@ import { expectPaidAtPrices, getJob, openAndSubmitJob, publishCsv, requireTraine
 
 const { dir, logs, until, ...e2e } = workerE2e('provena-worker-e2e-');
 const worker = (operatorIndex: number, name: string) => e2e.worker(operatorIndex, name, { tag: true });
+// Long enough that a worker cannot finish between the poll that sees a committed checkpoint and the signal that
+// stops it: the tiny MLP trains ~100 steps/s alone, and under CI load the checkpoint commits lag well behind it
+// (at 8 epochs, 112 steps, the first worker sometimes finished the whole job before the SIGKILL landed).
+const EPOCHS = 80;
 const publish = (owner: Wallet, title: string, price: string, n: number, seed: number): Promise<Dataset> =>
   publishCsv(owner, tabularCsv(n, seed), { price, overrides: { title } });
 
@@ -43,7 +47,7 @@ describe('a job through provena-worker processes', () => {
     a = await publish(ownerA, 'E2E rows A', '25', 160, 11);
     b = await publish(ownerB, 'E2E rows B', '40', 120, 12);
     const bought = await buyLicense(19, [a.chainDatasetId as string, b.chainDatasetId as string]);
-    ({ jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 8, batchSize: 16 }), { modelKey: labModelKey }));
+    ({ jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: EPOCHS, batchSize: 16 }), { modelKey: labModelKey }));
   }, 180_000);
 
   it('survives a SIGKILL: a second worker resumes from the checkpoint, and every sample is paid once, at its price', async () => {
@@ -68,10 +72,10 @@ describe('a job through provena-worker processes', () => {
     const resumedAt = logs.filter((l) => l.startsWith('w2 ') && l.includes('"msg":"training"')).map((l) => JSON.parse(l.slice(3)).resumedAt as number);
     expect(resumedAt).toHaveLength(1);
     expect(resumedAt[0]).toBeGreaterThanOrEqual(committed[1]!.position.globalStep);
-    // The receipt's samples are the trainer's exact count: 8 epochs × each dataset's training rows.
+    // The receipt's samples are the trainer's exact count: EPOCHS × each dataset's training rows.
     const receipt = SignedReceipt.parse(await new LocalUnixfsContentStore({ dir: stackInfo().ipfsDir }).getJson(done.receipt!.cid));
     const samples = Object.fromEntries(receipt.body.datasets.map((d) => [d.datasetId, d.samples]));
-    expect(samples[a.id]! + samples[b.id]!).toBe(8 * (280 - Math.floor(280 * 0.25)));
+    expect(samples[a.id]! + samples[b.id]!).toBe(EPOCHS * (280 - Math.floor(280 * 0.25)));
     // Paid on chain = samples × snapshotted price, per dataset, to the wei (the owner is the listing's only recipient);
     // the job spent exactly that in total, and no sample was paid twice (the relayed reports add up to it).
     await expectPaidAtPrices(done, receipt, [[a, 25n, ownerA], [b, 40n, ownerB]]);
@@ -111,7 +115,7 @@ describe('a worker told to stop (SIGTERM, as a spot notice is handled)', () => {
     const owner = newWallet();
     const d = await publish(owner, 'E2E rows C', '7', 200, 21);
     const bought = await buyLicense(19, [d.chainDatasetId as string]);
-    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 8, batchSize: 16 }));
+    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: EPOCHS, batchSize: 16 }));
 
     const first = worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'w3');
     await until('a committed checkpoint', async () => ((await getJob(jobId)).checkpoints.length >= 1 ? true : undefined), 240_000);
@@ -132,6 +136,6 @@ describe('a worker told to stop (SIGTERM, as a spot notice is handled)', () => {
     const second = worker(STACK_WORKER_OPERATOR_ACCOUNTS[1], 'w4');
     const done = await until('the job done', async () => ((await getJob(jobId)).status === 'done' ? getJob(jobId) : undefined), 300_000);
     expect(await second.exited).toBe(0);
-    expect(BigInt(done.spent)).toBe(8n * BigInt(200 - Math.floor(200 * 0.25)) * 7n);
+    expect(BigInt(done.spent)).toBe(BigInt(EPOCHS) * BigInt(200 - Math.floor(200 * 0.25)) * 7n);
   }, 600_000);
 });
