@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   await measure('withdraw (explicit split, first)', manager.connect(r1).claim([ids[0]!]));
   await report(job1, [ids[0]!], [1000n], 30n).then((t) => t.wait());
   const repeatTx = await manager.connect(r1).claimOne(ids[0]!);
-  const repeatRc = await measure('withdraw (explicit split, repeat)', Promise.resolve(repeatTx), { anchor: 'Sablier Flow withdraw: 46k' });
+  const repeatRc = await measure('withdraw (explicit split, repeat)', Promise.resolve(repeatTx), { anchor: 'Sablier Flow withdraw: 46k', target: '<= 45k total' });
   const repeatClaim = await breakdown(provider, repeatRc.hash, repeatTx.data, Number(repeatRc.gasUsed));
 
   // The floor of a repeat claim (contracts/src/test/ClaimFloor.sol): the same two slots read, one rewritten, the

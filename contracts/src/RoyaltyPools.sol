@@ -67,10 +67,18 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     }
 
     /// @inheritdoc IRoyaltyPools
-    function claimOne(uint256 datasetId) external nonReentrant returns (uint256 amount) {
+    /// @dev The cheapest claim (issue 13: a repeat claim <= 45k gas in total), so it carries neither of the two
+    /// things the others pay for:
+    /// - No event of its own: the token's `Transfer(this, msg.sender, amount)` already says who received what, and
+    ///   the indexer reads a claim from it (a payout of this contract with no outflow event of ours right before it;
+    ///   see shared/adapters/chain/EvmChainEventSource.ts). `RoyaltiesClaimed` would repeat it for 1,756 gas.
+    /// - No reentrancy lock: the position is rewritten before the one external call, and that call is the last thing
+    ///   this function does, so a re-entry (a hooked token's receiver) finds every slot final: claiming again pays
+    ///   nothing, and every other entry point sees exactly the state a later transaction would
+    ///   (contracts/test/Tokens.test.ts re-enters it).
+    function claimOne(uint256 datasetId) external returns (uint256 amount) {
         // Checks and effects
         amount = _settlePosition(datasetId, msg.sender);
-        emit RoyaltiesClaimed(msg.sender, msg.sender, amount);
         // Interactions
         if (amount != 0) _token.safeTransfer(msg.sender, amount);
     }
@@ -235,29 +243,43 @@ abstract contract RoyaltyPools is IRoyaltyPools, EIP712, Nonces, ReentrancyGuard
     }
 
     /// @dev Checks and effects of one dataset's claim; returns what the recipient is owed there. Reads the position and
-    /// the pool (one slot each) and rewrites the position in one store: the least a claim can touch here.
+    /// the pool (one slot each) and rewrites the position in one store: the least a claim can touch here. The slots
+    /// are addressed in assembly (Solidity's mapping layout: `keccak256(key . slot)`, nested keys outermost first),
+    /// which is what {claimOne}'s <= 45k gas needed; the Solidity views ({claimable}) read the same slots.
     function _settlePosition(uint256 datasetId, address recipient) private returns (uint256 owed) {
         // Checks
-        Position storage stored = _positions[datasetId][recipient];
-        (uint256 units, uint256 claimed) = (stored.units, stored.claimed);
+        uint256 slot;
+        uint256 position; // Position {uint64 units; uint192 claimed}: units in the low 64 bits
+        uint256 pool; // PoolState {uint192 paidIn; uint64 totalUnits}: paidIn in the low 192 bits
+        assembly ("memory-safe") {
+            mstore(0x00, datasetId)
+            mstore(0x20, _positions.slot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, and(recipient, 0xffffffffffffffffffffffffffffffffffffffff))
+            slot := keccak256(0x00, 0x40)
+            position := sload(slot)
+            mstore(0x00, datasetId)
+            mstore(0x20, _pools.slot)
+            pool := sload(keccak256(0x00, 0x40))
+        }
+        uint256 units = uint64(position);
         if (units == 0) {
             units = _registry.explicitUnits(datasetId, recipient);
             if (units == 0) revert Errors.RoyaltyPools_NotRecipient(datasetId, recipient);
         }
-        PoolState storage pool = _pools[datasetId];
-        (uint256 paidIn, uint256 totalUnits) = (pool.paidIn, pool.totalUnits);
+        uint256 totalUnits = pool >> 192;
         if (totalUnits == 0) return 0; // never sold: nothing paid in
         // units < 2^64 and paidIn < 2^192: the product cannot overflow. Entitlements only grow (paidIn never falls,
         // units and totalUnits never change once set), so entitled >= claimed; the subtraction stays checked anyway.
         uint256 entitled;
         unchecked {
-            entitled = units * paidIn / totalUnits;
+            entitled = units * uint192(pool) / totalUnits;
         }
-        owed = entitled - claimed;
+        owed = entitled - (position >> 64);
         if (owed == 0) return 0;
         // Effects: Position{units, claimed} in one store (units in the low 64 bits; entitled <= paidIn < 2^192)
         assembly ("memory-safe") {
-            sstore(stored.slot, or(units, shl(64, entitled)))
+            sstore(slot, or(units, shl(64, entitled)))
         }
     }
 }

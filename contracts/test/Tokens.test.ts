@@ -3,7 +3,7 @@
  * values (SafeERC20), and a token that hands control to the receiver mid-transfer (re-entry cannot take more).
  */
 import { describe, expect, test } from '@jest/globals';
-import type { JsonRpcSigner } from 'ethers';
+import type { Interface, JsonRpcSigner } from 'ethers';
 import { ReentrantReceiver__factory, ReentrantToken__factory, type ReentrantReceiver } from '../typechain/index.js';
 import { decodeRevert, expectRevert } from './helpers/errors.js';
 import {
@@ -77,6 +77,31 @@ describe('re-entrant token and receivers', () => {
     expect(await balanceOf(sys, honest)).toBe(5000n);
     expect(await balanceOf(sys, await sys.manager.getAddress())).toBe(10n * USD - 10_000n);
   });
+
+  // claimOne holds no lock (its gas target): the position is final before the transfer, so a re-entry, into claimOne
+  // or into a locked entry point, runs and pays nothing more. Fails if claimOne transferred before writing the position.
+  for (const reentry of ['claimOne', 'claim'] as const) {
+    test(`a recipient re-entering ${reentry} during its claimOne payout runs, is paid 0 more, and the pool stays exact`, async () => {
+      const { sys, attacker, attackerAddr } = await setup();
+      const lab: JsonRpcSigner = sys.labs[0]!;
+      const honest = await sys.people[1]!.getAddress();
+      const ds = await withDataset(sys, [attackerAddr, honest], [5000, 5000]);
+      const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds], 10n * USD), 10n * USD);
+      const { report, signature } = await signedReport(sys, job, [{ datasetId: ds, samples: 100n, price: 100n }]);
+      await mined(sys.manager.submitReport(report, signature));
+      const manager = await sys.manager.getAddress();
+      const again = reentry === 'claimOne' ? sys.manager.interface.encodeFunctionData('claimOne', [ds]) : sys.manager.interface.encodeFunctionData('claim', [[ds]]);
+      await mined(attacker.setAttack(manager, again));
+      await mined(attacker.execute(manager, sys.manager.interface.encodeFunctionData('claimOne', [ds])));
+      expect(await attacker.attempts()).toBe(1n);
+      expect(await attacker.lastReentrySucceeded()).toBe(true);
+      expect((sys.manager.interface as Interface).decodeFunctionResult(reentry, await attacker.lastReentryError())[0]).toBe(0n);
+      expect(await balanceOf(sys, attackerAddr)).toBe(5000n);
+      await mined(sys.manager.connect(sys.people[1]!).claimOne(ds));
+      expect(await balanceOf(sys, honest)).toBe(5000n);
+      expect(await balanceOf(sys, manager)).toBe(10n * USD - 10_000n);
+    });
+  }
 
   test('a lab contract re-entering refund during its refund gets the unused budget once', async () => {
     const { sys, token, attacker, attackerAddr } = await setup();

@@ -56,7 +56,7 @@ function indexer(settings: Partial<Record<keyof typeof IndexerSettings.shape, st
     PROVENA_INDEXER_START_BLOCK: String(deployBlock),
     ...settings,
   });
-  return createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string } }, sys.chain.provider, client);
+  return createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string, PaymentToken: sys.token.target as string } }, sys.chain.provider, client);
 }
 
 /** Ticks until the indexer has reached the head (less its confirmations). */

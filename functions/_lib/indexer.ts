@@ -38,7 +38,9 @@ export interface Indexer {
 export function createIndexer(config: IndexerWiring, provider: Provider, dynamo: DynamoDBClient): Indexer {
   const manager = config.PROVENA_CONTRACTS.LicenseManager;
   if (!manager) throw new ConfigError('Invalid configuration:\n  PROVENA_CONTRACTS: has no LicenseManager address', [{ path: ['PROVENA_CONTRACTS', 'LicenseManager'], message: 'missing' }]);
-  const source = new EvmChainEventSource(provider, manager);
+  const token = config.PROVENA_CONTRACTS.PaymentToken;
+  if (!token) throw new ConfigError('Invalid configuration:\n  PROVENA_CONTRACTS: has no PaymentToken address (claimOne payouts are read from its Transfer events)', [{ path: ['PROVENA_CONTRACTS', 'PaymentToken'], message: 'missing' }]);
+  const source = new EvmChainEventSource(provider, manager, token);
   const cursors = new DynamoIndexCursorStore(dynamo, config.PROVENA_TABLE_INDEXER);
   const licenses = new DynamoLicenseIndex(dynamo, config.PROVENA_TABLE_LICENSES);
   const royalties = new DynamoRoyaltyIndex(dynamo, config.PROVENA_TABLE_LICENSES);

@@ -83,7 +83,7 @@ async function world(): Promise<{ indexer: Indexer; deps: RoyaltyDeps }> {
     await repo.create(Dataset.parse({ ...input, id: `ds_${String(i).repeat(26)}`, owner: p0, version: 1, status: 'active', manifestCid: MANIFEST, createdAt: now, updatedAt: now, license: { ...input.license, rawAccess: false }, chainDatasetId: String(chainId) }));
   }
   const config = IndexerSettings.parse({ PROVENA_TABLE_LICENSES: names.licenses, PROVENA_TABLE_INDEXER: names.indexer, PROVENA_INDEXER_CONFIRMATIONS: '0', PROVENA_INDEXER_START_BLOCK: String(deployBlock) });
-  const indexer = createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string } }, sys.chain.provider, client);
+  const indexer = createIndexer({ ...config, PROVENA_CHAIN_ID: Number(sys.chain.chainId), PROVENA_CONTRACTS: { LicenseManager: sys.manager.target as string, PaymentToken: sys.token.target as string } }, sys.chain.provider, client);
   const pools = new EvmRoyaltyChain(sys.chain.provider, Number(sys.chain.chainId), sys.manager.target as string, sys.registry.target as string, undefined);
   return { indexer, deps: { datasets: repo, content: new LocalUnixfsContentStore({ memory: true }), pools, chainId: Number(sys.chain.chainId), now: () => new Date(), history: indexer.royalties, indexedThrough: indexer.indexedThrough } };
 }
@@ -95,10 +95,16 @@ async function catchUp(ix: Indexer): Promise<void> {
   }
 }
 
-type Op = { kind: 'report'; a: number; b: number } | { kind: 'claim'; who: 0 | 1 };
+/** A claim is `claim([...])` (it emits RoyaltiesClaimed, even of 0) or, with `one`, `claimOne(a)` (no event of its own). */
+type Op = { kind: 'report'; a: number; b: number } | { kind: 'claim'; who: 0 | 1; one?: boolean };
 
-/** Applies `ops`: cumulative reports from the job's worker, claims from each recipient's own key. */
-async function run(ops: readonly Op[]): Promise<void> {
+/**
+ * Applies `ops`: cumulative reports from the job's worker, claims from each recipient's own key. Returns how many
+ * claims each person's history should show: every `claim`, and each `claimOne` that paid (its record is the token's
+ * Transfer; one of 0 transfers nothing and leaves no trace).
+ */
+async function run(ops: readonly Op[]): Promise<number[]> {
+  const claims = people.map(() => 0);
   const total = { a: 0n, b: 0n };
   for (const op of ops) {
     if (op.kind === 'report') {
@@ -109,16 +115,21 @@ async function run(ops: readonly Op[]): Promise<void> {
         { datasetId: ids.b, samples: total.b, price: PRICE.b },
       ]);
       await (await sys.manager.submitReport(report, signature)).wait();
+    } else if (op.one) {
+      const rc = await (await sys.manager.connect(people[op.who]!).claimOne(ids.a)).wait();
+      if (rc!.logs.length) claims[op.who]!++;
     } else {
       const datasets = op.who === 0 ? [ids.a, ids.b] : [ids.a];
       await (await sys.manager.connect(people[op.who]!).claim(datasets)).wait();
+      claims[op.who]!++;
     }
   }
+  return claims;
 }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('report' as const), a: fc.integer({ min: 0, max: 50 }), b: fc.integer({ min: 0, max: 50 }) }),
-  fc.record({ kind: fc.constant('claim' as const), who: fc.constantFrom(0 as const, 1 as const) }),
+  fc.record({ kind: fc.constant('claim' as const), who: fc.constantFrom(0 as const, 1 as const), one: fc.boolean() }),
 );
 
 describe('GET /v1/royalties/{address} against the contracts', () => {
@@ -128,10 +139,10 @@ describe('GET /v1/royalties/{address} against the contracts', () => {
         await sys.chain.revertTo(base);
         base = await sys.chain.snapshot();
         const { indexer, deps } = await world();
-        await run(ops);
+        const claimCounts = await run(ops);
         await catchUp(indexer);
 
-        for (const person of people) {
+        for (const [who, person] of people.entries()) {
           const address = await person.getAddress();
           const r = await getRoyalties(deps, { address });
           const at = { blockTag: r.blockNumber };
@@ -149,7 +160,7 @@ describe('GET /v1/royalties/{address} against the contracts', () => {
           }
           const claims = r.history.filter((h) => h.kind === 'claim');
           expect(claims.reduce((s, c) => s + BigInt(c.amount), 0n)).toBe(claimedTotal);
-          expect(claims.length).toBe(ops.filter((o) => o.kind === 'claim' && people[o.who] === person).length);
+          expect(claims.length).toBe(claimCounts[who]);
           expect(r.totals.accrued).toBe(String(r.datasets.reduce((s, d) => s + BigInt(d.accrued), 0n)));
         }
       }),
@@ -177,6 +188,26 @@ describe('GET /v1/royalties/{address} against the contracts', () => {
     await catchUp(indexer);
     const ended = await getRoyalties(deps, { address: await people[1]!.getAddress() });
     expect(ended.datasets.find((d) => d.chainDatasetId === String(ids.a))?.jobs[0]).toMatchObject({ running: false, ratePerSecond: '0' });
+  }, 60_000);
+
+  // claimOne emits no event of its own: its claim is read from the token's Transfer out of the manager, and the
+  // transfers that follow their own event (claim, refund, reclaim) are not counted as one. Fails if the indexer
+  // followed RoyaltiesClaimed alone (no claimOne in the history) or every Transfer out (the refunds counted too).
+  it('indexes a claimOne from its Transfer, and no refund, reclaim or array claim twice', async () => {
+    const { indexer, deps } = await world();
+    await run([{ kind: 'report', a: 10, b: 10 }, { kind: 'claim', who: 1, one: true }, { kind: 'claim', who: 0 }, { kind: 'report', a: 5, b: 0 }, { kind: 'claim', who: 1, one: true }]);
+    const lab = sys.labs[0]!;
+    await (await sys.manager.connect(lab).endJob(jobId)).wait();
+    await (await sys.manager.connect(lab).refund(jobId, await lab.getAddress())).wait();
+    await (await sys.manager.connect(lab).reclaimUnallocated(1n, await lab.getAddress())).wait();
+    await catchUp(indexer);
+
+    const [p0, p1] = await Promise.all(people.map((p) => p.getAddress()));
+    const claimsOf = async (address: string) => (await getRoyalties(deps, { address })).history.flatMap((h) => (h.kind === 'claim' ? [h.amount] : []));
+    // p1 holds 40% of a: 10 × 7 × 0.4 = 28, then 5 × 7 × 0.4 = 14. p0: 60% of a's 70 plus all of b's 30.
+    expect(await claimsOf(p1!)).toEqual(['14', '28']);
+    expect(await claimsOf(p0!)).toEqual(['72']);
+    expect(await claimsOf(await lab.getAddress())).toEqual([]);
   }, 60_000);
 
   it('keeps only the new branch after a reorg, and counts a block indexed twice once', async () => {

@@ -4,9 +4,9 @@ pragma solidity 0.8.28;
 import {Pool, Position, UnitsProof} from "../types/DataTypes.sol";
 
 /// @title IRoyaltyPools
-/// @notice Per-dataset royalty pools. Settlement raises a pool's amount-per-unit accumulator in O(1), whatever the
-/// number of recipients; each recipient pulls `units * accPerUnit - claimed`. Explicit splits read units from the
-/// registry; Merkle splits prove `(account, units)` once, after which claims need no proof.
+/// @notice Per-dataset royalty pools. Settlement raises a pool's total paid in, in O(1) whatever the number of
+/// recipients; each recipient pulls `floor(units * paidIn / totalUnits) - claimed`. Explicit splits read units from
+/// the registry; Merkle splits prove `(account, units)` once, after which claims need no proof.
 interface IRoyaltyPools {
     /// @notice Emitted when a Merkle recipient's units were proven and stored.
     event UnitsProven(uint256 indexed datasetId, address indexed account, uint64 units);
@@ -21,8 +21,9 @@ interface IRoyaltyPools {
     /// @return amount The total sent.
     function claim(uint256[] calldata datasetIds) external returns (uint256 amount);
 
-    /// @notice {claim} for one dataset, encoded for gas (no array).
-    /// @dev Emits {RoyaltiesClaimed}. Requirements: those of {claim}.
+    /// @notice {claim} for one dataset, encoded for gas (no array, no event of its own, no lock).
+    /// @dev Emits no {RoyaltiesClaimed}: the payment token's `Transfer` from this contract to the caller is its record
+    /// (none when nothing is owed). Requirements: those of {claim}.
     /// @return amount What was sent to the caller.
     function claimOne(uint256 datasetId) external returns (uint256 amount);
 
