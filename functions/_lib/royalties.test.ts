@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import type { JsonRpcSigner } from 'ethers';
-import { USD, buyLicense, deploySystem, openJob, registerExplicit, signedReport, type System } from '../../contracts/test/helpers/fixture.js';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { USD, buyLicense, deploySystem, openJob, registerExplicit, registerMerkle, signedReport, type System } from '../../contracts/test/helpers/fixture.js';
 import { DynamoDatasetRepo } from '../../shared/adapters/aws/DynamoDatasetRepo.js';
 import { createDynamoClient } from '../../shared/adapters/aws/dynamo.js';
 import { ensureTables, tableDefinitions } from '../../shared/adapters/aws/tables.js';
@@ -208,6 +209,27 @@ describe('GET /v1/royalties/{address} against the contracts', () => {
     expect(await claimsOf(p1!)).toEqual(['14', '28']);
     expect(await claimsOf(p0!)).toEqual(['72']);
     expect(await claimsOf(await lab.getAddress())).toEqual([]);
+  }, 60_000);
+
+  // An unproven Merkle recipient's claimable is computed off chain from its tree units (the chain says 0 until the
+  // proof): it must be the contract's formula, floor(units × paidIn / totalUnits), to the wei. 3 of 9 units and 3
+  // paid in: exactly 1, where a per-unit accumulator scaled by 1e18 (the pools' formula before issue 13) gives
+  // 3 × floor(3e18 / 9) / 1e18 = 0. The proof-and-claim then pays what was shown.
+  it("shows an unproven Merkle recipient's claimable as the contract will pay it, to the wei", async () => {
+    const [p0, p1] = await Promise.all(people.map((p) => p.getAddress()));
+    const tree = StandardMerkleTree.of([[p0!, '3'], [p1!, '6']], ['address', 'uint256']);
+    const merkle = await registerMerkle(sys, people[0]!, 1n, tree.root, 9n);
+    const job = await openJob(sys, sys.labs[0]!, await buyLicense(sys, sys.labs[0]!, [merkle], USD), USD);
+    const { report, signature } = await signedReport(sys, job, [{ datasetId: merkle, samples: 3n, price: 1n }]);
+    await (await sys.manager.submitReport(report, signature)).wait();
+    const { deps } = await world();
+    const block = await sys.chain.provider.getBlockNumber();
+
+    const [shown] = await deps.pools.positions(p0!, [merkle], block, [3n]);
+    expect(shown).toMatchObject({ units: 3n, claimed: 0n, claimable: 1n, unproven: true });
+    const before = await sys.token.balanceOf(p0!);
+    await (await sys.manager.connect(people[0]!).claimWithProofs([{ datasetId: merkle, units: 3n, proof: tree.getProof([p0!, '3']) }], [merkle])).wait();
+    expect((await sys.token.balanceOf(p0!)) - before).toBe(shown!.claimable);
   }, 60_000);
 
   it('keeps only the new branch after a reorg, and counts a block indexed twice once', async () => {
