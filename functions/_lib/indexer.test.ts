@@ -14,6 +14,7 @@ import { ensureTables, tableDefinitions } from '../../shared/adapters/aws/tables
 import { IndexerSettings } from '../../shared/config.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../stack/embeddedDynamo.js';
 import { codeOf } from '../../test/support/errors.js';
+import { indexChain } from '../../shared/use-cases/indexChain.js';
 import { createIndexer, type Indexer } from './indexer.js';
 
 let sys: System;
@@ -211,5 +212,23 @@ describe('the chain indexer', () => {
 
     expect(code).toBe('INDEXER_CONFLICT');
     expect((await ix.licenses.get(String(licenseId)))?.holder).toBe(await address(0));
+  });
+
+  // The projections apply side by side: a failing one fails the tick, the cursor stays, and the tick only rejects
+  // once the other has finished (no write of a failed tick may land after the next tick's rollback).
+  it('fails a tick whose projection fails, saving no cursor, after every projection has finished', async () => {
+    await buyLicense(sys, lab(0), [datasetId], 10n * USD);
+    const ix = indexer();
+    let slowDone = false;
+    const slow = { apply: async () => { await new Promise((r) => setTimeout(r, 300)); slowDone = true; }, rollbackAbove: async () => 0 };
+    const failing = { apply: async () => { throw new Error('projection down'); }, rollbackAbove: async () => 0 };
+    const before = await ix.indexedThrough();
+
+    await expect(indexChain({ ...ix.deps, projections: [failing, slow, ...ix.deps.projections] }, ix.params)).rejects.toThrow('projection down');
+
+    expect(slowDone).toBe(true);
+    expect(await ix.indexedThrough()).toBe(before);
+    await catchUp(ix); // the next tick indexes the same blocks in full
+    expect(await itemCount(names.licenses)).toBeGreaterThan(0);
   });
 });

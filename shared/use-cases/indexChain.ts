@@ -112,7 +112,11 @@ export async function indexChain(deps: IndexChainDeps, p: IndexChainParameters):
   if (!end || after?.hash !== end.hash || events.some((e) => e.blockNumber === target && e.blockHash !== end.hash)) {
     return { ...base, events: 0, raced: true };
   }
-  for (const projection of deps.projections) await projection.apply(events);
+  // The projections write disjoint records (each keeps its own kinds), so they apply side by side; both are
+  // awaited before a failure is thrown, so no write of this tick is still running when the next one rolls back.
+  const applied = await Promise.allSettled(deps.projections.map((projection) => projection.apply(events)));
+  const failed = applied.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const next: IndexCursor = {
     block: end.number,
     hash: end.hash,

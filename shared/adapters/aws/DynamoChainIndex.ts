@@ -18,7 +18,7 @@ import { CHAIN_INDEX_INDEXES } from './tableLayout.js';
 import { mapLimit } from '../mapLimit.js';
 
 /** Index writes in flight at once while applying one tick's events. */
-const APPLY_CONCURRENCY = 8;
+export const APPLY_CONCURRENCY = 8;
 
 const pad = (id: string) => id.padStart(78, '0');
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();

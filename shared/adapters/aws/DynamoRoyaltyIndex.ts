@@ -10,6 +10,8 @@ import { getAddress } from 'ethers';
 import { DependencyError } from '../../errors.js';
 import type { IndexedEvent, RoyaltiesClaimedEvent, RoyaltyAccruedEvent } from '../../ports/ChainEventSource.js';
 import type { IndexedAccrual, IndexedClaim, RoyaltyIndex } from '../../ports/ChainIndex.js';
+import { mapLimit } from '../mapLimit.js';
+import { APPLY_CONCURRENCY } from './DynamoChainIndex.js';
 import { isConditionFailed } from './dynamo.js';
 import { CHAIN_INDEX_INDEXES } from './tableLayout.js';
 
@@ -41,8 +43,10 @@ export class DynamoRoyaltyIndex implements RoyaltyIndex {
   }
 
   async apply(events: readonly IndexedEvent[]): Promise<void> {
-    for (const e of events) {
-      if (e.kind !== 'RoyaltyAccrued' && e.kind !== 'RoyaltiesClaimed') continue;
+    // Each event writes its own item, so the writes are independent: a few in flight at once (as the license index
+    // does) instead of one round trip after another. The first failure stops the rest (the cursor is not saved).
+    await mapLimit(events, APPLY_CONCURRENCY, async (e) => {
+      if (e.kind !== 'RoyaltyAccrued' && e.kind !== 'RoyaltiesClaimed') return;
       const item = this.item(e);
       try {
         // The key is the log's own identity: a second write of the same event is the same item (no condition can fail
@@ -52,7 +56,7 @@ export class DynamoRoyaltyIndex implements RoyaltyIndex {
         if (isConditionFailed(err)) throw new DependencyError('DEPENDENCY_FAILED', `${item.rid?.S} holds another record than its log's`, { cause: err });
         throw new DependencyError('DEPENDENCY_FAILED', 'Could not write the royalty index', { cause: err });
       }
-    }
+    });
   }
 
   async rollbackAbove(blockNumber: number): Promise<number> {
