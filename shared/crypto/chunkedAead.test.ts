@@ -270,13 +270,19 @@ describe('chunked AES-256-GCM stream', () => {
   });
 
   describe('decryptToFile', () => {
-    it('writes the plaintext and leaves no temporary file', async () => {
+    // Each verified chunk is copied into one reused write slab once the previous write is done: a chunk refilled too
+    // early, or a short last chunk written with the previous chunk's tail, shows in the file's bytes.
+    it.each([
+      ['inline hashing', false, 3 * CHUNK + 1],
+      ['worker hashing', true, 3 * CHUNK + 1],
+      ['inline hashing, 40 chunks', false, 40 * CHUNK - 5],
+    ])('writes the plaintext and leaves no temporary file (%s)', async (_label, parallelHash, size) => {
       const dir = await mkdtemp(join(tmpdir(), 'provena-aead-'));
       try {
-        const data = randomBytes(3 * CHUNK + 1);
+        const data = randomBytes(size);
         const s = await seal(data, key);
 
-        const n = await decryptToFile(bytesOf(s.chunks), join(dir, 'out.csv'), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected });
+        const n = await decryptToFile(bytesOf(s.chunks), join(dir, 'out.csv'), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash });
 
         expect(n).toBe(data.length);
         expect((await readFile(join(dir, 'out.csv'))).equals(data)).toBe(true);

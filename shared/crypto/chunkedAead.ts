@@ -740,11 +740,21 @@ export async function decryptToFile(source: AsyncIterable<Uint8Array>, path: str
       if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
     }
   };
+  // One write slab of a chunk's size (the manifest check bounds every chunk's plaintext by it): once the previous
+  // write is done, a verified chunk's plaintext pieces are copied into it and written from there, so the pieces die
+  // young. Written straight from the pieces, they stayed alive across the write's await, were promoted, and only
+  // full GCs freed them: 512 MiB downloaded and written took 149-223 ms of mark-compacts on the main thread, 14-16
+  // with the slab, and 3.6-3.7 CPU-seconds instead of 2.9-3.1 (session 6, a loopback HTTP source).
+  let slab: Buffer | undefined;
   try {
     try {
       for await (const plain of decryptChunks(source, options)) {
         await writing;
-        writing = writeAll(plain);
+        // Allocated once a chunk verified, so the chunk size it takes was checked first.
+        slab ??= Buffer.allocUnsafeSlow(options.params.chunkSize);
+        let filled = 0;
+        for (const p of plain) filled += p.copy(slab, filled);
+        writing = writeAll([slab.subarray(0, filled)]);
         // Handled here so a failing write is not reported as unhandled while the next chunk is awaited; the next
         // `await writing` still throws it.
         writing.catch(() => undefined);
