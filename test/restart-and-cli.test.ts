@@ -18,7 +18,22 @@ import { stackInfo } from './support/stack.js';
 const dir = mkdtempSync(join(tmpdir(), 'provena-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Starts `stack/start.ts` as its own process. Its ports come from `freePort()`, which frees each port before the
+ * child binds it, so under a loaded parallel run another listener can take one first (CI saw `EADDRINUSE`): such a
+ * start is retried on fresh ports, twice at most. The chain port, when given, is kept (a restart needs the same one).
+ */
 async function startOwnStack(options: { dataDir?: string; ownChainPort?: number } = {}): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOwnStackOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startOwnStackOnce(options: { dataDir?: string; ownChainPort?: number }): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
   const ready = join(dir, `ready-${Date.now()}.json`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], {
     env: {
