@@ -58,7 +58,8 @@ describe('re-entrant token and receivers', () => {
     return { sys, token, attacker, attackerAddr };
   }
 
-  test('a recipient re-entering claim during its payout gets exactly what it is owed', async () => {
+  /** The attacker and an honest recipient split one dataset 50/50; a report paid 10,000 into its pool. */
+  async function fundedPool() {
     const { sys, attacker, attackerAddr } = await setup();
     const lab: JsonRpcSigner = sys.labs[0]!;
     const honest = await sys.people[1]!.getAddress();
@@ -66,6 +67,11 @@ describe('re-entrant token and receivers', () => {
     const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds], 10n * USD), 10n * USD);
     const { report, signature } = await signedReport(sys, job, [{ datasetId: ds, samples: 100n, price: 100n }]);
     await mined(sys.manager.submitReport(report, signature));
+    return { sys, attacker, attackerAddr, honest, ds };
+  }
+
+  test('a recipient re-entering claim during its payout gets exactly what it is owed', async () => {
+    const { sys, attacker, attackerAddr, honest, ds } = await fundedPool();
     const claimData = sys.manager.interface.encodeFunctionData('claim', [[ds]]);
     await mined(attacker.setAttack(await sys.manager.getAddress(), claimData));
     await mined(attacker.execute(await sys.manager.getAddress(), claimData));
@@ -82,13 +88,7 @@ describe('re-entrant token and receivers', () => {
   // or into a locked entry point, runs and pays nothing more. Fails if claimOne transferred before writing the position.
   for (const reentry of ['claimOne', 'claim'] as const) {
     test(`a recipient re-entering ${reentry} during its claimOne payout runs, is paid 0 more, and the pool stays exact`, async () => {
-      const { sys, attacker, attackerAddr } = await setup();
-      const lab: JsonRpcSigner = sys.labs[0]!;
-      const honest = await sys.people[1]!.getAddress();
-      const ds = await withDataset(sys, [attackerAddr, honest], [5000, 5000]);
-      const job = await openJob(sys, lab, await buyLicense(sys, lab, [ds], 10n * USD), 10n * USD);
-      const { report, signature } = await signedReport(sys, job, [{ datasetId: ds, samples: 100n, price: 100n }]);
-      await mined(sys.manager.submitReport(report, signature));
+      const { sys, attacker, attackerAddr, honest, ds } = await fundedPool();
       const manager = await sys.manager.getAddress();
       const again = reentry === 'claimOne' ? sys.manager.interface.encodeFunctionData('claimOne', [ds]) : sys.manager.interface.encodeFunctionData('claim', [[ds]]);
       await mined(attacker.setAttack(manager, again));

@@ -34,12 +34,17 @@ export interface Indexer {
   health: HealthCheck;
 }
 
+/** A contract address the indexer needs from PROVENA_CONTRACTS, or CONFIG_INVALID naming it (and `why`). */
+function requiredContract(config: IndexerWiring, name: string, why = ''): string {
+  const address = config.PROVENA_CONTRACTS[name];
+  if (!address) throw new ConfigError(`Invalid configuration:\n  PROVENA_CONTRACTS: has no ${name} address${why}`, [{ path: ['PROVENA_CONTRACTS', name], message: 'missing' }]);
+  return address;
+}
+
 /** The indexer over `provider` and `dynamo`. Its cursor is named after the chain and the LicenseManager. */
 export function createIndexer(config: IndexerWiring, provider: Provider, dynamo: DynamoDBClient): Indexer {
-  const manager = config.PROVENA_CONTRACTS.LicenseManager;
-  if (!manager) throw new ConfigError('Invalid configuration:\n  PROVENA_CONTRACTS: has no LicenseManager address', [{ path: ['PROVENA_CONTRACTS', 'LicenseManager'], message: 'missing' }]);
-  const token = config.PROVENA_CONTRACTS.PaymentToken;
-  if (!token) throw new ConfigError('Invalid configuration:\n  PROVENA_CONTRACTS: has no PaymentToken address (claimOne payouts are read from its Transfer events)', [{ path: ['PROVENA_CONTRACTS', 'PaymentToken'], message: 'missing' }]);
+  const manager = requiredContract(config, 'LicenseManager');
+  const token = requiredContract(config, 'PaymentToken', ' (claimOne payouts are read from its Transfer events)');
   const source = new EvmChainEventSource(provider, manager, token);
   const cursors = new DynamoIndexCursorStore(dynamo, config.PROVENA_TABLE_INDEXER);
   const licenses = new DynamoLicenseIndex(dynamo, config.PROVENA_TABLE_LICENSES);

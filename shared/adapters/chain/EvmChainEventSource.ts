@@ -2,7 +2,7 @@ import { zeroPadValue, type Log, type Provider } from 'ethers';
 import { LicenseManager__abi, MockUSD__abi } from '../../../contracts/typechain/abis.js';
 import { DependencyError } from '../../errors.js';
 import { mapLimit } from '../mapLimit.js';
-import type { ChainBlock, ChainEventSource, IndexedEvent, RoyaltiesClaimedEvent } from '../../ports/ChainEventSource.js';
+import type { ChainBlock, ChainEventSource, IndexedEvent, LogPosition, RoyaltiesClaimedEvent } from '../../ports/ChainEventSource.js';
 
 const LM = LicenseManager__abi.createInterface();
 /** JSON-RPC reads in flight at once while decoding one range's logs. */
@@ -123,7 +123,7 @@ export class EvmChainEventSource implements ChainEventSource {
   }
 
   /** A `claimOne`'s payout (see the class comment) as the `RoyaltiesClaimed` the other claims emit. */
-  private claimOneOf(log: Log, position: Omit<RoyaltiesClaimedEvent, 'kind' | 'recipient' | 'to' | 'amount' | 'timestamp'>, timestamp: number): RoyaltiesClaimedEvent {
+  private claimOneOf(log: Log, position: LogPosition, timestamp: number): RoyaltiesClaimedEvent {
     const parsed = ERC20.parseLog(log);
     if (parsed?.name !== 'Transfer') throw new DependencyError('CHAIN_UNAVAILABLE', `The chain returned a log that is not a Transfer for a Transfer filter (${log.transactionHash})`);
     const recipient = String(parsed.args[1]);
