@@ -83,6 +83,25 @@ describe('signed requests', () => {
     expect(await countOwned(wallet.address)).toBe(1);
   });
 
+  it('lists once when a signed create and its replays arrive together (the listing waits for the nonce it overlaps)', async () => {
+    const wallet = newWallet();
+    const body = JSON.stringify(listing(wallet.address));
+    const headers = await signRequest(wallet, { chainId, method: 'POST', path: '/v1/datasets', body });
+    const answers = await Promise.all([0, 1, 2, 3].map(() => post('/v1/datasets', body, headers)));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 401, 401, 401]);
+    for (const a of answers.filter((x) => x.status === 401)) expect(a.body.error?.code).toBe('AUTH_NONCE_REUSED');
+    expect(await countOwned(wallet.address)).toBe(1);
+  });
+
+  it('answers the replay of a request with a bad body AUTH_NONCE_REUSED, as before its parts were parsed beside the nonce', async () => {
+    const wallet = newWallet();
+    const body = JSON.stringify({ ...listing(wallet.address), sizeBytes: -1 });
+    const headers = await signRequest(wallet, { chainId, method: 'POST', path: '/v1/datasets', body });
+    expect(await post('/v1/datasets', body, headers)).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    expect(await post('/v1/datasets', body, headers)).toMatchObject({ status: 401, body: { error: { code: 'AUTH_NONCE_REUSED' } } });
+    expect(await countOwned(wallet.address)).toBe(0);
+  });
+
   it('rejects a signature over a different body', async () => {
     const wallet = newWallet();
     const signed = JSON.stringify(listing(wallet.address));

@@ -9,8 +9,9 @@
  * a reused nonce.
  */
 // ethers' sha256 and randomBytes, not node:crypto: the SDK signs requests in a browser too (the web console).
-import { BaseWallet, TypedDataEncoder, concat, getAddress, hexlify, keccak256, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { BaseWallet, TypedDataEncoder, concat, hexlify, keccak256, randomBytes, sha256, toUtf8Bytes, type TypedDataDomain, type TypedDataField } from 'ethers';
 import { isErc6492Signature, recoverStrictFor } from '../crypto/signatures.js';
+import { checksumAddress } from '../encoding/address.js';
 import { REQUEST_TYPES, requestDomain } from '../eip712.js';
 import * as z from 'zod';
 import { AuthError } from '../errors.js';
@@ -52,7 +53,7 @@ export function requestMessage(input: {
   nonce?: string;
 }): RequestMessage {
   return {
-    account: getAddress(input.account),
+    account: checksumAddress(input.account),
     method: input.method.toUpperCase(),
     path: input.path,
     bodyHash: bodyHash(input.body),
@@ -110,7 +111,7 @@ export async function signRequest(
 /** The four auth headers for a message and its signature. */
 export function authHeaders(address: string, message: RequestMessage, signature: string): Record<string, string> {
   return {
-    [AUTH_HEADERS.address]: getAddress(address),
+    [AUTH_HEADERS.address]: checksumAddress(address),
     [AUTH_HEADERS.timestamp]: String(message.timestamp),
     [AUTH_HEADERS.nonce]: message.nonce,
     [AUTH_HEADERS.signature]: signature,
@@ -148,16 +149,32 @@ export interface Caller {
 }
 
 
+/** A signed request's parts the verifier reads. */
+export interface SignedRequestParts {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  body: string | Uint8Array | undefined;
+}
+
 /**
  * Authenticates a request. Throws {@link AuthError} (401) with a stable code; on success the nonce is spent.
  *
  * Order matters: cheap checks first, the chain only for contract wallets, and the nonce (a write) last, so
  * that a bad request never consumes anything.
  */
-export async function verifySignedRequest(
-  request: { method: string; path: string; headers: Record<string, string | undefined>; body: string | Uint8Array | undefined },
-  deps: VerifyDeps,
-): Promise<Caller> {
+export async function verifySignedRequest(request: SignedRequestParts, deps: VerifyDeps): Promise<Caller> {
+  const { caller, spendNonce } = await authenticateSignedRequest(request, deps);
+  await spendNonce();
+  return caller;
+}
+
+/**
+ * Every check of {@link verifySignedRequest} but the nonce, which `spendNonce` spends (throwing
+ * `AUTH_NONCE_REUSED` for a replay). The caller must not act on the request before `spendNonce` resolved; it may
+ * overlap work that changes nothing a replay could exploit (parsing, content-addressed writes) with the spend.
+ */
+export async function authenticateSignedRequest(request: SignedRequestParts, deps: VerifyDeps): Promise<{ caller: Caller; spendNonce(): Promise<void> }> {
   const present = Object.values(AUTH_HEADERS).filter((h) => request.headers[h] !== undefined);
   if (present.length === 0) {
     throw new AuthError('AUTH_MISSING', `This route needs a signed request: send ${Object.values(AUTH_HEADERS).join(', ')}`);
@@ -208,8 +225,12 @@ export async function verifySignedRequest(
     throw new AuthError('AUTH_SIGNATURE_INVALID', `Signature does not match ${address} for ${message.method} ${message.path} on chain ${deps.chainId}`);
   }
 
-  // Keep the nonce a little longer than the window in which its timestamp is accepted.
-  const fresh = await deps.nonces.consume(address, nonce, timestamp + deps.maxSkewSeconds + 60);
-  if (!fresh) throw new AuthError('AUTH_NONCE_REUSED', `Nonce ${nonce} was already used by ${address}`);
-  return { address, kind };
+  return {
+    caller: { address, kind },
+    async spendNonce(): Promise<void> {
+      // Keep the nonce a little longer than the window in which its timestamp is accepted.
+      const fresh = await deps.nonces.consume(address, nonce, timestamp + deps.maxSkewSeconds + 60);
+      if (!fresh) throw new AuthError('AUTH_NONCE_REUSED', `Nonce ${nonce} was already used by ${address}`);
+    },
+  };
 }

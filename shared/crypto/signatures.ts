@@ -3,7 +3,8 @@
  * `r || s || v` form with a low `s` (EIP-2) is accepted. The 64-byte compact form (EIP-2098) and high-s twins are
  * refused, so one signed message has exactly one accepted signature.
  */
-import { SigningKey, Signature, computeAddress, getAddress } from 'ethers';
+import { SigningKey, Signature, computeAddress } from 'ethers';
+import { checksumAddress } from '../encoding/address.js';
 // ethers' own secp256k1 (the copy it pins and signs with): the point arithmetic of the cached-key fast path below.
 import { secp256k1 } from '@noble/curves/secp256k1';
 
@@ -117,7 +118,7 @@ export function recoverStrictFor(digest: string, signature: string, expected: st
   if (![0, 1, 27, 28].includes(v)) return { ok: false, error: 'SIGNATURE_MALFORMED' };
   let claimed: string | undefined;
   try {
-    claimed = getAddress(expected);
+    claimed = checksumAddress(expected);
   } catch {
     claimed = undefined; // not an address: plain recovery decides (and the caller's comparison fails)
   }

@@ -2,12 +2,13 @@
  * The shape every HTTP Lambda shares: parse -> (authenticate) -> use case -> map errors -> respond. A handler
  * module is one `routeHandler(routes.x, runtime, fn)` call: auth, schemas and the route's name come from the
  * route's definition, so a handler cannot disagree with it. The same function runs on Lambda and in the
- * embedded server.
+ * embedded server. A signed route's nonce is written while its parts are parsed and its optional `prepare` step
+ * runs; the route's function starts once the nonce is spent.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { verifySignedRequest, type Caller, type VerifyDeps } from '../auth/signedRequest.js';
+import { authenticateSignedRequest, type Caller, type VerifyDeps } from '../auth/signedRequest.js';
 import { redactSecrets } from '../encoding/redactSecrets.js';
 import { ProvenaError, ValidationError, toFieldIssues } from '../errors.js';
 import { ApiGatewayEventV2 } from './apiGatewayEvent.js';
@@ -70,24 +71,62 @@ function parseJsonBody(body: Buffer | undefined): unknown {
   return value;
 }
 
-async function parseRequest<R extends RouteDefinition>(route: R, rt: HttpRuntime, event: APIGatewayProxyEventV2): Promise<{ input: RouteInput<R>; caller: Caller | undefined; headers: Record<string, string | undefined> }> {
+/** Settles `spent` first: a replay is refused as AUTH_NONCE_REUSED whatever else failed beside it. */
+async function afterNonce<T>(spent: Promise<void>, work: Promise<T>): Promise<T> {
+  const [nonce, result] = await Promise.allSettled([spent, work]);
+  if (nonce.status === 'rejected') throw nonce.reason;
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
+/**
+ * Validates the event, authenticates a signed route and parses its parts. The nonce's write is started, not
+ * awaited: `nonceSpent` settles it, and nothing may act on the request before it resolved.
+ */
+async function parseRequest<R extends RouteDefinition>(
+  route: R,
+  rt: HttpRuntime,
+  event: APIGatewayProxyEventV2,
+): Promise<{ input: RouteInput<R>; caller: Caller | undefined; headers: Record<string, string | undefined>; nonceSpent: Promise<void> }> {
   const checked = ApiGatewayEventV2.safeParse(event);
   if (!checked.success) throw new ValidationError('Malformed API Gateway event', toFieldIssues(checked.error.issues));
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const body = rawBody(event);
   if (body && body.length > rt.maxBodyBytes) throw new ProvenaError('BODY_TOO_LARGE', `Body is ${body.length} bytes; the limit is ${rt.maxBodyBytes}`);
   let caller: Caller | undefined;
+  let nonceSpent = Promise.resolve();
   if (route.auth === 'signed') {
     const path = event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath;
-    caller = await verifySignedRequest({ method: event.requestContext.http.method, path, headers, body }, rt.verify);
+    const auth = await authenticateSignedRequest({ method: event.requestContext.http.method, path, headers, body }, rt.verify);
+    caller = auth.caller;
+    nonceSpent = auth.spendNonce();
   }
-  const input = {
-    params: route.params ? parsePart(route.params, event.pathParameters ?? {}, 'path') : undefined,
-    query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, 'query') : undefined,
-    headers: route.headers ? parsePart(route.headers, headers, 'headers') : undefined,
-    body: route.body ? parsePart(route.body, parseJsonBody(body), 'body') : undefined,
-  } as RouteInput<R>;
-  return { input, caller, headers };
+  // Settled by the caller: a handler of this rejection is attached now, so it is never reported as unhandled.
+  nonceSpent.catch(() => undefined);
+  let input: RouteInput<R>;
+  try {
+    input = {
+      params: route.params ? parsePart(route.params, event.pathParameters ?? {}, 'path') : undefined,
+      query: route.query ? parsePart(route.query, event.queryStringParameters ?? {}, 'query') : undefined,
+      headers: route.headers ? parsePart(route.headers, headers, 'headers') : undefined,
+      body: route.body ? parsePart(route.body, parseJsonBody(body), 'body') : undefined,
+    } as RouteInput<R>;
+  } catch (err) {
+    await nonceSpent; // a replay is refused as AUTH_NONCE_REUSED before its bad parts are
+    throw err;
+  }
+  return { input, caller, headers, nonceSpent };
+}
+
+/** Options of {@link routeHandler}. */
+export interface RouteHandlerOptions<R extends RouteDefinition, RT, P> {
+  /**
+   * Work that may run while a signed request's nonce is being spent, its result handed to the route's function.
+   * It runs only for an authenticated caller, but possibly for a replay (refused once the spend fails): so it may
+   * read, and write only content-addressed data that nothing references until the function runs (a replay leaves
+   * at most an unreferenced block); the route's effects belong in the function, which runs once the nonce is spent.
+   */
+  prepare?: (req: RouteRequest<R>, rt: RT) => Promise<P>;
 }
 
 /**
@@ -98,10 +137,11 @@ async function parseRequest<R extends RouteDefinition>(route: R, rt: HttpRuntime
  * export const handler = routeHandler(routes.getDataset, getRuntime, async (req, rt) => ({ body: await getListing(rt.listings, req.params) }));
  * ```
  */
-export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime>(
+export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime, P = undefined>(
   route: R,
   runtime: () => Promise<RT>,
-  fn: (req: RouteRequest<R>, rt: RT) => Promise<RouteResult<R>>,
+  fn: (req: RouteRequest<R>, rt: RT, prepared: P) => Promise<RouteResult<R>>,
+  options: RouteHandlerOptions<R, RT, P> = {},
 ): RouteLambda<R> {
   const lambda = async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = performance.now();
@@ -114,7 +154,9 @@ export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime>(
       log.appendKeys({ requestId, route: route.name });
       const parsed = await parseRequest(route, rt, event);
       caller = parsed.caller;
-      const result = await fn({ ...parsed.input, caller: caller as RouteRequest<R>['caller'], rawHeaders: parsed.headers, requestId, log }, rt);
+      const req: RouteRequest<R> = { ...parsed.input, caller: caller as RouteRequest<R>['caller'], rawHeaders: parsed.headers, requestId, log };
+      const prepared = await afterNonce(parsed.nonceSpent, options.prepare ? options.prepare(req, rt) : Promise.resolve(undefined as P));
+      const result = await fn(req, rt, prepared);
       const status = result.status ?? route.success ?? 200;
       log.info('request', { status, caller: caller?.address, ms: Math.round(performance.now() - started) });
       return json(status, result.body, result.headers);

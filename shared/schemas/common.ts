@@ -2,9 +2,9 @@
  * Wire primitives shared by every schema. Amounts travel as decimal strings (bigint has no JSON form);
  * addresses are accepted in any case and returned checksummed.
  */
-import { getAddress, isAddress } from 'ethers';
 import { CID } from 'multiformats/cid';
 import * as z from 'zod';
+import { checksumAddress, tryChecksumAddress } from '../encoding/address.js';
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 
@@ -18,8 +18,8 @@ const MAX_UINT256 = (1n << 256n) - 1n;
  */
 export const Address = z
   .string()
-  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s), { message: 'must be a 0x-prefixed 20-byte address' })
-  .transform((s) => getAddress(s))
+  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && tryChecksumAddress(s) !== undefined, { message: 'must be a 0x-prefixed 20-byte address' })
+  .transform((s) => checksumAddress(s))
   .meta({ description: 'EVM address (EIP-55 checksummed on output)', example: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' });
 export type Address = z.output<typeof Address>;
 

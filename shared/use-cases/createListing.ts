@@ -28,7 +28,9 @@ export type CreateListingErrorType = ValidationError | ConflictError | Dependenc
 /**
  * Lists a dataset: writes version 1's manifest to IPFS, then the listing, in one conditional write. A Merkle split
  * (`merkleShares`) is built into a tree whose dump is stored on IPFS first; the listing records its root, total
- * units and CID (content addressing keeps a retry's listing identical).
+ * units and CID (content addressing keeps a retry's listing identical). A retry with the same idempotency key is
+ * told apart by that write's condition and answered from the stored listing; the manifest it wrote before (a small
+ * content-addressed block, its own creation time in it) stays unreferenced.
  *
  * @example
  * ```ts
@@ -36,24 +38,44 @@ export type CreateListingErrorType = ValidationError | ConflictError | Dependenc
  * ```
  */
 export async function createListing(deps: ListingDeps, params: CreateListingParameters): Promise<CreateListingReturnType> {
+  return commitListing(deps, await prepareListing(deps, params));
+}
+
+/** A listing's version 1, built and its content stored, not yet listed (see {@link prepareListing}). */
+export interface PreparedListing {
+  params: CreateListingParameters;
+  dataset: Dataset;
+  /** sha256 of the input, stored with an idempotency key so that a retry can be told from a reuse. */
+  requestHash: string;
+}
+
+/**
+ * The first half of {@link createListing}: picks the id and stores version 1's content (Merkle split, manifest),
+ * content-addressed, so it may run before the request's nonce is spent (a replay writes nothing it could use).
+ */
+export async function prepareListing(deps: ListingDeps, params: CreateListingParameters): Promise<PreparedListing> {
   const { owner, input, idempotencyKey } = params;
   const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   const id = idempotencyKey
     ? datasetId(createHash('sha256').update(`${owner.toLowerCase()}\n${idempotencyKey}`).digest())
     : datasetId();
+  return { params, requestHash, dataset: await firstVersion(deps, id, owner, input, deps.now().toISOString()) };
+}
 
-  if (idempotencyKey) {
-    const existing = await deps.datasets.get(id);
-    if (existing) return replay(deps, existing, params, requestHash);
-  }
-
-  const dataset = await firstVersion(deps, id, owner, input, deps.now().toISOString());
+/**
+ * The second half of {@link createListing}: lists the prepared version 1 in one conditional write. No read
+ * first: the write's condition (no listing with this id) tells a retry apart, so a first create (nearly all of
+ * them; the SDK sends a key with every create) is one DynamoDB round trip, not two.
+ */
+export async function commitListing(deps: ListingDeps, prepared: PreparedListing): Promise<CreateListingReturnType> {
+  const { params, requestHash, dataset } = prepared;
+  const { idempotencyKey } = params;
   try {
     await deps.datasets.create(dataset, idempotencyKey ? { idempotencyHash: requestHash } : {});
   } catch (err) {
-    // Lost a race with a concurrent retry of the same request: answer as that one did.
+    // A retry of an earlier create, or one racing this one: answer as the first did.
     if (idempotencyKey && hasCode(err, 'CONFLICT')) {
-      const existing = await deps.datasets.get(id);
+      const existing = await deps.datasets.get(dataset.id);
       if (existing) return replay(deps, existing, params, requestHash);
     }
     throw err;
