@@ -35,7 +35,16 @@ async function rpc(url: string, method: string): Promise<unknown> {
   return body.result;
 }
 
-/** Starts `hardhat node` on 127.0.0.1:`port` and waits until it answers `eth_chainId`. */
+/** The line `hardhat node` prints once it listens, with the address it bound (the port chosen when asked for 0). */
+const LISTENING = /Started HTTP and WebSocket JSON-RPC server at (http:\/\/127\.0\.0\.1:([0-9]{1,5}))\//;
+/** How much of the node's first output is searched for {@link LISTENING} (it is the first line). */
+const BANNER_MAX_CHARS = 64 * 1024;
+
+/**
+ * Starts `hardhat node` on 127.0.0.1:`port` (0: a port the OS picks) and waits until it prints the address it
+ * bound and answers `eth_chainId` there. The address comes from this child's own output, never from probing the
+ * port: a port taken by another node (another stack's chain) makes this child exit, and is not mistaken for it.
+ */
 export async function startEmbeddedChain(options: { root: string; port: number; logDir: string; timeoutMs?: number }): Promise<EmbeddedChain> {
   const require = createRequire(join(options.root, 'package.json'));
   const cli = join(dirname(require.resolve('hardhat/package.json')), 'internal', 'cli', 'bootstrap.js');
@@ -53,27 +62,40 @@ export async function startEmbeddedChain(options: { root: string; port: number; 
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
+  let banner = '';
+  let bound: { rpcUrl: string; port: number } | undefined;
+  const watch = (chunk: Buffer): void => {
+    banner += chunk.toString('utf8');
+    const m = LISTENING.exec(banner);
+    if (m) bound = { rpcUrl: m[1]!, port: Number(m[2]) };
+    if (bound || banner.length > BANNER_MAX_CHARS) child.stdout?.off('data', watch);
+  };
+  child.stdout?.on('data', watch);
 
-  const rpcUrl = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   let chainId = 0;
   for (;;) {
     if (exited !== null) throw new Error(`hardhat node exited with code ${exited}; see ${logFile}`);
     try {
-      chainId = Number(await rpc(rpcUrl, 'eth_chainId'));
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`hardhat node did not answer on ${rpcUrl} within ${options.timeoutMs ?? 60_000} ms; see ${logFile}`);
+      if (bound) {
+        chainId = Number(await rpc(bound.rpcUrl, 'eth_chainId'));
+        break;
       }
-      await new Promise((r) => setTimeout(r, 150));
+    } catch {
+      // not answering yet
     }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`hardhat node did not ${bound ? `answer on ${bound.rpcUrl}` : 'say where it listens'} within ${timeoutMs} ms; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
   }
+  const { rpcUrl, port } = bound;
 
   return {
     rpcUrl,
-    port: options.port,
+    port,
     chainId,
     logFile,
     close: () =>

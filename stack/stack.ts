@@ -197,7 +197,7 @@ export async function startStack(env: Record<string, string | undefined>, log: (
       chainId = Number((await p.getNetwork()).chainId);
       p.destroy();
     } else {
-      log(`starting chain (hardhat node) on 127.0.0.1:${cfg.PROVENA_CHAIN_PORT} ...`);
+      log(`starting chain (hardhat node) on 127.0.0.1:${cfg.PROVENA_CHAIN_PORT || '(any free port)'} ...`);
       chain = await startEmbeddedChain({ root: ROOT, port: cfg.PROVENA_CHAIN_PORT, logDir: join(dataDir, 'logs') });
       stops.push(() => (chain as EmbeddedChain).close());
       rpcUrl = chain.rpcUrl;

@@ -19,6 +19,7 @@ Environment (all optional):
   PROVENA_CHAIN_PORT      Hardhat node port (default 8545)
   PROVENA_DYNAMODB_PORT   dynalite port (default 8000)
   PROVENA_S3_PORT         embedded S3 port (default 4568; SigV4-verified in front of s3rver)
+                          a port set to 0: one the OS picks (printed once started; also in PROVENA_READY_FILE)
   PROVENA_S3_ACCESS_KEY_ID, PROVENA_S3_SECRET_ACCESS_KEY
                           the one key pair the embedded S3 accepts (default S3RVER / S3RVER)
   PROVENA_CHAIN_RPC_URL   use this chain instead of starting one

@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { ProvenaClient } from '../shared/sdk/client.js';
 import type { StackInfo } from '../stack/stack.js';
-import { freePort } from './support/globalSetup.js';
 import { runCli } from './support/cli.js';
 import { listing } from './support/fixtures.js';
 import { stackInfo } from './support/stack.js';
@@ -19,31 +18,20 @@ const dir = mkdtempSync(join(tmpdir(), 'provena-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * Starts `stack/start.ts` as its own process. Its ports come from `freePort()`, which frees each port before the
- * child binds it, so under a loaded parallel run another listener can take one first (CI saw `EADDRINUSE`): such a
- * start is retried on fresh ports, twice at most. The chain port, when given, is kept (a restart needs the same one).
+ * Starts `stack/start.ts` as its own process, on ports the OS picks (port 0; the ready file names them). Its own
+ * chain, when asked for, listens on `ownChainPort` (0: any; a restart passes the port the first start bound).
  */
 async function startOwnStack(options: { dataDir?: string; ownChainPort?: number } = {}): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOwnStackOnce(options);
-    } catch (err) {
-      if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
-    }
-  }
-}
-
-async function startOwnStackOnce(options: { dataDir?: string; ownChainPort?: number }): Promise<{ child: ChildProcess; info: StackInfo; output: () => string }> {
   const ready = join(dir, `ready-${Date.now()}.json`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], {
     env: {
       ...process.env,
       PROVENA_DATA_DIR: options.dataDir ?? join(dir, 'data'),
       // By default share the global chain: one Hardhat node is enough for tests of the stack's own state.
-      ...(options.ownChainPort ? { PROVENA_CHAIN_PORT: String(options.ownChainPort) } : { PROVENA_CHAIN_RPC_URL: stackInfo().rpcUrl }),
-      PROVENA_API_PORT: String(await freePort()),
-      PROVENA_DYNAMODB_PORT: String(await freePort()),
-      PROVENA_S3_PORT: String(await freePort()),
+      ...(options.ownChainPort !== undefined ? { PROVENA_CHAIN_PORT: String(options.ownChainPort) } : { PROVENA_CHAIN_RPC_URL: stackInfo().rpcUrl }),
+      PROVENA_API_PORT: '0',
+      PROVENA_DYNAMODB_PORT: '0',
+      PROVENA_S3_PORT: '0',
       PROVENA_READY_FILE: ready,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,8 +81,9 @@ describe('the embedded stack as a process', () => {
   it('forgets registry ids when its own chain restarts empty, so no key trusts an id the new chain reuses', async () => {
     const owner = new Wallet(Wallet.createRandom().privateKey);
     const dataDir = join(dir, 'reset-data');
-    const chainPort = await freePort();
-    const first = await startOwnStack({ dataDir, ownChainPort: chainPort });
+    const first = await startOwnStack({ dataDir, ownChainPort: 0 });
+    const chainPort = Number(new URL(first.info.rpcUrl).port);
+    expect(chainPort).toBeGreaterThan(0);
     let registered;
     try {
       const api = new ProvenaClient({ baseUrl: first.info.apiUrl, chainId: first.info.chainId, signer: owner });

@@ -1,21 +1,10 @@
 // Starts the embedded stack once for the integration tests, exactly as `npm start` does (same script), on
-// free loopback ports and a fresh data directory. Tests find it through PROVENA_TEST_STACK (a ready file).
+// loopback ports the OS picks (port 0: nothing can take one between picking and binding) and a fresh data
+// directory. Tests find it through PROVENA_TEST_STACK (a ready file, which names the ports bound).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function globalSetup(globalConfig) {
   // Lambda runs Node 22; the SDK's notice that Node 20 support ends in 2027 is known (README) and only noise here.
@@ -27,10 +16,10 @@ export default async function globalSetup(globalConfig) {
   const env = {
     ...process.env,
     PROVENA_DATA_DIR: join(dir, 'data'),
-    PROVENA_API_PORT: String(await freePort()),
-    PROVENA_CHAIN_PORT: String(await freePort()),
-    PROVENA_DYNAMODB_PORT: String(await freePort()),
-    PROVENA_S3_PORT: String(await freePort()),
+    PROVENA_API_PORT: '0',
+    PROVENA_CHAIN_PORT: '0',
+    PROVENA_DYNAMODB_PORT: '0',
+    PROVENA_S3_PORT: '0',
     PROVENA_READY_FILE: ready,
     PROVENA_LOG_LEVEL: process.env.PROVENA_LOG_LEVEL ?? 'SILENT',
     // Short leases, so test/jobs.test.ts sees one expire (workers heartbeat every third of it).
