@@ -155,7 +155,8 @@ export function routeHandler<R extends RouteDefinition, RT extends HttpRuntime, 
       const parsed = await parseRequest(route, rt, event);
       caller = parsed.caller;
       const req: RouteRequest<R> = { ...parsed.input, caller: caller as RouteRequest<R>['caller'], rawHeaders: parsed.headers, requestId, log };
-      const prepared = await afterNonce(parsed.nonceSpent, options.prepare ? options.prepare(req, rt) : Promise.resolve(undefined as P));
+      // An async wrapper: a prepare step that throws at once still settles after the nonce, like one that rejects.
+      const prepared = await afterNonce(parsed.nonceSpent, (async () => (options.prepare ? options.prepare(req, rt) : (undefined as P)))());
       const result = await fn(req, rt, prepared);
       const status = result.status ?? route.success ?? 200;
       log.info('request', { status, caller: caller?.address, ms: Math.round(performance.now() - started) });
