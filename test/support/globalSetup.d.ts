@@ -1,1 +1,3 @@
-export default function globalSetup(globalConfig: { selectedProjects?: string[] }): Promise<void>;
+/** The projects named by `--selectProjects` in `argv` (default: this process's); undefined when all run. */
+export function selectedProjects(argv?: string[]): string[] | undefined;
+export default function globalSetup(): Promise<void>;

@@ -6,11 +6,27 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export default async function globalSetup(globalConfig) {
+/**
+ * The projects named by `--selectProjects` on jest's command line (undefined: all). Jest hands a global setup no
+ * such field (`globalConfig.selectedProjects` was never set, so `npm run test:unit` started a stack it never
+ * used), so it is read from the arguments, as jest itself reads them.
+ */
+export function selectedProjects(argv = process.argv) {
+  const i = argv.findIndex((a) => a === '--selectProjects' || a.startsWith('--selectProjects='));
+  if (i < 0) return undefined;
+  const names = argv[i].includes('=') ? [argv[i].slice(argv[i].indexOf('=') + 1)] : [];
+  for (const a of argv.slice(i + 1)) {
+    if (a.startsWith('-')) break;
+    names.push(a);
+  }
+  return names;
+}
+
+export default async function globalSetup() {
   // Lambda runs Node 22; the SDK's notice that Node 20 support ends in 2027 is known (README) and only noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const wantsIntegration = (globalConfig.selectedProjects ?? []).length === 0 || globalConfig.selectedProjects.includes('integration');
-  if (!wantsIntegration) return;
+  const selected = selectedProjects();
+  if (selected && !selected.includes('integration')) return;
   const dir = mkdtempSync(join(tmpdir(), 'provena-test-'));
   const ready = join(dir, 'ready.json');
   const env = {
