@@ -25,18 +25,34 @@ describe('mapLimit', () => {
   });
 
   it('throws the first error, starts nothing after it and leaves no call running', async () => {
+    // Gates instead of timers: the order (1 fails, then 0 finishes) is set by the test, not by a loaded machine's
+    // timer resolution (with 1 and 5 ms sleeps, CI once saw 0 finish first and start 2).
+    const gates = Array.from({ length: 10 }, () => {
+      let open!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      return { opened, open };
+    });
     const started: number[] = [];
     let running = 0;
 
     const result = mapLimit(Array.from({ length: 10 }, (_, i) => i), 2, async (i) => {
       started.push(i);
       running++;
-      await new Promise((r) => setTimeout(r, i === 1 ? 1 : 5));
+      await gates[i]!.opened;
       running--;
       if (i === 1) throw new Error('boom 1');
       return i;
     });
+    const settled = result.then(
+      () => 'resolved',
+      () => 'rejected',
+    );
 
+    gates[1]!.open();
+    await new Promise((r) => setImmediate(r)); // the failure is recorded
+    expect(running).toBe(1); // 0 is still in flight: the rejection waits for it
+    expect(await Promise.race([settled, new Promise((r) => setImmediate(() => r('pending')))])).toBe('pending');
+    gates[0]!.open();
     await expect(result).rejects.toThrow('boom 1');
     expect(running).toBe(0);
     expect(started).toEqual([0, 1]);
