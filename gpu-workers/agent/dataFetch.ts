@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Wallet } from 'ethers';
-import { decryptStream } from '../../shared/crypto/chunkedAead.js';
+import { decryptToBuffer } from '../../shared/crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../shared/crypto/keyRelease.js';
 import { ProvenaError } from '../../shared/errors.js';
 import type { ProvenaClient } from '../../shared/sdk/client.js';
@@ -30,18 +30,16 @@ export async function downloadAndDecrypt(url: string, key: Uint8Array, datasetId
   const res = await fetch(url);
   if (!res.ok || !res.body) throw new ProvenaError('DEPENDENCY_FAILED', `ciphertext download failed: HTTP ${res.status}`);
   const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
-  const parts: Buffer[] = [];
   const c = manifest.cipher;
-  for await (const p of decryptStream(body, {
+  return decryptToBuffer(body, {
     key,
     datasetId,
     version: manifest.version,
     params: { formatVersion: c.formatVersion, aadVersion: c.aadVersion, chunkSize: c.chunkSize, salt: c.salt, keyCommitment: c.keyCommitment },
     chunks: manifest.chunks,
-  })) {
-    parts.push(p);
-  }
-  return Buffer.concat(parts);
+    // Decrypted as it downloads: the transfer needs the cores too (see defaultParallelHash).
+    use: 'transfer',
+  });
 }
 
 /**

@@ -13,7 +13,7 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import { canonicalJson } from '../encoding/canonicalJson.js';
 import { artifactBinding as binding, artifactHead, parseArtifact, type ArtifactHeader, type ArtifactKind } from './artifactLayout.js';
-import { decryptStream, encryptStream, type StreamParams } from './chunkedAead.js';
+import { decryptToBuffer, encryptStream, type StreamParams } from './chunkedAead.js';
 import { IntegrityError } from './errors.js';
 
 export type { ArtifactKind } from './artifactLayout.js';
@@ -47,10 +47,9 @@ export async function encryptArtifact(plaintext: Uint8Array, key: Uint8Array, me
  */
 export async function decryptArtifact(object: Uint8Array, key: Uint8Array, meta: { kind: ArtifactKind; jobId: string }): Promise<Buffer> {
   const { header, body } = parseArtifact(object, meta);
-  const out: Buffer[] = [];
-  // The params are untrusted JSON: decryptStream checks them (versions, chunk size, key commitment) before any plaintext.
-  for await (const p of decryptStream(once(body), { key, params: header.params as StreamParams, chunks: header.chunks, ...binding(meta.kind, meta.jobId) })) out.push(p);
-  return Buffer.concat(out);
+  // The params are untrusted JSON: decryptToBuffer checks them (versions, chunk size, key commitment) before any
+  // plaintext, and allocates no more than the body could hold.
+  return decryptToBuffer(once(body), { key, params: header.params as StreamParams, chunks: header.chunks, ...binding(meta.kind, meta.jobId) }, body.length);
 }
 
 /**

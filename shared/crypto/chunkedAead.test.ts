@@ -1,13 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvenaError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { decryptStream, decryptToFile, defaultParallelHash, encryptStream, generateDataKey, PARALLEL_HASH_MIN_CHUNK, TAG_LENGTH } from './chunkedAead.js';
-import { workerHasher } from './chunkHasher.js';
+import { decryptStream, decryptToBuffer, decryptToFile, defaultParallelHash, encryptStream, generateDataKey, PARALLEL_HASH_MIN_CHUNK, TAG_LENGTH } from './chunkedAead.js';
+import { workerHasher, workerOpener } from './chunkHasher.js';
 import type { DecryptOptions, EncryptedChunk, ExpectedChunk, StreamParams } from './chunkedAead.js';
 
 const CHUNK = 64;
@@ -40,7 +40,8 @@ async function seal(data: Uint8Array, key: Buffer, datasetId = 'ds_a', version =
 async function open(source: AsyncIterable<Uint8Array>, opts: DecryptOptions): Promise<{ out: Buffer; error: unknown }> {
   const got: Buffer[] = [];
   try {
-    for await (const p of decryptStream(source, opts)) got.push(p);
+    // The stream lends each chunk's plaintext until the next step: copy it to keep it.
+    for await (const p of decryptStream(source, opts)) got.push(Buffer.from(p));
     return { out: Buffer.concat(got), error: undefined };
   } catch (error) {
     return { out: Buffer.concat(got), error };
@@ -312,6 +313,79 @@ describe('chunked AES-256-GCM stream', () => {
       }
     });
   });
+
+  describe('lent plaintext', () => {
+    // Each path lends a chunk's plaintext from a few reused slabs instead of allocating per chunk (what keeps the
+    // cipher's output from piling up for the GC): inline one slab, the worker path depth + 2 = threads + 3.
+    it.each([
+      ['inline', false, undefined, 1],
+      ['one worker-thread', true, 1, 4],
+      ['three worker-thread', true, 3, 6],
+    ])('yields each chunk as a view of a few reused slabs, valid until the next step (%s)', async (_label, parallelHash, hashThreads, slabs) => {
+      const data = randomBytes(30 * CHUNK + 3);
+      const s = await seal(data, key);
+      const seen = new Set<ArrayBufferLike>();
+      let at = 0;
+      let first: Buffer | undefined;
+
+      for await (const p of decryptStream(bytesOf(s.chunks), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash, hashThreads })) {
+        expect(p.equals(data.subarray(at, at + p.length))).toBe(true);
+        first ??= p;
+        seen.add(p.buffer);
+        at += p.length;
+      }
+
+      expect(at).toBe(data.length);
+      expect(seen.size).toBeLessThanOrEqual(slabs);
+      if (!parallelHash) expect(seen.size).toBe(1);
+      // Lent, not given: the first chunk's slab was refilled by a later chunk.
+      expect(first!.equals(data.subarray(0, CHUNK))).toBe(false);
+    });
+  });
+
+  describe('decryptToBuffer', () => {
+    it.each([
+      ['inline', false, 0],
+      ['inline', false, 7 * CHUNK + 5],
+      ['worker', true, 0],
+      ['worker', true, 7 * CHUNK + 5],
+    ])('returns the whole plaintext, exactly sized (%s, %i bytes)', async (_label, parallelHash, size) => {
+      const data = randomBytes(size);
+      const s = await seal(data, key);
+
+      const out = await decryptToBuffer(bytesOf(s.chunks), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash });
+
+      expect(out.equals(data)).toBe(true);
+      expect(out.buffer.byteLength).toBe(size);
+    });
+
+    it('refuses a manifest that lists more plaintext than allowed before reading a byte or allocating it', async () => {
+      let pulled = 0;
+      const s = await seal(randomBytes(3 * CHUNK), key);
+      async function* counting(): AsyncGenerator<Uint8Array> {
+        for await (const b of bytesOf(s.chunks)) {
+          pulled += 1;
+          yield b;
+        }
+      }
+
+      const p = decryptToBuffer(counting(), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected }, 3 * CHUNK - 1);
+
+      await expect(p).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
+      expect(pulled).toBe(0);
+      await expect(decryptToBuffer(bytesOf(s.chunks), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected }, 3 * CHUNK)).resolves.toHaveLength(3 * CHUNK);
+    });
+
+    it.each([false, true])('fails with the stream\'s code on a tampered chunk (worker path: %s)', async (parallelHash) => {
+      const s = await seal(randomBytes(5 * CHUNK), key);
+      const chunks = s.chunks.map((c) => ({ ...c, ciphertext: Buffer.from(c.ciphertext) }));
+      chunks[2]!.ciphertext[5]! ^= 1;
+
+      const p = decryptToBuffer(bytesOf(chunks), { key, datasetId: 'ds_a', version: 1, params: s.params, chunks: s.expected, parallelHash });
+
+      await expect(p).rejects.toMatchObject({ code: 'CHUNK_DIGEST_MISMATCH' });
+    });
+  });
 });
 
 function sha(b: Uint8Array): string {
@@ -400,14 +474,40 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
     await expect(workerHasher().hashShared(sab, 601)).rejects.toThrow(RangeError);
   });
 
-  it('defaults to worker hashing for encryption alone from 2 cores and for decryption and transfers from 4, unless oversubscribed', () => {
+  it('openShared opens a chunk in place into the out slab, answers false with the out slab zeroed on a bad tag, and refuses lengths past either slab', async () => {
+    const gcm = { key: randomBytes(32), nonce: randomBytes(12), aad: Buffer.from('aad') };
+    const plain = randomBytes(300);
+    const c = createCipheriv('aes-256-gcm', gcm.key, gcm.nonce);
+    c.setAAD(gcm.aad);
+    const sealed = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+    const shared = new SharedArrayBuffer(400);
+    const view = Buffer.from(shared);
+    sealed.copy(view);
+    const out = new SharedArrayBuffer(320);
+
+    expect(await workerOpener().openShared(shared, sealed.length, out, gcm)).toBe(true);
+    expect(Buffer.from(out, 0, 300).equals(plain)).toBe(true);
+    expect(view.subarray(0, sealed.length).equals(sealed)).toBe(true); // read in place, not changed
+
+    view[sealed.length - 1]! ^= 1; // the tag's last byte
+    expect(await workerOpener().openShared(shared, sealed.length, out, gcm)).toBe(false);
+    expect(Buffer.from(out, 0, 300).equals(Buffer.alloc(300))).toBe(true);
+    view[sealed.length - 1]! ^= 1;
+    expect(await workerOpener(3).openShared(shared, sealed.length, out, { ...gcm, aad: Buffer.from('other') })).toBe(false);
+
+    await expect(workerOpener().openShared(shared, 401, out, gcm)).rejects.toThrow(RangeError);
+    await expect(workerOpener().openShared(shared, 15, out, gcm)).rejects.toThrow(RangeError);
+    await expect(workerOpener().openShared(shared, 337, out, gcm)).rejects.toThrow(RangeError); // 321 bytes of plaintext
+  });
+
+  it('defaults to worker threads for encryption and decryption alone from 2 cores and for transfers from 4, unless oversubscribed', () => {
     const saved = process.env.PROVENA_PARALLEL_HASH;
     try {
       delete process.env.PROVENA_PARALLEL_HASH;
       const cores = availableParallelism();
       const idle = loadavg()[0]! <= cores;
       expect(defaultParallelHash(4 * 1024 * 1024, 'encrypt')).toBe(cores >= 2 && idle);
-      expect(defaultParallelHash(4 * 1024 * 1024, 'decrypt')).toBe(cores >= 4 && idle);
+      expect(defaultParallelHash(4 * 1024 * 1024, 'decrypt')).toBe(cores >= 2 && idle);
       expect(defaultParallelHash(4 * 1024 * 1024, 'transfer')).toBe(cores >= 4 && idle);
     } finally {
       if (saved === undefined) delete process.env.PROVENA_PARALLEL_HASH;

@@ -22,25 +22,29 @@
  *   Every non-final chunk holds exactly `chunkSize` plaintext bytes; the last holds 0..chunkSize and is marked
  *   final (an empty input still produces one empty final chunk), so a stream that ends without a final chunk,
  *   or goes on after one, is detected.
- * - Each chunk's SHA-256 (of ciphertext ‖ tag) goes into the manifest. On decryption each piece is hashed and
- *   decrypted as it arrives (one pass, cache-hot); at the chunk's end the digest is checked first, then the GCM tag,
- *   and only then is that chunk's plaintext released.
+ * - Each chunk's SHA-256 (of ciphertext ‖ tag) goes into the manifest. On decryption each chunk's digest is
+ *   checked first, then its GCM tag, and only then is that chunk's plaintext released.
  *
- * Memory: one chunk in flight plus at most one source piece of read-ahead (the encryptor must see one byte past
- * a chunk to know it is not the last); with worker hashing, one more chunk per hashing thread.
+ * Memory: encryption holds one chunk in flight plus at most one source piece of read-ahead (the encryptor must see
+ * one byte past a chunk to know it is not the last); with worker hashing, one more chunk per hashing thread.
+ * Decryption lends each chunk's plaintext from reused slabs ({@link decryptStream}): one slab inline, and with the
+ * worker threads `threads + 3` slabs of ciphertext and of plaintext (shared memory the threads read and write).
  *
- * Speed: on this project's CPUs (VAES, SHA-NI) SHA-256 runs at about 60% of AES-256-GCM's speed, so the format's
- * per-chunk digest, hashed on the same thread, caps a stream at about 0.5-0.6x of raw GCM whatever else is done.
- * By default (an idle core, chunks >= 256 KiB; encryption from 2 cores, decryption from 4) chunks are hashed on
- * worker threads instead ({@link defaultParallelHash}; chunkHasher.ts): encryption moves the chunk's memory there
- * and back, decryption hashes pooled shared slabs in place. With enough cores the stream runs at GCM's speed. The bytes, digests, checks and errors are the same either way.
+ * Speed: on this project's CPUs (VAES, SHA-NI) SHA-256 runs at about 60-75% of AES-256-GCM's speed, so the format's
+ * per-chunk digest, computed on the same thread, caps a stream at about 0.5-0.6x of raw GCM whatever else is done.
+ * By default (an idle machine, chunks >= 256 KiB, from 2 cores; transfers from 4: {@link defaultParallelHash})
+ * the work moves to worker threads instead (chunkHasher.ts): encryption hashes each chunk there (its memory moved
+ * there and back); decryption opens each chunk on one thread and hashes it on another, side by side, reading one
+ * shared slab in place while the calling thread reads the next chunk. The bytes, digests, checks and errors are the
+ * same either way.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DecipherGCM } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
-import { workerHasher } from './chunkHasher.js';
+import { constants } from 'node:buffer';
+import { workerHasher, workerOpener } from './chunkHasher.js';
 import { IntegrityError } from './errors.js';
 
 // The format's constants live in chunkedAeadFormat.ts (no Node imports: schemas, and so the browser SDK, read them).
@@ -140,13 +144,15 @@ export interface DecryptOptions extends StreamBinding {
   /** From the manifest, in index order. */
   chunks: readonly ExpectedChunk[];
   /**
-   * Verify digests on a worker thread while decrypting (default {@link defaultParallelHash}; see
-   * {@link EncryptOptions.parallelHash}). A chunk's plaintext is still released only after its digest and tag
-   * verified.
+   * Open and hash the chunks on worker threads, side by side, while this thread reads the next one (default
+   * {@link defaultParallelHash}; see {@link decryptStream}). A chunk's plaintext is still released only after its
+   * digest and tag verified, and the plaintext, the checks and the errors are the same either way.
    */
   parallelHash?: boolean;
-  /** Hashing threads when hashing off-thread (default: cores - 1, 1..4). */
+  /** Threads of each kind (opening, hashing) when working off-thread (default: cores - 1, 1..4). */
   hashThreads?: number | undefined;
+  /** What the stream shares its cores with, for the default of {@link parallelHash} (default `decrypt`). */
+  use?: HashingUse;
 }
 
 /** Totals of a finished encryption, for the manifest. */
@@ -179,21 +185,22 @@ export const PARALLEL_HASH_MIN_CHUNK = 256 * 1024;
 export type HashingUse = 'encrypt' | 'decrypt' | 'transfer';
 
 /**
- * Whether a stream of `chunkSize` chunks hashes on worker threads by default: only where the machine is not
+ * Whether a stream of `chunkSize` chunks works on worker threads by default: only where the machine is not
  * oversubscribed (1-minute load average at most the core count) and chunks are at least
- * {@link PARALLEL_HASH_MIN_CHUNK}; encryption alone from 2 cores, decryption and transfers from 4. Measured with a
+ * {@link PARALLEL_HASH_MIN_CHUNK}; encryption and decryption alone from 2 cores, transfers from 4. Measured with a
  * fresh process per run (the crypto bench, 2 cores): encryption hashed on the worker ran at 833-1,018 MiB/s against
- * 592-681 inline at load ~1-1.6 (724-857 against 564-748 at load ~2); decryption on the worker stays slower than
- * inline (364-511 against 397-651 MiB/s), its pieces arriving from the file reader that shares the cores; an
- * upload through the embedded S3 went from 0.95 to 0.69 of the transport-only rate with it (the S3 server, the
- * PUTs and the worker contend for the same 2 cores). Oversubscribed, the worker only adds hand-offs (at load
- * 10-19: encrypt 0.35x of raw GCM against 0.48x inline). `PROVENA_PARALLEL_HASH=0|1` overrides all of them.
+ * 592-681 inline at load ~1-1.6 (724-857 against 564-748 at load ~2); decryption opened and hashed on two workers
+ * at 673-745 MiB/s against 516-557 inline (session 8, 512 MiB interleaved); an upload through the embedded S3 went
+ * from 0.95 to 0.69 of the transport-only rate with worker hashing (the S3 server, the PUTs and the worker contend
+ * for the same 2 cores), and a download gained nothing (0.62-0.66 of its transport against 0.61-0.73 inline).
+ * Oversubscribed, the workers only add hand-offs (at load 10-19: encrypt 0.35x of raw GCM against 0.48x inline).
+ * `PROVENA_PARALLEL_HASH=0|1` overrides all of them.
  */
 export function defaultParallelHash(chunkSize: number, use: HashingUse = 'encrypt'): boolean {
   const env = process.env.PROVENA_PARALLEL_HASH;
   if (env === '0' || env === '1') return env === '1';
   const cores = availableParallelism();
-  return cores >= (use === 'encrypt' ? 2 : 4) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores;
+  return cores >= (use === 'transfer' ? 4 : 2) && chunkSize >= PARALLEL_HASH_MIN_CHUNK && loadavg()[0]! <= cores;
 }
 
 /**
@@ -411,7 +418,7 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
  * Checks the manifest's chunk layout and the key commitment before reading any ciphertext.
  * Throws `DATA_KEY_MISMATCH` for a wrong key, `MANIFEST_MISMATCH` for an impossible layout.
  */
-function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buffer } {
+function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buffer; largest: number } {
   const { params, chunks } = options;
   if (params.formatVersion !== FORMAT_VERSION || params.aadVersion !== AAD_VERSION) {
     throw new IntegrityError('MANIFEST_MISMATCH', `unsupported format ${params.formatVersion}/aad ${params.aadVersion}`);
@@ -434,7 +441,9 @@ function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buf
   if (expected.length !== keyCommitment.length || !timingSafeEqual(expected, keyCommitment)) {
     throw new IntegrityError('DATA_KEY_MISMATCH', 'the data key does not match the manifest key commitment');
   }
-  return { streamKey, tail: aadTail(options, params.chunkSize) };
+  // The largest chunk's plaintext: every chunk but the last is full-sized.
+  const largest = chunks.length > 1 ? params.chunkSize : chunks[0]!.ciphertextSize - TAG_LENGTH;
+  return { streamKey, tail: aadTail(options, params.chunkSize), largest };
 }
 
 /** Decrypts one chunk's pieces, all or nothing: returns plaintext pieces, or null if the tag fails. */
@@ -461,65 +470,79 @@ function openChunk(streamKey: Buffer, aad: Buffer, index: number, pieces: readon
 }
 
 /**
- * One chunk being opened as its ciphertext arrives: each piece is hashed and decrypted while it is still in cache
- * (one pass over the bytes), and the plaintext is held until the digest and then the tag have been checked.
- * The pieces are kept by reference only for the failure diagnosis in {@link finishOpening}.
+ * One chunk being opened inline as its ciphertext arrives: each piece is hashed and decrypted on arrival (one pass,
+ * cache-hot), and its plaintext copied into the stream's plaintext slab at once, so the cipher's output buffers die
+ * young (held across awaits they were promoted and only full GCs freed them, which costs most once the heap holds
+ * the AWS SDK). The pieces are kept by reference only for a failure's diagnosis ({@link verdict}).
  */
 interface ChunkOpening {
   index: number;
   final: boolean;
-  expected: ExpectedChunk;
+  size: number;
   decipher: DecipherGCM;
   hash: ReturnType<typeof createHash>;
   pieces: Uint8Array[];
-  plain: Buffer[];
+  plain: Buffer;
+  plainLength: number;
   tag: Buffer;
   have: number;
 }
 
-function startOpening(streamKey: Buffer, tail: Buffer, chunks: readonly ExpectedChunk[], index: number): ChunkOpening {
-  const expected = chunks[index]!;
+function startOpening(streamKey: Buffer, tail: Buffer, chunks: readonly ExpectedChunk[], index: number, plain: Buffer): ChunkOpening {
+  const size = chunks[index]!.ciphertextSize;
   const final = index === chunks.length - 1;
   const decipher: DecipherGCM = createDecipheriv('aes-256-gcm', streamKey, chunkNonce(index));
-  decipher.setAAD(chunkAad(tail, index, final, expected.ciphertextSize - TAG_LENGTH));
-  return { index, final, expected, decipher, hash: createHash('sha256'), pieces: [], plain: [], tag: Buffer.alloc(TAG_LENGTH), have: 0 };
+  decipher.setAAD(chunkAad(tail, index, final, size - TAG_LENGTH));
+  return { index, final, size, decipher, hash: createHash('sha256'), pieces: [], plain, plainLength: 0, tag: Buffer.alloc(TAG_LENGTH), have: 0 };
 }
 
-/** Feeds one piece (never past the chunk's end) to the chunk's hash and decipher. */
-function feedOpening(o: ChunkOpening, piece: Uint8Array): void {
-  const bodyLen = o.expected.ciphertextSize - TAG_LENGTH;
+/** Feeds one piece (never past the chunk's end); returns true once the chunk is complete. */
+function feedOpening(o: ChunkOpening, piece: Uint8Array): boolean {
+  const bodyLen = o.size - TAG_LENGTH;
   o.hash.update(piece);
   o.pieces.push(piece);
   const bodyPart = Math.max(0, Math.min(piece.length, bodyLen - o.have));
-  if (bodyPart > 0) {
-    const p = o.decipher.update(bodyPart === piece.length ? piece : piece.subarray(0, bodyPart));
-    if (p.length > 0) o.plain.push(p);
-  }
+  if (bodyPart > 0) o.plainLength += o.decipher.update(bodyPart === piece.length ? piece : piece.subarray(0, bodyPart)).copy(o.plain, o.plainLength);
   if (bodyPart < piece.length) o.tag.set(piece.subarray(bodyPart), o.have + bodyPart - bodyLen);
   o.have += piece.length;
+  return o.have === o.size;
+}
+
+/** Checks a complete chunk's GCM tag: true when it verified. A chunk that fails leaves a zeroed plaintext slab. */
+function tagVerifies(o: ChunkOpening): boolean {
+  o.decipher.setAuthTag(o.tag);
+  try {
+    o.plainLength += o.decipher.final().copy(o.plain, o.plainLength);
+    return true;
+  } catch {
+    o.plain.fill(0);
+    return false;
+  }
+}
+
+/** A complete chunk, for its {@link verdict}. */
+interface CompleteChunk {
+  index: number;
+  final: boolean;
+  size: number;
+  /** Its ciphertext ‖ tag, for a failure's diagnosis. */
+  ciphertext: readonly Uint8Array[];
+  /** Its plaintext, valid when the tag verified. */
+  plain: Buffer;
 }
 
 /**
- * Checks a complete chunk, digest first, then the GCM tag; returns its plaintext pieces or throws. Nothing of a
- * chunk that fails either check leaves this function.
+ * A complete chunk's verdict, digest first, then the GCM tag: its plaintext, or the failure. A tag failure is
+ * diagnosed only then: would the chunk authenticate with the other final flag? Then the manifest was cut short (a
+ * non-final chunk is listed last) or lists chunks past the real end.
  */
-function finishOpening(o: ChunkOpening, streamKey: Buffer, tail: Buffer): Buffer[] {
-  const { index, final, expected } = o;
-  if (o.hash.digest('hex') !== expected.sha256) {
+function verdict(c: CompleteChunk, digestHex: string, tagOk: boolean, expected: ExpectedChunk, streamKey: Buffer, tail: Buffer): Buffer {
+  const { index, final, size } = c;
+  if (digestHex !== expected.sha256) {
     throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${index}: ciphertext digest does not match the manifest`, { details: { index } });
   }
-  o.decipher.setAuthTag(o.tag);
-  try {
-    const last = o.decipher.final();
-    if (last.length > 0) o.plain.push(last);
-    return o.plain;
-  } catch {
-    o.plain = [];
-  }
-  // Diagnose only on failure: would it authenticate with the other final flag? Then the manifest was cut short (a
-  // non-final chunk is listed last) or lists chunks past the real end. Nothing is yielded either way.
-  const plainLen = expected.ciphertextSize - TAG_LENGTH;
-  const flipped = openChunk(streamKey, chunkAad(tail, index, !final, plainLen), index, o.pieces, expected.ciphertextSize);
+  if (tagOk) return c.plain;
+  const flipped = openChunk(streamKey, chunkAad(tail, index, !final, size - TAG_LENGTH), index, c.ciphertext, size);
   if (flipped !== null && final) throw new IntegrityError('CIPHERTEXT_TRUNCATED', `chunk ${index} is not the final chunk: the ciphertext was truncated`, { details: { index } });
   if (flipped !== null) throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', `chunk ${index} is a final chunk but more chunks follow`, { details: { index } });
   throw new IntegrityError('CHUNK_AUTH_FAILED', `chunk ${index} failed authentication (tampered, moved, or from another dataset/version)`, { details: { index } });
@@ -527,189 +550,196 @@ function finishOpening(o: ChunkOpening, streamKey: Buffer, tail: Buffer): Buffer
 
 /**
  * Decrypts a ciphertext byte stream (the chunks' ciphertexts concatenated, as stored in S3), checking each
- * chunk against the manifest's digest and its GCM tag **before** yielding any of its plaintext.
+ * chunk against the manifest's digest and its GCM tag **before** yielding any of its plaintext. Yields one
+ * Buffer per chunk.
+ *
+ * **Each Buffer is lent:** it is a view of a slab the stream reuses once the loop asks for the next chunk, so use
+ * it (write it, hash it, parse it) or copy it (`Buffer.from(p)`) before then; never keep it. Holding no buffer
+ * per chunk is what keeps decryption near raw GCM's speed (see {@link ChunkOpening}). {@link decryptToBuffer} and
+ * {@link decryptToFile} keep the whole plaintext.
  *
  * Errors (all {@link IntegrityError}): `DATA_KEY_MISMATCH` (wrong key, before reading), `MANIFEST_MISMATCH`
  * (impossible manifest), `CHUNK_DIGEST_MISMATCH` (a stored chunk was altered, reordered or replaced),
  * `CHUNK_AUTH_FAILED` (the chunk does not authenticate at this position for this dataset/version: the manifest
  * and the object were both altered, or the chunk comes from another dataset/version), `CIPHERTEXT_TRUNCATED`
  * (the stream or manifest ends before the final chunk), `CIPHERTEXT_TRAILING_DATA` (bytes or chunks after the
- * final chunk; the final chunk's plaintext is only yielded once the source is exhausted). Plaintext already yielded belongs to earlier chunks that verified; a consumer writing a file
- * should use {@link decryptToFile} so that a failure leaves nothing behind.
+ * final chunk; the final chunk's plaintext is only yielded once the source is exhausted). Plaintext already
+ * yielded belongs to earlier chunks that verified; a consumer writing a file should use {@link decryptToFile} so
+ * that a failure leaves nothing behind.
  *
  * @example
  * ```ts
- * for await (const plain of decryptStream(s3Body, { key, datasetId, version, params, chunks })) sink.write(plain);
+ * for await (const plain of decryptStream(s3Body, { key, datasetId, version, params, chunks })) hash.update(plain);
  * ```
  */
 export async function* decryptStream(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
-  for await (const chunk of decryptChunks(source, options)) for (const p of chunk) if (p.length > 0) yield p;
+  const { streamKey, tail, largest } = prepareDecrypt(options);
+  if (options.parallelHash ?? defaultParallelHash(options.params.chunkSize, options.use ?? 'decrypt')) yield* decryptParallel(source, options, streamKey, tail, largest);
+  else yield* decryptInline(source, options, streamKey, tail, largest);
 }
 
 /**
- * {@link decryptStream}, one verified chunk's plaintext pieces at a time (what {@link decryptToFile} writes with
- * one `writev`).
+ * Decrypts a whole stream into one buffer of the plaintext's exact size (from the manifest, allocated only after
+ * the manifest checked out and only up to `maxBytes`, else `MANIFEST_MISMATCH` before any ciphertext is read).
+ * Each verified chunk is copied straight into place: nothing kept per chunk and no concatenation at the end. On
+ * failure the buffer is zeroed and dropped; the errors are {@link decryptStream}'s.
+ *
+ * @example
+ * ```ts
+ * const plaintext = await decryptToBuffer(s3Body, { key, datasetId, version, params, chunks });
+ * ```
  */
-async function* decryptChunks(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer[]> {
-  const { streamKey, tail } = prepareDecrypt(options);
-  const { chunks } = options;
-  if (options.parallelHash ?? defaultParallelHash(options.params.chunkSize, 'decrypt')) {
-    yield* decryptChunksParallel(source, options, streamKey, tail);
-    return;
+export async function decryptToBuffer(source: AsyncIterable<Uint8Array>, options: DecryptOptions, maxBytes: number = constants.MAX_LENGTH): Promise<Buffer> {
+  prepareDecrypt(options);
+  const size = options.chunks.reduce((n, c) => n + c.ciphertextSize - TAG_LENGTH, 0);
+  if (size > maxBytes) throw new IntegrityError('MANIFEST_MISMATCH', `the manifest lists ${size} bytes of plaintext, more than the ${maxBytes} allowed`, { details: { size, maxBytes } });
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  try {
+    for await (const p of decryptStream(source, options)) at += p.copy(out, at);
+  } catch (err) {
+    out.fill(0);
+    throw err;
   }
+  return out;
+}
+
+/** The inline path of {@link decryptStream}: each piece hashed and decrypted on arrival, on this thread; one slab. */
+async function* decryptInline(source: AsyncIterable<Uint8Array>, { chunks }: DecryptOptions, streamKey: Buffer, tail: Buffer, largest: number): AsyncGenerator<Buffer> {
+  const slab = Buffer.allocUnsafeSlow(largest);
   let opening: ChunkOpening | undefined;
-  let finalPlain: Buffer[] = [];
+  let finalPlain: Buffer | undefined;
   let index = 0;
   for await (let piece of source) {
     while (piece.length > 0) {
       if (index >= chunks.length) {
         throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', 'ciphertext continues after the final chunk', { details: { index } });
       }
-      opening ??= startOpening(streamKey, tail, chunks, index);
-      const need = opening.expected.ciphertextSize - opening.have;
+      opening ??= startOpening(streamKey, tail, chunks, index, slab);
+      const need = opening.size - opening.have;
       const take = piece.length <= need ? piece : piece.subarray(0, need);
       piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
-      feedOpening(opening, take);
-      if (opening.have === opening.expected.ciphertextSize) {
-        const plain = finishOpening(opening, streamKey, tail);
-        const isLast = opening.final;
-        opening = undefined;
-        index += 1;
-        // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
-        if (isLast) finalPlain = plain;
-        else yield plain;
-      }
+      if (!feedOpening(opening, take)) continue;
+      const o = opening;
+      opening = undefined;
+      index += 1;
+      const tagOk = tagVerifies(o);
+      const plain = verdict({ ...o, ciphertext: o.pieces, plain: o.plain.subarray(0, o.plainLength) }, o.hash.digest('hex'), tagOk, chunks[o.index]!, streamKey, tail);
+      // The final chunk is held back until the source is exhausted, so trailing data fails before it is seen.
+      if (o.final) finalPlain = plain;
+      else yield plain;
     }
   }
   if (index < chunks.length) {
     throw new IntegrityError('CIPHERTEXT_TRUNCATED', `ciphertext ended in chunk ${index} of ${chunks.length}`, { details: { index, expected: chunks.length } });
   }
-  yield finalPlain;
+  yield finalPlain!;
 }
 
-/** A chunk whose ciphertext is complete and whose tag was checked, its digest still being computed on the worker. */
-interface HashingChunk {
+/** A complete chunk in the worker threads' hands: being opened on one and hashed on another. */
+interface OpeningChunk {
   index: number;
   final: boolean;
   size: number;
-  /** The plaintext, or null when the GCM tag failed. */
-  plain: Buffer[] | null;
-  /** The chunk's ciphertext ‖ tag (the first `size` bytes), on a shared slab the worker hashes in place. */
+  /** Its ciphertext ‖ tag (the first `size` bytes), on a shared slab both threads read in place. */
   slab: Buffer;
+  /** The shared slab the opening thread writes its plaintext to. */
+  out: Buffer;
   digest: Promise<string>;
+  /** Whether the GCM tag verified. */
+  opened: Promise<boolean>;
 }
 
 /**
- * The worker-hash variant. Each piece is decrypted on arrival (cache-hot) and copied into a reusable slab; a
- * complete chunk's slab (a SharedArrayBuffer) is hashed in place by the worker while this thread decrypts the next
- * chunk, and goes back into the pool. A chunk's plaintext is released only once its digest matched and its tag verified, up to
- * one chunk per hashing thread later than inline (at most threads + 1 chunks of plaintext and of slabs held). Errors and their precedence are
- * those of the inline path: an earlier chunk's failure first, then per chunk digest before tag.
+ * The worker path of {@link decryptStream}. This thread only copies the arriving pieces into a shared slab per
+ * chunk; a complete chunk is opened (AES-GCM, tag checked) on one worker thread and hashed on another, side by side
+ * and in place, while this thread fills the next slab. The opening thread writes the plaintext into a shared out
+ * slab, which is lent to the consumer once the chunk's digest matched and its tag verified, in order. Errors and
+ * their precedence are those of the inline path: an earlier chunk's failure first, then per chunk digest before
+ * tag. At most `depth` complete chunks are in the threads' hands besides the one being filled and the one lent:
+ * `depth + 2` slabs of each kind, allocated as first needed and reused.
  */
-async function* decryptChunksParallel(
+async function* decryptParallel(
   source: AsyncIterable<Uint8Array>,
-  { chunks, params, hashThreads }: DecryptOptions,
+  { chunks, hashThreads }: DecryptOptions,
   streamKey: Buffer,
   tail: Buffer,
-): AsyncGenerator<Buffer[]> {
+  largest: number,
+): AsyncGenerator<Buffer> {
   const hasher = workerHasher(hashThreads);
-  const slabSize = params.chunkSize + TAG_LENGTH;
-  const pool: Buffer[] = [];
-  let index = 0;
-  let decipher: DecipherGCM | undefined;
+  const opener = workerOpener(hashThreads);
+  // One chunk waiting per thread besides the one it works on.
+  const depth = Math.max(hasher.threadCount, opener.threadCount) + 1;
+  const slabs: Buffer[] = [];
+  const outs: Buffer[] = [];
+  const shared = (pool: Buffer[], size: number): Buffer => pool.pop() ?? Buffer.from(new SharedArrayBuffer(size));
   let slab: Buffer | undefined;
-  let plain: Buffer[] = [];
   let have = 0;
-  // Complete chunks whose digests are being computed, oldest first: up to one per hashing thread.
-  const queue: HashingChunk[] = [];
-  const depth = hasher.threadCount;
+  let index = 0;
+  // Complete chunks in the threads' hands, oldest first.
+  const queue: OpeningChunk[] = [];
 
-  /** Waits for a chunk's digest, returns its slab to the pool, and throws unless the digest matches. */
-  const checkDigest = async (c: HashingChunk): Promise<Buffer> => {
-    const hex = await c.digest;
-    const back = c.slab;
-    if (pool.length <= depth) pool.push(back);
-    if (hex !== chunks[c.index]!.sha256) {
-      throw new IntegrityError('CHUNK_DIGEST_MISMATCH', `chunk ${c.index}: ciphertext digest does not match the manifest`, { details: { index: c.index } });
+  /** Lends the oldest chunk's plaintext once it checked out (`lend` false: only checks it); then reuses its slabs. */
+  async function* release(lend = true): AsyncGenerator<Buffer> {
+    const c = queue.shift()!;
+    // Both threads read the slab: it goes back to the pool only once both are done with it (and the diagnosis).
+    const [hex, opened] = await Promise.all([c.digest, c.opened]);
+    let plain: Buffer;
+    try {
+      const complete = { ...c, ciphertext: [c.slab.subarray(0, c.size)], plain: c.out.subarray(0, c.size - TAG_LENGTH) };
+      plain = verdict(complete, hex, opened, chunks[c.index]!, streamKey, tail);
+    } finally {
+      slabs.push(c.slab);
     }
-    return back;
-  };
-  /** A chunk whose tag failed: digest first, then which failure it is (see finishOpening). */
-  const diagnose = async (c: HashingChunk): Promise<never> => {
-    const back = await checkDigest(c);
-    const plainLen = c.size - TAG_LENGTH;
-    const flipped = openChunk(streamKey, chunkAad(tail, c.index, !c.final, plainLen), c.index, [back.subarray(0, c.size)], c.size);
-    if (flipped !== null && c.final) throw new IntegrityError('CIPHERTEXT_TRUNCATED', `chunk ${c.index} is not the final chunk: the ciphertext was truncated`, { details: { index: c.index } });
-    if (flipped !== null) throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', `chunk ${c.index} is a final chunk but more chunks follow`, { details: { index: c.index } });
-    throw new IntegrityError('CHUNK_AUTH_FAILED', `chunk ${c.index} failed authentication (tampered, moved, or from another dataset/version)`, { details: { index: c.index } });
-  };
-  /** The previous chunk's plaintext once verified (its tag already was), or the failure it is. */
-  const release = async (c: HashingChunk): Promise<Buffer[]> => {
-    if (c.plain === null) return diagnose(c);
-    await checkDigest(c);
-    return c.plain;
-  };
+    if (lend) yield plain;
+    outs.push(c.out);
+  }
 
   for await (let piece of source) {
     while (piece.length > 0) {
       if (index >= chunks.length) {
-        // As inline: the verified chunks before the final one are released; the final one never is.
-        while (queue.length > 1) yield await release(queue.shift()!);
+        // As inline: every chunk up to the final one is checked in order, the final one's plaintext never released.
+        while (queue.length > 1) yield* release();
+        if (queue.length > 0) yield* release(false);
         throw new IntegrityError('CIPHERTEXT_TRAILING_DATA', 'ciphertext continues after the final chunk', { details: { index } });
       }
-      const expected = chunks[index]!;
-      const bodyLen = expected.ciphertextSize - TAG_LENGTH;
-      if (decipher === undefined) {
-        decipher = createDecipheriv('aes-256-gcm', streamKey, chunkNonce(index));
-        decipher.setAAD(chunkAad(tail, index, index === chunks.length - 1, bodyLen));
-        // Shared slabs, at most depth + 2 per stream, reused: hashed in place by the worker (see hashShared).
-        slab = pool.pop() ?? Buffer.from(new SharedArrayBuffer(slabSize));
-      }
-      const need = expected.ciphertextSize - have;
+      const size = chunks[index]!.ciphertextSize;
+      slab ??= shared(slabs, largest + TAG_LENGTH);
+      const need = size - have;
       const take = piece.length <= need ? piece : piece.subarray(0, need);
       piece = piece.length <= need ? new Uint8Array(0) : piece.subarray(need);
-      const bodyPart = Math.max(0, Math.min(take.length, bodyLen - have));
-      if (bodyPart > 0) {
-        const p = decipher.update(bodyPart === take.length ? take : take.subarray(0, bodyPart));
-        if (p.length > 0) plain.push(p);
-      }
-      slab!.set(take, have);
+      slab.set(take, have);
       have += take.length;
-      if (have < expected.ciphertextSize) continue;
+      if (have < size) continue;
 
-      decipher.setAuthTag(slab!.subarray(bodyLen, expected.ciphertextSize));
-      let opened: Buffer[] | null = plain;
-      try {
-        const last = decipher.final();
-        if (last.length > 0) plain.push(last);
-      } catch {
-        opened = null;
-      }
-      const digest = hasher.hashShared(slab!.buffer as SharedArrayBuffer, expected.ciphertextSize);
-      digest.catch(() => undefined);
-      const done: HashingChunk = { index, final: index === chunks.length - 1, size: expected.ciphertextSize, plain: opened, slab: slab!, digest };
-      decipher = undefined;
+      const final = index === chunks.length - 1;
+      const out = shared(outs, largest);
+      const gcm = { key: streamKey, nonce: chunkNonce(index), aad: chunkAad(tail, index, final, size - TAG_LENGTH) };
+      const c: OpeningChunk = {
+        index,
+        final,
+        size,
+        slab,
+        out,
+        digest: hasher.hashShared(slab.buffer as SharedArrayBuffer, size),
+        opened: opener.openShared(slab.buffer as SharedArrayBuffer, size, out.buffer as SharedArrayBuffer, gcm),
+      };
+      c.digest.catch(() => undefined);
+      c.opened.catch(() => undefined);
       slab = undefined;
-      plain = [];
       have = 0;
       index += 1;
-      if (done.plain === null) {
-        // Earlier chunks first (their own failures take precedence), then this one's diagnosis.
-        while (queue.length > 0) yield await release(queue.shift()!);
-        await diagnose(done);
-      }
-      queue.push(done);
-      while (queue.length > depth) yield await release(queue.shift()!);
+      queue.push(c);
+      while (queue.length > depth) yield* release();
     }
   }
   if (index < chunks.length) {
     // Like the inline path: the chunks before the one cut short were verified and are released first.
-    while (queue.length > 0) yield await release(queue.shift()!);
+    while (queue.length > 0) yield* release();
     throw new IntegrityError('CIPHERTEXT_TRUNCATED', `ciphertext ended in chunk ${index} of ${chunks.length}`, { details: { index, expected: chunks.length } });
   }
   // The rest; the final chunk was held back until the source was exhausted (trailing data fails before it is seen).
-  while (queue.length > 1) yield await release(queue.shift()!);
-  yield queue.length === 0 ? [] : await release(queue.shift()!);
+  while (queue.length > 0) yield* release();
 }
 
 /**
@@ -730,31 +760,29 @@ export async function decryptToFile(source: AsyncIterable<Uint8Array>, path: str
   // One write in flight while the next chunk arrives and is opened: the disk and the network overlap with the
   // crypto instead of taking turns (at most two chunks of plaintext held).
   let writing: Promise<void> = Promise.resolve();
-  const writeAll = async (pieces: Buffer[]): Promise<void> => {
-    let rest = pieces.filter((p) => p.length > 0);
+  const writeAll = async (bytes: Buffer): Promise<void> => {
+    let rest = bytes;
     while (rest.length > 0) {
-      let { bytesWritten } = await fh.writev(rest);
+      // write may write less than asked: go on with the rest.
+      const { bytesWritten } = await fh.write(rest);
       written += bytesWritten;
-      // writev may write less than asked: drop what was written and go on with the rest.
-      while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length;
-      if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+      rest = rest.subarray(bytesWritten);
     }
   };
   // One write slab of a chunk's size (the manifest check bounds every chunk's plaintext by it): once the previous
-  // write is done, a verified chunk's plaintext pieces are copied into it and written from there, so the pieces die
-  // young. Written straight from the pieces, they stayed alive across the write's await, were promoted, and only
-  // full GCs freed them: 512 MiB downloaded and written took 149-223 ms of mark-compacts on the main thread, 14-16
-  // with the slab, and 3.6-3.7 CPU-seconds instead of 2.9-3.1 (session 6, a loopback HTTP source).
+  // write is done, the chunk decryptStream lends is copied into it and written from there while the next chunk is
+  // opened. (Written from buffers kept across the write's await, the plaintext was promoted and only full GCs freed
+  // it: 512 MiB downloaded and written took 149-223 ms of mark-compacts on the main thread, 14-16 with the slab;
+  // session 6, a loopback HTTP source.)
   let slab: Buffer | undefined;
   try {
     try {
-      for await (const plain of decryptChunks(source, options)) {
+      for await (const plain of decryptStream(source, options)) {
         await writing;
         // Allocated once a chunk verified, so the chunk size it takes was checked first.
         slab ??= Buffer.allocUnsafeSlow(options.params.chunkSize);
-        let filled = 0;
-        for (const p of plain) filled += p.copy(slab, filled);
-        writing = writeAll([slab.subarray(0, filled)]);
+        const filled = plain.copy(slab);
+        writing = writeAll(slab.subarray(0, filled));
         // Handled here so a failing write is not reported as unhandled while the next chunk is awaited; the next
         // `await writing` still throws it.
         writing.catch(() => undefined);

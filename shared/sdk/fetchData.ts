@@ -81,6 +81,8 @@ export async function fetchDataset(client: ProvenaClient, wallet: Wallet, datase
       version: manifest.version,
       params: { formatVersion: manifest.cipher.formatVersion, aadVersion: manifest.cipher.aadVersion, chunkSize: manifest.cipher.chunkSize, salt: manifest.cipher.salt, keyCommitment: manifest.cipher.keyCommitment },
       chunks: manifest.chunks,
+      // Decrypted as it downloads: the transfer needs the cores too (see defaultParallelHash).
+      use: 'transfer',
     });
   } finally {
     key.fill(0);

@@ -4,7 +4,7 @@ import { hexlify, randomBytes, Signature, Wallet } from 'ethers';
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decryptStream, encryptStream, generateDataKey } from '../../crypto/chunkedAead.js';
+import { decryptToBuffer, encryptStream, generateDataKey } from '../../crypto/chunkedAead.js';
 import type { EncryptedChunk } from '../../crypto/chunkedAead.js';
 import { decryptReleasedKey } from '../../crypto/keyRelease.js';
 import { keyRequestDomain } from '../../eip712.js';
@@ -127,11 +127,10 @@ describe('EmbeddedKeyGate', () => {
 
     const released = await gate.releaseDataKey(await request(w.holder, wrapped, conditions, licenseGrant(w.license)));
     const key = decryptReleasedKey(w.holder.privateKey, released, { datasetId: A(), version: 1 });
-    const out: Buffer[] = [];
-    for await (const p of decryptStream((async function* () { yield Buffer.concat(chunks.map((c) => c.ciphertext)); })(), { key, datasetId: A(), version: 1, params: enc.summary().params, chunks: enc.summary().chunks })) out.push(p);
+    const out = await decryptToBuffer((async function* () { yield Buffer.concat(chunks.map((c) => c.ciphertext)); })(), { key, datasetId: A(), version: 1, params: enc.summary().params, chunks: enc.summary().chunks });
 
     expect(key.equals(dataKey)).toBe(true);
-    expect(Buffer.concat(out).equals(plain)).toBe(true);
+    expect(out.equals(plain)).toBe(true);
     expect(JSON.stringify(released)).not.toContain(dataKey.toString('hex'));
     expect(JSON.stringify(released)).not.toContain(dataKey.toString('base64'));
   });
