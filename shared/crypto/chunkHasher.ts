@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { TAG_LENGTH } from './chunkedAeadFormat.js';
 
 /** Hashes one chunk given as consecutive parts. */
 export interface ChunkHasher {
@@ -185,10 +186,10 @@ export class WorkerHasher implements ChunkHasher {
    * {@link hashShared}, the caller must not write to `shared`, nor read `out`, until the promise settles.
    */
   async openShared(shared: SharedArrayBuffer, length: number, out: SharedArrayBuffer, gcm: { key: Uint8Array; nonce: Uint8Array; aad: Uint8Array }): Promise<boolean> {
-    if (!Number.isSafeInteger(length) || length < TAG_BYTES || length > shared.byteLength || length - TAG_BYTES > out.byteLength) {
+    if (!Number.isSafeInteger(length) || length < TAG_LENGTH || length > shared.byteLength || length - TAG_LENGTH > out.byteLength) {
       throw new RangeError(`openShared: length ${length} outside the buffers`);
     }
-    return (await this.post({ shared, limit: length, open: { ...gcm, out, bodyLen: length - TAG_BYTES } })).ok === true;
+    return (await this.post({ shared, limit: length, open: { ...gcm, out, bodyLen: length - TAG_LENGTH } })).ok === true;
   }
 
   /** Hashes a copy of `parts` (the caller keeps them). */
@@ -209,32 +210,28 @@ export class WorkerHasher implements ChunkHasher {
   }
 }
 
-/** A GCM tag's length in bytes (chunkedAeadFormat.ts's TAG_LENGTH; this module knows no format). */
-const TAG_BYTES = 16;
+/** The process-wide thread pools, by thread count (undefined: the default). */
+const hashers = new Map<number | undefined, WorkerHasher>();
+const openers = new Map<number | undefined, WorkerHasher>();
 
-const shared = new Map<number | undefined, WorkerHasher>();
-
-/** The process-wide worker hasher (with `threads`, the one of that many threads; tests use it). */
-export function workerHasher(threads?: number): WorkerHasher {
-  let h = shared.get(threads);
+function pool(pools: Map<number | undefined, WorkerHasher>, threads: number | undefined): WorkerHasher {
+  let h = pools.get(threads);
   if (h === undefined) {
     h = new WorkerHasher(threads);
-    shared.set(threads, h);
+    pools.set(threads, h);
   }
   return h;
 }
 
-const openers = new Map<number | undefined, WorkerHasher>();
+/** The process-wide worker hasher (with `threads`, the one of that many threads; tests use it). */
+export function workerHasher(threads?: number): WorkerHasher {
+  return pool(hashers, threads);
+}
 
 /**
  * The process-wide threads that open chunks ({@link WorkerHasher.openShared}), apart from the hashing ones, so a
  * chunk's AES-GCM and its SHA-256 run side by side (`threads` as for {@link workerHasher}).
  */
 export function workerOpener(threads?: number): WorkerHasher {
-  let h = openers.get(threads);
-  if (h === undefined) {
-    h = new WorkerHasher(threads);
-    openers.set(threads, h);
-  }
-  return h;
+  return pool(openers, threads);
 }
