@@ -90,7 +90,7 @@ parentPort.on('message', ({ id, parts, move, limit, shared, open }) => {
 
 /** What a thread answers: a digest (and the parts moved back), or whether a chunk opened. */
 interface Reply {
-  hex: string;
+  hex?: string;
   parts?: Uint8Array[];
   ok?: boolean;
 }
@@ -176,7 +176,7 @@ export class WorkerHasher implements ChunkHasher {
    */
   async hashShared(shared: SharedArrayBuffer, length: number): Promise<string> {
     if (!Number.isSafeInteger(length) || length < 0 || length > shared.byteLength) throw new RangeError(`hashShared: length ${length} outside the buffer`);
-    return (await this.post({ shared, limit: length })).hex;
+    return (await this.post({ shared, limit: length })).hex!;
   }
 
   /**
@@ -194,7 +194,7 @@ export class WorkerHasher implements ChunkHasher {
 
   /** Hashes a copy of `parts` (the caller keeps them). */
   async sha256(parts: readonly Uint8Array[]): Promise<string> {
-    return (await this.post({ parts, move: false })).hex;
+    return (await this.post({ parts, move: false })).hex!;
   }
 
   /**
@@ -206,7 +206,7 @@ export class WorkerHasher implements ChunkHasher {
   async hashOwned(parts: readonly Uint8Array[], limit?: number): Promise<OwnedDigest> {
     const movable = parts.filter((p) => p.byteLength > 0).map((p) => (spansBuffer(p) ? p : new Uint8Array(p)));
     const r = await this.post({ parts: movable, move: true, limit }, movable.map((p) => p.buffer as ArrayBuffer));
-    return { hex: r.hex, parts: (r.parts ?? []).map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)) };
+    return { hex: r.hex!, parts: (r.parts ?? []).map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)) };
   }
 }
 

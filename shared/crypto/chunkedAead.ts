@@ -418,7 +418,17 @@ export function encryptStream(source: AsyncIterable<Uint8Array>, options: Encryp
  * Checks the manifest's chunk layout and the key commitment before reading any ciphertext.
  * Throws `DATA_KEY_MISMATCH` for a wrong key, `MANIFEST_MISMATCH` for an impossible layout.
  */
-function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buffer; largest: number } {
+/** What {@link prepareDecrypt} derives once per stream. */
+interface PreparedDecrypt {
+  streamKey: Buffer;
+  tail: Buffer;
+  /** The largest chunk's plaintext bytes (every chunk but the last is full-sized). */
+  largest: number;
+  /** The whole plaintext's bytes, as the manifest lists them. */
+  plaintextSize: number;
+}
+
+function prepareDecrypt(options: DecryptOptions): PreparedDecrypt {
   const { params, chunks } = options;
   if (params.formatVersion !== FORMAT_VERSION || params.aadVersion !== AAD_VERSION) {
     throw new IntegrityError('MANIFEST_MISMATCH', `unsupported format ${params.formatVersion}/aad ${params.aadVersion}`);
@@ -441,9 +451,10 @@ function prepareDecrypt(options: DecryptOptions): { streamKey: Buffer; tail: Buf
   if (expected.length !== keyCommitment.length || !timingSafeEqual(expected, keyCommitment)) {
     throw new IntegrityError('DATA_KEY_MISMATCH', 'the data key does not match the manifest key commitment');
   }
-  // The largest chunk's plaintext: every chunk but the last is full-sized.
-  const largest = chunks.length > 1 ? params.chunkSize : chunks[0]!.ciphertextSize - TAG_LENGTH;
-  return { streamKey, tail: aadTail(options, params.chunkSize), largest };
+  // Every chunk but the last is full-sized (checked above).
+  const last = chunks[chunks.length - 1]!.ciphertextSize - TAG_LENGTH;
+  const largest = chunks.length > 1 ? params.chunkSize : last;
+  return { streamKey, tail: aadTail(options, params.chunkSize), largest, plaintextSize: (chunks.length - 1) * params.chunkSize + last };
 }
 
 /** Decrypts one chunk's pieces, all or nothing: returns plaintext pieces, or null if the tag fails. */
@@ -573,9 +584,14 @@ function verdict(c: CompleteChunk, digestHex: string, tagOk: boolean, expected: 
  * ```
  */
 export async function* decryptStream(source: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
-  const { streamKey, tail, largest } = prepareDecrypt(options);
-  if (options.parallelHash ?? defaultParallelHash(options.params.chunkSize, options.use ?? 'decrypt')) yield* decryptParallel(source, options, streamKey, tail, largest);
-  else yield* decryptInline(source, options, streamKey, tail, largest);
+  yield* decryptPrepared(source, options, prepareDecrypt(options));
+}
+
+/** {@link decryptStream} after {@link prepareDecrypt}: the path the options choose. */
+function decryptPrepared(source: AsyncIterable<Uint8Array>, options: DecryptOptions, { streamKey, tail, largest }: PreparedDecrypt): AsyncGenerator<Buffer> {
+  return options.parallelHash ?? defaultParallelHash(options.params.chunkSize, options.use ?? 'decrypt')
+    ? decryptParallel(source, options, streamKey, tail, largest)
+    : decryptInline(source, options, streamKey, tail, largest);
 }
 
 /**
@@ -590,13 +606,14 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, options:
  * ```
  */
 export async function decryptToBuffer(source: AsyncIterable<Uint8Array>, options: DecryptOptions, maxBytes: number = constants.MAX_LENGTH): Promise<Buffer> {
-  prepareDecrypt(options);
-  const size = options.chunks.reduce((n, c) => n + c.ciphertextSize - TAG_LENGTH, 0);
+  // Checked once, before the size is trusted and before anything is allocated or read.
+  const prepared = prepareDecrypt(options);
+  const size = prepared.plaintextSize;
   if (size > maxBytes) throw new IntegrityError('MANIFEST_MISMATCH', `the manifest lists ${size} bytes of plaintext, more than the ${maxBytes} allowed`, { details: { size, maxBytes } });
   const out = Buffer.allocUnsafeSlow(size);
   let at = 0;
   try {
-    for await (const p of decryptStream(source, options)) at += p.copy(out, at);
+    for await (const p of decryptPrepared(source, options, prepared)) at += p.copy(out, at);
   } catch (err) {
     out.fill(0);
     throw err;
