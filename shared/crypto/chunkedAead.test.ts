@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ProvenaError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { decryptStream, decryptToBuffer, decryptToFile, defaultParallelHash, encryptStream, generateDataKey, PARALLEL_HASH_MIN_CHUNK, TAG_LENGTH } from './chunkedAead.js';
-import { workerHasher, workerOpener } from './chunkHasher.js';
+import { WorkerHasher, workerHasher, workerOpener } from './chunkHasher.js';
 import type { DecryptOptions, EncryptedChunk, ExpectedChunk, StreamParams } from './chunkedAead.js';
 
 const CHUNK = 64;
@@ -498,6 +498,21 @@ describe('worker-thread hashing moves buffers instead of copying them, and never
     await expect(workerOpener().openShared(shared, 401, out, gcm)).rejects.toThrow(RangeError);
     await expect(workerOpener().openShared(shared, 15, out, gcm)).rejects.toThrow(RangeError);
     await expect(workerOpener().openShared(shared, 337, out, gcm)).rejects.toThrow(RangeError); // 321 bytes of plaintext
+  });
+
+  it('ends a thread once it has sat idle for its idle time, and starts a fresh one for the next request', async () => {
+    // A thread that lived forever pinned its isolate and the module graph that started it (about 2 GB of heap by the
+    // end of an in-band `npm test`; session 9).
+    const hasher = new WorkerHasher(2, 50);
+    const data = randomBytes(1000);
+    expect(await hasher.sha256([data])).toBe(sha(data));
+    expect(await Promise.all([hasher.sha256([data]), hasher.sha256([data])])).toEqual([sha(data), sha(data)]);
+    expect(hasher.liveThreads).toBe(2);
+    const deadline = Date.now() + 10_000;
+    while (hasher.liveThreads > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(hasher.liveThreads).toBe(0);
+    expect(await hasher.sha256([data])).toBe(sha(data));
+    expect(hasher.liveThreads).toBe(1);
   });
 
   it('defaults to worker threads for encryption and decryption alone from 2 cores and for transfers from 4, unless oversubscribed', () => {
