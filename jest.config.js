@@ -28,6 +28,11 @@ export default {
   globalSetup: '<rootDir>/test/support/globalSetup.js',
   globalTeardown: '<rootDir>/test/support/globalTeardown.js',
   testTimeout: 60000,
+  // The tests run in a child process that is replaced once its heap passes 1 GB after a test file. Run in band (the
+  // default on 2 cores), one process held every test file's leftovers: `jest --logHeapUsage` saw its heap grow to
+  // 2.7 GB of the 4.1 GB limit by the end, and a CI run that stopped making progress near the end (no failure, no
+  // summary, 90 minutes) is what a heap at its limit looks like: back-to-back full GCs (session 9).
+  workerIdleMemoryLimit: '1GB',
   // Hardhat's in-process EVM (EDR) keeps a native handle alive after its tests finish; without this jest
   // would wait for it forever. Every server our own tests start is closed in their afterAll.
   forceExit: true,
