@@ -32,8 +32,12 @@ describe('a job the lab cancels while a worker trains it', () => {
     const labKey = devAccountKey(LAB);
     await provider().send('hardhat_setBalance', [new Wallet(labKey).address, '0x56BC75E2D63100000']);
     const bought = await buyLicense(LAB, [d.chainDatasetId as string]);
-    // Long enough that it is still training when cancelled.
-    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 60, batchSize: 16 }));
+    // Long enough that it is still training when cancelled: the tiny MLP trains ~100 steps/s alone while its
+    // checkpoint commits lag behind it, and the cancel goes out only after a paid report plus a CLI start. At 60
+    // epochs (900 steps) a loaded run saw the trainer finish first, so the cancel met the model upload instead
+    // ("job cancelled on chain: stopping, nothing more is reported") and no checkpoint followed it. 400 epochs is
+    // 6,000 steps; the worker still stops at the first checkpoint after the cancel, so the test is no longer.
+    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 400, batchSize: 16 }));
     // A second attested key for the job (as another attested worker would hold): it gets a key before the cancel.
     const probe = Wallet.createRandom();
     const { nonce } = await clientFor().call(routes.issueAttestationNonce, { params: { jobId } });

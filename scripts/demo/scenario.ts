@@ -204,8 +204,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       embeddingDim: 16,
       convChannels: 16,
       kernelSize: 3,
-      // Long enough (240 steps at 300 rows) that the interruption below lands mid-job on any machine.
-      epochs: 8,
+      // Long enough that the interruption below lands mid-job on any machine: at least 1,200 steps (8 epochs of
+      // both datasets, 80% for training, batches of 16, whichever is more). The notice goes out at the first
+      // committed checkpoint while the trainer runs ahead of its commits (~100 steps/s alone): at a fixed 8 epochs
+      // the test's 240 rows made 192 steps, and a loaded run saw worker-1 finish the whole job before the notice.
+      epochs: Math.min(1000, Math.max(8, Math.ceil(1200 / Math.ceil((2 * options.rows * 0.8) / 16)))),
       batchSize: 16,
       lr: 0.01,
       hiddenSizes: [16],
