@@ -13,10 +13,9 @@
  * half): {@link workerOpener}'s threads do that while {@link workerHasher}'s hash the same shared slab.
  *
  * Threads start lazily, one set per process, unreferenced while idle so they never keep the process alive, and
- * exit after {@link IDLE_EXIT_MS} without work (the next request starts a fresh one, about 30 ms). An idle thread
- * that lived forever pinned its isolate (about 10 MB) and, through its listeners, the module graph that started it:
- * in a long-lived test process each test file's own copy of this module, so `npm test` run in band held about 2 GB
- * of heap by its end (session 9, `jest --logHeapUsage`).
+ * exit after {@link IDLE_EXIT_MS} without work (the next request starts a fresh one, about 30 ms), so an idle process
+ * holds no threads: before, each lived as long as its process (in jest's in-band run every test file's own copy of
+ * this module started its own, up to 61 threads at once).
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
