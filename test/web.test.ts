@@ -97,6 +97,9 @@ describe('the web console, in Chromium against the embedded stack', () => {
     await page.getByLabel('Text').fill('pharmacy');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/q=pharmacy/);
+    // The pharmacy card is on the unfiltered list too: wait for the filtered answer to replace it (the retail card
+    // gone), not for a card that may still be the old list's (a run counted 2 here).
+    await page.getByRole('link', { name: 'Web console retail rows' }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Web console pharmacy rows' }).waitFor();
     expect(await page.getByTestId('dataset-card').count()).toBe(1);
     await page.goto(url(`/datasets?tag=${TAG}`));
