@@ -598,7 +598,7 @@ function decryptPrepared(source: AsyncIterable<Uint8Array>, options: DecryptOpti
  * Decrypts a whole stream into one buffer of the plaintext's exact size (from the manifest, allocated only after
  * the manifest checked out and only up to `maxBytes`, else `MANIFEST_MISMATCH` before any ciphertext is read).
  * Each verified chunk is copied straight into place: nothing kept per chunk and no concatenation at the end. On
- * failure the buffer is zeroed and dropped; the errors are {@link decryptStream}'s.
+ * failure the plaintext written so far is zeroed and the buffer dropped; the errors are {@link decryptStream}'s.
  *
  * @example
  * ```ts
@@ -615,7 +615,9 @@ export async function decryptToBuffer(source: AsyncIterable<Uint8Array>, options
   try {
     for await (const p of decryptPrepared(source, options, prepared)) at += p.copy(out, at);
   } catch (err) {
-    out.fill(0);
+    // Only what was written holds plaintext: zeroing the rest would commit memory the stream never reached (up to
+    // the whole size the manifest claimed).
+    out.fill(0, 0, at);
     throw err;
   }
   return out;
