@@ -195,6 +195,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const opened = openTx!.logs.map((l) => manager.interface.parseLog(l)).find((p) => p?.name === 'JobOpened');
     const jobId = String(opened!.args[0]);
     const labModelKey = SigningKey.computePublicKey(new Wallet(devAccountKey(ACCOUNTS.lab)).signingKey.publicKey, true);
+    // Long enough that the interruption below lands mid-job on any machine: at least 1,200 steps (8 epochs, or more
+    // at small --rows). The notice goes out at the first committed checkpoint while the trainer runs ahead of its
+    // commits (~100 steps/s alone): at a fixed 8 epochs the test's 240 rows made 192 steps, and a loaded run saw
+    // worker-1 finish the whole job before the notice. Steps per epoch as the trainer counts them: the training
+    // rows of both datasets (after the validation split) in batches, the last one short.
+    const batchSize = 16;
+    const validationFraction = 0.2;
+    const stepsPerEpoch = Math.ceil((2 * options.rows * (1 - validationFraction)) / batchSize);
     const recipe: Recipe = {
       kind: 'text-classifier',
       label: 'sentiment',
@@ -204,16 +212,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       embeddingDim: 16,
       convChannels: 16,
       kernelSize: 3,
-      // Long enough that the interruption below lands mid-job on any machine: at least 1,200 steps (8 epochs of
-      // both datasets, 80% for training, batches of 16, whichever is more). The notice goes out at the first
-      // committed checkpoint while the trainer runs ahead of its commits (~100 steps/s alone): at a fixed 8 epochs
-      // the test's 240 rows made 192 steps, and a loaded run saw worker-1 finish the whole job before the notice.
-      epochs: Math.min(1000, Math.max(8, Math.ceil(1200 / Math.ceil((2 * options.rows * 0.8) / 16)))),
-      batchSize: 16,
+      epochs: Math.min(1000, Math.max(8, Math.ceil(1200 / stepsPerEpoch))),
+      batchSize,
       lr: 0.01,
       hiddenSizes: [16],
       seed: 7,
-      validationFraction: 0.2,
+      validationFraction,
     };
     const lab = clientFor(ACCOUNTS.lab);
     await lab.call(routes.submitJob, { body: { jobId, recipe, modelKey: labModelKey } });
