@@ -154,6 +154,7 @@ export const ErrorCodes = {
   WORKER_BUDGET_EXCEEDED: 409,
   WORKER_DATA_FORMAT_UNSUPPORTED: 422,
   WORKER_DATA_INVALID: 422,
+  WORKER_DATA_TOO_LARGE: 413,
   WORKER_ATTESTOR_UNAVAILABLE: 500,
   // labs and recipients (issue 9, lab lane): reclaim/refund from the holder's key (shared/sdk/license.ts), permits,
   // receipt verification and model delivery (shared/sdk/receipt.ts, shared/sdk/model.ts)

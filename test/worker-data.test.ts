@@ -4,7 +4,7 @@
  * each dataset's key released under the job grant (signed by the attested key), the ciphertext verified and
  * decrypted in memory and parsed into rows; any second attested worker of the job derives the same checkpoint key.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Wallet, hexlify, randomBytes } from 'ethers';
 import { deriveCheckpointKey } from '../shared/crypto/artifact.js';
 import { routes } from '../shared/http/routes.js';
@@ -85,6 +85,54 @@ describe('worker data pipeline', () => {
 
     expect(k1.equals(k2)).toBe(true);
     again.forEach((f) => f.dataKey.fill(0));
+  }, 60_000);
+
+  it('refuses a data version larger than the worker holds before downloading it, and takes one exactly its size', async () => {
+    const worker = await attestedWorker(jobId);
+    const api = clientFor(worker);
+    const { chainId } = await api.health();
+    const listed = await api.getDataset(a.id);
+    const size = listed.data!.plaintextSize;
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    const downloads = () => fetchSpy.mock.calls.filter(([url]) => String(url instanceof Request ? url.url : url).includes(listed.data!.objectKey)).length;
+
+    try {
+      const err = await fetchJobDataset(api, worker, chainId, { jobId, licenseId }, listed, undefined, size - 1).catch((e: unknown) => e as { code?: string; details?: unknown });
+      expect(err).toMatchObject({ code: 'WORKER_DATA_TOO_LARGE', details: { datasetId: a.id, version: listed.data!.version, bytes: size, maxBytes: size - 1 } });
+      expect(downloads()).toBe(0);
+
+      const exact = await fetchJobDataset(api, worker, chainId, { jobId, licenseId }, listed, undefined, size);
+      expect(exact.rows).toEqual(tabularRows(120, 1));
+      expect(downloads()).toBe(1);
+      exact.dataKey.fill(0);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  }, 60_000);
+
+  it('zeroes the data key it opened when the data then fails (here: rows that do not parse as the schema says)', async () => {
+    const worker = await attestedWorker(jobId);
+    const api = clientFor(worker);
+    const { chainId } = await api.health();
+    const listed = await api.getDataset(a.id);
+    // "city" holds words: read as a float column, the rows fail to parse after the key was opened and the data decrypted.
+    const misdeclared: Dataset = { ...listed, dataSchema: { kind: 'tabular', columns: columns.map((c) => (c.name === 'city' ? { ...c, type: 'float' as const } : c)) } };
+    // What each 32-byte buffer held when it was zeroed: dataset a's data key (known from the first test) must be one.
+    const zeroed: Buffer[] = [];
+    const realFill = Buffer.prototype.fill;
+    const fill = jest.spyOn(Buffer.prototype, 'fill').mockImplementation(function (this: Buffer, ...args: unknown[]) {
+      if (this.length === 32) zeroed.push(Buffer.from(this));
+      return (realFill as (...a: unknown[]) => Buffer).apply(this, args);
+    } as unknown as (...args: unknown[]) => Buffer);
+
+    try {
+      const code = await codeOf(fetchJobDataset(api, worker, chainId, { jobId, licenseId }, misdeclared));
+      expect(code).toBe('WORKER_DATA_INVALID');
+    } finally {
+      fill.mockRestore();
+    }
+    expect(fetched[0]!.datasetId).toBe(a.id);
+    expect(zeroed.some((k) => k.equals(fetched[0]!.dataKey))).toBe(true);
   }, 60_000);
 
   it('gets no key for a worker key that was never attested', async () => {

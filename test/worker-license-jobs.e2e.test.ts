@@ -1,7 +1,8 @@
 /**
  * Two jobs on one license, one after the other, through `provena-worker` processes on the embedded stack: each
  * is submitted with the license's datasets, and each runs to `done` (a second job on a license was once seen
- * failing in the worker with DATA_KEY_MISMATCH).
+ * failing in the worker with DATA_KEY_MISMATCH). A worker whose data budget is below the dataset fails a third job
+ * plainly before fetching anything.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
@@ -39,6 +40,26 @@ describe('two jobs on one license, one after the other', () => {
     expect(await w.exited).toBe(0);
     return done;
   }
+
+  it('fails a job whose data this worker cannot hold with WORKER_DATA_TOO_LARGE, before any data key is requested', async () => {
+    const { jobId } = await openAndSubmitJob(bought, tabularRecipe({ epochs: 2, batchSize: 16 }), { budget: 1_000_000n, modelKey: labModelKey });
+    const size = dataset.data!.plaintextSize;
+    const w = e2e.worker(STACK_WORKER_OPERATOR_ACCOUNTS[0], 'license-jobs-small', { env: { PROVENA_WORKER_MAX_DATA_BYTES: String(size - 1) }, tag: true });
+    const failed = await until(`job ${jobId} failed`, async () => {
+      const j = await getJob(jobId);
+      if (j.status === 'done') throw new Error(`job ${jobId} ran although its ${size} bytes exceed the worker's ${size - 1}`);
+      return j.status === 'failed' ? j : undefined;
+    }, 120_000);
+    expect(await w.exited).toBe(0);
+
+    expect(failed.error?.code).toBe('WORKER_DATA_TOO_LARGE');
+    // The job-level check (before any key request), not the per-version one fetchJobDataset would reach next.
+    expect(failed.error?.message).toContain(`the job's datasets hold ${size} bytes of plaintext, more than this worker's ${size - 1}`);
+    const lines = logs.filter((l) => l.startsWith('license-jobs-small '));
+    expect(lines.some((l) => l.includes('"msg":"job failed"') && l.includes('WORKER_DATA_TOO_LARGE'))).toBe(true);
+    expect(lines.some((l) => l.includes('"msg":"data fetched"'))).toBe(false);
+    expect(failed.spent).toBe('0');
+  }, 200_000);
 
   it('runs the first job and then the second to done, each over the license\'s dataset', async () => {
     const first = await runOneJob(1);

@@ -19,7 +19,7 @@ import type { AnonymizationReport } from '../../shared/schemas/anonymizationRepo
 import { anonymizationReportHash, anonymizeTable, type Cell } from './anonymizer/index.js';
 import type { Attestor } from './attestor.js';
 import { commitCheckpoint, putObject, restoreCheckpoint, type ArtifactApi } from './checkpoints.js';
-import type { WorkerConfig } from './config.js';
+import { maxDatasetBytes, type WorkerConfig } from './config.js';
 import { fetchJobDataset, type FetchedDataset } from './dataFetch.js';
 import { sealModel, signReceipt } from './delivery.js';
 import type { InterruptionNotice } from './interruptions.js';
@@ -150,9 +150,17 @@ export async function runJob(deps: AgentDeps, assignment: Assignment, control: C
 
     // Keys and data, each dataset through the key gate under the job grant.
     const listings = await Promise.all(job.datasets.map((d) => api.getDataset(d.datasetId)));
+    // All of them are held in memory at once: a job this worker cannot hold fails before any key is requested. (A
+    // resumed job may train on an older version; each version's own manifest is checked too, in fetchJobDataset.)
+    const declared = listings.reduce((n, l) => n + (l.data?.plaintextSize ?? 0), 0);
+    if (declared > config.PROVENA_WORKER_MAX_DATA_BYTES) {
+      throw new ProvenaError('WORKER_DATA_TOO_LARGE', `the job's datasets hold ${declared} bytes of plaintext, more than this worker's ${config.PROVENA_WORKER_MAX_DATA_BYTES} (PROVENA_WORKER_MAX_DATA_BYTES)`, {
+        details: { bytes: declared, maxBytes: config.PROVENA_WORKER_MAX_DATA_BYTES },
+      });
+    }
     const settled = await Promise.allSettled(
       job.datasets.map((d, i) =>
-        fetchJobDataset(api, attested, health.chainId, { jobId, licenseId: job.licenseId }, listings[i]!, assignment.resumeFrom ? d.manifestCid : undefined),
+        fetchJobDataset(api, attested, health.chainId, { jobId, licenseId: job.licenseId }, listings[i]!, assignment.resumeFrom ? d.manifestCid : undefined, maxDatasetBytes(config)),
       ),
     );
     for (const r of settled) if (r.status === 'fulfilled') fetched.push(r.value); // every key is zeroed below

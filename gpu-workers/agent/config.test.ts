@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadWorkerConfig } from './config.js';
+import { constants } from 'node:buffer';
+import { totalmem } from 'node:os';
+import { defaultMaxDataBytes, loadWorkerConfig, maxDatasetBytes } from './config.js';
 
 const KEY = '0x' + '11'.repeat(32);
 
@@ -41,5 +43,28 @@ describe('worker config', () => {
     expect(msg).toContain('PROVENA_API_URL');
     expect(msg).toContain('PROVENA_WORKER_OPERATOR_KEY');
     expect(msg).toContain('PROVENA_WORKER_MODES');
+  });
+
+  it('holds at most a quarter of the machine\'s memory of plaintext by default, one dataset within one buffer', () => {
+    const base = { PROVENA_API_URL: 'http://127.0.0.1:8787', PROVENA_WORKER_OPERATOR_KEY: KEY };
+
+    expect(loadWorkerConfig(base).PROVENA_WORKER_MAX_DATA_BYTES).toBe(Math.floor(totalmem() / 4));
+    expect(defaultMaxDataBytes(64 * 2 ** 30)).toBe(16 * 2 ** 30);
+    const set = loadWorkerConfig({ ...base, PROVENA_WORKER_MAX_DATA_BYTES: '1048576' });
+    expect(set.PROVENA_WORKER_MAX_DATA_BYTES).toBe(1048576);
+    expect(maxDatasetBytes(set)).toBe(1048576);
+    expect(maxDatasetBytes({ PROVENA_WORKER_MAX_DATA_BYTES: 2 ** 50 })).toBe(constants.MAX_LENGTH);
+  });
+
+  it.each(['0', '-1', '1.5', 'lots'])('refuses PROVENA_WORKER_MAX_DATA_BYTES=%s at start', (v) => {
+    let err: unknown;
+    try {
+      loadWorkerConfig({ PROVENA_API_URL: 'http://127.0.0.1:8787', PROVENA_WORKER_OPERATOR_KEY: KEY, PROVENA_WORKER_MAX_DATA_BYTES: v });
+    } catch (e) {
+      err = e;
+    }
+
+    expect((err as { code?: string }).code).toBe('CONFIG_INVALID');
+    expect((err as Error).message).toContain('PROVENA_WORKER_MAX_DATA_BYTES');
   });
 });

@@ -2,7 +2,8 @@
  * The worker agent's configuration: read once at start from the environment, parsed with zod, failing with a
  * message naming each bad variable (shared/configFields.ts `parseConfig`).
  */
-import { hostname, tmpdir } from 'node:os';
+import { constants } from 'node:buffer';
+import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { HttpUrl, PrivateKey, parseConfig } from '../../shared/configFields.js';
@@ -35,6 +36,14 @@ export const WorkerConfigSchema = z.object({
    * or a RAM-backed mount inside the TEE); a fresh temp folder under it per job, removed afterwards.
    */
   PROVENA_WORKER_WORK_DIR: z.string().min(1).default(join(tmpdir(), 'provena-worker')),
+  /**
+   * The most plaintext bytes of a job's datasets this worker holds (they are decrypted into memory: nothing touches
+   * a disk). A job over more fails with `WORKER_DATA_TOO_LARGE` before any data key is requested, and a data
+   * version whose manifest is larger before its key is opened or its ciphertext downloaded. Default: a quarter of
+   * this machine's memory ({@link defaultMaxDataBytes}); the rows parsed from the plaintext and the trainer need
+   * the rest.
+   */
+  PROVENA_WORKER_MAX_DATA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(() => defaultMaxDataBytes()),
   /** The trainer's device. */
   PROVENA_TRAINER_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   /** The trainer checkpoints every this many optimizer steps (0: only at epoch ends). */
@@ -61,6 +70,19 @@ export const WorkerConfigSchema = z.object({
   PROVENA_WORKER_NOTICE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
 });
 export type WorkerConfig = z.output<typeof WorkerConfigSchema>;
+
+/**
+ * A quarter of this machine's memory: the default of `PROVENA_WORKER_MAX_DATA_BYTES`. One dataset is further
+ * bounded by the largest buffer Node allocates (`buffer.constants.MAX_LENGTH`).
+ */
+export function defaultMaxDataBytes(memoryBytes: number = totalmem()): number {
+  return Math.max(1, Math.floor(memoryBytes / 4));
+}
+
+/** The most plaintext bytes one dataset of a job may hold on this worker: the job's budget, within one buffer. */
+export function maxDatasetBytes(config: Pick<WorkerConfig, 'PROVENA_WORKER_MAX_DATA_BYTES'>): number {
+  return Math.min(config.PROVENA_WORKER_MAX_DATA_BYTES, constants.MAX_LENGTH);
+}
 
 /**
  * The agent's configuration from `env`.
