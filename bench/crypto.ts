@@ -105,6 +105,11 @@ interface Measure {
   cpuSeconds: number;
   /** CPU seconds the embedded S3 server process used during the run (S3 phases). */
   serverCpuSeconds?: number;
+  /**
+   * `ours` in a fresh process: whether the default ({@link defaultParallelHash}) chose the worker threads for this
+   * run, decided at its start from the load then (the suite's own earlier phases can raise it above the cores).
+   */
+  parallelHash?: boolean;
 }
 
 /** CPU seconds (user + system) a child process has used so far, from /proc (undefined where unreadable). */
@@ -160,7 +165,7 @@ async function interleaved(contenders: Record<string, () => Promise<void>>, inte
 }
 
 /** {@link interleaved} over any way of running one contender once (in this process, or in a fresh one). */
-async function interleavedRuns(names: readonly string[], runOnce: (name: string) => Promise<Measure>, between?: () => Promise<void>): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
+async function interleavedRuns(names: readonly string[], runOnce: (name: string) => Promise<Measure>, between?: () => Promise<void>): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]>; runs: Record<string, Measure[]> }> {
   const runs: Record<string, Measure[]> = {};
   for (let r = 0; r < ROUNDS; r++) {
     for (const name of names) {
@@ -174,7 +179,7 @@ async function interleavedRuns(names: readonly string[], runOnce: (name: string)
     median[name] = ms.slice().sort((a, b) => a.seconds - b.seconds)[ms.length >> 1]!;
     rounds[name] = ms.map((m) => +m.mibPerSec.toFixed(1));
   }
-  return { median, rounds };
+  return { median, rounds, runs };
 }
 
 const key = generateDataKey();
@@ -312,11 +317,13 @@ async function childMain(spec: string): Promise<void> {
   const state = JSON.parse(readFileSync(process.env.BENCH_CRYPTO_STATE!, 'utf8')) as ContenderState;
   const fn = contenders(phase, state)[name];
   if (!fn) throw new Error(`no contender ${spec}`);
-  process.stdout.write(`${JSON.stringify(await measure(fn))}\n`);
+  // What the default picks now is what `ours` runs with (the load average moves every 5 s, the run starts at once).
+  const path = name === 'ours' ? { parallelHash: defaultParallelHash(CHUNK, phase === 'encrypt' ? 'encrypt' : 'decrypt') } : {};
+  process.stdout.write(`${JSON.stringify({ ...(await measure(fn)), ...path })}\n`);
 }
 
 /** Interleaved rounds as {@link interleaved}, each run in its own fresh process. */
-function interleavedProcesses(phase: string, names: readonly string[], statePath: string): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]> }> {
+function interleavedProcesses(phase: string, names: readonly string[], statePath: string): Promise<{ median: Record<string, Measure>; rounds: Record<string, number[]>; runs: Record<string, Measure[]> }> {
   return interleavedRuns(names, (name) => inFreshProcess(phase, name, statePath));
 }
 
@@ -344,13 +351,13 @@ const phases: Phase[] = [
     name: 'encrypt',
     async run() {
       const { statePath } = await (prepared ??= prepareState());
-      const { median, rounds } = await interleavedProcesses('encrypt', [...CONTENDERS, 'sha256'], statePath);
+      const { median, rounds, runs } = await interleavedProcesses('encrypt', [...CONTENDERS, 'sha256'], statePath);
       const { raw: baseline, ours, floor, inlineHash, workerHash, sha256 } = median as Record<string, Measure>;
       // Every byte must pass GCM and SHA-256 once: with both perfectly spread over the cores, the best any
       // implementation of the format can do is cores / (1/gcm + 1/sha) against one core of GCM.
       const one = 1 / (1 / baseline!.mibPerSec + 1 / sha256!.mibPerSec);
       const bound = { oneCoreMiBps: r1(one), oneCoreRatio: +(one / baseline!.mibPerSec).toFixed(3), allCoresRatio: +Math.min(1, (cpus().length * one) / baseline!.mibPerSec).toFixed(3), cores: cpus().length };
-      return { ours: ours!, baseline: baseline!, baselineName: 'createCipheriv(aes-256-gcm), one stream', variants: { inlineHash: inlineHash!, workerHash: workerHash!, floor: floor!, sha256: sha256! }, rounds, info: { parallelHash: defaultParallelHash(CHUNK), freshProcessPerRun: true, bound } };
+      return { ours: ours!, baseline: baseline!, baselineName: 'createCipheriv(aes-256-gcm), one stream', variants: { inlineHash: inlineHash!, workerHash: workerHash!, floor: floor!, sha256: sha256! }, rounds, info: { parallelHash: ours!.parallelHash, parallelHashPerRound: runs.ours!.map((m) => m.parallelHash), freshProcessPerRun: true, bound } };
     },
   },
   {
@@ -358,14 +365,14 @@ const phases: Phase[] = [
     async run() {
       const { statePath, state } = await (prepared ??= prepareState());
       try {
-        const { median, rounds } = await interleavedProcesses('decrypt', CONTENDERS, statePath);
+        const { median, rounds, runs } = await interleavedProcesses('decrypt', CONTENDERS, statePath);
         const { raw: baseline, ours, floor, inlineHash, workerHash } = median as Record<string, Measure>;
         // Every byte must be read, pass GCM and pass SHA-256 once: the floor contender does exactly that in one pass,
         // so its CPU seconds are the least any implementation needs; spread perfectly over the cores, and never
         // faster than raw GCM's own run, that gives the best ratio to raw GCM this machine allows.
         const minSeconds = Math.max(baseline!.seconds, floor!.cpuSeconds / cpus().length);
         const bound = { cores: cpus().length, floorCpuSeconds: +floor!.cpuSeconds.toFixed(2), rawSeconds: +baseline!.seconds.toFixed(2), rawCpuSeconds: +baseline!.cpuSeconds.toFixed(2), minSeconds: +minSeconds.toFixed(2), bestRatioToRaw: +(baseline!.seconds / minSeconds).toFixed(3) };
-        return { ours: ours!, baseline: baseline!, baselineName: 'createDecipheriv(aes-256-gcm), one stream, same file reads', variants: { inlineHash: inlineHash!, workerHash: workerHash!, floor: floor! }, rounds, info: { parallelHash: defaultParallelHash(CHUNK, 'decrypt'), freshProcessPerRun: true, bound } };
+        return { ours: ours!, baseline: baseline!, baselineName: 'createDecipheriv(aes-256-gcm), one stream, same file reads', variants: { inlineHash: inlineHash!, workerHash: workerHash!, floor: floor! }, rounds, info: { parallelHash: ours!.parallelHash, parallelHashPerRound: runs.ours!.map((m) => m.parallelHash), freshProcessPerRun: true, bound } };
       } finally {
         await rm(state.oursFile, { force: true });
         await rm(state.rawFile, { force: true });
