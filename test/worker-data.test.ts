@@ -41,6 +41,14 @@ async function attestedWorker(jobId: string): Promise<Wallet> {
   return worker;
 }
 
+/** A freshly attested worker key of `jobId`, its API client and the chain id. */
+async function attestedSession(jobId: string): Promise<{ worker: Wallet; api: ReturnType<typeof clientFor>; chainId: number }> {
+  const worker = await attestedWorker(jobId);
+  const api = clientFor(worker);
+  const { chainId } = await api.health();
+  return { worker, api, chainId };
+}
+
 describe('worker data pipeline', () => {
   let a: Dataset;
   let b: Dataset;
@@ -60,9 +68,7 @@ describe('worker data pipeline', () => {
   }, 120_000);
 
   it('fetches both datasets with an attested key, every row as the owners uploaded it', async () => {
-    const worker = await attestedWorker(jobId);
-    const api = clientFor(worker);
-    const { chainId } = await api.health();
+    const { worker, api, chainId } = await attestedSession(jobId);
 
     for (const d of [a, b]) fetched.push(await fetchJobDataset(api, worker, chainId, { jobId, licenseId }, await api.getDataset(d.id)));
 
@@ -88,9 +94,7 @@ describe('worker data pipeline', () => {
   }, 60_000);
 
   it('refuses a data version larger than the worker holds before downloading it, and takes one exactly its size', async () => {
-    const worker = await attestedWorker(jobId);
-    const api = clientFor(worker);
-    const { chainId } = await api.health();
+    const { worker, api, chainId } = await attestedSession(jobId);
     const listed = await api.getDataset(a.id);
     const size = listed.data!.plaintextSize;
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
@@ -111,9 +115,7 @@ describe('worker data pipeline', () => {
   }, 60_000);
 
   it('zeroes the data key it opened when the data then fails (here: rows that do not parse as the schema says)', async () => {
-    const worker = await attestedWorker(jobId);
-    const api = clientFor(worker);
-    const { chainId } = await api.health();
+    const { worker, api, chainId } = await attestedSession(jobId);
     const listed = await api.getDataset(a.id);
     // "city" holds words: read as a float column, the rows fail to parse after the key was opened and the data decrypted.
     const misdeclared: Dataset = { ...listed, dataSchema: { kind: 'tabular', columns: columns.map((c) => (c.name === 'city' ? { ...c, type: 'float' as const } : c)) } };
