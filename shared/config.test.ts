@@ -42,4 +42,33 @@ describe('the API configuration', () => {
       expect(() => parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_WALLET_KEY: 'arn:aws:kms:eu-west-1:123456789012:key/x' })).toThrow(/PROVENA_LIT_WALLET_KEY/);
     });
   });
+  describe('a Capacity Credits delegation to the gate wallet (PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG)', () => {
+    const lit = { ...base, PROVENA_CONTRACTS: contracts(), PROVENA_KEY_GATE: 'lit', PROVENA_LIT_NETWORK: 'datil', PROVENA_KEY_GATE_INBOX_KEY_ARN: 'alias/inbox', PROVENA_LIT_ACTION_CID: `Qm${'a'.repeat(44)}`, PROVENA_LIT_WALLET_KEY: `0x${'11'.repeat(32)}` };
+    const authSig = {
+      sig: `0x${'5a'.repeat(65)}`,
+      derivedVia: 'web3.eth.personal.sign',
+      signedMessage: "localhost wants you to sign in with your Ethereum account:\n0x40c06032dc7012BC7BD784c9D2A7634db0e35A8D\n\nURI: lit:capability:delegation\n",
+      address: '0x40c06032dc7012BC7BD784c9D2A7634db0e35A8D',
+    };
+
+    it('takes the JSON AuthSig Lit returns and hands it over parsed', () => {
+      const c = parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: JSON.stringify(authSig) });
+      expect(c.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG).toEqual(authSig);
+    });
+
+    it('needs the gate wallet it delegates to', () => {
+      const { PROVENA_LIT_WALLET_KEY: _key, PROVENA_LIT_ACTION_CID: _cid, ...noWallet } = lit;
+      expect(() => parseConfig(ApiConfigSchema, { ...noWallet, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: JSON.stringify(authSig) })).toThrow(/PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: needs PROVENA_LIT_WALLET_KEY/);
+    });
+
+    it.each([
+      ['not JSON', 'sig=0x5a'],
+      ['another derivation', JSON.stringify({ ...authSig, derivedVia: 'litSessionSignViaNacl' })],
+      ['a short signature', JSON.stringify({ ...authSig, sig: '0x5a5a' })],
+      ['an unknown field', JSON.stringify({ ...authSig, extra: 1 })],
+      ['over 8 KiB', JSON.stringify({ ...authSig, signedMessage: 'x'.repeat(9000) })],
+    ])('refuses %s at start, naming the variable', (_what, value) => {
+      expect(() => parseConfig(ApiConfigSchema, { ...lit, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: value })).toThrow(/PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG/);
+    });
+  });
 });

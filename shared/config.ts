@@ -14,6 +14,7 @@ import {
   JobQueueSettings,
   HttpUrl as url,
   KeyGateBackend,
+  LitAuthSigJson,
   LogLevel,
   PrivateKey,
   REQUIRED_CONTRACTS,
@@ -100,6 +101,12 @@ export const ApiConfigSchema = z.object({
   PROVENA_LIT_WALLET_KEY: z
     .union([PrivateKey, z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/)], 'must be a 0x-prefixed 32-byte hex private key or a Secrets Manager secret ARN')
     .optional(),
+  /**
+   * `lit` with a wallet, when that wallet does not own Capacity Credits itself: the credits owner's delegation to
+   * it, as the JSON AuthSig Lit's `createCapacityDelegationAuthSig` returns (`{"sig","derivedVia","signedMessage",
+   * "address"}`). Not a secret (it names the wallets it delegates to); Lit checks it on every session.
+   */
+  PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: LitAuthSigJson.optional(),
   ...SecretsManagerSettings,
   /** KMS endpoint; set only by tests (test/support/fakeKms.ts), empty for AWS. */
   PROVENA_KMS_ENDPOINT: url.optional(),
@@ -163,6 +170,9 @@ export const ApiConfigSchema = z.object({
   if (c.PROVENA_KEY_GATE === 'lit') {
     for (const name of ['PROVENA_LIT_NETWORK', 'PROVENA_KEY_GATE_INBOX_KEY_ARN'] as const) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when PROVENA_KEY_GATE=lit' });
+    }
+    if (c.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG && !c.PROVENA_LIT_WALLET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG'], message: 'needs PROVENA_LIT_WALLET_KEY (it delegates Capacity Credits to the gate wallet)' });
     }
     if (c.PROVENA_LIT_ACTION_CID && !c.PROVENA_LIT_WALLET_KEY) {
       ctx.addIssue({ code: 'custom', path: ['PROVENA_LIT_WALLET_KEY'], message: 'required when PROVENA_LIT_ACTION_CID is set (the gate signs its own Lit session)' });

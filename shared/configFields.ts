@@ -19,18 +19,37 @@ export const PrivateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-
 /** Powertools log levels. */
 export const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
 
+/** A setting holding JSON (at most `maxLength` characters, checked before parsing); `message` when it is not JSON. */
+function jsonSetting(message: string, maxLength = 65_536) {
+  return z
+    .string()
+    .max(maxLength)
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+    });
+}
+
 /** Contract addresses as a JSON object: `{"PaymentToken": "0x…", …}`. */
-export const ContractAddresses = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of contract name to address' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string(), Address));
+export const ContractAddresses = jsonSetting('must be a JSON object of contract name to address').pipe(z.record(z.string(), Address));
+
+/**
+ * A Lit AuthSig as JSON (what `createCapacityDelegationAuthSig` returns under `capacityDelegationAuthSig`): a
+ * personal-sign signature over a SIWE message by `address`. At most 8 KiB, checked before it is parsed.
+ */
+export const LitAuthSigJson = jsonSetting('must be the JSON AuthSig Lit returns ({"sig","derivedVia","signedMessage","address"})', 8192).pipe(
+    z.strictObject({
+      sig: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte 0x-hex signature'),
+      derivedVia: z.literal('web3.eth.personal.sign'),
+      signedMessage: z.string().min(1).max(6000),
+      address: Address,
+      algo: z.string().max(32).optional(),
+    }),
+  );
 
 /** The contracts the API cannot work without: a missing one fails at start (never a zero-address fallback). */
 export const REQUIRED_CONTRACTS = ['DatasetRegistry', 'LicenseManager', 'AttestationRegistry', 'TrainingLicense', 'PaymentToken'] as const;

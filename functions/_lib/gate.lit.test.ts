@@ -12,7 +12,7 @@ import { decryptReleasedKey } from '../../shared/crypto/keyRelease.js';
 import { LICENSE_MANAGER_VIEWS } from '../../shared/adapters/chain/provenaConditions.js';
 import { USER_ADDRESS, type AccessConditionList } from '../../shared/schemas/accessConditions.js';
 import { FakeKms } from '../../test/support/aws/fakeKms.js';
-import { apiEvent, unreachableCloudEnv } from '../../test/support/lambdaEvent.js';
+import { apiEvent, litGateEnv } from '../../test/support/lambdaEvent.js';
 import { fakeLitNetwork } from '../../test/support/lit/fakeLit.js';
 import { getGate, useLitTestDoubles } from './gate.js';
 
@@ -38,15 +38,7 @@ beforeAll(async () => {
   kms = await FakeKms.start({ trustedRoots: [] });
   Object.assign(
     process.env,
-    unreachableCloudEnv(84532, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDFAKEKMS',
-      AWS_SECRET_ACCESS_KEY: 'fake-kms-secret',
-      PROVENA_KEY_GATE: 'lit',
-      PROVENA_LIT_NETWORK: 'datil-test',
-      PROVENA_KEY_GATE_INBOX_KEY_ARN: kms.createAgreementKey(),
-      PROVENA_KMS_ENDPOINT: kms.endpoint,
-    }),
+    litGateEnv(kms, 'datil-test'),
   );
   // Lit's own schema check needs the optional SDK (not installed here); the conversion itself still runs.
   useLitTestDoubles({ clientFactory: async () => lit.client, validate: async () => undefined });

@@ -56,7 +56,8 @@ function kmsGate({ config, chain, nonces, logger }: Base): GatePair {
  * (Lit has no key the API could open a sealed key with). With PROVENA_LIT_ACTION_CID, keys are bound to the
  * release Lit Action, which checks Provena's standard conditions on chain; the gate first runs the request checks
  * (signature, time window, single-use nonce) as the other gates do, and pays Lit with its own session signatures
- * (PROVENA_LIT_WALLET_KEY), so requesters send the same request as under the other gates. Without an action,
+ * (PROVENA_LIT_WALLET_KEY; with PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG when its Capacity Credits are delegated to
+ * it), so requesters send the same request as under the other gates. Without an action,
  * releases need the requester's Lit session signatures (`proof.litSessionSigs`).
  */
 async function litGate({ config, logger, nonces }: Base): Promise<GatePair> {
@@ -67,7 +68,14 @@ async function litGate({ config, logger, nonces }: Base): Promise<GatePair> {
     network: config.PROVENA_LIT_NETWORK as 'datil' | 'datil-test' | 'datil-dev',
     logger,
     ...(config.PROVENA_LIT_ACTION_CID === undefined ? {} : { action: { ipfsCid: config.PROVENA_LIT_ACTION_CID } }),
-    ...(walletKey === undefined ? {} : { wallet: { privateKey: walletKey } }),
+    ...(walletKey === undefined
+      ? {}
+      : {
+          wallet: {
+            privateKey: walletKey,
+            ...(config.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG === undefined ? {} : { capacityDelegationAuthSig: config.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG }),
+          },
+        }),
     requestChecks: { nonceStore: nonces, domain: keyRequestDomain(config.PROVENA_CHAIN_ID) },
     ...litDoubles,
   });

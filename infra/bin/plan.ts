@@ -28,7 +28,7 @@ if (config.keyGate === 'lit') {
   const cid = config.litActionCid ?? (await provenaReleaseActionCid());
   const file = path.relative(repoRoot, PROVENA_RELEASE_ACTION_FILE.pathname);
   console.log(`lit action: ${cid} (${file}); pin it before deploy: ipfs add --cid-version=0 ${file}`);
-  console.log(`lit gate wallet: ${config.litWalletSecretArn ?? 'unset'} (its address must own Capacity Credits on ${config.litNetwork})`);
+  console.log(`lit gate wallet: ${config.litWalletSecretArn ?? 'unset'} (${config.litCapacityDelegationAuthSig === undefined ? `its address must own Capacity Credits on ${config.litNetwork}` : `Capacity Credits delegated to it by ${(JSON.parse(config.litCapacityDelegationAuthSig) as { address: string }).address}`})`);
 }
 console.log(`gpu workers: ${config.gpuInstanceTypes.join(', ')} (max ${config.gpuMaxCapacity}); agent ${config.gpuAgentS3Uri ?? 'PROVENA_GPU_AGENT_S3_URI unset'}`);
 console.log(enclavePlanLine(process.env, build));

@@ -10,7 +10,7 @@
  */
 import { getAddress } from 'ethers';
 import * as z from 'zod';
-import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
+import { ChainSettings, ContractAddresses, HttpUrl, KeyGateBackend, LitAuthSigJson, REQUIRED_CONTRACTS, parseConfig } from '../../shared/configFields.js';
 
 /** Variables that only have a local-only default, valid for `cdk synth` but never for `cdk deploy`. */
 export const DEPLOY_REQUIRED = [
@@ -73,6 +73,11 @@ export const InfraEnvSchema = z
      * Secrets Manager secret holding the Lit gate's own wallet key (0x + 64 hex), which signs its Lit session to run
      * the release action (it owns the Capacity Credits). Required with `PROVENA_KEY_GATE=lit`. Full ARN.
      */
+    /**
+     * With `PROVENA_KEY_GATE=lit`, when the gate wallet does not own the Capacity Credits: their owner's delegation
+     * to it, the JSON AuthSig of Lit's `createCapacityDelegationAuthSig`. Given to the key-gate Lambdas only.
+     */
+    PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: LitAuthSigJson.optional(),
     PROVENA_LIT_WALLET_SECRET_ARN: z
       .string()
       .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the full ARN of a Secrets Manager secret (with its 6-character suffix)')
@@ -156,6 +161,8 @@ export interface InfraConfig {
   readonly litNetwork: string;
   /** The pinned release Lit Action (PROVENA_LIT_ACTION_CID), passed to the API when the gate is `lit`. */
   readonly litActionCid?: string;
+  /** The Capacity Credits delegation to the Lit gate wallet, as validated JSON (PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG). */
+  readonly litCapacityDelegationAuthSig?: string;
   /** Full ARN of the Lit gate wallet's secret (PROVENA_LIT_WALLET_SECRET_ARN), set when the gate is `lit`. */
   readonly litWalletSecretArn?: string;
   /** Full ARN of the relayer key's secret; unset: `registerDataset` cannot relay. */
@@ -204,6 +211,7 @@ export function readInfraConfig(env: Record<string, string | undefined>): InfraC
     litNetwork: e.PROVENA_LIT_NETWORK,
     ...(e.PROVENA_LIT_ACTION_CID !== undefined && { litActionCid: e.PROVENA_LIT_ACTION_CID }),
     ...(e.PROVENA_LIT_WALLET_SECRET_ARN !== undefined && { litWalletSecretArn: e.PROVENA_LIT_WALLET_SECRET_ARN }),
+    ...(e.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG !== undefined && { litCapacityDelegationAuthSig: JSON.stringify(e.PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG) }),
     ...(e.PROVENA_RELAYER_SECRET_ARN !== undefined && { relayerSecretArn: e.PROVENA_RELAYER_SECRET_ARN }),
     ...(e.PROVENA_RELAYER_ADDRESS !== undefined && { relayerAddress: e.PROVENA_RELAYER_ADDRESS }),
     ...(e.PROVENA_ALARM_EMAIL !== undefined && { alarmEmail: e.PROVENA_ALARM_EMAIL }),

@@ -57,6 +57,7 @@ export class ProvenaStack extends Stack {
       litNetwork: config.litNetwork,
       ...(config.litActionCid !== undefined && { litActionCid: config.litActionCid }),
       ...(config.litWalletSecretArn !== undefined && { litWalletSecretArn: config.litWalletSecretArn }),
+      ...(config.litCapacityDelegationAuthSig !== undefined && { litCapacityDelegationAuthSig: config.litCapacityDelegationAuthSig }),
       jobQueue: jobs.queue,
       workerOperators: config.workerOperators,
       jobLeaseSeconds: config.jobLeaseSeconds,

@@ -20,6 +20,13 @@ type Statement = { Action: string | string[]; Resource?: unknown };
 const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 const WALLET_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:provena/test/lit-wallet-XyZ789';
 const ACTION_CID = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG';
+/** A Capacity Credits delegation to the gate wallet, in the shape Lit's createCapacityDelegationAuthSig returns. */
+const DELEGATION = {
+  sig: `0x${'5a'.repeat(65)}`,
+  derivedVia: 'web3.eth.personal.sign',
+  signedMessage: "localhost wants you to sign in with your Ethereum account:\n0x40c06032dc7012BC7BD784c9D2A7634db0e35A8D\n\nURI: lit:capability:delegation\n",
+  address: '0x40c06032dc7012BC7BD784c9D2A7634db0e35A8D',
+};
 const litEnv = {
   PROVENA_STAGE: 'test',
   PROVENA_CHAIN_RPC_URL: 'https://rpc.example.org',
@@ -47,7 +54,7 @@ describe('a stack with the Lit key gate', () => {
   const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
   const webDist = mkdtempSync(join(tmpdir(), 'provena-web-dist-'));
   writeFileSync(join(webDist, 'index.html'), '<!doctype html><title>Provena</title>');
-  const stack = new ProvenaStack(app, 'Provena-lit', { webConsoleDir: webDist, config: readInfraConfig({ ...litEnv, PROVENA_LIT_WALLET_SECRET_ARN: WALLET_SECRET_ARN }) });
+  const stack = new ProvenaStack(app, 'Provena-lit', { webConsoleDir: webDist, config: readInfraConfig({ ...litEnv, PROVENA_LIT_WALLET_SECRET_ARN: WALLET_SECRET_ARN, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: JSON.stringify(DELEGATION) }) });
   const json = Template.fromStack(stack).toJSON() as { Resources: Record<string, Resource> };
   const resources = Object.entries(json.Resources);
   const props = (r: Resource): Record<string, unknown> => r.Properties ?? {};
@@ -75,6 +82,19 @@ describe('a stack with the Lit key gate', () => {
     const readers = routes.filter((r) => readsWallet(lambdaOf(r.name))).map((r) => r.name).sort();
     expect(readers).toEqual(routes.filter((r) => r.access.keyGate === 'wrap' || r.access.keyGate === 'release').map((r) => r.name).sort());
     expect(readers).toEqual(expect.arrayContaining(['completeUpload', 'releaseKey']));
+  });
+
+  it('gives the Capacity Credits delegation to the key-gate Lambdas only, as the JSON the API parses', () => {
+    const delegationOf = (name: string): unknown => ((props(lambdaOf(name))['Environment'] as { Variables: Record<string, unknown> }).Variables)['PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG'];
+    const gateRoutes = routes.filter((r) => r.access.keyGate === 'wrap' || r.access.keyGate === 'release').map((r) => r.name);
+
+    expect(gateRoutes).toEqual(expect.arrayContaining(['completeUpload', 'releaseKey']));
+    for (const name of gateRoutes) expect(JSON.parse(delegationOf(name) as string)).toEqual(DELEGATION);
+    expect(routes.filter((r) => !gateRoutes.includes(r.name) && delegationOf(r.name) !== undefined).map((r) => r.name)).toEqual([]);
+  });
+
+  it('refuses a malformed delegation before synth, naming the variable', () => {
+    expect(() => readInfraConfig({ ...litEnv, PROVENA_LIT_WALLET_SECRET_ARN: WALLET_SECRET_ARN, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: '{"sig":"0x00"}' })).toThrow(/PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG/);
   });
 
   it('installs beside the gate Lambdas every Lit package the adapters import at run time', () => {

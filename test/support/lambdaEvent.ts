@@ -46,3 +46,20 @@ export function unreachableCloudEnv(chainId: number, overrides: Record<string, s
     ...overrides,
   };
 }
+
+/**
+ * {@link unreachableCloudEnv} with the Lit key gate on `network`, its inbox on the fake KMS (`kms`, reached through
+ * the real SDK client with fake credentials), and `overrides` on top.
+ */
+export function litGateEnv(kms: { endpoint: string; createAgreementKey(): string }, network: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return unreachableCloudEnv(84532, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDFAKEKMS',
+    AWS_SECRET_ACCESS_KEY: 'fake-kms-secret',
+    PROVENA_KEY_GATE: 'lit',
+    PROVENA_LIT_NETWORK: network,
+    PROVENA_KEY_GATE_INBOX_KEY_ARN: kms.createAgreementKey(),
+    PROVENA_KMS_ENDPOINT: kms.endpoint,
+    ...overrides,
+  });
+}

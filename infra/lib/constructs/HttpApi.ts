@@ -86,6 +86,8 @@ export interface HttpApiProps {
    * the key-gate routes may read it.
    */
   readonly litWalletSecretArn?: string;
+  /** The Capacity Credits delegation to that wallet (PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG): key-gate routes only. */
+  readonly litCapacityDelegationAuthSig?: string;
   readonly chainRpcUrl: string;
   readonly chainId: number;
   /** The chain's name in access conditions (`PROVENA_CHAIN_NAME`). */
@@ -307,8 +309,11 @@ export class HttpApi extends Construct {
 
   /** The shared environment, plus the relay queue for the routes that relay. */
   private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
-    if (access.relayerSecret !== 'read' || props.relay === undefined) return shared;
-    return { ...shared, PROVENA_RELAY_QUEUE_URL: props.relay.queue.queueUrl, PROVENA_RELAYER_ADDRESS: props.relay.address };
+    // The delegation (about 1 KB of the 4 KB a Lambda's environment may hold) goes only where the gate is built.
+    const gate = (access.keyGate === 'wrap' || access.keyGate === 'release') && props.keyGate.backend === 'lit' && props.litCapacityDelegationAuthSig !== undefined;
+    const env = gate ? { ...shared, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: props.litCapacityDelegationAuthSig! } : shared;
+    if (access.relayerSecret !== 'read' || props.relay === undefined) return env;
+    return { ...env, PROVENA_RELAY_QUEUE_URL: props.relay.queue.queueUrl, PROVENA_RELAYER_ADDRESS: props.relay.address };
   }
 
   private grant(fn: lambda.Function, access: RouteAccess, props: HttpApiProps): void {

@@ -151,6 +151,42 @@ describe("the Lit gate's own session signatures", () => {
     expect(lit.actionRuns.length).toBe(runs);
   }, 60_000);
 
+  /** A Capacity Credits delegation signed by `owner` with the real SDK (`createCapacityDelegationAuthSig`). */
+  async function delegation(owner: Pick<Wallet, 'getAddress' | 'signMessage'>, delegatees: string[]): Promise<unknown> {
+    const sdk = (await lit.sdkClient()) as unknown as { connect(): Promise<void>; disconnect(): Promise<void>; createCapacityDelegationAuthSig(p: object): Promise<{ capacityDelegationAuthSig: unknown }> };
+    await sdk.connect();
+    try {
+      const expiration = new Date(Date.now() + 3_600_000).toISOString();
+      return (await sdk.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: '1', delegateeAddresses: delegatees, uses: '10', expiration })).capacityDelegationAuthSig;
+    } finally {
+      await sdk.disconnect();
+    }
+  }
+
+  it("pays with Capacity Credits their owner delegated to the gate's wallet (capacityDelegationAuthSig)", async () => {
+    const delegatee = Wallet.createRandom();
+    const gate = makeGate({ privateKey: delegatee.privateKey, capacityDelegationAuthSig: await delegation(gateWallet, [delegatee.address]) });
+
+    const released = await gate.releaseDataKey(await request(w.holder, license(w.license)));
+
+    expect(decryptReleasedKey(w.holder.privateKey, released, { datasetId: DATASET, version: 1 }).equals(dataKey)).toBe(true);
+    expect(lit.actionRuns.at(-1)).toMatchObject({ cid, decrypted: true });
+    expect(gate.sessionSigs?.address).toBe(delegatee.address);
+  }, 60_000);
+
+  it('is refused by Lit when the delegation names another wallet, or comes from a wallet without credits', async () => {
+    const delegatee = Wallet.createRandom();
+    const elsewhere = makeGate({ privateKey: delegatee.privateKey, capacityDelegationAuthSig: await delegation(gateWallet, [Wallet.createRandom().address]) });
+    const unpaid = makeGate({ privateKey: delegatee.privateKey, capacityDelegationAuthSig: await delegation(Wallet.createRandom(), [delegatee.address]) });
+    const runs = lit.actionRuns.length;
+
+    await expect(elsewhere.releaseDataKey(await request(w.holder, license(w.license)))).rejects.toMatchObject({ code: 'DEPENDENCY_FAILED' });
+    expect(lit.sessionRefusals.at(-1)).toMatch(/holds no Capacity Credits.*delegation does not name/);
+    await expect(unpaid.releaseDataKey(await request(w.holder, license(w.license)))).rejects.toMatchObject({ code: 'DEPENDENCY_FAILED' });
+    expect(lit.sessionRefusals.at(-1)).toMatch(/holds no Capacity Credits.*delegator 0x[0-9a-fA-F]{40} holds no Capacity Credits/);
+    expect(lit.actionRuns.length).toBe(runs);
+  }, 60_000);
+
   it("still refuses a stranger: the gate's session pays for Lit, the requester's proof and the chain decide", async () => {
     const gate = makeGate({ privateKey: gateWallet.privateKey });
 

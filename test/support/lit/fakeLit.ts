@@ -73,6 +73,10 @@ export interface FakeLitOptions {
    * ed25519 session-key signature over the node's request, its expiry, the resource asked for; the SIWE auth sig
    * recovering to a wallet listed here, its `lit:session:` URI naming the session key, its expiry, its nonce a
    * blockhash this network issued, its ReCap granting `Threshold/Execution` on `lit-litaction://<the CID run>`).
+   * A session wallet not listed pays through a Capacity Credits delegation among the capabilities (`lit:capability:
+   * delegation`): signed by a listed wallet, unexpired, an issued blockhash as nonce, a `lit-ratelimitincrease://…`
+   * `Auth/Auth` grant whose `delegate_to` names the session wallet (or has no such list). Not imitated: `uses`
+   * counting and the credits' own rate limits.
    * Unset: a session signature is trusted for the `address` it names (older tests).
    */
   sessionWallets?: string[];
@@ -190,6 +194,7 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
     const now = (options.now ?? Date.now)();
     const { SiweMessage } = (await import('siwe')) as typeof import('siwe');
     let wallet: string | undefined;
+    let delegations: { sig: string; signedMessage: string; address: string }[] = [];
     for (const url of nodeUrls) {
       const s = sessionSigs[url] as { sig?: string; derivedVia?: string; signedMessage?: string; address?: string; algo?: string } | undefined;
       if (s === undefined || typeof s.signedMessage !== 'string' || typeof s.sig !== 'string' || typeof s.address !== 'string') refuse(`no session signature for node ${url}`);
@@ -201,8 +206,13 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
       if (!(Date.parse(m.expiration) > now)) refuse('session signature expired');
       const asked = m.resourceAbilityRequests.some((r) => r.ability === 'lit-action-execution' && r.resource.resourcePrefix === 'lit-litaction' && (r.resource.resource === ipfsId || r.resource.resource === '*'));
       if (!asked) refuse(`session does not request executing ${ipfsId}`);
-      const authSig = m.capabilities.find((c) => c.derivedVia === 'web3.eth.personal.sign');
+      // The wallet's own auth sig delegates to the session key (`lit:session:`); a Capacity Credits delegation
+      // (`lit:capability:delegation`, from `createCapacityDelegationAuthSig`) may sit beside it.
+      const uriOf = (c: { signedMessage: string }): string | undefined => /\nURI: (\S+)\n/.exec(c.signedMessage)?.[1];
+      const personal = m.capabilities.filter((c) => c.derivedVia === 'web3.eth.personal.sign');
+      const authSig = personal.find((c) => uriOf(c)?.startsWith('lit:session:'));
       if (authSig === undefined) refuse('no wallet auth sig in the session capabilities');
+      delegations = personal.filter((c) => uriOf(c) === 'lit:capability:delegation');
       let signer: string;
       try {
         signer = verifyMessage(authSig!.signedMessage, authSig!.sig);
@@ -221,8 +231,39 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
       if (wallet !== undefined && wallet !== signer!) refuse('session signatures of several wallets');
       wallet = signer!;
     }
-    if (!paying!.has(wallet!)) refuse(`wallet ${wallet} holds no Capacity Credits on this network`);
+    if (!paying!.has(wallet!)) {
+      const why = delegations.map((d) => delegationRefusal(d, wallet!, now, SiweMessage));
+      if (!why.includes(undefined)) refuse(`wallet ${wallet} holds no Capacity Credits on this network${why.length ? ` (${why.join('; ')})` : ''}`);
+    }
     return wallet!;
+  }
+
+  /**
+   * Why a Capacity Credits delegation does not let `wallet` pay, or undefined when it does: signed by the address it
+   * names, that address holds credits, not expired, a Lit blockhash as nonce, and a ReCap granting
+   * `lit-ratelimitincrease://…` `Auth/Auth` whose `delegate_to` (when present) lists `wallet` (hex without 0x).
+   */
+  function delegationRefusal(d: { sig: string; signedMessage: string; address: string }, wallet: string, now: number, Siwe: typeof import('siwe').SiweMessage): string | undefined {
+    let signer: string;
+    try {
+      signer = verifyMessage(d.signedMessage, d.sig);
+    } catch {
+      return 'delegation does not verify';
+    }
+    const siwe = new Siwe(d.signedMessage);
+    if (signer !== getAddress(d.address) || getAddress(siwe.address) !== signer) return 'delegation is not signed by the address it names';
+    if (!paying!.has(signer)) return `delegator ${signer} holds no Capacity Credits`;
+    if (siwe.expirationTime === undefined || !(Date.parse(siwe.expirationTime) > now)) return 'delegation expired';
+    if (!issuedBlockhashes.has(siwe.nonce)) return 'delegation nonce is not a recent Lit blockhash';
+    const recap = siwe.resources?.find((r) => r.startsWith('urn:recap:'));
+    const att = recap === undefined ? {} : ((JSON.parse(Buffer.from(recap.slice('urn:recap:'.length), 'base64url').toString('utf8')) as { att?: Record<string, Record<string, unknown>> }).att ?? {});
+    const grants = Object.entries(att)
+      .filter(([k]) => k.startsWith('lit-ratelimitincrease://'))
+      .flatMap(([, v]) => (Array.isArray(v['Auth/Auth']) ? (v['Auth/Auth'] as { delegate_to?: string[] }[]) : []));
+    if (grants.length === 0) return 'delegation grants no rate-limit increase';
+    const me = wallet.slice(2).toLowerCase();
+    if (!grants.some((g) => g.delegate_to === undefined || g.delegate_to.some((a) => a.toLowerCase().replace(/^0x/, '') === me))) return `delegation does not name ${wallet}`;
+    return undefined;
   }
 
   let blockhashServer: Server | undefined;
