@@ -9,26 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Wallet } from 'ethers';
 import { FakeKms } from '../../test/support/aws/fakeKms.js';
 import { litGateEnv } from '../../test/support/lambdaEvent.js';
-import { fakeLitNetwork } from '../../test/support/lit/fakeLit.js';
+import { capacityDelegation, fakeLitNetwork, type CapacityDelegation } from '../../test/support/lit/fakeLit.js';
 import type { LitKeyGate } from '../../shared/adapters/lit/LitKeyGate.js';
 import { getGate, useLitTestDoubles } from './gate.js';
 
 const owner = Wallet.createRandom();
 const gateWallet = Wallet.createRandom();
 const lit = fakeLitNetwork(() => false, { sessionWallets: [owner.address] });
-type Sdk = Awaited<ReturnType<typeof lit.sdkClient>> & { createCapacityDelegationAuthSig(p: object): Promise<{ capacityDelegationAuthSig: unknown }> };
 let kms: FakeKms;
-let sdk: Sdk;
-let delegation: { sig: string; signedMessage: string; address: string };
+let sdk: Awaited<ReturnType<typeof lit.sdkClient>>;
+let delegation: CapacityDelegation;
 let cid: string;
 
 beforeAll(async () => {
   kms = await FakeKms.start({ trustedRoots: [] });
-  sdk = (await lit.sdkClient()) as Sdk;
+  sdk = await lit.sdkClient();
   await sdk.connect();
   cid = await lit.pin('// the release action stands in here: only the session is checked');
-  const expiration = new Date(Date.now() + 3_600_000).toISOString();
-  delegation = (await sdk.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: '1', delegateeAddresses: [gateWallet.address], uses: '10', expiration })).capacityDelegationAuthSig as typeof delegation;
+  delegation = await capacityDelegation(sdk, owner, [gateWallet.address]);
   Object.assign(
     process.env,
     litGateEnv(kms, 'datil', {

@@ -70,14 +70,14 @@ export const InfraEnvSchema = z
     /** The release Lit Action's CIDv0; unset: computed from shared/adapters/lit/actions/provenaRelease.js. */
     PROVENA_LIT_ACTION_CID: z.string().regex(/^Qm[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be a CIDv0 (Qm…)').optional(),
     /**
-     * Secrets Manager secret holding the Lit gate's own wallet key (0x + 64 hex), which signs its Lit session to run
-     * the release action (it owns the Capacity Credits). Required with `PROVENA_KEY_GATE=lit`. Full ARN.
-     */
-    /**
      * With `PROVENA_KEY_GATE=lit`, when the gate wallet does not own the Capacity Credits: their owner's delegation
      * to it, the JSON AuthSig of Lit's `createCapacityDelegationAuthSig`. Given to the key-gate Lambdas only.
      */
     PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: LitAuthSigJson.optional(),
+    /**
+     * Secrets Manager secret holding the Lit gate's own wallet key (0x + 64 hex), which signs its Lit session to run
+     * the release action (it owns the Capacity Credits, or they are delegated to it). Required with `PROVENA_KEY_GATE=lit`. Full ARN.
+     */
     PROVENA_LIT_WALLET_SECRET_ARN: z
       .string()
       .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/, 'must be the full ARN of a Secrets Manager secret (with its 6-character suffix)')

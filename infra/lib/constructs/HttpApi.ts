@@ -120,6 +120,11 @@ const UNBUNDLED_STANDIN = fileURLToPath(import.meta.url);
  * The public API: an API Gateway HTTP API (payload v2) with one `NodejsFunction` per entry of the route
  * table (`shared/http/routes.ts`), the same handler modules the embedded server dispatches to.
  */
+/** Whether a route builds the Lit key gate (wrap and release do): it gets the Lit SDK, the wallet and its delegation. */
+function buildsLitGate(access: RouteAccess, props: HttpApiProps): boolean {
+  return props.keyGate.backend === 'lit' && (access.keyGate === 'wrap' || access.keyGate === 'release');
+}
+
 export class HttpApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
@@ -218,7 +223,7 @@ export class HttpApi extends Construct {
         removalPolicy: protect,
         ...(route.lambda?.memoryMb !== undefined && { memoryMb: route.lambda.memoryMb }),
         ...(route.lambda?.timeoutSeconds !== undefined && { timeoutSeconds: route.lambda.timeoutSeconds }),
-        ...(props.keyGate.backend === 'lit' && (route.access.keyGate === 'wrap' || route.access.keyGate === 'release') && { nodeModules: LIT_SDK_MODULES }),
+        ...(buildsLitGate(route.access, props) && { nodeModules: LIT_SDK_MODULES }),
       });
       this.grant(fn, route.access, props);
       fns.set(route.name, fn);
@@ -310,8 +315,8 @@ export class HttpApi extends Construct {
   /** The shared environment, plus the relay queue for the routes that relay. */
   private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
     // The delegation (about 1 KB of the 4 KB a Lambda's environment may hold) goes only where the gate is built.
-    const gate = (access.keyGate === 'wrap' || access.keyGate === 'release') && props.keyGate.backend === 'lit' && props.litCapacityDelegationAuthSig !== undefined;
-    const env = gate ? { ...shared, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: props.litCapacityDelegationAuthSig! } : shared;
+    const delegation = buildsLitGate(access, props) ? props.litCapacityDelegationAuthSig : undefined;
+    const env = delegation === undefined ? shared : { ...shared, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: delegation };
     if (access.relayerSecret !== 'read' || props.relay === undefined) return env;
     return { ...env, PROVENA_RELAY_QUEUE_URL: props.relay.queue.queueUrl, PROVENA_RELAYER_ADDRESS: props.relay.address };
   }
@@ -364,7 +369,7 @@ export class HttpApi extends Construct {
     if (access.keyGate === 'wrap') props.keyGate.grantWrap(fn);
     if (access.keyGate === 'release') props.keyGate.grantRelease(fn);
     // The Lit gate's wallet signs its Lit session (wrap and release build the gate); no other route reads it.
-    if ((access.keyGate === 'wrap' || access.keyGate === 'release') && props.keyGate.backend === 'lit' && props.litWalletSecretArn !== undefined) {
+    if (buildsLitGate(access, props) && props.litWalletSecretArn !== undefined) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.litWalletSecretArn] }));
     }
     if (access.relayJournal === 'write') props.tables.relayJournal.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query');

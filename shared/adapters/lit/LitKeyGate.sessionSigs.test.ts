@@ -20,8 +20,8 @@ import { MemoryNonceStore } from '../../../test/support/memoryNonceStore.js';
 import { attestedWorkerCondition, licenseHolderCondition } from '../chain/provenaConditions.js';
 import { deployAccessWorld } from '../../../test/support/accessWorld.js';
 import type { AccessWorld } from '../../../test/support/accessWorld.js';
-import { fakeLitNetwork, startRpcBridge } from '../../../test/support/lit/fakeLit.js';
-import type { FakeLitNetwork } from '../../../test/support/lit/fakeLit.js';
+import { capacityDelegation, fakeLitNetwork, startRpcBridge } from '../../../test/support/lit/fakeLit.js';
+import type { CapacityDelegation, FakeLitNetwork } from '../../../test/support/lit/fakeLit.js';
 import { LitKeyGate } from './LitKeyGate.js';
 import type { LitKeyGateOptions } from './LitKeyGate.js';
 import { readProvenaReleaseAction } from './provenaReleaseActionCid.js';
@@ -151,13 +151,12 @@ describe("the Lit gate's own session signatures", () => {
     expect(lit.actionRuns.length).toBe(runs);
   }, 60_000);
 
-  /** A Capacity Credits delegation signed by `owner` with the real SDK (`createCapacityDelegationAuthSig`). */
-  async function delegation(owner: Pick<Wallet, 'getAddress' | 'signMessage'>, delegatees: string[]): Promise<unknown> {
-    const sdk = (await lit.sdkClient()) as unknown as { connect(): Promise<void>; disconnect(): Promise<void>; createCapacityDelegationAuthSig(p: object): Promise<{ capacityDelegationAuthSig: unknown }> };
+  /** A Capacity Credits delegation signed by `owner` with the real SDK, on a client of its own. */
+  async function delegation(owner: Pick<Wallet, 'getAddress' | 'signMessage'>, delegatees: string[]): Promise<CapacityDelegation> {
+    const sdk = await lit.sdkClient();
     await sdk.connect();
     try {
-      const expiration = new Date(Date.now() + 3_600_000).toISOString();
-      return (await sdk.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: '1', delegateeAddresses: delegatees, uses: '10', expiration })).capacityDelegationAuthSig;
+      return await capacityDelegation(sdk, owner, delegatees);
     } finally {
       await sdk.disconnect();
     }

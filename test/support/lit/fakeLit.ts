@@ -342,6 +342,24 @@ export function fakeLitNetwork(canAccess: (address: string) => boolean, options:
   return net;
 }
 
+/** A Capacity Credits delegation as Lit returns it (`createCapacityDelegationAuthSig`): a SIWE message and its signature. */
+export interface CapacityDelegation {
+  sig: string;
+  derivedVia: string;
+  signedMessage: string;
+  address: string;
+}
+
+/**
+ * `owner` delegates its Capacity Credits (token 1, 10 uses, for an hour) to `delegatees`, signed through the real
+ * SDK's `createCapacityDelegationAuthSig` on `sdk`, a client of this network (connected here if it is not yet).
+ */
+export async function capacityDelegation(sdk: Awaited<ReturnType<FakeLitNetwork['sdkClient']>>, owner: { getAddress(): Promise<string>; signMessage(m: string): Promise<string> }, delegatees: string[]): Promise<CapacityDelegation> {
+  const client = sdk as unknown as { createCapacityDelegationAuthSig(p: object): Promise<{ capacityDelegationAuthSig: CapacityDelegation }> };
+  const expiration = new Date(Date.now() + 3_600_000).toISOString();
+  return (await client.createCapacityDelegationAuthSig({ dAppOwnerWallet: owner, capacityTokenId: '1', delegateeAddresses: delegatees, uses: '10', expiration })).capacityDelegationAuthSig;
+}
+
 /** An HTTP JSON-RPC endpoint in front of an EIP-1193 provider (the in-process Hardhat chain), for `getRpcUrl`. */
 export async function startRpcBridge(provider: { request(a: { method: string; params?: unknown[] }): Promise<unknown> }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
