@@ -195,10 +195,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const opened = openTx!.logs.map((l) => manager.interface.parseLog(l)).find((p) => p?.name === 'JobOpened');
     const jobId = String(opened!.args[0]);
     const labModelKey = SigningKey.computePublicKey(new Wallet(devAccountKey(ACCOUNTS.lab)).signingKey.publicKey, true);
-    // Long enough that the interruption below lands mid-job on any machine: at least 1,200 steps (8 epochs, or more
-    // at small --rows). The notice goes out at the first committed checkpoint while the trainer runs ahead of its
-    // commits (~100 steps/s alone): at a fixed 8 epochs the test's 240 rows made 192 steps, and a loaded run saw
-    // worker-1 finish the whole job before the notice. Steps per epoch as the trainer counts them: the training
+    // Long enough that the interruption below lands mid-job on any machine: at least 1,200 steps and 8 epochs (10
+    // epochs at the default 1,200 rows, 40 at --rows=300). The notice goes out at the first committed checkpoint
+    // while the trainer runs ahead of its commits (~100 steps/s alone): at a fixed 8 epochs the test's 240 rows made
+    // 192 steps, and a loaded run saw worker-1 finish the whole job before the notice. Steps per epoch as the trainer counts them: the training
     // rows of both datasets (after the validation split) in batches, the last one short.
     const batchSize = 16;
     const validationFraction = 0.2;
