@@ -316,7 +316,7 @@ export class HttpApi extends Construct {
   private environmentOf(access: RouteAccess, shared: Record<string, string>, props: HttpApiProps): Record<string, string> {
     // The delegation (about 1 KB of the 4 KB a Lambda's environment may hold) goes only where the gate is built.
     const delegation = buildsLitGate(access, props) ? props.litCapacityDelegationAuthSig : undefined;
-    const env = delegation === undefined ? shared : { ...shared, PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: delegation };
+    const env = delegation === undefined ? shared : { ...shared, ...({ PROVENA_LIT_CAPACITY_DELEGATION_AUTH_SIG: delegation } satisfies Partial<Record<ApiEnvName, string>>) };
     if (access.relayerSecret !== 'read' || props.relay === undefined) return env;
     return { ...env, PROVENA_RELAY_QUEUE_URL: props.relay.queue.queueUrl, PROVENA_RELAYER_ADDRESS: props.relay.address };
   }
